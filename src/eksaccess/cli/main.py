@@ -1,0 +1,118 @@
+"""Entry point of the ``eksaccess`` (and ``kubectl-eksaccess``) command.
+
+Commands are registered lazily by name so that ``--help`` and the kubectl plugin start fast:
+a command's module is imported only when that command runs. Errors are rendered here, once:
+one line on stderr, the exit code of the error family, a traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from eksaccess import __version__
+from eksaccess.errors import EksAccessError
+
+# name -> (module, attribute, one-line help). Keep the help here so --help imports nothing.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "whoami": ("eksaccess.cli.commands.whoami", "whoami", "Which Kubernetes identity an IAM principal gets."),
+    "lint": ("eksaccess.cli.commands.lint", "lint", "Lint access configuration (the aws-auth ConfigMap)."),
+    "can-i": ("eksaccess.cli.commands.can_i", "can_i", "Can an IAM principal do VERB on RESOURCE, and why."),
+    "who-can": ("eksaccess.cli.commands.who_can", "who_can", "Which IAM principals can do VERB on RESOURCE."),
+    "sandbox": ("eksaccess.cli.commands.sandbox", "sandbox", "Run the local EKS authentication plane."),
+    "schema": (
+        "eksaccess.cli.commands.schema",
+        "schema",
+        "Print or write the JSON Schemas.",
+    ),
+    "demo": ("eksaccess.cli.commands.demo", "demo", "Show eksaccess at work on an embedded sandbox."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        module_name, attr, _ = spec
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name == module_name:
+                return None  # registered but not built yet
+            raise
+        command = getattr(module, attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS) if self._available(name)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    @staticmethod
+    def _available(name: str) -> bool:
+        return importlib.util.find_spec(COMMANDS[name][0]) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="eksaccess")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs (secrets stay hidden).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Diagnose, analyse and manage IAM access to Amazon EKS clusters."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Run the CLI; map every error family to its exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        return cli.main(args=args, prog_name="eksaccess", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("eksaccess: aborted", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    except EksAccessError as exc:
+        if debug:
+            traceback.print_exc()
+        message = f"eksaccess: error: {exc.message}"
+        if exc.hint:
+            message += f" ({exc.hint})"
+        click.echo(message, err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("eksaccess: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into one line
+        if debug:
+            traceback.print_exc()
+        click.echo(
+            f"eksaccess: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Rendering helpers shared by commands: JSON to stdout, everything else to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+OUTPUT_CHOICES = ("text", "json")
+
+
+def output_option(*choices: str, default: str = "text") -> Any:
+    """The ``-o/--output`` option every printing command carries."""
+    values = choices or OUTPUT_CHOICES
+    return click.option(
+        "-o",
+        "--output",
+        "output",
+        type=click.Choice(values),
+        default=default,
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def emit_json(data: Any) -> None:
+    """Write one JSON document to stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def note(message: str) -> None:
+    """A message for the person, never for the pipe: stderr."""
+    click.echo(message, err=True)

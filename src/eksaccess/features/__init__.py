@@ -1,0 +1,1 @@
+"""Features: use cases combining the domain with adapters. They return data and never print."""

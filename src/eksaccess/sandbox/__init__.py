@@ -1,0 +1,1 @@
+"""The sandbox: a local EKS authentication plane (EKS, STS, IAM and a Kubernetes API server)."""
