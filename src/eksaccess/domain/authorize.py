@@ -1,0 +1,283 @@
+"""The cluster's authorizer chain: system:masters, then EKS access policies, then RBAC (facts/eks-api.md 6).
+
+No authorizer denies: each allows or has no opinion, and a request is allowed when any allows. The order
+only decides which reason is reported first, in the API server's words. A denied request carries its
+nearest misses (see ``explain``). ``kube_forbidden_message`` renders kube-apiserver's 403 text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eksaccess.domain.aggregation import aggregate_cluster_roles
+from eksaccess.domain.bootstrap import SYSTEM_MASTERS, with_bootstrap
+from eksaccess.domain.policy_rules import (
+    PolicyAssociationLike,
+    ScopeLike,
+    access_policy_rules,
+    first_allowing_rule,
+    policy_near_misses,
+    scope_covers,
+    scope_text,
+)
+from eksaccess.domain.rbac import (
+    Attributes,
+    Authority,
+    MissKind,
+    NearMiss,
+    PolicyRule,
+    RbacObjects,
+    Reason,
+    parse_rbac_objects,
+)
+from eksaccess.domain.rbac_index import (
+    NaiveRbac,
+    RbacEvaluator,
+    RbacGrant,
+    RbacIndex,
+    aggregate_errors,
+    rbac_near_misses,
+)
+
+__all__ = [
+    "Attributes",
+    "Authority",
+    "Authorizer",
+    "Decision",
+    "MissKind",
+    "NearMiss",
+    "PolicyAssociationLike",
+    "Reason",
+    "RulesReview",
+    "ScopeLike",
+    "kube_forbidden_message",
+]
+
+MAX_NEAR_MISSES = 12
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Decision:
+    """allowed, the reason the API server would record, every allowing reason, and on deny the near misses."""
+
+    allowed: bool
+    reason: str
+    reasons: tuple[Reason, ...] = ()
+    near_misses: tuple[NearMiss, ...] = ()
+    errors: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "allowed": self.allowed,
+            "reason": self.reason,
+            "reasons": [r.to_json() for r in self.reasons],
+            "nearMisses": [m.to_json() for m in self.near_misses],
+            "errors": list(self.errors),
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RulesReview:
+    """SelfSubjectRulesReview status, from RBAC only (EKS does not list access-policy rules)."""
+
+    resource_rules: tuple[PolicyRule, ...]
+    non_resource_rules: tuple[PolicyRule, ...]
+    incomplete: bool = False
+    evaluation_error: str = ""
+
+    def to_status(self) -> dict[str, Any]:
+        status: dict[str, Any] = {
+            "resourceRules": [
+                {k: v for k, v in r.to_json().items() if k != "nonResourceURLs"} for r in self.resource_rules
+            ],
+            "nonResourceRules": [
+                {"verbs": list(r.verbs), "nonResourceURLs": list(r.non_resource_urls)}
+                for r in self.non_resource_rules
+            ],
+            "incomplete": self.incomplete,
+        }
+        if self.evaluation_error:
+            status["evaluationError"] = self.evaluation_error
+        return status
+
+
+def masters_reason() -> Reason:
+    return Reason(
+        authority=Authority.PRIVILEGED_GROUP,
+        text=f'allowed: member of group "{SYSTEM_MASTERS}" (authorized before EKS access policies and RBAC)',
+        subject=f'Group "{SYSTEM_MASTERS}"',
+    )
+
+
+def rbac_reason(grant: RbacGrant) -> Reason:
+    ref = grant.binding.role_ref
+    return Reason(
+        authority=Authority.RBAC,
+        text=grant.text,
+        binding=grant.binding.describe(),
+        role=f'{ref.kind} "{ref.name}"',
+        subject=grant.subject.describe(grant.binding.namespace),
+        rule=grant.rule,
+    )
+
+
+def policy_reason(
+    assoc: PolicyAssociationLike, rule: PolicyRule, attrs: Attributes, username: str, principal_arn: str
+) -> Reason:
+    """``EKS Access Policy: allowed by ClusterRoleBinding "<principal>+<policy>" ...`` (namespace scope:
+    a RoleBinding ``"<principal>+<policy>/<namespace>"``, by analogy with RBAC's naming; inferred)."""
+    name = f"{principal_arn}+{assoc.policy_arn}"
+    if str(assoc.scope.type) == "cluster":
+        binding = f'ClusterRoleBinding "{name}"'
+    else:
+        binding = f'RoleBinding "{name}/{attrs.namespace}"'
+    role = f'ClusterRole "{assoc.policy_arn}"'
+    subject = f'User "{username}"'
+    return Reason(
+        authority=Authority.ACCESS_POLICY,
+        text=f"EKS Access Policy: allowed by {binding} of {role} to {subject}",
+        binding=binding,
+        role=role,
+        subject=subject,
+        rule=rule,
+        policy_arn=assoc.policy_arn,
+        scope=scope_text(assoc.scope),
+    )
+
+
+def policy_grants(
+    attrs: Attributes, policies: Sequence[PolicyAssociationLike], *, username: str, principal_arn: str
+) -> list[Reason]:
+    found = []
+    for assoc in policies:
+        if not scope_covers(assoc.scope, attrs.namespace):
+            continue
+        rule = first_allowing_rule(access_policy_rules(assoc.policy_arn).rules, attrs)
+        if rule is not None:
+            found.append(policy_reason(assoc, rule, attrs, username, principal_arn))
+    return found
+
+
+class Authorizer:
+    """One cluster's authorizer chain over its RBAC objects (default roles included, aggregated)."""
+
+    def __init__(self, index: RbacIndex, *, rbac: RbacEvaluator | None = None) -> None:
+        self.index = index
+        self.rbac: RbacEvaluator = rbac if rbac is not None else index
+
+    @classmethod
+    def from_manifests(
+        cls, manifests: Sequence[Mapping[str, Any]], *, include_bootstrap: bool = True, naive: bool = False
+    ) -> Authorizer:
+        """RBAC objects of the manifests (other kinds ignored) plus the default roles, aggregated."""
+        objects = parse_rbac_objects(with_bootstrap(manifests) if include_bootstrap else manifests)
+        return cls.from_objects(objects, naive=naive)
+
+    @classmethod
+    def from_objects(cls, objects: RbacObjects, *, naive: bool = False) -> Authorizer:
+        aggregated = RbacObjects(
+            roles=aggregate_cluster_roles(objects.roles),
+            bindings=objects.bindings,
+            namespaces=objects.namespaces,
+        )
+        index = RbacIndex(aggregated)
+        return cls(index, rbac=NaiveRbac(aggregated) if naive else None)
+
+    def authorize(
+        self,
+        attrs: Attributes,
+        *,
+        username: str,
+        groups: Sequence[str],
+        policies: Sequence[PolicyAssociationLike] = (),
+        principal_arn: str = "",
+        explain: bool = True,
+    ) -> Decision:
+        """system:masters -> EKS access policies -> RBAC. ``explain`` collects every grant, or near misses."""
+        reasons: list[Reason] = []
+        if SYSTEM_MASTERS in groups:
+            reasons.append(masters_reason())
+        if explain or not reasons:
+            reasons.extend(policy_grants(attrs, policies, username=username, principal_arn=principal_arn))
+        if explain or not reasons:
+            grants = self.rbac.grants(attrs, username, groups, first_only=not explain)
+            reasons.extend(rbac_reason(g) for g in grants)
+        if reasons:
+            return Decision(allowed=True, reason=reasons[0].text, reasons=tuple(reasons))
+        errors = tuple(self.rbac.errors_for(attrs, username, groups))
+        reason = f"RBAC: {aggregate_errors(errors)}" if errors else ""
+        misses: tuple[NearMiss, ...] = ()
+        if explain:
+            found = policy_near_misses(attrs, policies) + rbac_near_misses(
+                self.index, attrs, username, groups
+            )
+            misses = tuple(found[:MAX_NEAR_MISSES])
+        return Decision(allowed=False, reason=reason, near_misses=misses, errors=errors)
+
+    def rules_for(self, *, username: str, groups: Sequence[str], namespace: str) -> RulesReview:
+        """SelfSubjectRulesReview: RBAC rules of the identity's bindings (cluster-wide + the namespace's)."""
+        rules, errors = self.index.rules_for(username, groups, namespace)
+        return RulesReview(
+            resource_rules=tuple(r for r in rules if r.resources),
+            non_resource_rules=tuple(r for r in rules if r.non_resource_urls),
+            incomplete=False,
+            evaluation_error=aggregate_errors(errors) if errors else "",
+        )
+
+    def who_can(self, attrs: Attributes) -> list[RbacGrant]:
+        """Every Kubernetes subject RBAC allows the request to, with its binding and rule."""
+        return self.index.subject_grants(attrs)
+
+
+_SANITIZE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_GO_ESCAPES = {"\a": r"\a", "\b": r"\b", "\f": r"\f", "\n": r"\n", "\r": r"\r", "\t": r"\t", "\v": r"\v"}
+
+
+def go_quote(text: str) -> str:
+    """Go's ``%q`` for the strings the API server quotes (strconv.Quote)."""
+    out = ['"']
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) <= 0xFFFF:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def kube_forbidden_message(attrs: Attributes, username: str, reason: str = "") -> str:
+    """kube-apiserver's 403 message (responsewriters.Forbidden + apierrors.NewForbidden).
+
+    ``pods "x" is forbidden: User "u" cannot get resource "pods" in API group "" in the namespace "ns"``;
+    non-resource: ``forbidden: User "u" cannot get path "/x"``; a non-empty reason is appended as
+    ``: <reason>`` (unquoted, as in current API servers).
+    """
+    if not attrs.is_resource_request:
+        msg = f"User {go_quote(username)} cannot {attrs.verb} path {go_quote(attrs.path)}"
+    else:
+        where = f"in the namespace {go_quote(attrs.namespace)}" if attrs.namespace else "at the cluster scope"
+        msg = (
+            f"User {go_quote(username)} cannot {attrs.verb} resource {go_quote(attrs.combined_resource)} "
+            f"in API group {go_quote(attrs.api_group)} {where}"
+        )
+    detail = msg.translate(_SANITIZE) + (f": {reason}" if reason else "")
+    qualified = (
+        attrs.resource + (f".{attrs.api_group}" if attrs.api_group else "")
+        if attrs.is_resource_request
+        else ""
+    )
+    if not qualified:
+        return f"forbidden: {detail}"
+    if attrs.name:
+        return f"{qualified} {go_quote(attrs.name)} is forbidden: {detail}"
+    return f"{qualified} is forbidden: {detail}"
