@@ -1,0 +1,310 @@
+# ruff: noqa: N815
+"""The ClusterState snapshot: everything access analysis needs about one cluster, in one file.
+
+``apiVersion: eksaccess/v1``, ``kind: ClusterState``. Field names are the file's keys and follow the EKS
+API (``principalArn``, ``kubernetesGroups``, ``accessScope``), hence the file-wide N815 exemption.
+A snapshot of a live cluster must always load, so validation refuses only what EKS itself could never
+hold (an STS session ARN as an access entry, a ``system:`` group on an entry, a 9-digit account).
+A broken aws-auth ConfigMap stays representable: its values are the ConfigMap's strings, parsed later
+exactly as the authenticator parses them.
+"""
+
+from __future__ import annotations
+
+import io
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+from eksaccess.domain.access import (
+    AccessEntry,
+    AccessEntryValidationError,
+    AccessPolicyAssociation,
+    AccessScope,
+    EntryType,
+    ScopeType,
+    validate_entry,
+)
+from eksaccess.domain.arn import InvalidArnError, parse_principal
+from eksaccess.domain.policies import policy_name
+from eksaccess.errors import InputError
+
+API_VERSION = "eksaccess/v1"
+KIND = "ClusterState"
+
+
+class AuthenticationMode(StrEnum):
+    CONFIG_MAP = "CONFIG_MAP"
+    API_AND_CONFIG_MAP = "API_AND_CONFIG_MAP"
+    API = "API"
+
+    @property
+    def uses_access_entries(self) -> bool:
+        return self is not AuthenticationMode.CONFIG_MAP
+
+    @property
+    def uses_aws_auth(self) -> bool:
+        return self is not AuthenticationMode.API
+
+
+def _title(name: str, _info: object) -> str:
+    return name  # schema titles are the file's keys, not pydantic's "Principalarn"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, field_title_generator=_title)
+
+
+class ClusterInfo(_Model):
+    """The cluster, as DescribeCluster tells it."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[0-9A-Za-z][A-Za-z0-9_-]*$")
+    region: str = Field(min_length=1, pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")
+    accountId: str = Field(pattern=r"^\d{12}$", description="12-digit AWS account id, quoted")
+    arn: str | None = None
+    version: str | None = Field(default=None, description='Kubernetes version, quoted ("1.31")')
+    endpoint: str | None = None
+    certificateAuthorityData: str | None = None
+    creatorArn: str | None = Field(default=None, description="IAM principal that created the cluster")
+
+    @field_validator("accountId", mode="before")
+    @classmethod
+    def _account(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError("must be a string of 12 digits (quote it in YAML)")
+        return value
+
+    @field_validator("creatorArn")
+    @classmethod
+    def _principal(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_principal(value)
+            except InvalidArnError as err:
+                raise ValueError(err.message) from err
+        return value
+
+
+class AccessScopeModel(_Model):
+    type: ScopeType
+    namespaces: list[str] = Field(default_factory=list)
+
+    def to_domain(self) -> AccessScope:
+        return AccessScope(type=self.type, namespaces=tuple(self.namespaces))
+
+
+class AccessPolicyModel(_Model):
+    policyArn: str
+    accessScope: AccessScopeModel
+
+    @field_validator("policyArn")
+    @classmethod
+    def _policy(cls, value: str) -> str:
+        try:
+            policy_name(value)  # unknown names stay opaque; only the form is checked
+        except InputError as err:
+            raise ValueError(err.message) from err
+        return value
+
+    def to_domain(self) -> AccessPolicyAssociation:
+        return AccessPolicyAssociation(policy_arn=self.policyArn, scope=self.accessScope.to_domain())
+
+
+class AccessEntryModel(_Model):
+    principalArn: str
+    type: EntryType = EntryType.STANDARD
+    principalId: str | None = Field(default=None, description="IAM unique id (AROA.../AIDA...) when known")
+    username: str | None = None
+    kubernetesGroups: list[str] = Field(default_factory=list)
+    accessPolicies: list[AccessPolicyModel] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _eks_rules(self) -> AccessEntryModel:
+        try:
+            validate_entry(self.to_domain(), as_stored=True)
+        except AccessEntryValidationError as err:
+            raise ValueError(err.message) from err
+        return self
+
+    def to_domain(self) -> AccessEntry:
+        return AccessEntry(
+            principal_arn=self.principalArn,
+            type=self.type,
+            username=self.username,
+            kubernetes_groups=tuple(self.kubernetesGroups),
+            policies=tuple(p.to_domain() for p in self.accessPolicies),
+            principal_id=self.principalId,
+        )
+
+    @classmethod
+    def from_domain(cls, entry: AccessEntry) -> AccessEntryModel:
+        return cls(
+            principalArn=entry.principal_arn,
+            type=entry.type,
+            username=entry.username,
+            kubernetesGroups=list(entry.kubernetes_groups),
+            accessPolicies=[
+                AccessPolicyModel(
+                    policyArn=p.policy_arn,
+                    accessScope=AccessScopeModel(type=p.scope.type, namespaces=list(p.scope.namespaces)),
+                )
+                for p in entry.policies
+            ],
+            principalId=entry.principal_id,
+        )
+
+
+class ClusterState(_Model):
+    """A snapshot of one cluster's access configuration (eksaccess/v1 ClusterState)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="ClusterState", field_title_generator=_title)
+
+    apiVersion: Literal["eksaccess/v1"]
+    kind: Literal["ClusterState"]
+    cluster: ClusterInfo
+    authenticationMode: AuthenticationMode
+    accessEntries: list[AccessEntryModel] = Field(default_factory=list)
+    awsAuth: dict[str, str] | None = Field(
+        default=None, description="data of the kube-system/aws-auth ConfigMap, as strings; null when absent"
+    )
+    kubernetes: list[dict[str, Any]] = Field(
+        default_factory=list, description="RBAC manifests: Roles, ClusterRoles and their bindings"
+    )
+
+    @field_validator("awsAuth", mode="before")
+    @classmethod
+    def _strings_only(cls, value: object) -> object:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(item, str):
+                    raise ValueError(
+                        f"value of {key} must be a string (a YAML block scalar: '{key}: |'), "
+                        f"not {type(item).__name__}"
+                    )
+        return value
+
+    @field_validator("kubernetes")
+    @classmethod
+    def _manifests(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for index, manifest in enumerate(value):
+            for key in ("apiVersion", "kind"):
+                if not isinstance(manifest.get(key), str):
+                    raise ValueError(f"manifest [{index}] has no {key}")
+        return value
+
+    @model_validator(mode="after")
+    def _entries(self) -> ClusterState:
+        seen: set[str] = set()
+        for entry in self.accessEntries:
+            if entry.principalArn in seen:
+                raise ValueError(f"two access entries for {entry.principalArn}")
+            seen.add(entry.principalArn)
+            if entry.type is not EntryType.STANDARD:
+                account = parse_principal(entry.principalArn).account
+                if account != self.cluster.accountId:
+                    raise ValueError(
+                        f"access entry {entry.principalArn} of type {entry.type} must be in the cluster's "
+                        f"account {self.cluster.accountId}"
+                    )
+        return self
+
+    def access_entries(self) -> tuple[AccessEntry, ...]:
+        return tuple(entry.to_domain() for entry in self.accessEntries)
+
+    @property
+    def partition(self) -> str:
+        if self.cluster.arn and self.cluster.arn.startswith("arn:"):
+            return self.cluster.arn.split(":", 2)[1]
+        return "aws"
+
+
+# --- reading and writing ------------------------------------------------------------------------------------
+
+
+def parse_cluster_state(text: str, *, source: str = "snapshot") -> ClusterState:
+    """Read a ClusterState from YAML or JSON text; every problem is one InputError line."""
+    data = _load_yaml(text, source)
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: expected a mapping with apiVersion: {API_VERSION} and kind: {KIND}")
+    try:
+        return ClusterState.model_validate(data)
+    except ValidationError as err:
+        raise InputError(f"{source}: {_one_line(err)}") from None
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as err:
+        mark = err.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise InputError(f"{source}: not valid YAML or JSON{where}: {err.problem}") from None
+    except YAMLError as err:
+        raise InputError(f"{source}: not valid YAML or JSON: {err}") from None
+
+
+def _one_line(err: ValidationError) -> str:
+    errors = err.errors(include_url=False)
+    first = errors[0]
+    path = field_path(first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ").replace("\n", " ")
+    if first["type"] == "missing":
+        message = "is required"
+    elif first["type"] == "extra_forbidden":
+        message = "is not a known field"
+    text = f"{path}: {message}" if path else message
+    if len(errors) > 1:
+        text += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return text
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """``("accessEntries", 2, "principalArn")`` -> ``accessEntries[2].principalArn``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith(("function-", "tagged-union")):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def state_to_data(state: ClusterState) -> dict[str, Any]:
+    """The snapshot as plain JSON-ready data (None fields left out)."""
+    return state.model_dump(mode="json", exclude_none=True)
+
+
+def dump_cluster_state(state: ClusterState) -> str:
+    """YAML text; multi-line strings (aws-auth values) become block scalars."""
+    data = _literal_blocks(state.model_dump(mode="json", exclude_none=True, exclude_defaults=True))
+    yaml = YAML(typ="rt")
+    yaml.default_flow_style = False
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def _literal_blocks(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _literal_blocks(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_literal_blocks(v) for v in value]
+    if isinstance(value, str) and _block_safe(value):
+        return LiteralScalarString(value)
+    return value
+
+
+def _block_safe(text: str) -> bool:
+    """A literal block keeps the text exactly only for plain, newline-terminated lines."""
+    if "\n" not in text or not text.endswith("\n") or text.endswith("\n\n") or text.startswith((" ", "\n")):
+        return False
+    return all(line == line.rstrip() and line.isprintable() for line in text.split("\n"))
