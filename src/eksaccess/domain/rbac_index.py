@@ -182,6 +182,9 @@ class RbacIndex:
     def cluster_roles(self) -> dict[str, Role]:
         return self._roles.cluster_roles
 
+    def objects_role(self, namespace: str, name: str) -> Role | None:
+        return self._roles.roles.get((namespace, name))
+
     def _keys(self, username: str, groups: Iterable[str]) -> list[str]:
         return [f"u:{username}", *(f"g:{g}" for g in groups)]
 
