@@ -1,0 +1,137 @@
+"""``eksaccess whoami``: which Kubernetes identity an IAM principal gets on a cluster, and why.
+
+Exit codes: 0 mapped, 1 not mapped (kubectl would get 401 Unauthorized), 2 bad input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from eksaccess.adapters.files import read_text, source_name
+from eksaccess.cli.output import emit_json, output_option
+from eksaccess.domain.arn import PrincipalKind, parse_principal
+from eksaccess.domain.identity import Caller, Resolution, resolve_in_state
+from eksaccess.domain.policies import policy_name
+from eksaccess.domain.state import ClusterState, parse_cluster_state
+from eksaccess.errors import InputError
+
+DEFAULT_SESSION = "eksaccess"
+
+
+def build_caller(arn: str, session_name: str | None, access_key_id: str | None) -> tuple[Caller, bool]:
+    """The caller to resolve, and whether the session name was defaulted."""
+    principal = parse_principal(arn)
+    if session_name is not None and principal.kind is not PrincipalKind.ROLE:
+        if principal.kind is PrincipalKind.ASSUMED_ROLE:
+            raise InputError(
+                f"--session-name applies to an IAM role ARN; {arn} already names the session "
+                f"{principal.session_name!r}"
+            )
+        raise InputError(f"--session-name applies to an IAM role ARN, not to an IAM {principal.kind}")
+    defaulted = principal.kind is PrincipalKind.ROLE and not session_name
+    if defaulted:
+        session_name = DEFAULT_SESSION
+    return Caller(arn=arn, session_name=session_name, access_key_id=access_key_id), defaulted
+
+
+def resolution_json(resolution: Resolution) -> dict[str, Any]:
+    identity = resolution.identity
+    entry = resolution.access_entry
+    return {
+        "arn": resolution.arn,
+        "principalArn": resolution.principal_arn,
+        "authenticated": resolution.authenticated,
+        "username": identity.username if identity else None,
+        "groups": list(identity.groups) if identity else [],
+        "uid": identity.uid if identity else None,
+        "sessionName": resolution.session_name,
+        "source": {"kind": str(resolution.source.kind), "index": resolution.source.index},
+        "accessEntry": entry.principal_arn if entry else None,
+        "accessPolicies": [
+            {
+                "policyArn": p.policy_arn,
+                "accessScope": {"type": str(p.scope.type), "namespaces": list(p.scope.namespaces)},
+            }
+            for p in (entry.policies if entry else ())
+        ],
+        "error": resolution.error,
+        "nearMisses": [
+            {"kind": str(m.kind), "where": m.where, "reason": m.reason} for m in resolution.near_misses
+        ],
+    }
+
+
+def render_text(resolution: Resolution, state: ClusterState, defaulted_session: bool) -> str:
+    lines = [f"{resolution.arn}"]
+    if resolution.principal_arn != resolution.arn:
+        lines.append(f"  principal    {resolution.principal_arn}")
+    if defaulted_session:
+        lines.append(f"  session      {DEFAULT_SESSION} (assumed; pass --session-name to change it)")
+    identity = resolution.identity
+    if identity is None:
+        lines.append(_not_mapped(resolution, state))
+    else:
+        source = str(resolution.source)
+        if resolution.access_entry is not None:
+            source = f"access entry {resolution.access_entry.principal_arn}"
+        lines += [
+            f"  mapped by    {source} (authentication mode {state.authenticationMode})",
+            f"  username     {identity.username or '(empty)'}",
+            f"  groups       {', '.join(identity.groups)}",
+            f"  uid          {identity.uid}",
+        ]
+        entry = resolution.access_entry
+        if entry is not None and (entry.policies or not entry.type.is_node):
+            policies = [f"{policy_name(p.policy_arn)} ({p.scope})" for p in entry.policies]
+            lines.append(f"  policies     {', '.join(policies) if policies else 'none'}")
+    if resolution.near_misses:
+        lines.append("Near misses:")
+        lines += [f"  - {m.where}: {m.reason}" for m in resolution.near_misses]
+    return "\n".join(lines)
+
+
+def _not_mapped(resolution: Resolution, state: ClusterState) -> str:
+    if resolution.error:
+        why = resolution.error
+    else:
+        why = f"no mapping for this principal in authentication mode {state.authenticationMode}"
+    return (
+        f"  NOT MAPPED   {why}\n"
+        "               kubectl gets: error: You must be logged in to the server (Unauthorized)"
+    )
+
+
+@click.command("whoami")
+@click.option(
+    "--snapshot", "snapshot", required=True, metavar="FILE", help="ClusterState file, or - for stdin."
+)
+@click.option(
+    "--arn", "arn", required=True, help="The caller: an IAM user or role ARN, or an STS assumed-role ARN."
+)
+@click.option("--session-name", help=f"Session name for an IAM role ARN (default {DEFAULT_SESSION}).")
+@click.option("--access-key-id", help="Access key id, for {{AccessKeyID}} templates.")
+@output_option()
+def whoami(
+    snapshot: str,
+    arn: str,
+    session_name: str | None,
+    access_key_id: str | None,
+    output: str,
+) -> None:
+    """Which Kubernetes identity an IAM principal gets on a cluster, and why.
+
+    Resolves the principal through access entries and the aws-auth ConfigMap in the order EKS uses for
+    the snapshot's authentication mode, and lists near misses: mappings that look meant for it but do
+    not apply. Exit 0 when mapped, 1 when not.
+    """
+    state = parse_cluster_state(read_text(snapshot), source=source_name(snapshot))
+    caller, defaulted = build_caller(arn, session_name, access_key_id)
+    resolution = resolve_in_state(state, caller)
+    if output == "json":
+        emit_json(resolution_json(resolution))
+    else:
+        click.echo(render_text(resolution, state, defaulted))
+    # SystemExit, not ctx.exit: click returns ctx.exit's code silently when not in standalone mode.
+    raise SystemExit(0 if resolution.authenticated else 1)
