@@ -1,0 +1,185 @@
+"""IAM over the query protocol: users, roles and their trust policies, as the scenario declared them.
+
+IAM is global: the caller sees the principals of its own account. ``AssumeRolePolicyDocument`` is
+URL-encoded JSON, as IAM returns it (botocore decodes it back into a dict).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from eksaccess.sandbox.aws.errors import AwsError, ErrorKind, validation_error
+from eksaccess.sandbox.aws.identity import ensure_allowed
+from eksaccess.sandbox.aws.request import ServiceRequest
+from eksaccess.sandbox.aws.wire import AwsResponse, iso8601, query_response
+from eksaccess.sandbox.store import PrincipalRecord, PrincipalType
+
+DEFAULT_MAX_ITEMS = 100
+
+
+def trust_policy(role: PrincipalRecord) -> dict[str, Any]:
+    statements: list[dict[str, Any]] = []
+    if role.trusted_by:
+        principals: str | list[str] = (
+            list(role.trusted_by) if len(role.trusted_by) > 1 else role.trusted_by[0]
+        )
+        statements.append({"Effect": "Allow", "Principal": {"AWS": principals}, "Action": "sts:AssumeRole"})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def encoded_trust_policy(role: PrincipalRecord) -> str:
+    return quote(json.dumps(trust_policy(role), separators=(",", ":")), safe="")
+
+
+def _user(p: PrincipalRecord) -> dict[str, Any]:
+    return {
+        "Path": p.path,
+        "UserName": p.name,
+        "UserId": p.unique_id,
+        "Arn": p.arn,
+        "CreateDate": iso8601(p.created_at),
+    }
+
+
+def _role(p: PrincipalRecord) -> dict[str, Any]:
+    return {
+        "Path": p.path,
+        "RoleName": p.name,
+        "RoleId": p.unique_id,
+        "Arn": p.arn,
+        "CreateDate": iso8601(p.created_at),
+        "AssumeRolePolicyDocument": encoded_trust_policy(p),
+        "MaxSessionDuration": p.max_session_duration,
+    }
+
+
+def _no_such(kind: str, name: str) -> AwsError:
+    return AwsError("NoSuchEntity", f"The {kind} with name {name} cannot be found.", status=404)
+
+
+def _principals(req: ServiceRequest, kind: PrincipalType) -> list[PrincipalRecord]:
+    prefix = req.params.get("PathPrefix", "/")
+    return [
+        p
+        for p in req.ctx.store.list_principals(req.caller.account)
+        if p.kind is kind and p.path.startswith(prefix)
+    ]
+
+
+def _page(req: ServiceRequest, items: Sequence[Mapping[str, Any]], key: str) -> dict[str, Any]:
+    text = req.params.get("MaxItems", str(DEFAULT_MAX_ITEMS))
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise validation_error(
+            f"1 validation error detected: Value '{text}' at 'maxItems' failed to satisfy constraint: "
+            "Member must have value between 1 and 1000"
+        )
+    marker = req.params.get("Marker", "0")
+    if not marker.isdigit():
+        raise validation_error("Invalid Marker.")
+    start, size = int(marker), int(text)
+    chunk = list(items[start : start + size])
+    result: dict[str, Any] = {key: chunk, "IsTruncated": start + size < len(items)}
+    if start + size < len(items):
+        result["Marker"] = str(start + size)
+    return result
+
+
+def _arn(req: ServiceRequest, kind: str, name: str) -> str:
+    return f"arn:{req.caller.partition}:iam::{req.caller.account}:{kind}/{name}"
+
+
+def get_user(req: ServiceRequest) -> AwsResponse:
+    name = req.params.get("UserName")
+    if name is None:
+        if req.caller.principal.kind is not PrincipalType.USER:
+            raise validation_error("Must specify userName when calling with non-User credentials")
+        user: PrincipalRecord | None = req.caller.principal
+        name = req.caller.principal.name
+    else:
+        user = req.ctx.store.find_principal(req.caller.account, PrincipalType.USER, name)
+    ensure_allowed(req.caller, "iam:GetUser", user.arn if user else _arn(req, "user", name))
+    if user is None:
+        raise _no_such("user", name)
+    return query_response("iam", "GetUser", {"User": _user(user)}, req.request_id)
+
+
+def get_role(req: ServiceRequest) -> AwsResponse:
+    name = req.params.get("RoleName", "")
+    role = req.ctx.store.find_principal(req.caller.account, PrincipalType.ROLE, name)
+    ensure_allowed(req.caller, "iam:GetRole", role.arn if role else _arn(req, "role", name))
+    if role is None:
+        raise _no_such("role", name)
+    return query_response("iam", "GetRole", {"Role": _role(role)}, req.request_id)
+
+
+def list_users(req: ServiceRequest) -> AwsResponse:
+    ensure_allowed(req.caller, "iam:ListUsers", _arn(req, "user", "*"))
+    users = [_user(p) for p in _principals(req, PrincipalType.USER)]
+    return query_response("iam", "ListUsers", _page(req, users, "Users"), req.request_id)
+
+
+def list_roles(req: ServiceRequest) -> AwsResponse:
+    ensure_allowed(req.caller, "iam:ListRoles", _arn(req, "role", "*"))
+    roles = [_role(p) for p in _principals(req, PrincipalType.ROLE)]
+    return query_response("iam", "ListRoles", _page(req, roles, "Roles"), req.request_id)
+
+
+def get_account_authorization_details(req: ServiceRequest) -> AwsResponse:
+    ensure_allowed(req.caller, "iam:GetAccountAuthorizationDetails", "*")
+    filters = {v for k, v in req.params.items() if k.startswith("Filter.member.")}
+    details: list[dict[str, Any]] = []
+    for p in req.ctx.store.list_principals(req.caller.account):
+        if p.kind is PrincipalType.USER and (not filters or "User" in filters):
+            details.append(
+                {**_user(p), "GroupList": [], "AttachedManagedPolicies": [], "UserPolicyList": [], "Tags": []}
+            )
+    users = details
+    roles: list[dict[str, Any]] = []
+    for p in req.ctx.store.list_principals(req.caller.account):
+        if p.kind is PrincipalType.ROLE and (not filters or "Role" in filters):
+            role = _role(p)
+            del role["MaxSessionDuration"]
+            roles.append(
+                {
+                    **role,
+                    "InstanceProfileList": [],
+                    "RolePolicyList": [],
+                    "AttachedManagedPolicies": [],
+                    "Tags": [],
+                }
+            )
+    items: list[Mapping[str, Any]] = [{"UserDetailList": u} for u in users] + [
+        {"RoleDetailList": r} for r in roles
+    ]
+    page = _page(req, items, "Items")
+    result: dict[str, Any] = {
+        "UserDetailList": [i["UserDetailList"] for i in page["Items"] if "UserDetailList" in i],
+        "GroupDetailList": [],
+        "RoleDetailList": [i["RoleDetailList"] for i in page["Items"] if "RoleDetailList" in i],
+        "Policies": [],
+        "IsTruncated": page["IsTruncated"],
+    }
+    if "Marker" in page:
+        result["Marker"] = page["Marker"]
+    return query_response("iam", "GetAccountAuthorizationDetails", result, req.request_id)
+
+
+_ACTIONS: dict[str, Callable[[ServiceRequest], AwsResponse]] = {
+    "GetUser": get_user,
+    "GetRole": get_role,
+    "ListUsers": list_users,
+    "ListRoles": list_roles,
+    "GetAccountAuthorizationDetails": get_account_authorization_details,
+}
+
+
+def handle(req: ServiceRequest) -> AwsResponse:
+    action = _ACTIONS.get(req.action)
+    if action is None:
+        raise AwsError.generic(
+            ErrorKind.UNKNOWN_OPERATION, f"Could not find operation {req.action} for version 2010-05-08"
+        )
+    return action(req)

@@ -1,0 +1,171 @@
+"""The sandbox's certificate authority and its serving certificate.
+
+One CA per state directory, made once and kept: kubeconfigs and the AWS config name it, so it must not
+change between ``down`` and ``up``. The serving certificate covers ``127.0.0.1`` (IP SAN) and
+``localhost`` and is shared by every listener (AWS endpoint and each cluster's API server). Keys are
+EC P-256: generating them is fast enough to keep ``sandbox up`` under a second.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import os
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+CA_VALIDITY = timedelta(days=3650)
+SERVER_VALIDITY = timedelta(days=825)
+RENEW_BEFORE = timedelta(days=30)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CertPaths:
+    ca_cert: Path
+    ca_key: Path
+    server_cert: Path
+    server_key: Path
+
+    @classmethod
+    def in_dir(cls, state_dir: Path) -> CertPaths:
+        return cls(
+            ca_cert=state_dir / "ca.crt",
+            ca_key=state_dir / "ca.key",
+            server_cert=state_dir / "server.crt",
+            server_key=state_dir / "server.key",
+        )
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(path, 0o600)
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def new_ca(common_name: str, *, now: datetime) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A self-signed CA (also used to make deliberately wrong CAs for broken kubeconfigs)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + CA_VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def _server_cert(
+    ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate, *, now: datetime
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "eksaccess-sandbox")]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + SERVER_VALIDITY)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def _load_cert(path: Path) -> x509.Certificate | None:
+    try:
+        return x509.load_pem_x509_certificate(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def ensure_certificates(state_dir: Path, *, now: datetime | None = None) -> CertPaths:
+    """Create the CA (once) and a serving certificate (when missing or near expiry)."""
+    moment = now or datetime.now(UTC)
+    paths = CertPaths.in_dir(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    ca_cert = _load_cert(paths.ca_cert)
+    ca_key: ec.EllipticCurvePrivateKey | None = None
+    if ca_cert is not None and paths.ca_key.exists():
+        loaded = serialization.load_pem_private_key(paths.ca_key.read_bytes(), password=None)
+        if isinstance(loaded, ec.EllipticCurvePrivateKey):
+            ca_key = loaded
+    if ca_cert is None or ca_key is None:
+        ca_key, ca_cert = new_ca("eksaccess sandbox CA", now=moment)
+        _write_private(paths.ca_key, _key_pem(ca_key))
+        paths.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        paths.server_cert.unlink(missing_ok=True)
+    server = _load_cert(paths.server_cert)
+    if (
+        server is None
+        or not paths.server_key.exists()
+        or server.issuer != ca_cert.subject
+        or server.not_valid_after_utc - RENEW_BEFORE < moment
+    ):
+        key, cert = _server_cert(ca_key, ca_cert, now=moment)
+        _write_private(paths.server_key, _key_pem(key))
+        paths.server_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return paths
+
+
+def ca_data(paths: CertPaths) -> str:
+    """``certificateAuthority.data`` as EKS returns it: base64 of the CA's PEM."""
+    return base64.b64encode(paths.ca_cert.read_bytes()).decode("ascii")
+
+
+def foreign_ca_data(*, now: datetime | None = None) -> str:
+    """base64 PEM of a CA nobody serves with: what a kubeconfig of a recreated cluster still holds."""
+    _, cert = new_ca("kubernetes", now=now or datetime.now(UTC))
+    return base64.b64encode(cert.public_bytes(serialization.Encoding.PEM)).decode("ascii")
+
+
+def server_ssl_context(paths: CertPaths) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(paths.server_cert), str(paths.server_key))
+    return context

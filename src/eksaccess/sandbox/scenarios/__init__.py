@@ -1,0 +1,1 @@
+"""Sandbox scenarios: the model and the built-in YAML files."""

@@ -1,0 +1,316 @@
+# ruff: noqa: N815
+"""Sandbox scenarios: one YAML file declares accounts (IAM users and roles), clusters (ClusterState
+snapshots), the AWS profiles and the kubeconfig contexts to write, including deliberate breakage.
+
+``apiVersion: eksaccess/v1``, ``kind: Scenario``. Built-in scenarios ship as package data next to this
+module; ``load_scenario`` takes a built-in name or a path to a file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal, role_arn, user_arn
+from eksaccess.domain.state import ClusterState, field_path
+from eksaccess.errors import InputError
+
+API_VERSION = "eksaccess/v1"
+KIND = "Scenario"
+DEFAULT_REGION = "us-west-2"
+FOREIGN_CA = "foreign"  # certificateAuthorityData: a CA nobody serves with (the cluster was recreated)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_arn(value: str, *kinds: PrincipalKind) -> str:
+    try:
+        principal = parse_principal(value)
+    except InvalidArnError as err:
+        raise ValueError(err.message) from err
+    if kinds and principal.kind not in kinds:
+        raise ValueError(f"{value} is not a {' or '.join(k.value for k in kinds)} ARN")
+    return value
+
+
+class AccessKeySpec(_Model):
+    accessKeyId: str = Field(pattern=r"^AKIA[A-Z0-9]{12,16}$")
+    secretAccessKey: str = Field(min_length=16, max_length=128)
+
+
+class UserSpec(_Model):
+    name: str = Field(pattern=r"^[\w+=,.@-]{1,64}$")
+    path: str = Field(default="/", pattern=r"^/([\w+=,.@-]+/)*$")
+    accessKeys: list[AccessKeySpec] = Field(
+        default_factory=list, description="fixed access keys; one is generated when none is given"
+    )
+    allow: list[str] | None = Field(
+        default=None, description='IAM actions this user may call ("eks:*", "eks:Describe*"); absent: all'
+    )
+
+
+class RoleSpec(_Model):
+    name: str = Field(pattern=r"^[\w+=,.@-]{1,64}$")
+    path: str = Field(default="/", pattern=r"^/([\w+=,.@-]+/)*$")
+    trustedBy: list[str] = Field(
+        default_factory=list,
+        description="principal ARNs that may assume the role; an account root ARN means any principal of it",
+    )
+    allow: list[str] | None = None
+    recreated: bool = Field(
+        default=False,
+        description="deleted and created again: a new unique id, old access entries no longer match",
+    )
+    maxSessionDuration: int = Field(default=43200, ge=3600, le=43200)
+
+    @field_validator("trustedBy")
+    @classmethod
+    def _trusted(cls, value: list[str]) -> list[str]:
+        for arn in value:
+            _check_arn(arn)
+        return value
+
+
+class AccountSpec(_Model):
+    users: list[UserSpec] = Field(default_factory=list)
+    roles: list[RoleSpec] = Field(default_factory=list)
+
+
+class ScenarioCluster(ClusterState):
+    """A ClusterState (endpoint and CA are the sandbox's own) plus how the cluster was created."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="ScenarioCluster")
+
+    apiVersion: Literal["eksaccess/v1"] = "eksaccess/v1"
+    kind: Literal["ClusterState"] = "ClusterState"
+    bootstrapClusterCreatorAdminPermissions: bool = True
+
+
+class ProfileType(StrEnum):
+    STATIC = "static"  # the access key of `user`
+    ASSUME_ROLE = "assume-role"  # role_arn + source_profile
+    UNKNOWN_KEY = "unknown-key"  # an access key id AWS has never heard of
+    WRONG_SECRET = "wrong-secret"  # the key of `user` with a wrong secret
+    EXPIRED_SESSION = "expired-session"  # session credentials of `roleArn` (or `user`) that have expired
+
+
+class ProfileSpec(_Model):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    type: ProfileType | None = Field(
+        default=None, description="inferred: user -> static, roleArn -> assume-role"
+    )
+    user: str | None = Field(default=None, description="IAM user ARN whose key the profile holds")
+    roleArn: str | None = None
+    sourceProfile: str | None = None
+    roleSessionName: str | None = None
+    region: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> ProfileSpec:
+        kind = self.kind
+        if kind in (ProfileType.STATIC, ProfileType.WRONG_SECRET) and not self.user:
+            raise ValueError(f"profile {self.name}: type {kind} needs user")
+        if kind is ProfileType.ASSUME_ROLE and not (self.roleArn and self.sourceProfile):
+            raise ValueError(f"profile {self.name}: type assume-role needs roleArn and sourceProfile")
+        if kind is ProfileType.EXPIRED_SESSION and not (self.roleArn or self.user):
+            raise ValueError(f"profile {self.name}: type expired-session needs roleArn or user")
+        if self.user:
+            _check_arn(self.user, PrincipalKind.USER)
+        if self.roleArn:
+            _check_arn(self.roleArn, PrincipalKind.ROLE)
+        return self
+
+    @property
+    def kind(self) -> ProfileType:
+        if self.type is not None:
+            return self.type
+        if self.roleArn and self.sourceProfile:
+            return ProfileType.ASSUME_ROLE
+        if self.user:
+            return ProfileType.STATIC
+        return ProfileType.UNKNOWN_KEY
+
+
+class ContextSpec(_Model):
+    """A kubeconfig context written as ``aws eks update-kubeconfig --alias NAME --user-alias NAME`` would,
+    then broken on purpose where a field says so."""
+
+    name: str = Field(min_length=1)
+    cluster: str = Field(description="name of a scenario cluster")
+    profile: str | None = Field(default=None, description="AWS profile, written as the AWS_PROFILE env entry")
+    roleArn: str | None = Field(
+        default=None, description="written as `--role ARN` (update-kubeconfig --role-arn)"
+    )
+    namespace: str | None = None
+    profileEnv: bool = Field(default=True, description="false: leave out the AWS_PROFILE env entry")
+    server: str | None = Field(default=None, description="wrong server URL instead of the cluster's endpoint")
+    certificateAuthorityData: str | None = Field(
+        default=None, description=f"base64 PEM, or '{FOREIGN_CA}' for a CA the cluster does not use"
+    )
+    execApiVersion: str | None = Field(default=None, description="e.g. client.authentication.k8s.io/v1alpha1")
+    clusterNameArg: str | None = Field(default=None, description="wrong --cluster-name argument")
+    regionArg: str | None = Field(default=None, description="wrong --region argument")
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.server or self.certificateAuthorityData)
+
+
+class KubeconfigSpec(_Model):
+    contexts: list[ContextSpec] = Field(default_factory=list)
+    currentContext: str | None = None
+
+
+class Scenario(_Model):
+    """A sandbox scenario (eksaccess/v1 Scenario)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="Scenario")
+
+    apiVersion: Literal["eksaccess/v1"] = "eksaccess/v1"
+    kind: Literal["Scenario"] = "Scenario"
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    description: str = Field(min_length=1, description="one line")
+    details: str = Field(default="", description="what a user sees and why (free text)")
+    accounts: dict[str, AccountSpec] = Field(default_factory=dict)
+    clusters: list[ScenarioCluster] = Field(default_factory=list)
+    profiles: list[ProfileSpec] = Field(default_factory=list)
+    kubeconfig: KubeconfigSpec = Field(default_factory=KubeconfigSpec)
+
+    @field_validator("accounts")
+    @classmethod
+    def _accounts(cls, value: dict[str, AccountSpec]) -> dict[str, AccountSpec]:
+        for account in value:
+            if not (len(account) == 12 and account.isdigit()):
+                raise ValueError(f"account {account!r} must be 12 digits (quote it in YAML)")
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        _unique("cluster", [c.cluster.name for c in self.clusters])
+        _unique("profile", [p.name for p in self.profiles])
+        _unique("context", [c.name for c in self.kubeconfig.contexts])
+        users = set(self.user_arns())
+        profiles = {p.name for p in self.profiles}
+        for profile in self.profiles:
+            if profile.user and profile.user not in users:
+                raise ValueError(f"profile {profile.name}: user {profile.user} is not declared in accounts")
+            if profile.sourceProfile and profile.sourceProfile not in profiles:
+                raise ValueError(
+                    f"profile {profile.name}: sourceProfile {profile.sourceProfile} is not declared"
+                )
+        clusters = {c.cluster.name for c in self.clusters}
+        for context in self.kubeconfig.contexts:
+            if context.cluster not in clusters:
+                raise ValueError(f"context {context.name}: cluster {context.cluster} is not declared")
+            if context.profile and context.profile not in profiles:
+                raise ValueError(f"context {context.name}: profile {context.profile} is not declared")
+        current = self.kubeconfig.currentContext
+        if current and current not in {c.name for c in self.kubeconfig.contexts}:
+            raise ValueError(f"currentContext {current} is not one of the contexts")
+        return self
+
+    def user_arns(self) -> list[str]:
+        return [
+            user_arn("aws", acct, u.name, u.path) for acct, spec in self.accounts.items() for u in spec.users
+        ]
+
+    def role_arns(self) -> list[str]:
+        return [
+            role_arn("aws", acct, r.name, r.path) for acct, spec in self.accounts.items() for r in spec.roles
+        ]
+
+    def profile(self, name: str) -> ProfileSpec | None:
+        return next((p for p in self.profiles if p.name == name), None)
+
+    def cluster(self, name: str) -> ScenarioCluster | None:
+        return next((c for c in self.clusters if c.cluster.name == name), None)
+
+    def default_region(self) -> str:
+        return self.clusters[0].cluster.region if self.clusters else DEFAULT_REGION
+
+
+def _unique(what: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"two {what}s named {name}")
+        seen.add(name)
+
+
+# --- loading ------------------------------------------------------------------------------------------------
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    try:
+        return YAML(typ="safe", pure=True).load(text)
+    except MarkedYAMLError as err:
+        mark = err.problem_mark
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(f"{source}: not valid YAML{where}: {err.problem}") from None
+    except YAMLError as err:
+        raise InputError(f"{source}: not valid YAML: {err}") from None
+
+
+def parse_scenario(text: str, *, source: str = "scenario") -> Scenario:
+    data = _load_yaml(text, source)
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: expected a mapping with apiVersion: {API_VERSION} and kind: {KIND}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        first = err.errors(include_url=False)[0]
+        where = field_path(first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "is not a known field"
+        raise InputError(f"{source}: {where + ': ' if where else ''}{message}") from None
+
+
+def builtin_names() -> list[str]:
+    folder = resources.files(__package__ or "eksaccess.sandbox.scenarios")
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def builtin_text(name: str) -> str:
+    folder = resources.files(__package__ or "eksaccess.sandbox.scenarios")
+    return folder.joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def load_scenario(name_or_path: str) -> Scenario:
+    """A built-in scenario by name, or a scenario file by path."""
+    if name_or_path in builtin_names():
+        return parse_scenario(builtin_text(name_or_path), source=f"scenario {name_or_path}")
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml", ".json") or path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise InputError(f"cannot read scenario file {path}: {err.strerror or err}") from None
+        return parse_scenario(text, source=str(path))
+    raise InputError(
+        f"unknown scenario {name_or_path!r}; see 'eksaccess sandbox scenarios' or give a path to a YAML file"
+    )
+
+
+def scenario_schema() -> dict[str, Any]:
+    return Scenario.model_json_schema()
+
+
+def schema_text() -> str:
+    return json.dumps(scenario_schema(), indent=2) + "\n"
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    out = io.StringIO()
+    YAML(typ="safe", pure=True).dump(scenario.model_dump(mode="json", exclude_none=True), out)
+    return out.getvalue()

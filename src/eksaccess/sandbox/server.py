@@ -1,0 +1,316 @@
+"""The sandbox server: one process, one loopback HTTPS listener for AWS (EKS, STS, IAM) and one per
+cluster for its Kubernetes API, each a threaded werkzeug server in a thread of its own.
+
+Ports are recorded in ``ports.json`` and reused on the next start when free, so cluster endpoints (and the
+kubeconfig) stay the same across ``down`` / ``up``; a taken port is replaced and the client files are
+rewritten. Run as ``python -m eksaccess.sandbox.server --state-dir DIR`` (``sandbox up`` does that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from eksaccess.sandbox.certs import CertPaths, ensure_certificates, server_ssl_context
+from eksaccess.sandbox.config_files import write_client_files, write_private
+from eksaccess.sandbox.context import FaultInjector, FaultSettings, SandboxContext
+from eksaccess.sandbox.scenarios.seed import META_FOREIGN_CA, stored_credentials, stored_scenario
+from eksaccess.sandbox.store import ClusterRecord, SandboxStore
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+HOST = "127.0.0.1"
+PORTS_FILE = "ports.json"
+PID_FILE = "sandbox.pid"
+LOG_FILE = "sandbox.log"
+
+_listener_log = logging.getLogger("eksaccess.sandbox.listener")
+
+
+class SandboxNotInitializedError(RuntimeError):
+    pass
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No request lines in any log: presigned URLs carry session tokens in their query."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
+
+    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's signature
+        if type == "error":
+            _listener_log.warning("listener error (%s)", self.command or "no request")
+
+
+def _bind(preferred: int | None) -> socket.socket:
+    """A listening loopback socket on ``preferred`` if it is free, else on a port the kernel picks."""
+    for port in ([preferred] if preferred else []) + [0]:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            sock.close()
+            continue
+        sock.listen(128)
+        return sock
+    raise OSError("could not bind a loopback port")
+
+
+@dataclass(kw_only=True)
+class Listener:
+    name: str
+    server: BaseWSGIServer
+    thread: threading.Thread
+
+    @property
+    def port(self) -> int:
+        return int(self.server.port)
+
+    @property
+    def url(self) -> str:
+        return f"https://{HOST}:{self.port}"
+
+
+def _start_listener(
+    name: str, app: WSGIApplication, ssl_ctx: ssl.SSLContext, preferred: int | None
+) -> Listener:
+    sock = _bind(preferred)
+    try:
+        server = make_server(
+            HOST,
+            sock.getsockname()[1],
+            app,
+            threaded=True,
+            request_handler=_QuietHandler,
+            ssl_context=ssl_ctx,
+            fd=sock.fileno(),
+        )
+    finally:
+        sock.close()
+    server.daemon_threads = True  # type: ignore[attr-defined]
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=f"sandbox-{name}"
+    )
+    thread.daemon = True
+    thread.start()
+    return Listener(name=name, server=server, thread=thread)
+
+
+def _unavailable_app(reason: str) -> WSGIApplication:
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        body = json.dumps(
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "status": "Failure",
+                "message": reason,
+                "reason": "ServiceUnavailable",
+                "code": 503,
+            }
+        ).encode()
+        start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+        return [body]
+
+    return app
+
+
+def read_ports(state_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((state_dir / PORTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class SandboxServer:
+    """All listeners of one sandbox; usable in-process (tests) or as the body of the server process."""
+
+    def __init__(
+        self, state_dir: Path, *, faults: FaultSettings | None = None, log: logging.Logger | None = None
+    ) -> None:
+        self.state_dir = state_dir
+        self.faults = faults or FaultSettings()
+        self.log = log or logging.getLogger("eksaccess.sandbox")
+        self._lock = threading.RLock()
+        self._aws: Listener | None = None
+        self._clusters: dict[str, Listener] = {}
+        self._ssl: ssl.SSLContext | None = None
+        self.ctx: SandboxContext | None = None
+
+    @property
+    def aws_endpoint(self) -> str:
+        if self._aws is None:
+            raise RuntimeError("sandbox server is not running")
+        return self._aws.url
+
+    def start(self) -> SandboxContext:
+        from eksaccess.sandbox.aws.routing import make_aws_app
+
+        certs = ensure_certificates(self.state_dir)
+        store = SandboxStore.in_dir(self.state_dir)
+        if stored_scenario(store) is None:
+            raise SandboxNotInitializedError(f"no sandbox state in {self.state_dir}")
+        self._ssl = server_ssl_context(certs)
+        ports = read_ports(self.state_dir)
+        ctx = SandboxContext(
+            state_dir=self.state_dir,
+            store=store,
+            aws_endpoint="",
+            ca_bundle=certs.ca_cert,
+            faults=FaultInjector(self.faults),
+            log=self.log,
+            start_cluster_listener=self.start_cluster_listener,
+            stop_cluster_listener=self.stop_cluster_listener,
+        )
+        self.ctx = ctx
+        self._aws = _start_listener("aws", make_aws_app(ctx), self._ssl, ports.get("aws"))
+        ctx.aws_endpoint = self._aws.url
+        preferred = ports.get("clusters") or {}
+        for record in store.list_clusters():
+            self._serve_cluster(record, preferred.get(record.name))
+        self.write_files()
+        self.log.info(
+            "sandbox up: aws %s, clusters %s",
+            ctx.aws_endpoint,
+            ", ".join(f"{name}={lst.url}" for name, lst in self._clusters.items()) or "none",
+        )
+        return ctx
+
+    def _serve_cluster(self, record: ClusterRecord, preferred: int | None) -> str:
+        assert self.ctx is not None and self._ssl is not None
+        try:
+            from eksaccess.sandbox.kube.app import make_kube_app
+
+            app: WSGIApplication = make_kube_app(record.name, self.ctx)
+        except ImportError as err:
+            app = _unavailable_app(f"the sandbox Kubernetes API is not available: {err}")
+        if preferred is None and record.endpoint:
+            preferred = int(record.endpoint.rsplit(":", 1)[1])
+        listener = _start_listener(record.name, app, self._ssl, preferred)
+        with self._lock:
+            self._clusters[record.name] = listener
+        if record.endpoint != listener.url:
+            fields = {name: getattr(record, name) for name in ClusterRecord.__dataclass_fields__}
+            self.ctx.store.put_cluster(ClusterRecord(**{**fields, "endpoint": listener.url}))
+        return listener.url
+
+    def start_cluster_listener(self, name: str) -> str:
+        """Serve the Kubernetes API of a cluster just created (CreateCluster); returns its endpoint."""
+        assert self.ctx is not None
+        record = self.ctx.store.get_cluster(name)
+        if record is None:
+            raise KeyError(name)
+        url = self._serve_cluster(record, None)
+        self.write_ports()
+        return url
+
+    def stop_cluster_listener(self, name: str) -> None:
+        with self._lock:
+            listener = self._clusters.pop(name, None)
+        if listener is not None:
+            threading.Thread(target=_shutdown, args=(listener,), daemon=True).start()
+        self.write_ports()
+
+    def write_ports(self) -> None:
+        with self._lock:
+            data = {
+                "aws": self._aws.port if self._aws else None,
+                "clusters": {name: lst.port for name, lst in self._clusters.items()},
+            }
+        write_private(self.state_dir / PORTS_FILE, json.dumps(data, indent=2) + "\n")
+
+    def write_files(self) -> None:
+        """Rewrite ports, AWS config and credentials, and kubeconfig from the store."""
+        assert self.ctx is not None
+        store = self.ctx.store
+        scenario = stored_scenario(store)
+        assert scenario is not None
+        self.write_ports()
+        write_client_files(
+            self.state_dir,
+            scenario,
+            credentials=stored_credentials(store),
+            clusters={c.name: c for c in store.list_clusters()},
+            endpoint=self.ctx.aws_endpoint,
+            ca_bundle=CertPaths.in_dir(self.state_dir).ca_cert,
+            foreign_ca_data=store.get_meta(META_FOREIGN_CA) or "",
+        )
+
+    def stop(self) -> None:
+        with self._lock:
+            listeners = list(self._clusters.values())
+            self._clusters.clear()
+            if self._aws is not None:
+                listeners.append(self._aws)
+            self._aws = None
+        for listener in listeners:
+            _shutdown(listener)
+        self.log.info("sandbox stopped")
+
+
+def _shutdown(listener: Listener) -> None:
+    listener.server.shutdown()
+    listener.thread.join(timeout=5)
+    listener.server.server_close()
+
+
+# --- the server process -----------------------------------------------------------------------------------
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m eksaccess.sandbox.server")
+    parser.add_argument("--state-dir", required=True, type=Path)
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--throttle-rate", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None, *, on_ready: Callable[[], None] | None = None) -> int:
+    args = _parse(argv)
+    state_dir: Path = args.state_dir.resolve()
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[logging.FileHandler(state_dir / LOG_FILE, encoding="utf-8")],
+    )
+    faults = FaultSettings(
+        latency_ms=args.latency_ms,
+        fault_rate=args.fault_rate,
+        throttle_rate=args.throttle_rate,
+        seed=args.seed,
+    )
+    server = SandboxServer(state_dir, faults=faults)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    server.start()
+    write_private(state_dir / PID_FILE, f"{os.getpid()}\n")
+    if on_ready:
+        on_ready()
+    while not stop.wait(0.5):
+        pass
+    server.stop()
+    pid_file = state_dir / PID_FILE
+    if pid_file.exists() and pid_file.read_text().strip() == str(os.getpid()):
+        pid_file.unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""A sandbox for tests: ``running_sandbox(tmp_path, scenario="baseline", **knobs)``.
+
+In-process by default (the listeners run in threads of the test process: fast, no fork), or the real
+background process with ``process=True`` (what ``eksaccess sandbox up`` starts). Either way the yielded
+object tells the state directory, the environment real clients need, and the AWS endpoint::
+
+    with running_sandbox(tmp_path, "developer-locked-out") as sb:
+        env = {**os.environ, **sb.env_for("admin")}
+        subprocess.run(["aws", "sts", "get-caller-identity"], env=env, check=True)
+        eks = sb.client("eks", "admin")
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eksaccess.sandbox import lifecycle
+from eksaccess.sandbox.certs import CertPaths
+from eksaccess.sandbox.config_files import AWS_CONFIG, AWS_CREDENTIALS, KUBECONFIG, client_env
+from eksaccess.sandbox.context import FaultSettings
+from eksaccess.sandbox.server import LOG_FILE, SandboxServer
+from eksaccess.sandbox.store import SandboxStore
+
+_counter = itertools.count()
+
+
+@dataclass(kw_only=True)
+class RunningSandbox:
+    state_dir: Path
+    aws_endpoint: str
+    env: dict[str, str]
+    server: SandboxServer | None = None  # None when it runs as a separate process
+
+    @property
+    def ca_bundle(self) -> Path:
+        return CertPaths.in_dir(self.state_dir).ca_cert
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.state_dir / KUBECONFIG
+
+    @property
+    def store(self) -> SandboxStore:
+        return SandboxStore.in_dir(self.state_dir)
+
+    def env_for(self, profile: str | None = None) -> dict[str, str]:
+        return client_env(self.state_dir, endpoint=self.aws_endpoint, profile=profile)
+
+    def cluster_endpoint(self, name: str) -> str:
+        record = self.store.get_cluster(name)
+        if record is None:
+            raise KeyError(name)
+        return record.endpoint
+
+    def boto_session(self, profile: str | None = None, region: str | None = None) -> Any:
+        """A boto3 Session reading only the sandbox's files (the process environment is not consulted
+        for the files or profile)."""
+        import boto3
+        import botocore.session
+
+        core = botocore.session.Session()
+        core.set_config_variable("config_file", str(self.state_dir / AWS_CONFIG))
+        core.set_config_variable("credentials_file", str(self.state_dir / AWS_CREDENTIALS))
+        core.set_config_variable("ca_bundle", str(self.ca_bundle))  # beats an AWS_CA_BUNDLE of the machine
+        if profile:
+            core.set_config_variable("profile", profile)
+        if region:
+            core.set_config_variable("region", region)
+        return boto3.Session(botocore_session=core)
+
+    def client(
+        self, service: str, profile: str | None = None, *, region: str | None = None, **kwargs: Any
+    ) -> Any:
+        from botocore.config import Config
+
+        config = kwargs.pop("config", None) or Config(retries={"max_attempts": 1, "mode": "standard"})
+        return self.boto_session(profile, region).client(service, config=config, **kwargs)
+
+
+def _logger(state_dir: Path) -> tuple[logging.Logger, logging.Handler]:
+    log = logging.getLogger(f"eksaccess.sandbox.inprocess.{next(_counter)}")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    handler = logging.FileHandler(state_dir / LOG_FILE, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    return log, handler
+
+
+@contextmanager
+def running_sandbox(
+    tmp_path: Path,
+    scenario: str = "baseline",
+    *,
+    process: bool = False,
+    state_dir: Path | None = None,
+    latency_ms: int = 0,
+    fault_rate: float = 0.0,
+    throttle_rate: float = 0.0,
+    seed: int = 0,
+) -> Iterator[RunningSandbox]:
+    """Start a sandbox with ``scenario`` in ``tmp_path/sandbox`` (or ``state_dir``); stop it at exit."""
+    directory = (state_dir or tmp_path / "sandbox").resolve()
+    faults = FaultSettings(
+        latency_ms=latency_ms, fault_rate=fault_rate, throttle_rate=throttle_rate, seed=seed
+    )
+    if process:
+        lifecycle.up(directory, scenario, faults)
+        try:
+            endpoint = lifecycle.aws_endpoint(directory)
+            assert endpoint is not None
+            yield RunningSandbox(
+                state_dir=directory, aws_endpoint=endpoint, env=client_env(directory, endpoint=endpoint)
+            )
+        finally:
+            lifecycle.down(directory)
+        return
+    lifecycle.initialize(directory, scenario)
+    log, handler = _logger(directory)
+    server = SandboxServer(directory, faults=faults, log=log)
+    try:
+        server.start()
+        yield RunningSandbox(
+            state_dir=directory,
+            aws_endpoint=server.aws_endpoint,
+            env=client_env(directory, endpoint=server.aws_endpoint),
+            server=server,
+        )
+    finally:
+        server.stop()
+        log.removeHandler(handler)
+        handler.close()
