@@ -14,12 +14,18 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
-from eksaccess.domain.authorize import Authorizer, kube_forbidden_message
+from eksaccess.domain.authorize import (
+    Authorizer,
+    impersonated_groups,
+    impersonation_attributes,
+    kube_forbidden_message,
+)
 from eksaccess.domain.rbac import Attributes
 from eksaccess.sandbox.kube import discovery, openapi, protobuf, status
 from eksaccess.sandbox.kube.authn import ANONYMOUS, AuthenticationError, KubeUser
+from eksaccess.sandbox.kube.controllers import aggregate_cluster_roles_in
 from eksaccess.sandbox.kube.discovery import BY_PATH, RBAC, STORED_KINDS, Resource
 from eksaccess.sandbox.kube.handlers import ResourceHandler
 from eksaccess.sandbox.kube.requestinfo import RequestInfo, parse_request
@@ -35,7 +41,6 @@ Reply = tuple[int, Any]
 JSON_TYPE = "application/json"
 OPENAPI_V2_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 HEALTH = ("/healthz", "/livez", "/readyz")
-SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
 _REASONS = {
     200: "OK",
     201: "Created",
@@ -94,6 +99,8 @@ class KubeApp:
         self.reviews = ReviewHandler(authorizer=self.authorizer, authenticate=authenticate)
 
     def _written(self, res: Resource) -> None:
+        if res.kind == "ClusterRole":
+            aggregate_cluster_roles_in(self.objects, self.cluster)
         if res.group == RBAC and self.on_rbac_write is not None:
             self.on_rbac_write()
 
@@ -185,33 +192,21 @@ class KubeApp:
     def _impersonate(self, environ: WSGIEnvironment, user: KubeUser) -> KubeUser:
         target = str(environ.get("HTTP_IMPERSONATE_USER", "")).strip()
         groups = [g.strip() for g in str(environ.get("HTTP_IMPERSONATE_GROUP", "")).split(",") if g.strip()]
-        uid = str(environ.get("HTTP_IMPERSONATE_UID", "")).strip()
+        uid = str(environ.get("HTTP_IMPERSONATE_UID", "")).strip() or None
+        extra: dict[str, list[str]] = {}
+        for key, value in environ.items():
+            if key.startswith("HTTP_IMPERSONATE_EXTRA_"):
+                name = unquote(key[len("HTTP_IMPERSONATE_EXTRA_") :].lower().replace("_", "-"))
+                extra[name] = [v.strip() for v in str(value).split(",") if v.strip()]
         if not target:
-            if groups or uid:
-                raise status.internal_error("requested impersonation of groups or uid without a user")
+            if groups or uid or extra:
+                raise status.internal_error("requested impersonation of groups, uid or extra without a user")
             return user
-        if target.startswith(SERVICE_ACCOUNT_PREFIX):
-            namespace, _, name = target[len(SERVICE_ACCOUNT_PREFIX) :].partition(":")
-            self._check(
-                Attributes(verb="impersonate", resource="serviceaccounts", namespace=namespace, name=name),
-                user,
-            )
-            if not groups:
-                groups = ["system:serviceaccounts", f"system:serviceaccounts:{namespace}"]
-        else:
-            self._check(Attributes(verb="impersonate", resource="users", name=target), user)
-        for group in groups:
-            self._check(Attributes(verb="impersonate", resource="groups", name=group), user)
-        if uid:
-            self._check(
-                Attributes(verb="impersonate", resource="uids", api_group="authentication.k8s.io", name=uid),
-                user,
-            )
-        if target == "system:anonymous":
-            groups.append("system:unauthenticated")
-        elif "system:authenticated" not in groups and "system:unauthenticated" not in groups:
-            groups.append("system:authenticated")
-        return KubeUser(username=target, uid=uid, groups=tuple(groups))
+        for attrs in impersonation_attributes(user=target, groups=groups, uid=uid, extra=extra):
+            self._check(attrs, user)
+        extras = {k: tuple(v) for k, v in extra.items()}
+        groups_after = impersonated_groups(target, groups)
+        return KubeUser(username=target, uid=uid or "", groups=groups_after, extra=extras)
 
     def _authorize(self, info: RequestInfo, user: KubeUser) -> None:
         self._check(info.attributes(), user)

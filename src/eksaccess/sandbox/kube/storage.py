@@ -244,10 +244,14 @@ class KubeObjects:
         manifests: Sequence[Mapping[str, Any]],
         aws_auth: Mapping[str, str] | None,
     ) -> None:
-        """Create the default namespaces, the aws-auth ConfigMap (when given) and the scenario's manifests.
+        """Create the default namespaces (each with its ``default`` ServiceAccount), the aws-auth ConfigMap
+        (when given), the default RBAC roles and bindings, and the scenario's manifests; then aggregate.
 
         Objects that already exist are replaced (seeding twice is harmless).
         """
+        from eksaccess.domain.bootstrap import bootstrap_manifests
+        from eksaccess.sandbox.kube.controllers import aggregate_cluster_roles_in
+
         wanted: list[Obj] = []
         for ns in DEFAULT_NAMESPACES:
             wanted.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
@@ -267,7 +271,7 @@ class KubeObjects:
                     "data": {str(k): str(v) for k, v in aws_auth.items()},
                 }
             )
-        for manifest in manifests:
+        for manifest in [*bootstrap_manifests(), *manifests]:
             wanted.append(copy.deepcopy(dict(manifest)))
         for obj in wanted:
             meta = obj.setdefault("metadata", {})
@@ -276,3 +280,4 @@ class KubeObjects:
                 self.create(cluster, obj)
             except AlreadyExistsError:
                 self.update(cluster, obj)
+        aggregate_cluster_roles_in(self, cluster)

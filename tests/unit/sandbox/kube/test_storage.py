@@ -36,7 +36,13 @@ def test_seed_creates_namespaces_aws_auth_and_manifests(objects: KubeObjects) ->
     assert objects.get("c1", "rbac.authorization.k8s.io/v1", "ClusterRole", "", "r")["rules"] == []
     assert objects.aws_auth_data("other") is None
     objects.seed("c1", manifests=[role], aws_auth=None)  # idempotent
-    assert len(objects.list("c1", "rbac.authorization.k8s.io/v1", "ClusterRole")) == 1
+    roles = {
+        o["metadata"]["name"]: o for o in objects.list("c1", "rbac.authorization.k8s.io/v1", "ClusterRole")
+    }
+    assert "r" in roles and "cluster-admin" in roles
+    # aggregation as the controller does it: admin holds edit's and view's rules
+    admin_resources = {res for rule in roles["admin"]["rules"] for res in rule.get("resources", [])}
+    assert {"rolebindings", "secrets", "pods"} <= admin_resources
 
 
 def test_crud_and_revision(objects: KubeObjects) -> None:

@@ -1,0 +1,33 @@
+"""What kube-controller-manager does to the stored objects that matters here: ClusterRole aggregation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from eksaccess.domain.aggregation import aggregate_cluster_roles
+from eksaccess.domain.rbac import RBAC_GROUP, parse_role
+
+if TYPE_CHECKING:
+    from eksaccess.sandbox.kube.storage import KubeObjects
+
+CLUSTER_ROLE_API = f"{RBAC_GROUP}/v1"
+
+
+def aggregate_cluster_roles_in(objects: KubeObjects, cluster: str) -> int:
+    """Fill the rules of every aggregating ClusterRole from the roles its selectors match, as the
+    clusterrole-aggregation controller does; returns how many roles were rewritten."""
+    manifests = objects.list(cluster, CLUSTER_ROLE_API, "ClusterRole")
+    roles = [parse_role(m) for m in manifests]
+    aggregated = aggregate_cluster_roles(roles)
+    changed = 0
+    for manifest, before, after in zip(manifests, roles, aggregated, strict=True):
+        if before.aggregation is None or before.rules == after.rules:
+            continue
+        updated = dict(manifest)
+        updated["rules"] = [rule.to_json() for rule in after.rules]
+        meta = dict(updated.get("metadata") or {})
+        meta.pop("resourceVersion", None)
+        updated["metadata"] = meta
+        objects.update(cluster, updated)
+        changed += 1
+    return changed
