@@ -1,0 +1,1 @@
+"""Offline analysis of a cluster's access: can-i, who-can (and later audit), from a ClusterState."""

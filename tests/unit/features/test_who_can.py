@@ -1,0 +1,176 @@
+"""who-can on a ClusterState: IAM principals with their paths, then subjects no principal maps to.
+The cluster is the one of test_can_i (access entries, aws-auth rows, mapAccounts, RBAC), repeated here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eksaccess.domain.identity import Caller, SourceKind
+from eksaccess.domain.state import parse_cluster_state
+from eksaccess.features.analyze.can_i import build_request, can_i
+from eksaccess.features.analyze.who_can import who_can
+
+A = "111122223333"
+OTHER = "222233334444"
+POLICY = "arn:aws:eks::aws:cluster-access-policy/"
+
+
+def crb(name: str, role: str, *subjects: dict[str, str], namespace: str = "") -> dict[str, Any]:
+    meta = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding" if namespace else "ClusterRoleBinding",
+        "metadata": meta,
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": list(subjects),
+    }
+
+
+def group(name: str) -> dict[str, str]:
+    return {"kind": "Group", "name": name}
+
+
+def user(name: str) -> dict[str, str]:
+    return {"kind": "User", "name": name}
+
+
+STATE: dict[str, Any] = {
+    "apiVersion": "eksaccess/v1",
+    "kind": "ClusterState",
+    "cluster": {
+        "name": "prod",
+        "region": "eu-west-1",
+        "accountId": A,
+        "arn": f"arn:aws:eks:eu-west-1:{A}:cluster/prod",
+    },
+    "authenticationMode": "API_AND_CONFIG_MAP",
+    "accessEntries": [
+        {
+            "principalArn": f"arn:aws:iam::{A}:role/Admin",
+            "accessPolicies": [
+                {"policyArn": POLICY + "AmazonEKSClusterAdminPolicy", "accessScope": {"type": "cluster"}}
+            ],
+        },
+        {
+            "principalArn": f"arn:aws:iam::{A}:role/Dev",
+            "kubernetesGroups": ["developers"],
+            "accessPolicies": [
+                {
+                    "policyArn": POLICY + "AmazonEKSViewPolicy",
+                    "accessScope": {"type": "namespace", "namespaces": ["dev-*"]},
+                }
+            ],
+        },
+        {"principalArn": f"arn:aws:iam::{A}:user/alice", "username": "alice"},
+    ],
+    "awsAuth": {
+        "mapRoles": (
+            f"- rolearn: arn:aws:iam::{A}:role/ops\n  username: ops:{{{{SessionName}}}}\n  groups: [ops]\n"
+            f"- rolearn: arn:aws:iam::{A}:role/breakglass\n  username: breakglass\n  groups: [system:masters]\n"
+        ),
+        "mapUsers": f"- userarn: arn:aws:iam::{A}:user/bob\n  username: bob\n  groups: [viewers]\n",
+        "mapAccounts": f'- "{OTHER}"\n',
+    },
+    "kubernetes": [
+        crb("ops-view", "view", group("ops")),
+        crb("developers-edit", "edit", group("developers"), namespace="dev-a"),
+        crb("bob-view", "view", user("bob"), namespace="prod"),
+        crb("ci", "edit", {"kind": "ServiceAccount", "name": "deployer", "namespace": "ci"}),
+        crb("auditors", "view", group("auditors")),
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "secret-reader"},
+            "rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["secrets"]}],
+        },
+        crb("reader", "secret-reader", user(f"arn:aws:iam::{OTHER}:role/reader")),
+    ],
+}
+
+
+def ask(verb: str, resource: str, state: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    cluster = parse_cluster_state(json.dumps(state or STATE))
+    return who_can(cluster, build_request(verb, resource, **kwargs))
+
+
+def arns(result: Any) -> dict[str, str]:
+    return {p.arn: p.via for p in result.principals}
+
+
+def test_delete_pods_in_dev_a() -> None:
+    result = ask("delete", "pods", namespace="dev-a")
+    found = arns(result)
+    assert (
+        found[f"arn:aws:iam::{A}:role/Admin"]
+        == "access entry -> access policy AmazonEKSClusterAdminPolicy (cluster)"
+    )
+    assert found[f"arn:aws:iam::{A}:role/Dev"] == (
+        'access entry -> Group "developers" -> RoleBinding "developers-edit/dev-a" -> ClusterRole "edit"'
+    )
+    assert found[f"arn:aws:iam::{A}:role/breakglass"].startswith(
+        'aws-auth mapRoles[1] -> Group "system:masters"'
+    )
+    assert f"arn:aws:iam::{A}:role/ops" not in found  # view only
+    assert f"arn:aws:iam::{A}:user/alice" not in found
+    subjects = {(s.kind, s.name, s.namespace) for s in result.subjects}
+    assert ("ServiceAccount", "deployer", "ci") in subjects
+    assert not any(s.name == "system:masters" for s in result.subjects)  # breakglass maps to it
+
+
+def test_list_pods_in_prod_shows_aws_auth_paths_and_unmapped_groups() -> None:
+    result = ask("list", "pods", namespace="prod")
+    found = arns(result)
+    assert found[f"arn:aws:iam::{A}:role/ops"] == (
+        'aws-auth mapRoles[0] -> Group "ops" -> ClusterRoleBinding "ops-view" -> ClusterRole "view"'
+    )
+    assert found[f"arn:aws:iam::{A}:user/bob"] == (
+        'aws-auth mapUsers[0] -> User "bob" -> RoleBinding "bob-view/prod" -> ClusterRole "view"'
+    )
+    assert f"arn:aws:iam::{A}:role/Dev" not in found  # its policy is scoped to dev-*
+    assert ("Group", "auditors") in {(s.kind, s.name) for s in result.subjects}
+
+
+def test_principals_bound_by_arn_through_map_accounts() -> None:
+    result = ask("get", "secrets", namespace="default")
+    found = arns(result)
+    assert found[f"arn:aws:iam::{OTHER}:role/reader"].startswith("aws-auth mapAccounts -> User")
+    reader = next(p for p in result.principals if p.arn == f"arn:aws:iam::{OTHER}:role/reader")
+    assert reader.source is SourceKind.MAP_ACCOUNTS
+    assert not any(s.name == f"arn:aws:iam::{OTHER}:role/reader" for s in result.subjects)
+
+
+def test_any_principal_of_a_mapped_account() -> None:
+    result = ask("get", "/version")
+    assert f"arn:aws:iam::{OTHER}:*" in arns(result)
+    assert ("Group", "system:unauthenticated") in {(s.kind, s.name) for s in result.subjects}
+
+
+def test_system_masters_listed_when_no_principal_maps_to_it() -> None:
+    state = {**STATE, "awsAuth": None}
+    result = ask("delete", "nodes", state)
+    assert any(s.kind == "Group" and s.name == "system:masters" for s in result.subjects)
+
+
+def test_who_can_agrees_with_can_i_for_every_known_principal() -> None:
+    cluster = parse_cluster_state(json.dumps(STATE))
+    callers = [
+        f"arn:aws:iam::{A}:role/Admin",
+        f"arn:aws:iam::{A}:role/Dev",
+        f"arn:aws:iam::{A}:user/alice",
+        f"arn:aws:iam::{A}:role/ops",
+        f"arn:aws:iam::{A}:role/breakglass",
+        f"arn:aws:iam::{A}:user/bob",
+    ]
+    for verb, resource, ns in [
+        ("delete", "pods", "dev-a"),
+        ("list", "pods", "prod"),
+        ("get", "secrets", "dev-b"),
+        ("create", "rolebindings.rbac.authorization.k8s.io", "dev-a"),
+    ]:
+        request = build_request(verb, resource, namespace=ns)
+        listed = set(arns(who_can(cluster, request)))
+        for arn in callers:
+            session = "eksaccess-who-can" if ":role/" in arn else None
+            allowed = can_i(cluster, caller=Caller(arn=arn, session_name=session), request=request).allowed
+            assert (arn in listed) is allowed, (verb, resource, ns, arn)
