@@ -12,8 +12,15 @@ from urllib.parse import urlsplit
 
 from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
 from eksaccess.domain.identity import Caller, resolve
+from eksaccess.domain.token import StsIdentity
 from eksaccess.sandbox.context import SandboxContext
-from eksaccess.sandbox.kube.authn import AuthenticationError, KubeUser, StsCaller, TokenVerifier
+from eksaccess.sandbox.kube.authn import (
+    AuthenticationError,
+    KubeUser,
+    StsCaller,
+    TokenVerifier,
+    token_cache_key,
+)
 from eksaccess.sandbox.kube.storage import KubeObjects
 
 
@@ -43,7 +50,11 @@ class ClusterAuthenticator:
     def __init__(self, *, cluster: str, ctx: SandboxContext, objects: KubeObjects) -> None:
         self.cluster = cluster
         self.ctx = ctx
+        self.objects = objects
         self.aws_auth = AwsAuthCache(cluster, objects)
+        # token -> user, valid while nothing in the database changed (mode, access entries, aws-auth)
+        self._users: dict[str, tuple[tuple[int, int], KubeUser]] = {}
+        self._lock = threading.Lock()
         record = ctx.store.get_cluster(cluster)
         region = record.region if record else "us-east-1"
         partition = record.arn.split(":")[1] if record and record.arn.startswith("arn:") else "aws"
@@ -58,6 +69,20 @@ class ClusterAuthenticator:
 
     def __call__(self, token: str) -> KubeUser:
         identity, access_key_id = self.verifier.verify(token)
+        key = token_cache_key(token)
+        marker = self.objects.change_marker()
+        with self._lock:
+            hit = self._users.get(key)
+        if hit is not None and hit[0] == marker:
+            return hit[1]
+        user = self._map(identity, access_key_id)
+        with self._lock:
+            if len(self._users) > 10000:
+                self._users.clear()
+            self._users[key] = (marker, user)
+        return user
+
+    def _map(self, identity: StsIdentity, access_key_id: str) -> KubeUser:
         record = self.ctx.store.get_cluster(self.cluster)
         if record is None:
             raise AuthenticationError(f"cluster {self.cluster} does not exist")

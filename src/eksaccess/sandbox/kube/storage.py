@@ -66,12 +66,14 @@ def now_timestamp() -> str:
 
 
 class KubeObjects:
-    """CRUD over the cluster objects; thread-safe (one lock, one connection per thread)."""
+    """CRUD over the cluster objects; thread-safe: one connection shared under a lock (the sandbox's HTTP
+    listener runs every request on a new thread, so per-thread connections would be opened per request)."""
 
     def __init__(self, store: StoreLike) -> None:
         self._store = store
         self._lock = threading.RLock()
-        self._local = threading.local()
+        self._connection: sqlite3.Connection | None = None
+        self._writes = 0
         with self._lock:
             conn = self._conn()
             with conn:
@@ -79,11 +81,16 @@ class KubeObjects:
                     conn.execute(statement)
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._store.connect()
-            self._local.conn = conn
-        return conn
+        if self._connection is None:
+            self._connection = self._store.connect()
+        return self._connection
+
+    def change_marker(self) -> tuple[int, int]:
+        """Changes whenever anything in the database changed: a commit by another connection (SQLite's
+        ``data_version``: access entries, clusters) or a write through this object."""
+        with self._lock:
+            row = self._conn().execute("PRAGMA data_version").fetchone()
+            return int(row[0]), self._writes
 
     # reads ---------------------------------------------------------------------------------------------
 
@@ -147,6 +154,7 @@ class KubeObjects:
     # writes --------------------------------------------------------------------------------------------
 
     def _bump(self, conn: sqlite3.Connection) -> int:
+        self._writes += 1
         conn.execute("UPDATE kube_revision SET rv = rv + 1 WHERE id = 1")
         return int(conn.execute("SELECT rv FROM kube_revision WHERE id = 1").fetchone()[0])
 
