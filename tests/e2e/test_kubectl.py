@@ -137,6 +137,10 @@ def test_core(
     )
     bad = kubectl("get", "configmaps", token=tokens["admin"] + "x", fresh_cache=True)
     assert bad.code == 1 and bad.last_err_line == ASKED
+    assert kubectl("auth", "whoami", token=tokens["admin"] + "x").last_err_line == UNAUTHORIZED
+    assert kubectl("delete", "configmap", name, "-n", "dev", token=tokens["admin"]).out == (
+        f'configmap "{name}" deleted\n'
+    )
 
 
 # ------------------------------------------------------------------------------ oldest and newest: all cases

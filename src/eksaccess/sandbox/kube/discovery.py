@@ -84,6 +84,8 @@ RESOURCES: tuple[Resource, ...] = (
         short_names=("svc",),
         categories=("all",),
     ),
+    Resource(group="", version="v1", name="events", kind="Event", namespaced=True, short_names=("ev",)),
+    Resource(group="", version="v1", name="nodes", kind="Node", namespaced=False, short_names=("no",)),
     Resource(
         group="apps",
         version="v1",
