@@ -18,6 +18,7 @@ import ssl
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -140,9 +141,15 @@ class SandboxServer:
     """All listeners of one sandbox; usable in-process (tests) or as the body of the server process."""
 
     def __init__(
-        self, state_dir: Path, *, faults: FaultSettings | None = None, log: logging.Logger | None = None
+        self,
+        state_dir: Path,
+        *,
+        faults: FaultSettings | None = None,
+        log: logging.Logger | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.state_dir = state_dir
+        self.clock = clock  # the AWS endpoint's clock (tests move it to expire signatures)
         self.faults = faults or FaultSettings()
         self.log = log or logging.getLogger("eksaccess.sandbox")
         self._lock = threading.RLock()
@@ -177,7 +184,7 @@ class SandboxServer:
             stop_cluster_listener=self.stop_cluster_listener,
         )
         self.ctx = ctx
-        self._aws = _start_listener("aws", make_aws_app(ctx), self._ssl, ports.get("aws"))
+        self._aws = _start_listener("aws", make_aws_app(ctx, clock=self.clock), self._ssl, ports.get("aws"))
         ctx.aws_endpoint = self._aws.url
         preferred = ports.get("clusters") or {}
         for record in store.list_clusters():
@@ -222,7 +229,7 @@ class SandboxServer:
         with self._lock:
             listener = self._clusters.pop(name, None)
         if listener is not None:
-            threading.Thread(target=_shutdown, args=(listener,), daemon=True).start()
+            _shutdown(listener)  # another server's loop: no deadlock from a request thread
         self.write_ports()
 
     def write_ports(self) -> None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +105,12 @@ def running_sandbox(
     fault_rate: float = 0.0,
     throttle_rate: float = 0.0,
     seed: int = 0,
+    clock: Callable[[], datetime] | None = None,
 ) -> Iterator[RunningSandbox]:
-    """Start a sandbox with ``scenario`` in ``tmp_path/sandbox`` (or ``state_dir``); stop it at exit."""
+    """Start a sandbox with ``scenario`` in ``tmp_path/sandbox`` (or ``state_dir``); stop it at exit.
+
+    ``clock`` (in-process only) replaces the AWS endpoint's clock, to test expiry of signatures.
+    """
     directory = (state_dir or tmp_path / "sandbox").resolve()
     faults = FaultSettings(
         latency_ms=latency_ms, fault_rate=fault_rate, throttle_rate=throttle_rate, seed=seed
@@ -123,7 +128,7 @@ def running_sandbox(
         return
     lifecycle.initialize(directory, scenario)
     log, handler = _logger(directory)
-    server = SandboxServer(directory, faults=faults, log=log)
+    server = SandboxServer(directory, faults=faults, log=log, clock=clock)
     try:
         server.start()
         yield RunningSandbox(
@@ -136,3 +141,51 @@ def running_sandbox(
         server.stop()
         log.removeHandler(handler)
         handler.close()
+
+
+# --- raw HTTPS helpers (what the authenticator and curl do) -----------------------------------------------
+
+
+def https_request(
+    sb: RunningSandbox,
+    url: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    data: bytes | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTPS request verified against the sandbox CA; (status, headers, body) for any status."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    context = ssl.create_default_context(cafile=str(sb.ca_bundle))
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:  # noqa: S310
+            return int(response.status), dict(response.headers), response.read()
+    except urllib.error.HTTPError as err:
+        with err:
+            return int(err.code), dict(err.headers), err.read()
+
+
+def presign_token_url(sb: RunningSandbox, profile: str, cluster: str, *, region: str = "us-west-2") -> str:
+    """What ``aws eks get-token`` presigns: STS GetCallerIdentity with the signed header x-k8s-aws-id."""
+    sts = sb.client("sts", profile, region=region)
+
+    def add_header(request: Any, **_: Any) -> None:
+        request.headers["x-k8s-aws-id"] = cluster
+
+    sts.meta.events.register("before-sign.sts.GetCallerIdentity", add_header)
+    return str(sts.generate_presigned_url("get_caller_identity", Params={}, ExpiresIn=60, HttpMethod="GET"))
+
+
+def get_caller_identity_by_url(sb: RunningSandbox, url: str, cluster: str) -> tuple[int, Any]:
+    """GET a token's URL as the authenticator does (x-k8s-aws-id + Accept: application/json)."""
+    import json
+
+    status, _, body = https_request(sb, url, headers={"x-k8s-aws-id": cluster, "accept": "application/json"})
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, body.decode("utf-8", "replace")

@@ -1,0 +1,203 @@
+"""``eksaccess sandbox up|down|status|env|reset|scenarios``: the local EKS authentication plane."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+import click
+
+from eksaccess.cli.output import emit_json, note, output_option
+from eksaccess.errors import InputError
+
+_STATE_DIR_HELP = "State directory (default: the user's state directory, eksaccess/sandbox)."
+
+
+def _state_dir(value: Path | None) -> Path:
+    from eksaccess.sandbox.lifecycle import default_state_dir
+
+    return (value or default_state_dir()).expanduser().resolve()
+
+
+def state_dir_option(func: Any) -> Any:
+    return click.option(
+        "--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help=_STATE_DIR_HELP
+    )(func)
+
+
+def _faults(latency_ms: int, fault_rate: float, throttle_rate: float, seed: int) -> Any:
+    from eksaccess.sandbox.context import FaultSettings
+
+    try:
+        return FaultSettings(
+            latency_ms=latency_ms, fault_rate=fault_rate, throttle_rate=throttle_rate, seed=seed
+        )
+    except ValueError as err:
+        raise InputError(str(err)) from None
+
+
+def fault_options(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option(
+                "--latency-ms", type=int, default=0, show_default=True, help="Delay every response."
+            ),
+            click.option(
+                "--fault-rate", type=float, default=0.0, help="Share of AWS calls answered with a 500."
+            ),
+            click.option(
+                "--throttle-rate",
+                type=float,
+                default=0.0,
+                help="Share of AWS calls answered with throttling.",
+            ),
+            click.option(
+                "--seed", type=int, default=0, show_default=True, help="Seed of the fault injection."
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _exports(env: dict[str, str]) -> str:
+    return "".join(f"export {key}={shlex.quote(value)}\n" for key, value in env.items())
+
+
+def _print_env(state_dir: Path, profile: str | None, output: str) -> None:
+    from eksaccess.sandbox import lifecycle
+
+    env = lifecycle.env(state_dir, profile)
+    if output == "json":
+        emit_json(env)
+    else:
+        click.echo(_exports(env), nl=False)
+
+
+@click.group("sandbox")
+def sandbox() -> None:
+    """Run the local EKS authentication plane (EKS, STS, IAM and a Kubernetes API per cluster).
+
+    Start it with 'eval "$(eksaccess sandbox up)"'; the aws CLI, boto3 and kubectl then talk to it.
+    """
+
+
+@sandbox.command("up")
+@click.option(
+    "--scenario", default=None, help="Built-in scenario name or a scenario YAML file (default: baseline)."
+)
+@state_dir_option
+@fault_options
+@click.option("--profile", default=None, help="Also export AWS_PROFILE.")
+@output_option()
+def up(
+    scenario: str | None,
+    state_dir: Path | None,
+    latency_ms: int,
+    fault_rate: float,
+    throttle_rate: float,
+    seed: int,
+    profile: str | None,
+    output: str,
+) -> None:
+    """Start the sandbox in the background and print the exports that point clients at it."""
+    from eksaccess.sandbox import lifecycle
+
+    directory = _state_dir(state_dir)
+    faults = _faults(latency_ms, fault_rate, throttle_rate, seed)
+    was_running = lifecycle.running_pid(directory) is not None
+    status = lifecycle.up(directory, scenario, faults)
+    if was_running:
+        note(f"sandbox already running (pid {status.pid}, scenario {status.scenario})")
+    else:
+        note(f"sandbox up: scenario {status.scenario}, AWS endpoint {status.aws_endpoint}, state {directory}")
+    _print_env(directory, profile, output)
+
+
+@sandbox.command("env")
+@state_dir_option
+@click.option("--profile", default=None, help="Also export AWS_PROFILE.")
+@output_option()
+def env(state_dir: Path | None, profile: str | None, output: str) -> None:
+    """Print the exports again (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL, ...)."""
+    _print_env(_state_dir(state_dir), profile, output)
+
+
+@sandbox.command("status")
+@state_dir_option
+@output_option()
+def status(state_dir: Path | None, output: str) -> None:
+    """Is the sandbox running, on which endpoints, with which scenario."""
+    from eksaccess.sandbox import lifecycle
+
+    current = lifecycle.status(_state_dir(state_dir))
+    if output == "json":
+        emit_json(current.as_dict())
+        return
+    if not current.initialized:
+        click.echo(f"no sandbox in {current.state_dir}")
+        return
+    state = f"running (pid {current.pid})" if current.running else "stopped"
+    click.echo(f"sandbox {state}, scenario {current.scenario}, state {current.state_dir}")
+    if current.running:
+        click.echo(f"  AWS endpoint  {current.aws_endpoint}")
+    for cluster in current.clusters:
+        endpoint = cluster["endpoint"] or "-"
+        click.echo(f"  cluster {cluster['name']:<20} {cluster['authenticationMode']:<19} {endpoint}")
+
+
+@sandbox.command("down")
+@state_dir_option
+@output_option()
+def down(state_dir: Path | None, output: str) -> None:
+    """Stop the sandbox; its state (clusters, access entries, aws-auth) stays for the next 'up'."""
+    from eksaccess.sandbox import lifecycle
+
+    directory = _state_dir(state_dir)
+    stopped = lifecycle.down(directory)
+    if output == "json":
+        emit_json({"stateDir": str(directory), "stopped": stopped})
+    else:
+        click.echo("sandbox stopped" if stopped else "sandbox was not running")
+
+
+@sandbox.command("reset")
+@click.option("--scenario", default=None, help="Scenario to load (default: the current one).")
+@state_dir_option
+@fault_options
+@output_option()
+def reset(
+    scenario: str | None,
+    state_dir: Path | None,
+    latency_ms: int,
+    fault_rate: float,
+    throttle_rate: float,
+    seed: int,
+    output: str,
+) -> None:
+    """Throw away every change and load the scenario again (restarts the sandbox if it runs)."""
+    from eksaccess.sandbox import lifecycle
+
+    directory = _state_dir(state_dir)
+    current = lifecycle.reset(directory, scenario, _faults(latency_ms, fault_rate, throttle_rate, seed))
+    if output == "json":
+        emit_json(current.as_dict())
+    else:
+        state = "running" if current.running else "stopped"
+        click.echo(f"sandbox reset to scenario {current.scenario} ({state})")
+
+
+@sandbox.command("scenarios")
+@output_option()
+def scenarios(output: str) -> None:
+    """List the built-in scenarios."""
+    from eksaccess.sandbox.scenarios.model import builtin_names, load_scenario
+
+    rows = [(name, load_scenario(name).description) for name in builtin_names()]
+    if output == "json":
+        emit_json([{"name": name, "description": text} for name, text in rows])
+        return
+    width = max(len(name) for name, _ in rows)
+    for name, text in rows:
+        click.echo(f"{name:<{width}}  {text}")
