@@ -30,6 +30,44 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "schema",
         "Print or write the JSON Schemas.",
     ),
+    "doctor": ("eksaccess.cli.commands.doctor", "doctor", "Find why a principal cannot use a cluster."),
+    "kubeconfig": ("eksaccess.cli.commands.kubeconfig", "kubeconfig", "Write or repair a kubeconfig entry."),
+    "list": ("eksaccess.cli.commands.manage", "list_cmd", "Every principal with access, by mechanism."),
+    "grant": (
+        "eksaccess.cli.commands.manage",
+        "grant",
+        "Give a principal access (access entry or aws-auth).",
+    ),
+    "revoke": ("eksaccess.cli.commands.manage", "revoke", "Take a principal's access away."),
+    "export": (
+        "eksaccess.cli.commands.desired",
+        "export",
+        "Print the cluster's access as a desired-state file.",
+    ),
+    "plan": (
+        "eksaccess.cli.commands.desired",
+        "plan",
+        "Show what applying a desired-state file would change.",
+    ),
+    "apply": (
+        "eksaccess.cli.commands.desired",
+        "apply",
+        "Make the cluster's access match a desired-state file.",
+    ),
+    "migrate": ("eksaccess.cli.commands.migrate", "migrate", "Move aws-auth mappings to access entries."),
+    "history": ("eksaccess.cli.commands.history", "history", "Changes eksaccess made to a cluster."),
+    "rollback": ("eksaccess.cli.commands.history", "rollback", "Restore a cluster's access as it was."),
+    "token": (
+        "eksaccess.cli.commands.token",
+        "token",
+        "Print an EKS token for kubectl (caching exec plugin).",
+    ),
+    "snapshot": ("eksaccess.cli.commands.snapshot", "snapshot", "Capture a live cluster as a ClusterState."),
+    "audit": (
+        "eksaccess.cli.commands.audit",
+        "audit",
+        "Who has what, who could become admin, what is risky.",
+    ),
     "demo": ("eksaccess.cli.commands.demo", "demo", "Show eksaccess at work on an embedded sandbox."),
 }
 

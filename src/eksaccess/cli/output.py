@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 OUTPUT_CHOICES = ("text", "json")
+FC = TypeVar("FC", bound=Callable[..., Any])
 
 
-def output_option(*choices: str, default: str = "text") -> Any:
+def output_option(*choices: str, default: str = "text") -> Callable[[FC], FC]:
     """The ``-o/--output`` option every printing command carries."""
     values = choices or OUTPUT_CHOICES
     return click.option(

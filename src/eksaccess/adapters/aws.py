@@ -1,0 +1,252 @@
+"""The AWS port: boto3 behind questions named in EKS's words, answering with domain values.
+
+No boto3 dict or ClientError leaves this module: failures become ``AwsCallError`` with a typed
+``kind`` so features can turn them into findings (never "nothing found" for an AccessDenied).
+Credentials come exactly as the aws CLI finds them: ``AWS_PROFILE``/``--profile``, the config and
+credentials files named by ``AWS_CONFIG_FILE``/``AWS_SHARED_CREDENTIALS_FILE``, ``AWS_ENDPOINT_URL*``.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from eksaccess.domain.access import AccessEntry, AccessPolicyAssociation, AccessScope, EntryType, ScopeType
+from eksaccess.domain.state import AuthenticationMode
+from eksaccess.errors import RemoteError
+
+_RETRIES = Config(retries={"max_attempts": 6, "mode": "standard"}, connect_timeout=5, read_timeout=20)
+
+
+class AwsErrorKind(StrEnum):
+    NO_CREDENTIALS = "no-credentials"
+    INVALID_CREDENTIALS = "invalid-credentials"
+    EXPIRED_CREDENTIALS = "expired-credentials"
+    ACCESS_DENIED = "access-denied"
+    NOT_FOUND = "not-found"
+    INVALID_REQUEST = "invalid-request"
+    IN_USE = "in-use"
+    THROTTLED = "throttled"
+    UNREACHABLE = "unreachable"
+    PROFILE_NOT_FOUND = "profile-not-found"
+    NO_REGION = "no-region"
+    OTHER = "other"
+
+
+class AwsCallError(RemoteError):
+    """An AWS call that failed after retries, classified."""
+
+    def __init__(self, kind: AwsErrorKind, message: str, *, operation: str, code: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.operation = operation
+        self.code = code
+
+
+_CODES: Mapping[str, AwsErrorKind] = {
+    "InvalidClientTokenId": AwsErrorKind.INVALID_CREDENTIALS,
+    "SignatureDoesNotMatch": AwsErrorKind.INVALID_CREDENTIALS,
+    "UnrecognizedClientException": AwsErrorKind.INVALID_CREDENTIALS,
+    "ExpiredToken": AwsErrorKind.EXPIRED_CREDENTIALS,
+    "ExpiredTokenException": AwsErrorKind.EXPIRED_CREDENTIALS,
+    "RequestExpired": AwsErrorKind.EXPIRED_CREDENTIALS,
+    "AccessDenied": AwsErrorKind.ACCESS_DENIED,
+    "AccessDeniedException": AwsErrorKind.ACCESS_DENIED,
+    "ResourceNotFoundException": AwsErrorKind.NOT_FOUND,
+    "NoSuchEntity": AwsErrorKind.NOT_FOUND,
+    "InvalidParameterException": AwsErrorKind.INVALID_REQUEST,
+    "InvalidRequestException": AwsErrorKind.INVALID_REQUEST,
+    "ResourceInUseException": AwsErrorKind.IN_USE,
+    "ThrottlingException": AwsErrorKind.THROTTLED,
+    "Throttling": AwsErrorKind.THROTTLED,
+}
+
+
+def classify(err: Exception, operation: str) -> AwsCallError:
+    if isinstance(err, botocore.exceptions.ClientError):
+        error = err.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        message = str(error.get("Message", "")) or code
+        return AwsCallError(_CODES.get(code, AwsErrorKind.OTHER), message, operation=operation, code=code)
+    if isinstance(err, botocore.exceptions.NoCredentialsError):
+        return AwsCallError(AwsErrorKind.NO_CREDENTIALS, "no AWS credentials were found", operation=operation)
+    if isinstance(err, botocore.exceptions.ProfileNotFound):
+        return AwsCallError(AwsErrorKind.PROFILE_NOT_FOUND, str(err), operation=operation)
+    if isinstance(err, botocore.exceptions.NoRegionError):
+        return AwsCallError(AwsErrorKind.NO_REGION, "You must specify a region.", operation=operation)
+    if isinstance(err, (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError)):
+        return AwsCallError(AwsErrorKind.UNREACHABLE, str(err), operation=operation)
+    if isinstance(err, botocore.exceptions.BotoCoreError):
+        return AwsCallError(AwsErrorKind.OTHER, str(err), operation=operation)
+    raise err
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallerIdentity:
+    arn: str
+    account: str
+    user_id: str
+    access_key_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterDescription:
+    name: str
+    arn: str
+    region: str
+    status: str
+    endpoint: str | None
+    certificate_authority_data: str | None
+    version: str | None
+    authentication_mode: AuthenticationMode | None
+    bootstrap_creator_admin: bool | None
+
+
+class AwsSession:
+    """One set of credentials (profile or explicit keys) and a region."""
+
+    def __init__(
+        self,
+        *,
+        profile: str | None = None,
+        region: str | None = None,
+        session: boto3.session.Session | None = None,
+    ) -> None:
+        try:
+            self._session = session or boto3.session.Session(profile_name=profile, region_name=region)
+        except botocore.exceptions.BotoCoreError as err:
+            raise classify(err, "Session") from err
+        self.profile = profile
+        self.region = region or self._session.region_name
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        try:
+            return self._session.client(service, region_name=region or self.region, config=_RETRIES)
+        except botocore.exceptions.BotoCoreError as err:
+            raise classify(err, f"{service} client") from err
+
+    def access_key_id(self) -> str | None:
+        creds = self._session.get_credentials()
+        return None if creds is None else str(creds.access_key)
+
+    def call(self, service: str, operation: str, region: str | None = None, **params: Any) -> Any:
+        """One boto3 call (retried by botocore); failures become AwsCallError."""
+        try:
+            return getattr(self.client(service, region), operation)(**params)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:
+            raise classify(err, operation) from err
+
+    # STS -----------------------------------------------------------------------------------------
+    def caller_identity(self) -> CallerIdentity:
+        out = self.call("sts", "get_caller_identity")
+        return CallerIdentity(
+            arn=out["Arn"], account=out["Account"], user_id=out["UserId"], access_key_id=self.access_key_id()
+        )
+
+    def assume_role(self, role_arn: str, session_name: str) -> AwsSession:
+        out = self.call("sts", "assume_role", RoleArn=role_arn, RoleSessionName=session_name)
+        creds = out["Credentials"]
+        session = boto3.session.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=self.region,
+        )
+        return AwsSession(session=session, region=self.region)
+
+    # EKS -----------------------------------------------------------------------------------------
+    def describe_cluster(self, name: str, region: str | None = None) -> ClusterDescription:
+        cluster = self.call("eks", "describe_cluster", region, name=name)["cluster"]
+        access = cluster.get("accessConfig") or {}
+        mode = access.get("authenticationMode")
+        return ClusterDescription(
+            name=cluster["name"],
+            arn=cluster["arn"],
+            region=cluster["arn"].split(":")[3],
+            status=cluster.get("status", "UNKNOWN"),
+            endpoint=cluster.get("endpoint"),
+            certificate_authority_data=(cluster.get("certificateAuthority") or {}).get("data"),
+            version=cluster.get("version"),
+            authentication_mode=AuthenticationMode(mode) if mode else None,
+            bootstrap_creator_admin=access.get("bootstrapClusterCreatorAdminPermissions"),
+        )
+
+    def list_clusters(self, region: str | None = None) -> list[str]:
+        return list(self.paginate("eks", "list_clusters", "clusters", region))
+
+    def list_access_entries(self, cluster: str, region: str | None = None) -> list[AccessEntry]:
+        entries = []
+        for arn in self.paginate("eks", "list_access_entries", "accessEntries", region, clusterName=cluster):
+            entries.append(self.describe_access_entry(cluster, arn, region))
+        return entries
+
+    def describe_access_entry(
+        self, cluster: str, principal_arn: str, region: str | None = None
+    ) -> AccessEntry:
+        entry = self.call(
+            "eks", "describe_access_entry", region, clusterName=cluster, principalArn=principal_arn
+        )["accessEntry"]
+        entry_type = EntryType(entry.get("type", "STANDARD"))
+        policies: tuple[AccessPolicyAssociation, ...] = ()
+        if entry_type is EntryType.STANDARD or entry_type is EntryType.EC2:
+            policies = tuple(self.list_associated_access_policies(cluster, principal_arn, region))
+        return AccessEntry(
+            principal_arn=entry["principalArn"],
+            type=entry_type,
+            username=entry.get("username"),
+            kubernetes_groups=tuple(entry.get("kubernetesGroups") or ()),
+            policies=policies,
+        )
+
+    def list_associated_access_policies(
+        self, cluster: str, principal_arn: str, region: str | None = None
+    ) -> Iterator[AccessPolicyAssociation]:
+        for item in self.paginate(
+            "eks",
+            "list_associated_access_policies",
+            "associatedAccessPolicies",
+            region,
+            clusterName=cluster,
+            principalArn=principal_arn,
+        ):
+            scope = item.get("accessScope") or {}
+            yield AccessPolicyAssociation(
+                policy_arn=item["policyArn"],
+                scope=AccessScope(
+                    type=ScopeType(scope.get("type", "cluster")),
+                    namespaces=tuple(scope.get("namespaces") or ()),
+                ),
+            )
+
+    def paginate(
+        self, service: str, operation: str, key: str, region: str | None, **params: Any
+    ) -> Iterator[Any]:
+        try:
+            paginator = self.client(service, region).get_paginator(operation)
+            for page in paginator.paginate(**params):
+                yield from page.get(key, [])
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:
+            raise classify(err, operation) from err
+
+    # Token ---------------------------------------------------------------------------------------
+    def presign_token(self, cluster_name: str, region: str | None = None) -> str:
+        """A ``k8s-aws-v1.`` token exactly as ``aws eks get-token`` mints it."""
+        sts = self.client("sts", region)
+
+        def _add_cluster_header(request: Any, **_: Any) -> None:
+            request.headers["x-k8s-aws-id"] = cluster_name
+
+        sts.meta.events.register("before-sign.sts.GetCallerIdentity", _add_cluster_header)
+        try:
+            url = sts.generate_presigned_url("get_caller_identity", Params={}, ExpiresIn=60, HttpMethod="GET")
+        except botocore.exceptions.BotoCoreError as err:
+            raise classify(err, "GetCallerIdentity (presign)") from err
+        encoded = base64.urlsafe_b64encode(url.encode("utf-8")).decode("ascii").rstrip("=")
+        return "k8s-aws-v1." + encoded

@@ -1,0 +1,1 @@
+"""Doctor checks, one module per group of links."""

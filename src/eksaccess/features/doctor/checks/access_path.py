@@ -1,0 +1,301 @@
+"""Checks of the first links: credentials, cluster, network and token.
+
+Each check is a function of the gathered facts returning findings; the most specific finding wins
+where two could describe one fault (a token for another cluster name is CLUSTER_NAME_MISMATCH, not
+TOKEN_REJECTED).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
+from eksaccess.adapters.kube import KubeCallError
+from eksaccess.domain.arn import InvalidArnError, canonicalize
+from eksaccess.features.doctor.catalog import Code
+from eksaccess.features.doctor.fixes import cmd, update_kubeconfig_fix
+from eksaccess.features.doctor.model import Finding, FixStep
+from eksaccess.features.doctor.probe import Facts
+
+SKEW_LIMIT = timedelta(minutes=5)
+
+
+def _profile_flag(facts: Facts) -> list[str]:
+    return ["--profile", facts.target.profile] if facts.target.profile else []
+
+
+def credentials(facts: Facts) -> list[Finding]:
+    if facts.options.as_arn:
+        return []
+    findings: list[Finding] = []
+    base_error = facts.base_caller.error
+    error = base_error or facts.caller.error
+    profile = facts.target.profile or "(default)"
+    login = FixStep(
+        text="Refresh the credentials of that profile (for IAM Identity Center: aws sso login), then retry.",
+        plain=(
+            cmd("aws", "sso", "login", *_profile_flag(facts)),
+            cmd("aws", "sts", "get-caller-identity", *_profile_flag(facts)),
+        ),
+    )
+    if isinstance(error, AwsCallError):
+        if error.kind in (AwsErrorKind.NO_CREDENTIALS, AwsErrorKind.PROFILE_NOT_FOUND):
+            findings.append(
+                Finding(
+                    code=Code.CREDENTIALS_NOT_FOUND,
+                    detail=f"Profile {profile}: {error}",
+                    evidence={"profile": profile},
+                    fix=(login,),
+                )
+            )
+        elif error.kind is AwsErrorKind.INVALID_CREDENTIALS:
+            findings.append(
+                Finding(
+                    code=Code.CREDENTIALS_INVALID,
+                    detail=f"STS refused the access key of profile {profile}: {error.code}: {error}",
+                    evidence={"profile": profile, "error": error.code},
+                    fix=(
+                        FixStep(
+                            text="Replace the access key in your credentials file, or log in again.",
+                            plain=(cmd("aws", "configure", *_profile_flag(facts)),),
+                        ),
+                    ),
+                )
+            )
+        elif error.kind is AwsErrorKind.EXPIRED_CREDENTIALS:
+            findings.append(
+                Finding(
+                    code=Code.CREDENTIALS_EXPIRED,
+                    detail=f"The session credentials of profile {profile} have expired: {error}",
+                    evidence={"profile": profile, "error": error.code},
+                    fix=(login,),
+                )
+            )
+        elif base_error is None and error.kind is AwsErrorKind.ACCESS_DENIED and facts.target.role_arn:
+            findings.append(
+                Finding(
+                    code=Code.ASSUME_ROLE_DENIED,
+                    detail=f"{facts.base_caller.value.arn if facts.base_caller.value else 'The caller'} may not assume "
+                    f"{facts.target.role_arn}: {error}",
+                    evidence={"roleArn": facts.target.role_arn},
+                    fix=(
+                        FixStep(
+                            text="Ask the role's owner to trust your principal (the role's trust policy), or use a "
+                            "profile that may assume it.",
+                            plain=(
+                                cmd(
+                                    "aws",
+                                    "iam",
+                                    "get-role",
+                                    "--role-name",
+                                    facts.target.role_arn.rsplit("/", 1)[-1],
+                                    "--query",
+                                    "Role.AssumeRolePolicyDocument",
+                                ),
+                            ),
+                        ),
+                    ),
+                )
+            )
+    shell, mine = facts.shell_caller.value, facts.caller.value
+    if shell and mine and _canonical(shell.arn) != _canonical(mine.arn):
+        findings.append(
+            Finding(
+                code=Code.IDENTITY_DIFFERS_FROM_SHELL,
+                detail=f"kubectl authenticates as {mine.arn} (from the kubeconfig's exec entry), your shell as "
+                f"{shell.arn}.",
+                evidence={"kubectl": mine.arn, "shell": shell.arn},
+            )
+        )
+    return findings
+
+
+def _canonical(arn: str) -> str:
+    try:
+        return canonicalize(arn).lower()
+    except InvalidArnError:
+        return arn.lower()
+
+
+def cluster(facts: Facts) -> list[Finding]:
+    error = facts.cluster.error
+    target = facts.target
+    name = target.cluster_name or ""
+    findings: list[Finding] = []
+    if isinstance(error, AwsCallError):
+        if error.kind is AwsErrorKind.NOT_FOUND:
+            near = ", ".join(f"{n} ({r})" for r, n in facts.near_clusters)
+            detail = f"No cluster named {name!r} in region {target.region}."
+            if near:
+                detail += f" Similar names: {near}."
+            findings.append(
+                Finding(
+                    code=Code.CLUSTER_NOT_FOUND,
+                    detail=detail,
+                    evidence={
+                        "cluster": name,
+                        "region": target.region,
+                        "near": [list(x) for x in facts.near_clusters],
+                    },
+                    fix=(
+                        FixStep(
+                            text="Check the cluster name and region.",
+                            plain=(
+                                cmd(
+                                    "aws",
+                                    "eks",
+                                    "list-clusters",
+                                    "--region",
+                                    target.region or "",
+                                    *_profile_flag(facts),
+                                ),
+                            ),
+                        ),
+                    ),
+                )
+            )
+        elif error.kind is AwsErrorKind.ACCESS_DENIED:
+            findings.append(
+                Finding(
+                    code=Code.DESCRIBE_CLUSTER_DENIED,
+                    detail=str(error),
+                    evidence={"action": "eks:DescribeCluster"},
+                    fix=(
+                        FixStep(
+                            text="Allow eks:DescribeCluster on the cluster in your IAM "
+                            "policy (update-kubeconfig needs it)."
+                        ),
+                    ),
+                )
+            )
+        return findings
+    described = facts.cluster.value
+    if described is None:
+        return findings
+    if described.status not in ("ACTIVE", "UPDATING"):
+        findings.append(
+            Finding(
+                code=Code.CLUSTER_NOT_ACTIVE,
+                detail=f"Cluster status is {described.status}.",
+                evidence={"status": described.status},
+            )
+        )
+    fix = update_kubeconfig_fix(
+        cluster=described.name,
+        region=described.region,
+        profile=target.profile,
+        role_arn=target.role_arn,
+        kubeconfig=facts.options.kubeconfig,
+    )
+    if target.token_cluster_name and target.token_cluster_name != described.name:
+        findings.append(
+            Finding(
+                code=Code.CLUSTER_NAME_MISMATCH,
+                detail=f"The exec entry mints tokens for cluster {target.token_cluster_name!r}, but the cluster is "
+                f"{described.name!r}; STS then rejects the signature (SignatureDoesNotMatch) and kubectl "
+                "sees Unauthorized.",
+                evidence={"tokenClusterName": target.token_cluster_name, "clusterName": described.name},
+                fix=fix,
+            )
+        )
+    if target.server and described.endpoint and target.server.rstrip("/") != described.endpoint.rstrip("/"):
+        findings.append(
+            Finding(
+                code=Code.ENDPOINT_MISMATCH,
+                detail=f"The kubeconfig's server is {target.server}; the cluster's endpoint is {described.endpoint}.",
+                evidence={"kubeconfig": target.server, "cluster": described.endpoint},
+                fix=fix,
+            )
+        )
+    elif (
+        target.ca_data
+        and described.certificate_authority_data
+        and target.ca_data.strip() != described.certificate_authority_data.strip()
+    ):
+        findings.append(
+            Finding(
+                code=Code.CA_MISMATCH,
+                detail="The kubeconfig's certificate-authority-data is not the cluster's; kubectl fails with "
+                "'x509: certificate signed by unknown authority'.",
+                evidence={"kubeconfig": "differs", "cluster": "certificateAuthority.data"},
+                fix=fix,
+            )
+        )
+    if target.token_region and target.token_region != described.region:
+        findings.append(
+            Finding(
+                code=Code.REGION_MISMATCH,
+                detail=f"The exec entry signs tokens in {target.token_region}; the cluster is in {described.region}.",
+                evidence={"tokenRegion": target.token_region, "clusterRegion": described.region},
+                fix=fix,
+            )
+        )
+    return findings
+
+
+def network(facts: Facts, masked: set[Code]) -> list[Finding]:
+    error = facts.endpoint_version.error
+    if not isinstance(error, KubeCallError) or error.status is not None:
+        return []
+    server = facts.cluster.value.endpoint if facts.cluster.value else facts.target.server
+    if error.tls:
+        if Code.CA_MISMATCH in masked:
+            return []
+        return [Finding(code=Code.TLS_VERIFY_FAILED, detail=str(error), evidence={"server": server})]
+    if Code.ENDPOINT_MISMATCH in masked:
+        return []
+    return [
+        Finding(
+            code=Code.ENDPOINT_UNREACHABLE,
+            detail=str(error),
+            evidence={"server": server},
+            fix=(
+                FixStep(
+                    text="Check the endpoint's access (public/private endpoint, security groups, VPN) "
+                    "and that the kubeconfig points at the current cluster."
+                ),
+            ),
+        )
+    ]
+
+
+def token(facts: Facts, masked: set[Code]) -> list[Finding]:
+    findings: list[Finding] = []
+    if facts.server_now and facts.local_now and abs(facts.server_now - facts.local_now) > SKEW_LIMIT:
+        findings.append(
+            Finding(
+                code=Code.CLOCK_SKEW,
+                detail=f"This machine's clock is {facts.local_now:%H:%M:%S} UTC, the server's {facts.server_now:%H:%M:%S} "
+                "UTC; tokens are judged by the server's clock.",
+                fix=(FixStep(text="Synchronize the clock (NTP)."),),
+            )
+        )
+    rejected_by_sts = facts.token_sts is not None and facts.token_sts[0] != 200
+    if Code.CLUSTER_NAME_MISMATCH in masked:
+        return findings
+    if facts.token_format_error or rejected_by_sts:
+        detail = (
+            f"input token was not properly formatted: {facts.token_format_error}"
+            if facts.token_format_error
+            else f"sts getCallerIdentity failed: error from AWS (expected 200, got {facts.token_sts[0]})"
+            if facts.token_sts
+            else ""
+        )
+        findings.append(
+            Finding(
+                code=Code.TOKEN_REJECTED,
+                detail=detail,
+                evidence={"stsStatus": facts.token_sts[0] if facts.token_sts else None},
+                fix=(
+                    FixStep(
+                        text="Mint tokens with aws eks get-token (no static --token), "
+                        "and keep the clock right."
+                    ),
+                ),
+            )
+        )
+    return findings
+
+
+def utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,245 @@
+"""Authorization and recovery checks: what the mapped identity may do, and who could fix things.
+
+Both evaluate the cluster's own state with the domain engine (access policies united with RBAC),
+and, for an explicit --verb/--resource, the cluster's live SelfSubjectAccessReview answer too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eksaccess.domain.access import AccessPolicyAssociation, ScopeType
+from eksaccess.domain.authorize import Authorizer
+from eksaccess.domain.identity import KubeIdentity, Resolution
+from eksaccess.domain.policies import policy_name
+from eksaccess.domain.rbac import Attributes
+from eksaccess.domain.resources import resolve_resource
+from eksaccess.features.doctor.catalog import Code
+from eksaccess.features.doctor.fixes import cmd, grant_access_entry_fix
+from eksaccess.features.doctor.model import Finding, FixStep
+from eksaccess.features.doctor.probe import Facts
+
+ADMIN_REQUEST = Attributes(verb="*", resource="*", api_group="*")
+BASELINE_GROUPS = ("system:authenticated",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Admin:
+    principal_arn: str
+    via: str
+
+
+def _request(facts: Facts) -> Attributes | None:
+    if not facts.options.verb or not facts.options.resource:
+        return None
+    if facts.options.resource.startswith("/"):
+        return Attributes(verb=facts.options.verb, path=facts.options.resource)
+    ref = resolve_resource(facts.options.resource)
+    namespace = (facts.options.namespace or facts.target.namespace or "default") if ref.namespaced else ""
+    return Attributes(
+        verb=facts.options.verb,
+        resource=ref.resource,
+        subresource=ref.subresource,
+        api_group=ref.group,
+        namespace=namespace,
+    )
+
+
+def authorization(
+    facts: Facts, resolution: Resolution, authorizer: Authorizer | None, identity: KubeIdentity | None
+) -> list[Finding]:
+    if identity is None:
+        return []
+    policies = resolution.access_entry.policies if resolution.access_entry else ()
+    cluster = facts.target.cluster_name or ""
+    region = facts.target.region
+    findings: list[Finding] = []
+    bound_groups: set[str] = set()
+    if authorizer is not None:
+        bound_groups = {g for g in identity.groups if authorizer.index.is_bound("Group", g)}
+        unbound = [g for g in identity.groups if not g.startswith("system:") and g not in bound_groups]
+        user_bound = authorizer.index.is_bound("User", identity.username)
+        if not policies and not user_bound and not [g for g in bound_groups if g not in BASELINE_GROUPS]:
+            findings.append(
+                Finding(
+                    code=Code.NO_PERMISSIONS,
+                    detail=f"{identity.username} is authenticated but holds no access policy, and no RoleBinding or "
+                    "ClusterRoleBinding names its username or groups"
+                    + (f" ({', '.join(unbound)} are bound nowhere)" if unbound else "")
+                    + ".",
+                    evidence={"username": identity.username, "groups": list(identity.groups), "policies": []},
+                    fix=grant_access_entry_fix(
+                        cluster=cluster,
+                        region=region,
+                        principal_arn=resolution.principal_arn,
+                        admin_profile=facts.options.admin_profile,
+                        create_entry=False,
+                    )
+                    if resolution.access_entry
+                    else (),
+                )
+            )
+        elif unbound:
+            findings.append(
+                Finding(
+                    code=Code.GROUPS_WITHOUT_BINDINGS,
+                    detail=f"The groups {', '.join(unbound)} are named by no RoleBinding or ClusterRoleBinding, so they "
+                    "grant nothing.",
+                    evidence={"groups": unbound},
+                    fix=(
+                        FixStep(
+                            text="Bind the group to a role, e.g. view in one namespace.",
+                            plain=(
+                                cmd(
+                                    "kubectl",
+                                    "create",
+                                    "rolebinding",
+                                    f"{unbound[0]}-view",
+                                    "--clusterrole",
+                                    "view",
+                                    "--group",
+                                    unbound[0],
+                                    "-n",
+                                    "default",
+                                ),
+                            ),
+                        ),
+                    ),
+                )
+            )
+    namespace = facts.options.namespace or facts.target.namespace
+    scoped = [p for p in policies if p.scope.type is ScopeType.NAMESPACE]
+    if namespace and scoped and not any(p.scope.covers_namespace(namespace) for p in policies):
+        findings.append(_namespace_scope(facts, resolution, namespace, scoped))
+    request = _request(facts)
+    if request is not None and authorizer is not None:
+        decision = authorizer.authorize(
+            request,
+            username=identity.username,
+            groups=identity.groups,
+            policies=policies,
+            principal_arn=resolution.principal_arn,
+        )
+        live = facts.permission.value
+        allowed = live[0] if live is not None else decision.allowed
+        if not allowed and not any(f.code is Code.NAMESPACE_SCOPE for f in findings):
+            findings.append(
+                Finding(
+                    code=Code.PERMISSION_DENIED,
+                    detail=f"{identity.username} cannot {request.verb} {facts.options.resource}"
+                    + (f" in namespace {request.namespace}" if request.namespace else "")
+                    + ".",
+                    evidence={
+                        "request": facts.options.resource,
+                        "verb": request.verb,
+                        "nearMisses": [str(m) for m in decision.near_misses][:5],
+                        "live": live[0] if live else None,
+                    },
+                    fix=grant_access_entry_fix(
+                        cluster=cluster,
+                        region=region,
+                        principal_arn=resolution.principal_arn,
+                        admin_profile=facts.options.admin_profile,
+                        policy="AmazonEKSEditPolicy",
+                        short="edit",
+                        namespaces=(request.namespace,) if request.namespace else (),
+                        create_entry=resolution.access_entry is None,
+                    ),
+                )
+            )
+    return findings
+
+
+def _namespace_scope(
+    facts: Facts, resolution: Resolution, namespace: str, scoped: Sequence[AccessPolicyAssociation]
+) -> Finding:
+    where = "; ".join(f"{policy_name(p.policy_arn)} in {', '.join(p.scope.namespaces)}" for p in scoped)
+    return Finding(
+        code=Code.NAMESPACE_SCOPE,
+        detail=f"Your access policies are scoped to other namespaces ({where}); namespace {namespace} is not "
+        "among them.",
+        evidence={"namespace": namespace, "scopes": [list(p.scope.namespaces) for p in scoped]},
+        fix=grant_access_entry_fix(
+            cluster=facts.target.cluster_name or "",
+            region=facts.target.region,
+            principal_arn=resolution.principal_arn,
+            policy=policy_name(scoped[0].policy_arn),
+            short=policy_name(scoped[0].policy_arn),
+            namespaces=sorted({*scoped[0].scope.namespaces, namespace}),
+            admin_profile=facts.options.admin_profile,
+            create_entry=False,
+        ),
+    )
+
+
+def admins(resolutions: Sequence[Resolution], authorizer: Authorizer | None) -> list[Admin]:
+    """Principals that hold cluster-admin (all verbs on all resources), by whatever path."""
+    found: list[Admin] = []
+    for res in resolutions:
+        if res.identity is None:
+            continue
+        policies = res.access_entry.policies if res.access_entry else ()
+        if authorizer is None:
+            allowed = "system:masters" in res.identity.groups or any(
+                policy_name(p.policy_arn) == "AmazonEKSClusterAdminPolicy" for p in policies
+            )
+        else:
+            allowed = authorizer.authorize(
+                ADMIN_REQUEST, username=res.identity.username, groups=res.identity.groups, policies=policies
+            ).allowed
+        if allowed:
+            found.append(Admin(principal_arn=res.principal_arn, via=str(res.source)))
+    return found
+
+
+def recovery(
+    facts: Facts, admin_list: Sequence[Admin], profiles: dict[str, str], broken: bool
+) -> list[Finding]:
+    if not broken:
+        return []
+    if not admin_list:
+        return [
+            Finding(
+                code=Code.NO_ADMIN_AVAILABLE,
+                detail="No principal that the cluster's state shows holds cluster-admin.",
+                fix=(
+                    FixStep(
+                        text="With IAM rights for eks:CreateAccessEntry, add an administrator through the EKS API "
+                        "(needs authentication mode API or API_AND_CONFIG_MAP)."
+                    ),
+                ),
+            )
+        ]
+    steps = []
+    for admin in admin_list[:5]:
+        profile = profiles.get(admin.principal_arn.lower())
+        how = (
+            f"use --profile {profile}"
+            if profile
+            else cmd(
+                "aws",
+                "sts",
+                "assume-role",
+                "--role-arn",
+                admin.principal_arn,
+                "--role-session-name",
+                "eksaccess-fix",
+            )
+            if ":role/" in admin.principal_arn
+            else "use that user's credentials"
+        )
+        steps.append(FixStep(text=f"{admin.principal_arn} ({admin.via}): {how}"))
+    return [
+        Finding(
+            code=Code.ADMIN_CANDIDATES,
+            detail="These principals hold cluster-admin and can apply the fixes above.",
+            evidence={
+                "admins": [
+                    {"arn": a.principal_arn, "via": a.via, "profile": profiles.get(a.principal_arn.lower())}
+                    for a in admin_list
+                ]
+            },
+            fix=tuple(steps),
+        )
+    ]

@@ -1,0 +1,71 @@
+"""The real ports doctor runs with: boto3, the Kubernetes client, the system clock, the AWS config."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import botocore.session
+import urllib3
+
+from eksaccess.adapters.aws import AwsSession
+from eksaccess.adapters.kube import KubeClient
+from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig, load
+from eksaccess.domain.arn import InvalidArnError, canonicalize
+
+
+@dataclass
+class LivePorts:
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    def aws(self, *, profile: str | None, region: str | None) -> AwsSession:
+        return AwsSession(profile=profile, region=region)
+
+    def kube(self, *, server: str, ca_data: str | None, token: str | None) -> KubeClient:
+        return KubeClient(server=server, ca_data=ca_data, token=token)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def which(self, command: str) -> str | None:
+        return shutil.which(command, path=self.env.get("PATH"))
+
+    def load_kubeconfig(self, explicit: str | None) -> LoadedKubeconfig:
+        return load(explicit, self.env)
+
+    def sts_check(self, url: str, cluster_name: str) -> tuple[int, str]:
+        """GET the presigned URL as the authenticator does, with the real cluster's x-k8s-aws-id."""
+        ca_bundle = botocore.session.Session().get_config_variable("ca_bundle")
+        pool = urllib3.PoolManager(
+            cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle or None, timeout=urllib3.Timeout(total=10)
+        )
+        try:
+            response = pool.request(
+                "GET",
+                url,
+                headers={"x-k8s-aws-id": cluster_name, "accept": "application/json"},
+                redirect=False,
+                retries=False,
+            )
+        except urllib3.exceptions.HTTPError as err:
+            return 0, str(err)
+        return response.status, response.data.decode("utf-8", errors="replace")[:500]
+
+    def profiles_by_role(self) -> dict[str, str]:
+        """Profiles of the AWS config that assume a role: canonical role ARN (lower case) -> profile."""
+        found: dict[str, str] = {}
+        try:
+            config = botocore.session.Session().full_config.get("profiles", {})
+        except Exception:  # noqa: BLE001 - an unreadable config only means no suggestions
+            return found
+        for name, values in config.items():
+            arn = values.get("role_arn")
+            if isinstance(arn, str):
+                try:
+                    found.setdefault(canonicalize(arn).lower(), name)
+                except InvalidArnError:
+                    continue
+        return found

@@ -1,0 +1,239 @@
+"""doctor: walk the chain link by link and return a Report (never prints)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from eksaccess.adapters.kube import KubeCallError
+from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
+from eksaccess.domain.access import AccessEntry
+from eksaccess.domain.arn import InvalidArnError
+from eksaccess.domain.authorize import Authorizer
+from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
+from eksaccess.domain.findings import Severity
+from eksaccess.domain.identity import Caller, KubeIdentity, Resolution, resolve
+from eksaccess.domain.state import AuthenticationMode
+from eksaccess.features.doctor.catalog import Code, Link
+from eksaccess.features.doctor.checks import access_path, authorization
+from eksaccess.features.doctor.checks.mapping import mapping
+from eksaccess.features.doctor.model import ChainLink, Finding, LinkStatus, Report, sort_findings
+from eksaccess.features.doctor.probe import DoctorPorts, Facts, gather
+from eksaccess.features.doctor.target import DoctorOptions, resolve_target
+
+
+class RunPorts(DoctorPorts, Protocol):
+    def which(self, command: str) -> str | None: ...
+    def load_kubeconfig(self, explicit: str | None) -> LoadedKubeconfig: ...
+    def profiles_by_role(self) -> dict[str, str]: ...
+
+
+def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
+    target = resolve_target(options, lambda: ports.load_kubeconfig(options.kubeconfig), ports.which)
+    facts = gather(target, options, ports)
+    findings: list[Finding] = list(target.findings)
+    findings += access_path.credentials(facts)
+    findings += access_path.cluster(facts)
+    codes = {f.code for f in findings}
+    findings += access_path.network(facts, codes)
+    findings += access_path.token(facts, codes)
+
+    mode = facts.cluster.value.authentication_mode if facts.cluster.value else None
+    aws_auth = _aws_auth(facts)
+    entries = facts.access_entries.value
+    resolution = _resolve(facts, mode, entries, aws_auth)
+    live_identity, live_unauthorized = _live(facts)
+    if resolution is not None:
+        token_ok = facts.token_format_error is None and (facts.token_sts is None or facts.token_sts[0] == 200)
+        if entries is None and aws_auth is None and live_identity is None:
+            findings.append(
+                Finding(
+                    code=Code.MAPPING_UNVERIFIED,
+                    detail="Neither the access entries nor aws-auth could be read with these credentials; pass "
+                    "--admin-profile to let doctor read them.",
+                )
+            )
+        else:
+            findings += mapping(
+                facts, resolution, mode, aws_auth, live_unauthorized, token_ok and not _errors(findings)
+            )
+    authorizer = (
+        Authorizer.from_manifests(facts.rbac.value)
+        if facts.rbac.ok and facts.rbac.value is not None
+        else None
+    )
+    identity = live_identity or (resolution.identity if resolution else None)
+    if resolution is not None and not _errors(findings):
+        findings += authorization.authorization(facts, resolution, authorizer, identity)
+    everyone = _everyone(mode, entries or [], aws_auth)
+    admins = authorization.admins(everyone, authorizer)
+    findings += authorization.recovery(
+        facts, admins, ports.profiles_by_role(), broken=bool(_errors(findings))
+    )
+    ordered = sort_findings(_dedupe(findings))
+    return Report(
+        cluster=_cluster_json(facts, mode),
+        principal=_principal_json(facts, resolution, identity),
+        chain=_chain(facts, ordered),
+        findings=ordered,
+        call_failures=_call_failures(facts, ordered),
+    )
+
+
+def _errors(findings: Sequence[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity is Severity.ERROR]
+
+
+def _dedupe(findings: Sequence[Finding]) -> list[Finding]:
+    seen: set[tuple[Code, str]] = set()
+    out = []
+    for f in findings:
+        key = (f.code, f.detail)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def _aws_auth(facts: Facts) -> AwsAuth | None:
+    outcome = facts.aws_auth
+    if outcome.value is None:
+        return None
+    return parse_aws_auth(outcome.value.data)
+
+
+def _resolve(
+    facts: Facts, mode: AuthenticationMode | None, entries: list[AccessEntry] | None, aws_auth: AwsAuth | None
+) -> Resolution | None:
+    arn = facts.principal_arn
+    if arn is None or mode is None:
+        return None
+    caller = facts.caller.value
+    try:
+        return resolve(
+            mode=mode,
+            access_entries=entries or [],
+            aws_auth=aws_auth or parse_aws_auth(None),
+            caller=Caller(
+                arn=arn,
+                account=caller.account if caller else None,
+                user_id=caller.user_id if caller else None,
+                access_key_id=caller.access_key_id if caller else None,
+            ),
+            aws_auth_data=facts.aws_auth.value.data if facts.aws_auth.value else None,
+        )
+    except InvalidArnError:
+        return None
+
+
+def _live(facts: Facts) -> tuple[KubeIdentity | None, bool]:
+    who = facts.whoami
+    if who.value is not None:
+        v = who.value
+        return KubeIdentity(username=v.username, uid=v.uid, groups=v.groups, extra=v.extra), False
+    unauthorized = isinstance(who.error, KubeCallError) and who.error.status == 401
+    return None, unauthorized
+
+
+def _everyone(
+    mode: AuthenticationMode | None, entries: Sequence[AccessEntry], aws_auth: AwsAuth | None
+) -> list[Resolution]:
+    if mode is None:
+        return []
+    auth = aws_auth or parse_aws_auth(None)
+    arns = (
+        [e.principal_arn for e in entries] + [r.rolearn for r in auth.roles] + [u.userarn for u in auth.users]
+    )
+    out: list[Resolution] = []
+    for arn in dict.fromkeys(arns):
+        try:
+            res = resolve(mode=mode, access_entries=entries, aws_auth=auth, caller=Caller(arn=arn))
+        except InvalidArnError:
+            continue
+        out.append(res)
+    return out
+
+
+def _cluster_json(facts: Facts, mode: AuthenticationMode | None) -> dict[str, object]:
+    described = facts.cluster.value
+    return {
+        "name": facts.target.cluster_name,
+        "region": facts.target.region,
+        "arn": described.arn if described else None,
+        "status": described.status if described else None,
+        "endpoint": described.endpoint if described else facts.target.server,
+        "authenticationMode": mode.value if mode else None,
+        "context": facts.target.context,
+    }
+
+
+def _principal_json(
+    facts: Facts, resolution: Resolution | None, identity: KubeIdentity | None
+) -> dict[str, object]:
+    return {
+        "arn": facts.principal_arn,
+        "principalArn": resolution.principal_arn if resolution else None,
+        "profile": facts.target.profile,
+        "roleArn": facts.target.role_arn,
+        "username": identity.username if identity else None,
+        "groups": list(identity.groups) if identity else [],
+        "source": resolution.source.kind.value if resolution else None,
+    }
+
+
+_SUMMARY_OK: dict[Link, str] = {
+    Link.CREDENTIALS: "credentials work",
+    Link.KUBECONFIG: "kubeconfig entry is right",
+    Link.CLUSTER: "cluster found and active",
+    Link.NETWORK: "endpoint reachable over TLS",
+    Link.TOKEN: "token accepted",
+    Link.AUTHENTICATION: "the cluster authenticates the principal",
+    Link.MAPPING: "principal is mapped",
+    Link.AUTHORIZATION: "permissions found",
+    Link.RECOVERY: "an administrator exists",
+}
+
+
+def _chain(facts: Facts, findings: Sequence[Finding]) -> tuple[ChainLink, ...]:
+    links: list[ChainLink] = []
+    broken_before = False
+    for link in Link:
+        mine = [f for f in findings if f.link is link and f.severity is Severity.ERROR]
+        if mine:
+            links.append(ChainLink(link=link, status=LinkStatus.BROKEN, summary=mine[0].title))
+            broken_before = True
+            continue
+        status, summary = _link_state(facts, link)
+        if status is LinkStatus.OK and broken_before and link in (Link.AUTHORIZATION,):
+            status, summary = LinkStatus.SKIPPED, "not checked: an earlier link is broken"
+        links.append(ChainLink(link=link, status=status, summary=summary))
+    return tuple(links)
+
+
+def _link_state(facts: Facts, link: Link) -> tuple[LinkStatus, str]:
+    unknown: dict[Link, Callable[[], bool]] = {
+        Link.CREDENTIALS: lambda: not facts.options.as_arn and facts.caller.value is None,
+        Link.CLUSTER: lambda: facts.cluster.value is None,
+        Link.NETWORK: lambda: facts.endpoint_version.value is None,
+        Link.TOKEN: lambda: facts.whoami.value is None and facts.token_sts is None,
+        Link.AUTHENTICATION: lambda: facts.whoami.value is None,
+        Link.MAPPING: lambda: (
+            facts.access_entries.value is None and facts.aws_auth.value is None and facts.whoami.value is None
+        ),
+        Link.AUTHORIZATION: lambda: facts.rbac.value is None,
+    }
+    if link in unknown and unknown[link]():
+        return LinkStatus.UNKNOWN, "could not be checked"
+    if link is Link.AUTHENTICATION and facts.whoami.value is not None:
+        return LinkStatus.OK, f"authenticated as {facts.whoami.value.username}"
+    error = facts.whoami.error
+    if link is Link.AUTHENTICATION and isinstance(error, KubeCallError) and error.status == 401:
+        return LinkStatus.BROKEN, "the cluster answers 401 Unauthorized"
+    return LinkStatus.OK, _SUMMARY_OK[link]
+
+
+def _call_failures(facts: Facts, findings: Sequence[Finding]) -> int:
+    if findings and any(f.severity is Severity.ERROR for f in findings):
+        return 0
+    outcomes = (facts.cluster, facts.access_entries)
+    return sum(1 for o in outcomes if o.error is not None)

@@ -1,0 +1,226 @@
+"""Which cluster and which credentials doctor diagnoses: from the kubeconfig, then the flags.
+
+With no flags the current context decides everything, exactly as kubectl would: the exec entry's
+``--cluster-name``, ``--region``, ``--role``/``--role-arn`` and ``AWS_PROFILE`` env (which overrides the
+shell's). Problems found on the way are kubeconfig findings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
+from eksaccess.domain.kubeconfig import (
+    EXEC_V1,
+    EXEC_V1ALPHA1,
+    SUPPORTED_EXEC_VERSIONS,
+    EksExec,
+    ExecPlugin,
+    KubeconfigError,
+    eks_exec,
+)
+from eksaccess.features.doctor.catalog import Code
+from eksaccess.features.doctor.fixes import update_kubeconfig_fix
+from eksaccess.features.doctor.model import Finding, FixStep
+
+_CLUSTER_ARN = re.compile(
+    r"^arn:(?P<partition>[\w-]+):eks:(?P<region>[\w-]+):(?P<account>\d{12}):cluster/(?P<name>.+)$"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DoctorOptions:
+    context: str | None = None
+    kubeconfig: str | None = None
+    cluster: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    role_arn: str | None = None
+    as_arn: str | None = None
+    admin_profile: str | None = None
+    verb: str | None = None
+    resource: str | None = None
+    namespace: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    """What the kubeconfig and flags say. ``cluster_name`` is the real cluster (from the kubeconfig's
+    cluster ARN when there is one); ``token_cluster_name`` is the name the token will carry."""
+
+    cluster_name: str | None
+    token_cluster_name: str | None
+    region: str | None
+    token_region: str | None
+    profile: str | None
+    role_arn: str | None
+    context: str | None
+    server: str | None
+    ca_data: str | None
+    namespace: str | None
+    plugin: ExecPlugin | None
+    exec_command: str | None
+    kubeconfig_paths: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+    @property
+    def usable(self) -> bool:
+        return self.cluster_name is not None
+
+
+def _arn_parts(name: str | None) -> Mapping[str, str] | None:
+    match = _CLUSTER_ARN.match(name or "")
+    return match.groupdict() if match else None
+
+
+def resolve_target(
+    options: DoctorOptions,
+    load: Callable[[], LoadedKubeconfig],
+    which: Callable[[str], str | None],
+) -> Target:
+    findings: list[Finding] = []
+    try:
+        loaded: LoadedKubeconfig | None = load()
+    except KubeconfigError as err:
+        code = Code.KUBECONFIG_NOT_FOUND if "does not exist" in err.message else Code.KUBECONFIG_INVALID
+        findings.append(Finding(code=code, detail=err.message, fix=_kubeconfig_fix(options)))
+        loaded = None
+    if loaded is not None and not loaded.paths and not options.cluster:
+        findings.append(
+            Finding(
+                code=Code.KUBECONFIG_NOT_FOUND,
+                detail="No kubeconfig file exists (KUBECONFIG or ~/.kube/config).",
+                fix=_kubeconfig_fix(options),
+            )
+        )
+    config = loaded.config if loaded else None
+    context = config.context(options.context) if config else None
+    if config is not None and loaded is not None and loaded.paths and context is None:
+        wanted = options.context or config.current_context
+        if not options.cluster:
+            detail = (
+                f"The context {wanted!r} does not exist in the kubeconfig."
+                if wanted
+                else "The kubeconfig has no current-context."
+            )
+            findings.append(
+                Finding(code=Code.KUBECONFIG_CONTEXT_MISSING, detail=detail, fix=_kubeconfig_fix(options))
+            )
+
+    cluster_entry = config.clusters.get(context.cluster) if config and context else None
+    user_entry = config.users.get(context.user) if config and context else None
+    if context is not None and (cluster_entry is None or user_entry is None):
+        missing = "cluster" if cluster_entry is None else "user"
+        name = context.cluster if cluster_entry is None else context.user
+        findings.append(
+            Finding(
+                code=Code.KUBECONFIG_CONTEXT_MISSING,
+                detail=f"Context {context.name!r} names the {missing} {name!r}, which the kubeconfig does not have.",
+                fix=_kubeconfig_fix(options),
+            )
+        )
+    exec_info: EksExec | None = eks_exec(user_entry) if user_entry else None
+    if user_entry is not None and exec_info is None and not options.cluster:
+        findings.append(
+            Finding(
+                code=Code.KUBECONFIG_NOT_EKS_EXEC,
+                detail=f"User {user_entry.name!r} has no 'aws eks get-token' exec entry.",
+                fix=_kubeconfig_fix(options),
+            )
+        )
+    if user_entry is not None and user_entry.exec is not None and exec_info is not None:
+        findings.extend(
+            _exec_findings(
+                user_entry.exec.api_version,
+                user_entry.exec.interactive_mode,
+                user_entry.exec.command,
+                user_entry.name,
+                which,
+                options,
+            )
+        )
+
+    arn = _arn_parts(cluster_entry.name if cluster_entry else None)
+    token_cluster = exec_info.cluster_name if exec_info else None
+    cluster_name = options.cluster or (arn["name"] if arn else None) or token_cluster
+    region = options.region or (arn["region"] if arn else None) or (exec_info.region if exec_info else None)
+    return Target(
+        cluster_name=cluster_name,
+        token_cluster_name=options.cluster or token_cluster or cluster_name,
+        region=region,
+        token_region=options.region or (exec_info.region if exec_info else None) or region,
+        profile=options.profile or (exec_info.profile if exec_info else None),
+        role_arn=options.role_arn or (exec_info.role_arn if exec_info else None),
+        context=context.name if context else None,
+        server=cluster_entry.server if cluster_entry else None,
+        ca_data=cluster_entry.certificate_authority_data if cluster_entry else None,
+        namespace=options.namespace or (context.namespace if context else None),
+        plugin=exec_info.plugin if exec_info else None,
+        exec_command=user_entry.exec.command if user_entry and user_entry.exec else None,
+        kubeconfig_paths=tuple(str(p) for p in loaded.paths) if loaded else (),
+        findings=tuple(findings),
+    )
+
+
+def _exec_findings(
+    api_version: str,
+    interactive_mode: str | None,
+    command: str,
+    user: str,
+    which: Callable[[str], str | None],
+    options: DoctorOptions,
+) -> list[Finding]:
+    findings: list[Finding] = []
+    if api_version not in SUPPORTED_EXEC_VERSIONS:
+        detail = (
+            f"User {user!r} uses exec apiVersion {api_version!r}; kubectl 1.24 and later refuse it "
+            f'("exec plugin: invalid apiVersion").'
+            if api_version == EXEC_V1ALPHA1
+            else f"User {user!r} uses exec apiVersion {api_version!r}, which kubectl does not know."
+        )
+        findings.append(
+            Finding(
+                code=Code.EXEC_API_VERSION_UNSUPPORTED,
+                detail=detail,
+                evidence={"apiVersion": api_version},
+                fix=_kubeconfig_fix(
+                    options, "Regenerate the entry with client.authentication.k8s.io/v1beta1"
+                ),
+            )
+        )
+    elif api_version == EXEC_V1 and not interactive_mode:
+        findings.append(
+            Finding(
+                code=Code.EXEC_API_VERSION_UNSUPPORTED,
+                detail=f"interactiveMode must be specified for {user} to use exec authentication plugin",
+                evidence={"apiVersion": api_version},
+                fix=_kubeconfig_fix(options),
+            )
+        )
+    if which(command) is None:
+        findings.append(
+            Finding(
+                code=Code.EXEC_COMMAND_NOT_FOUND,
+                detail=f"exec: executable {command} not found on PATH.",
+                evidence={"command": command},
+                fix=(FixStep(text=f"Install {command} or put it on kubectl's PATH."),),
+            )
+        )
+    return findings
+
+
+def _kubeconfig_fix(options: DoctorOptions, text: str | None = None) -> tuple[FixStep, ...]:
+    if not options.cluster:
+        return (
+            FixStep(text=text or "Write the kubeconfig entry for your cluster (name it with --cluster)."),
+        )
+    return update_kubeconfig_fix(
+        cluster=options.cluster,
+        region=options.region,
+        profile=options.profile,
+        role_arn=options.role_arn,
+        kubeconfig=options.kubeconfig,
+        text=text,
+    )
