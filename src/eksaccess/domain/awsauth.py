@@ -1,0 +1,447 @@
+"""The kube-system/aws-auth ConfigMap as aws-iam-authenticator really reads it (facts/authenticator.md 3).
+
+- Only the data keys ``mapRoles``, ``mapUsers`` and ``mapAccounts`` count, case-sensitively; any other key
+  (``maproles``, ``MapUsers``) is ignored without an error: it lands in ``ignored_keys``.
+- Each key is parsed on its own. YAML that cannot become JSON, or that is not a list, drops that **whole**
+  key (``dropped``); the other keys still load.
+- Entry field names match case-insensitively (``roleARN``); a value of the wrong type leaves that field
+  empty (``groups: system:masters`` gives no groups); an entry without ``rolearn`` / ``userarn`` is skipped
+  on its own (``skipped``). ``sso`` matchers need a feature gate EKS does not enable: skipped with a note.
+- Roles match case-insensitively and a duplicated role (any case) resolves to the **later** entry.
+  Users match case-insensitively; among case variants the authenticator picks one at random (map order),
+  ``match_user`` deterministically returns the later one.
+- ``mapAccounts`` items are kept as written (quoted or not; ``012345678901`` keeps its zero).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from eksaccess.domain.awsauth_yaml import (
+    GoYamlError,
+    first_document,
+    go_fold,
+    json_type,
+    line_of,
+    scalar_kind,
+    to_json,
+)
+from eksaccess.errors import InputError
+
+ROLES_KEY = "mapRoles"
+USERS_KEY = "mapUsers"
+ACCOUNTS_KEY = "mapAccounts"
+KEYS: tuple[str, ...] = (ROLES_KEY, USERS_KEY, ACCOUNTS_KEY)
+ARN_FIELD = {ROLES_KEY: "rolearn", USERS_KEY: "userarn"}
+KNOWN_FIELDS = {
+    ROLES_KEY: ("rolearn", "username", "groups", "sso"),
+    USERS_KEY: ("userarn", "username", "groups"),
+}
+_GO_TYPE = {ROLES_KEY: "[]config.RoleMapping", USERS_KEY: "[]config.UserMapping"}
+_SKIPPABLE = ("", "``", '""', "''")  # "nothing" (older authenticators skip them; newer ones load nothing)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RoleMapping:
+    index: int  # position in the mapRoles list (0-based)
+    rolearn: str
+    username: str | None
+    groups: tuple[str, ...]
+    line: int | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UserMapping:
+    index: int
+    userarn: str
+    username: str | None
+    groups: tuple[str, ...]
+    line: int | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DroppedKey:
+    key: str
+    error: str
+    line: int | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AwsAuth:
+    roles: tuple[RoleMapping, ...] = ()
+    users: tuple[UserMapping, ...] = ()
+    accounts: tuple[str, ...] = ()
+    dropped: tuple[DroppedKey, ...] = ()
+    ignored_keys: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+    def match_role(self, canonical_arn: str) -> RoleMapping | None:
+        target = canonical_arn.lower()
+        return next((r for r in reversed(self.roles) if r.rolearn.lower() == target), None)
+
+    def match_user(self, canonical_arn: str) -> UserMapping | None:
+        target = canonical_arn.lower()
+        return next((u for u in reversed(self.users) if u.userarn.lower() == target), None)
+
+    def has_account(self, account_id: str) -> bool:
+        return account_id in self.accounts
+
+    def dropped_key(self, key: str) -> DroppedKey | None:
+        return next((d for d in self.dropped if d.key == key), None)
+
+
+EMPTY_AWS_AUTH = AwsAuth()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TypeMismatch:
+    """A value Go could not decode: that field (or group item) stays empty."""
+
+    field: str
+    got: str  # Go's JSON type name: string, number, bool, array, object
+    item: int | None = None  # for a groups item: its position
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RawEntry:
+    """One mapRoles/mapUsers item with everything the authenticator did with it."""
+
+    key: str
+    index: int
+    line: int | None
+    kind: str  # JSON type of the item; "object" for a proper entry
+    arn: str = ""
+    username: str = ""
+    groups: tuple[str, ...] | None = None
+    groups_text: str | None = None  # the string given where a list was expected
+    has_sso: bool = False
+    fields: tuple[str, ...] = ()  # field names as written (after duplicate keys collapsed)
+    field_lines: Mapping[str, int] = field(default_factory=dict)  # folded field name -> line
+    mismatches: tuple[TypeMismatch, ...] = ()
+    problem: str | None = None  # why it is skipped; None = loaded
+
+    def line_of_field(self, name: str) -> int | None:
+        return self.field_lines.get(name, self.line)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AccountItem:
+    index: int
+    text: str
+    line: int | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AwsAuthReport:
+    """parse_aws_auth's result plus the raw entries (for the linter and the editor)."""
+
+    auth: AwsAuth
+    entries: tuple[RawEntry, ...]
+    account_items: tuple[AccountItem, ...]
+
+
+def parse_aws_auth(data: Mapping[str, str] | None) -> AwsAuth:
+    """The mappings the authenticator loads from a ConfigMap's data. Never raises on any text."""
+    return inspect_aws_auth(data).auth
+
+
+def inspect_aws_auth(data: Mapping[str, str] | None) -> AwsAuthReport:
+    data = data or {}
+    dropped: list[DroppedKey] = []
+    entries: list[RawEntry] = []
+    for key in (ROLES_KEY, USERS_KEY):
+        if key in data:
+            found, drop = _load_entries(key, data[key])
+            entries.extend(found)
+            dropped.extend([drop] if drop else [])
+    accounts: list[AccountItem] = []
+    if ACCOUNTS_KEY in data:
+        accounts, drop = _load_accounts(data[ACCOUNTS_KEY])
+        dropped.extend([drop] if drop else [])
+    auth = AwsAuth(
+        roles=tuple(_role(e) for e in entries if e.key == ROLES_KEY and e.problem is None),
+        users=tuple(_user(e) for e in entries if e.key == USERS_KEY and e.problem is None),
+        accounts=tuple(a.text for a in accounts if a.problem is None),
+        dropped=tuple(dropped),
+        ignored_keys=tuple(k for k in data if k not in KEYS),
+        skipped=tuple(
+            [f"{e.key}[{e.index}] (line {e.line}): {e.problem}" for e in entries if e.problem]
+            + [f"{ACCOUNTS_KEY}[{a.index}] (line {a.line}): {a.problem}" for a in accounts if a.problem]
+        ),
+    )
+    return AwsAuthReport(auth=auth, entries=tuple(entries), account_items=tuple(accounts))
+
+
+def is_skippable(text: str) -> bool:
+    return text.strip() in _SKIPPABLE
+
+
+def _role(entry: RawEntry) -> RoleMapping:
+    return RoleMapping(
+        index=entry.index,
+        rolearn=entry.arn,
+        username=entry.username or None,
+        groups=entry.groups or (),
+        line=entry.line,
+    )
+
+
+def _user(entry: RawEntry) -> UserMapping:
+    return UserMapping(
+        index=entry.index,
+        userarn=entry.arn,
+        username=entry.username or None,
+        groups=entry.groups or (),
+        line=entry.line,
+    )
+
+
+def _load_entries(key: str, text: str) -> tuple[list[RawEntry], DroppedKey | None]:
+    if not isinstance(text, str) or is_skippable(text):
+        return [], None
+    if text.lstrip().startswith("{"):
+        # util/yaml.ToJSON hands text that looks like JSON to encoding/json untouched.
+        try:
+            kind = json_type(json.loads(text))
+        except json.JSONDecodeError as err:
+            return [], DroppedKey(key=key, error=f"invalid JSON: {err.msg}", line=err.lineno)
+        except RecursionError:
+            return [], DroppedKey(key=key, error="invalid JSON: nested too deeply", line=None)
+        return [], DroppedKey(
+            key=key, error=f"json: cannot unmarshal {kind} into Go value of type {_GO_TYPE[key]}", line=1
+        )
+    doc = first_document(text)
+    if doc.error is not None:
+        return [], DroppedKey(key=key, error=doc.error, line=doc.line)
+    if doc.node is None:
+        return [], None
+    try:
+        value = to_json(doc.node)
+    except GoYamlError as err:
+        return [], DroppedKey(key=key, error=err.message, line=err.line)
+    if value is None:
+        return [], None
+    if not isinstance(value, list) or not isinstance(doc.node, SequenceNode):
+        error = f"json: cannot unmarshal {json_type(value)} into Go value of type {_GO_TYPE[key]}"
+        return [], DroppedKey(key=key, error=error, line=line_of(doc.node))
+    return [
+        _entry(key, i, node, item) for i, (node, item) in enumerate(zip(doc.node.value, value, strict=True))
+    ], None
+
+
+def _entry(key: str, index: int, node: Node, item: Any) -> RawEntry:
+    line = line_of(node)
+    if not isinstance(item, dict):
+        kind = json_type(item)
+        what = "an empty item" if item is None else f"a {kind}, not a mapping"
+        return RawEntry(key=key, index=index, line=line, kind=kind, problem=f"{what}: {_required(key)}")
+    decoded = _decode_fields(key, item)
+    lines = _field_lines(node)
+    entry = RawEntry(key=key, index=index, line=line, kind="object", field_lines=lines, **decoded)
+    problem = _validate(entry)
+    return entry if problem is None else replace(entry, problem=problem)
+
+
+def _required(key: str) -> str:
+    return (
+        "One of rolearn or SSO must be supplied" if key == ROLES_KEY else "Value for userarn must be supplied"
+    )
+
+
+def _validate(entry: RawEntry) -> str | None:
+    """config.RoleMapping/UserMapping.Validate, plus EKS's lack of the SSO matcher."""
+    if entry.key == USERS_KEY:
+        return None if entry.arn else _required(USERS_KEY)
+    if not entry.arn and not entry.has_sso:
+        return _required(ROLES_KEY)
+    if entry.arn and entry.has_sso:
+        return "Only one of rolearn or SSO can be supplied"
+    if entry.has_sso:
+        return "sso entries never match on EKS (the authenticator's SSORoleMatch feature gate is off)"
+    return None
+
+
+def _decode_fields(key: str, item: dict[str, Any]) -> dict[str, Any]:
+    """encoding/json into RoleMapping/UserMapping: keys in sorted order, case-insensitive, later wins."""
+    out: dict[str, Any] = {"arn": "", "username": "", "groups": None, "groups_text": None, "has_sso": False}
+    mismatches: list[TypeMismatch] = []
+    arn_field = ARN_FIELD[key]
+    for name in sorted(item):
+        folded, value = go_fold(name), item[name]
+        if folded not in KNOWN_FIELDS[key]:
+            continue
+        if folded in (arn_field, "username"):
+            slot = "arn" if folded == arn_field else "username"
+            if isinstance(value, str):
+                out[slot] = value
+            elif value is not None:
+                mismatches.append(TypeMismatch(field=folded, got=json_type(value)))
+        elif folded == "groups":
+            out["groups"], out["groups_text"] = _decode_groups(value, mismatches, out["groups"])
+        elif isinstance(value, dict) or value is None:
+            out["has_sso"] = value is not None
+        else:
+            mismatches.append(TypeMismatch(field="sso", got=json_type(value)))
+    out["fields"] = tuple(sorted(item))
+    out["mismatches"] = tuple(mismatches)
+    return out
+
+
+def _decode_groups(
+    value: Any, mismatches: list[TypeMismatch], previous: tuple[str, ...] | None
+) -> tuple[tuple[str, ...] | None, str | None]:
+    if value is None:
+        return None, None
+    if not isinstance(value, list):
+        mismatches.append(TypeMismatch(field="groups", got=json_type(value)))
+        return previous, value if isinstance(value, str) else None
+    groups: list[str] = []
+    for i, group in enumerate(value):
+        if not isinstance(group, str) and group is not None:
+            mismatches.append(TypeMismatch(field="groups", got=json_type(group), item=i))
+        groups.append(group if isinstance(group, str) else "")
+    return tuple(groups), None
+
+
+def _field_lines(node: Node) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode):
+                lines[go_fold(str(key.value))] = (
+                    line_of(value) if value.start_mark.index > key.start_mark.index else line_of(key)
+                )
+    return lines
+
+
+def _load_accounts(text: str) -> tuple[list[AccountItem], DroppedKey | None]:
+    """go-yaml v2 Unmarshal into []string: scalars keep their text; other items are skipped one by one."""
+    if not isinstance(text, str) or is_skippable(text):
+        return [], None
+    doc = first_document(text)
+    if doc.error is not None:
+        return [], DroppedKey(key=ACCOUNTS_KEY, error=doc.error, line=doc.line)
+    node = doc.node
+    if node is None or (isinstance(node, ScalarNode) and scalar_kind(node) == "null"):
+        return [], None
+    if not isinstance(node, SequenceNode):
+        tag = "!!map" if isinstance(node, MappingNode) else "!!str"
+        error = f"yaml: unmarshal errors: line {line_of(node)}: cannot unmarshal {tag} into []string"
+        return [], DroppedKey(key=ACCOUNTS_KEY, error=error, line=line_of(node))
+    items = []
+    for i, child in enumerate(node.value):
+        problem: str | None = None
+        if not isinstance(child, ScalarNode):
+            tag = "!!map" if isinstance(child, MappingNode) else "!!seq"
+            problem = f"cannot unmarshal {tag} into string"
+        elif scalar_kind(child) == "null":
+            problem = "an empty item"
+        text_value = str(child.value) if isinstance(child, ScalarNode) else ""
+        items.append(AccountItem(index=i, text=text_value, line=line_of(child), problem=problem))
+    return items, None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Manifests: `kubectl get cm aws-auth -n kube-system -o yaml|json`, or the bare data mapping.
+
+
+def split_manifest(text: str) -> dict[str, str]:
+    """The data of a ConfigMap manifest (YAML or JSON) or of a bare data mapping; InputError otherwise."""
+    return split_manifest_lines(text)[0]
+
+
+def split_manifest_lines(text: str) -> tuple[dict[str, str], dict[str, int]]:
+    """Data plus, for each literal block value (``mapRoles: |``), the manifest line before its first line.
+
+    Line *n* (1-based) of such a key's YAML is manifest line ``offset + n``.
+    """
+    if not text.strip():
+        raise InputError("the aws-auth input is empty")
+    if text.lstrip().startswith("{"):
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise InputError(f"not valid JSON: {err.msg} (line {err.lineno})") from None
+        except RecursionError:
+            raise InputError("not valid JSON: nested too deeply") from None
+        return _data_from_json(obj), {}
+    doc = first_document(text)
+    if doc.error is not None:
+        raise InputError(f"not valid YAML: {doc.error}")
+    return _data_from_node(doc.node)
+
+
+def _pairs(node: MappingNode) -> dict[str, Node]:
+    return {str(k.value): v for k, v in node.value if isinstance(k, ScalarNode)}
+
+
+def _data_from_node(node: Node | None) -> tuple[dict[str, str], dict[str, int]]:
+    if not isinstance(node, MappingNode):
+        raise InputError("expected a ConfigMap manifest or its data (a YAML or JSON mapping)")
+    pairs = _pairs(node)
+    kind_node = pairs.get("kind")
+    kind = kind_node.value if isinstance(kind_node, ScalarNode) else None
+    if kind == "List":
+        items = pairs.get("items")
+        if not isinstance(items, SequenceNode) or len(items.value) != 1:
+            raise InputError("expected one ConfigMap, got a List that does not hold exactly one item")
+        return _data_from_node(items.value[0])
+    if "kind" in pairs and kind != "ConfigMap":
+        raise InputError(f"expected a ConfigMap, got kind {kind!r}")
+    manifest_like = any(k in pairs for k in ("kind", "apiVersion", "metadata", "data"))
+    data_node = pairs.get("data") if manifest_like else node
+    if data_node is None or (isinstance(data_node, ScalarNode) and scalar_kind(data_node) == "null"):
+        return {}, {}
+    if not isinstance(data_node, MappingNode):
+        raise InputError("the ConfigMap's data must be a mapping of keys to strings")
+    data: dict[str, str] = {}
+    offsets: dict[str, int] = {}
+    for key, value in _pairs(data_node).items():
+        data[key] = _data_string(key, value)
+        if isinstance(value, ScalarNode) and value.style == "|":
+            offsets[key] = int(value.start_mark.line) + 1
+    return data, offsets
+
+
+def _data_string(key: str, value: Node) -> str:
+    if not isinstance(value, ScalarNode):
+        raise InputError(
+            f"data.{key} must be a string: write `{key}: |` followed by the YAML list "
+            "(Kubernetes rejects a ConfigMap whose data value is a list or mapping)"
+        )
+    kind = scalar_kind(value)
+    if kind == "null":
+        return ""
+    if kind != "str":
+        raise InputError(f"data.{key} must be a string, got a {kind} ({value.value}): quote it")
+    return str(value.value)
+
+
+def _data_from_json(obj: Any) -> dict[str, str]:
+    if not isinstance(obj, dict):
+        raise InputError("expected a ConfigMap manifest or its data (a JSON object)")
+    if obj.get("kind") == "List":
+        items = obj.get("items")
+        if not isinstance(items, list) or len(items) != 1:
+            raise InputError("expected one ConfigMap, got a List that does not hold exactly one item")
+        return _data_from_json(items[0])
+    if "kind" in obj and obj["kind"] != "ConfigMap":
+        raise InputError(f"expected a ConfigMap, got kind {obj['kind']!r}")
+    manifest_like = any(k in obj for k in ("kind", "apiVersion", "metadata", "data"))
+    data = obj.get("data") if manifest_like else obj
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError("the ConfigMap's data must be an object of keys to strings")
+    result: dict[str, str] = {}
+    for key, value in data.items():
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"data.{key} must be a string, got {json_type(value)}")
+        result[str(key)] = value or ""
+    return result
