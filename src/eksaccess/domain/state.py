@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.scalarstring import LiteralScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from eksaccess.domain.access import (
     AccessEntry,
@@ -295,11 +295,17 @@ def dump_cluster_state(state: ClusterState) -> str:
 
 def _literal_blocks(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _literal_blocks(v) for k, v in value.items()}
+        return {_quoted(k): _literal_blocks(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_literal_blocks(v) for v in value]
     if isinstance(value, str) and _block_safe(value):
         return LiteralScalarString(value)
+    return _quoted(value)
+
+
+def _quoted(value: Any) -> Any:
+    if isinstance(value, str) and not all(ch.isprintable() or ch in "\n\t" for ch in value):
+        return DoubleQuotedScalarString(value)  # escapes NEL, LS, PS... which plain YAML would fold
     return value
 
 

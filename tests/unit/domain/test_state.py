@@ -85,7 +85,12 @@ aws_auth_values = st.text(
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.dictionaries(st.sampled_from(["mapRoles", "mapUsers", "mapAccounts", "maproles"]), aws_auth_values))
+@given(
+    st.dictionaries(
+        st.sampled_from(["mapRoles", "mapUsers", "mapAccounts", "maproles"]) | aws_auth_values.filter(bool),
+        aws_auth_values,
+    )
+)
 def test_dump_round_trips_any_aws_auth_text(aws_auth: dict[str, str]) -> None:
     state = ClusterState.model_validate(base(awsAuth=aws_auth))
     assert parse_cluster_state(dump_cluster_state(state)) == state
