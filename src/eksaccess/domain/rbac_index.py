@@ -132,6 +132,9 @@ class NaiveRbac:
         ]
 
 
+_GRANTS_CACHE_SIZE = 256
+
+
 class RbacIndex:
     """Subject -> bindings and role -> bindings indexes over one cluster's RBAC objects."""
 
@@ -143,6 +146,7 @@ class RbacIndex:
         # key -> every RoleBinding naming it, whatever the namespace (for near misses)
         self._rb_any_namespace: dict[str, list[Binding]] = defaultdict(list)
         self._by_role: dict[tuple[str, str, str], list[Binding]] = defaultdict(list)
+        self._grants_cache: dict[Attributes, list[RbacGrant]] = {}
         self.namespaces = sorted(
             {b.namespace for b in objects.bindings if b.namespace} | set(objects.namespaces)
         )
@@ -252,7 +256,15 @@ class RbacIndex:
         return rules, errors
 
     def subject_grants(self, attrs: Attributes) -> list[RbacGrant]:
-        """who-can: every subject of every binding in scope whose role allows the request."""
+        """who-can: every subject of every binding in scope whose role allows the request (memoized)."""
+        cached = self._grants_cache.get(attrs)
+        if cached is None:
+            if len(self._grants_cache) >= _GRANTS_CACHE_SIZE:
+                self._grants_cache.clear()
+            cached = self._grants_cache[attrs] = self._subject_grants(attrs)
+        return list(cached)
+
+    def _subject_grants(self, attrs: Attributes) -> list[RbacGrant]:
         allowing: dict[tuple[str, str, str], PolicyRule] = {}
         for name, role in self._roles.cluster_roles.items():
             rule = first_allowing_rule(role.rules, attrs)

@@ -104,7 +104,10 @@ def policies_of(resolution: Resolution) -> tuple[Any, ...]:
     return entry.policies if entry is not None else ()
 
 
-def evaluate(authorizer: Authorizer, resolution: Resolution, request: Request) -> CanIResult:
+def evaluate(
+    authorizer: Authorizer, resolution: Resolution, request: Request, *, explain: bool = True
+) -> CanIResult:
+    """Authorize the resolved identity; ``explain=False`` stops at the first grant and skips near misses."""
     identity = resolution.identity
     if identity is None:
         return CanIResult(allowed=False, request=request, resolution=resolution, decision=None)
@@ -115,6 +118,7 @@ def evaluate(authorizer: Authorizer, resolution: Resolution, request: Request) -
         groups=identity.groups,
         policies=policies_of(resolution),
         principal_arn=entry.principal_arn if entry is not None else "",
+        explain=explain,
     )
     return CanIResult(allowed=decision.allowed, request=request, resolution=resolution, decision=decision)
 

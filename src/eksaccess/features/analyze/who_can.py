@@ -18,7 +18,7 @@ from eksaccess.domain.authorize import Authorizer, Reason
 from eksaccess.domain.awsauth import AwsAuth, RoleMapping, UserMapping, parse_aws_auth
 from eksaccess.domain.bootstrap import SYSTEM_MASTERS
 from eksaccess.domain.identity import Caller, Resolution, SourceKind, resolve
-from eksaccess.domain.rbac import Authority, SubjectKind, subject_applies
+from eksaccess.domain.rbac import Authority, SubjectKind, service_account_username
 from eksaccess.domain.rbac_index import RbacGrant
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.analyze.can_i import Request, authorizer_for, evaluate
@@ -150,11 +150,19 @@ def _account_candidates(directory: Directory) -> list[tuple[str, str]]:
     ]
 
 
-def who_can(state: ClusterState, request: Request, *, authorizer: Authorizer | None = None) -> WhoCanResult:
+def who_can(
+    state: ClusterState,
+    request: Request,
+    *,
+    authorizer: Authorizer | None = None,
+    directory: Directory | None = None,
+) -> WhoCanResult:
+    """Evaluate every principal the state knows; ``authorizer`` and ``directory`` may be reused across calls
+    on the same state."""
     authz = authorizer or authorizer_for(state)
+    directory = directory or Directory(state)
     attrs = request.attrs
     grants = authz.who_can(attrs)
-    directory = Directory(state)
     principals: list[PrincipalAccess] = []
     identities: list[tuple[str, tuple[str, ...]]] = []
     seen: set[str] = set()
@@ -169,8 +177,10 @@ def who_can(state: ClusterState, request: Request, *, authorizer: Authorizer | N
         identities.append((resolution.identity.username, resolution.identity.groups))
         if reported != arn and resolution.source.kind is not SourceKind.MAP_ACCOUNTS:
             continue  # the representative principal is mapped some other way: not about the account
-        result = evaluate(authz, resolution, request)
-        if result.decision is None or not result.allowed:
+        if not evaluate(authz, resolution, request, explain=False).allowed:
+            continue
+        result = evaluate(authz, resolution, request)  # every reason, for the path and the report
+        if result.decision is None:
             continue
         reasons = result.decision.reasons
         principals.append(
@@ -190,21 +200,28 @@ def who_can(state: ClusterState, request: Request, *, authorizer: Authorizer | N
 def _unmapped_subjects(
     grants: Iterable[RbacGrant], identities: list[tuple[str, tuple[str, ...]]]
 ) -> tuple[SubjectAccess, ...]:
+    usernames = {username for username, _ in identities}
+    groups = {group for _, these in identities for group in these}
     found: dict[tuple[str, str, str], list[str]] = {}
-    masters_listed = False
     for grant in grants:
         subject = grant.subject
-        mapped = any(subject_applies(subject, u, g, grant.binding.namespace) for u, g in identities)
+        if subject.kind == SubjectKind.GROUP:
+            mapped = subject.name in groups
+        elif subject.kind == SubjectKind.USER:
+            mapped = subject.name in usernames
+        else:
+            mapped = service_account_username(subject, grant.binding.namespace) in usernames
         if mapped:
             continue
         namespace = subject.namespace or (
             grant.binding.namespace if subject.kind == SubjectKind.SERVICE_ACCOUNT else ""
         )
         found.setdefault((subject.kind, subject.name, namespace), []).append(grant.text)
-        masters_listed |= subject.kind == SubjectKind.GROUP and subject.name == SYSTEM_MASTERS
-    if not masters_listed and not any(SYSTEM_MASTERS in g for _, g in identities):
-        text = f'allowed: member of group "{SYSTEM_MASTERS}" (authorized before EKS access policies and RBAC)'
-        found[(SubjectKind.GROUP, SYSTEM_MASTERS, "")] = [text]
+    masters = (str(SubjectKind.GROUP), SYSTEM_MASTERS, "")
+    if masters not in found and SYSTEM_MASTERS not in groups:
+        found[masters] = [
+            f'allowed: member of group "{SYSTEM_MASTERS}" (authorized before EKS access policies and RBAC)'
+        ]
     return tuple(
         SubjectAccess(kind=kind, name=name, namespace=namespace, reasons=tuple(dict.fromkeys(reasons)))
         for (kind, name, namespace), reasons in found.items()
