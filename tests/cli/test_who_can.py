@@ -66,6 +66,11 @@ def test_json_contract(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
     subjects = {(s["kind"], s["name"], s["namespace"]) for s in data["subjects"]}
     assert ("ServiceAccount", "bot", "ci") in subjects and ("Group", "system:masters", "") in subjects
     assert all(s["mappedByIam"] is False and s["reasons"] for s in data["subjects"])
+    bot = next(s for s in data["subjects"] if s["name"] == "bot")
+    assert bot["reasons"][0]["text"] == (
+        'RBAC: allowed by ClusterRoleBinding "ops-view" of ClusterRole "view" to ServiceAccount "bot/ci"'
+    )
+    assert "pods" in bot["reasons"][0]["rule"]["resources"]
 
 
 def test_text(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def result_json(result: WhoCanResult) -> dict[str, Any]:
                 "name": s.name,
                 "namespace": s.namespace,
                 "mappedByIam": False,
-                "reasons": list(s.reasons),
+                "reasons": [r.to_json() for r in s.reasons],
             }
             for s in result.subjects
         ],
@@ -61,7 +61,7 @@ def render_text(result: WhoCanResult) -> str:
     for subject in result.subjects:
         name = f"{subject.namespace}/{subject.name}" if subject.namespace else subject.name
         lines.append(f"  {subject.kind} {name}")
-        lines += [f"      {reason}" for reason in subject.reasons[:3]]
+        lines += [f"      {reason.text}" for reason in subject.reasons[:3]]
         if len(subject.reasons) > 3:
             lines.append(f"      ... and {len(subject.reasons) - 3} more")
     lines += [f"Note: {note}" for note in result.notes]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from eksaccess.domain.access import AccessEntry
 from eksaccess.domain.arn import InvalidArnError, PrincipalKind, is_principal_arn, parse_principal
-from eksaccess.domain.authorize import Authorizer, Reason
+from eksaccess.domain.authorize import Authorizer, Reason, masters_reason, rbac_reason
 from eksaccess.domain.awsauth import AwsAuth, RoleMapping, UserMapping, parse_aws_auth
 from eksaccess.domain.bootstrap import SYSTEM_MASTERS
 from eksaccess.domain.identity import Caller, Resolution, SourceKind, resolve
@@ -44,7 +44,7 @@ class SubjectAccess:
     kind: str
     name: str
     namespace: str = ""
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -202,7 +202,7 @@ def _unmapped_subjects(
 ) -> tuple[SubjectAccess, ...]:
     usernames = {username for username, _ in identities}
     groups = {group for _, these in identities for group in these}
-    found: dict[tuple[str, str, str], list[str]] = {}
+    found: dict[tuple[str, str, str], list[Reason]] = {}
     for grant in grants:
         subject = grant.subject
         if subject.kind == SubjectKind.GROUP:
@@ -216,12 +216,10 @@ def _unmapped_subjects(
         namespace = subject.namespace or (
             grant.binding.namespace if subject.kind == SubjectKind.SERVICE_ACCOUNT else ""
         )
-        found.setdefault((subject.kind, subject.name, namespace), []).append(grant.text)
+        found.setdefault((subject.kind, subject.name, namespace), []).append(rbac_reason(grant))
     masters = (str(SubjectKind.GROUP), SYSTEM_MASTERS, "")
     if masters not in found and SYSTEM_MASTERS not in groups:
-        found[masters] = [
-            f'allowed: member of group "{SYSTEM_MASTERS}" (authorized before EKS access policies and RBAC)'
-        ]
+        found[masters] = [masters_reason()]
     return tuple(
         SubjectAccess(kind=kind, name=name, namespace=namespace, reasons=tuple(dict.fromkeys(reasons)))
         for (kind, name, namespace), reasons in found.items()
