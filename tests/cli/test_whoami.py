@@ -138,3 +138,19 @@ def test_schema_command_prints_and_writes(capsys: pytest.CaptureFixture[str], tm
     main(["schema", "--write", str(tmp_path / "out")])
     written = (tmp_path / "out" / "cluster-state.schema.json").read_text(encoding="utf-8")
     assert json.loads(written) == printed
+
+
+def test_node_role_used_by_a_person(capsys: pytest.CaptureFixture[str]) -> None:
+    arn = f"arn:aws:sts::{A}:assumed-role/eks-node-group-role/jane"
+    code, data = run_json(capsys, "--arn", arn)
+    assert code == 1
+    assert data["source"] == {"kind": "accessEntry", "index": 5}
+    assert "SessionName did not contain an instance id" in data["error"]
+
+
+def test_node_with_instance_session(capsys: pytest.CaptureFixture[str]) -> None:
+    arn = f"arn:aws:sts::{A}:assumed-role/eks-node-group-role/i-0123456789abcdef0"
+    code, out, _ = run(capsys, "--snapshot", SNAPSHOT, "--arn", arn)
+    assert code == 0
+    assert "system:bootstrappers, system:nodes, system:authenticated" in out
+    assert "private DNS name is unknown offline" in out

@@ -309,7 +309,8 @@ def resolve(
         try:
             identity = build_identity(match, subject, caller.ec2_private_dns_name)
         except templates.TemplateError as err:
-            error = f"{source} matched, but its templates cannot be rendered: {err}"
+            what = f"access entry {match.entry.principal_arn}" if match.entry else str(source)
+            error = f"{what} matched, but its templates cannot be rendered: {err}"
     return Resolution(
         arn=caller.arn,
         principal_arn=subject.canonical_arn,

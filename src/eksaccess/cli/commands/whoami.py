@@ -15,6 +15,7 @@ from eksaccess.domain.arn import PrincipalKind, parse_principal
 from eksaccess.domain.identity import Caller, Resolution, resolve_in_state
 from eksaccess.domain.policies import policy_name
 from eksaccess.domain.state import ClusterState, parse_cluster_state
+from eksaccess.domain.templates import placeholder_private_dns_name
 from eksaccess.errors import InputError
 
 DEFAULT_SESSION = "eksaccess"
@@ -82,6 +83,8 @@ def render_text(resolution: Resolution, state: ClusterState, defaulted_session: 
             f"  groups       {', '.join(identity.groups)}",
             f"  uid          {identity.uid}",
         ]
+        if placeholder_private_dns_name(resolution.session_name) in identity.username:
+            lines.append("  note         the node's private DNS name is unknown offline; a stand-in is shown")
         entry = resolution.access_entry
         if entry is not None and (entry.policies or not entry.type.is_node):
             policies = [f"{policy_name(p.policy_arn)} ({p.scope})" for p in entry.policies]
