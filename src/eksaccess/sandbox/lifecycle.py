@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import ssl
-import subprocess
 import sys
 import time
 import urllib.error
@@ -206,33 +205,51 @@ def up(
     if running_pid(state_dir) is not None:
         return status(state_dir)
     (state_dir / PID_FILE).unlink(missing_ok=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with open(state_dir / LOG_FILE, "ab") as log:
-        child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            _server_args(state_dir, faults or FaultSettings()),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-            close_fds=True,
-            env=env,
-            cwd=state_dir,
-        )
+    pid = _spawn(state_dir, faults or FaultSettings())
     ca_bundle = CertPaths.in_dir(state_dir).ca_cert
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if child.poll() is not None:
+        if _exited(pid):
             raise SandboxError(
                 f"the sandbox server exited during start (see {state_dir / LOG_FILE}): {_log_tail(state_dir)}"
             )
         endpoint = aws_endpoint(state_dir)
-        if _pid(state_dir) == child.pid and endpoint and healthy(endpoint, ca_bundle):
+        if _pid(state_dir) == pid and endpoint and healthy(endpoint, ca_bundle):
             return status(state_dir)
         time.sleep(0.02)
-    _terminate(child.pid)
+    _terminate(pid)
     raise SandboxError(
         f"the sandbox server did not answer within {timeout:.0f}s (see {state_dir / LOG_FILE})"
     )
+
+
+def _spawn(state_dir: Path, faults: FaultSettings) -> int:
+    """Start the server detached (own session, stdin from /dev/null, output to the log); its pid."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    log = os.open(state_dir / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        return os.posix_spawn(
+            sys.executable,
+            _server_args(state_dir, faults),
+            env,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, log, 1),
+                (os.POSIX_SPAWN_DUP2, log, 2),
+            ],
+            setsid=True,
+        )
+    finally:
+        os.close(log)
+
+
+def _exited(pid: int) -> bool:
+    """True once our child ``pid`` has exited (it is reaped here)."""
+    try:
+        finished, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return not _exists(pid)
+    return finished == pid
 
 
 def _terminate(pid: int, timeout: float = STOP_TIMEOUT) -> None:
@@ -242,11 +259,7 @@ def _terminate(pid: int, timeout: float = STOP_TIMEOUT) -> None:
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            finished, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            finished = 0 if _exists(pid) else pid
-        if finished == pid or not _exists(pid):
+        if _exited(pid):
             return
         time.sleep(0.02)
     os.kill(pid, signal.SIGKILL)

@@ -186,6 +186,15 @@ class Scenario(_Model):
     profiles: list[ProfileSpec] = Field(default_factory=list)
     kubeconfig: KubeconfigSpec = Field(default_factory=KubeconfigSpec)
 
+    @field_validator("accounts", mode="before")
+    @classmethod
+    def _account_keys(cls, value: object) -> object:
+        if isinstance(value, dict):
+            for account in value:
+                if not isinstance(account, str):
+                    raise ValueError(f"account {account!r} must be 12 digits as a string (quote it in YAML)")
+        return value
+
     @field_validator("accounts")
     @classmethod
     def _accounts(cls, value: dict[str, AccountSpec]) -> dict[str, AccountSpec]:
