@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
+from eksaccess.domain.arn import InvalidArnError, Principal, PrincipalKind, parse_principal
 from eksaccess.domain.awsauth import (
     ACCOUNTS_KEY,
     ARN_FIELD,
@@ -128,8 +128,8 @@ def _what_is_lost(key: str, text: str) -> str:
     nodes = ", node roles included" if key == ROLES_KEY and "system:node" in text else ""
     if not count:
         return f"everything in {key} is lost"
-    noun = "entry" if count == 1 else f"all {count} entries"
-    return f"{noun} of {key}{nodes} stop{'s' if count == 1 else ''} working"
+    noun = "its one entry stops" if count == 1 else f"all {count} entries of {key} stop"
+    return f"{noun} working{nodes}"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def _arn_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFin
     key, field, arn = entry.key, ARN_FIELD[entry.key], entry.arn
     line = where.line(key, entry.line_of_field(field))
     try:
-        principal = parse_principal(arn)
+        principal = _parse_like_the_authenticator(arn)
         if arn != arn.strip():
             raise InvalidArnError("it has leading or trailing spaces")
     except InvalidArnError as err:
@@ -309,6 +309,19 @@ def _arn_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFin
             "matches, but tools that read aws-auth by key (eksctl, migration to access entries) misread it",
             f"move the entry to {right} as {right_field}",
         )
+
+
+def _parse_like_the_authenticator(arn: str) -> Principal:
+    """The authenticator compares lower-cased ARNs, so ``ARN:AWS:IAM::1:ROLE/X`` still matches: accept it."""
+    try:
+        return parse_principal(arn)
+    except InvalidArnError:
+        parts = arn.split(":", 5)
+        if len(parts) != 6:
+            raise
+        kind, slash, rest = parts[5].partition("/")
+        lowered = ":".join(p.lower() for p in parts[:5]) + ":" + kind.lower() + slash + rest
+        return parse_principal(lowered)
 
 
 def _grant_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFinding]:

@@ -1,0 +1,115 @@
+"""`eksaccess lint aws-auth`: exit codes 0/1/2, text and JSON output, files and stdin."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eksaccess.cli.main import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "aws-auth"
+GOOD = (EXAMPLES / "good.yaml").read_text()
+BROKEN = (EXAMPLES / "broken-yaml.yaml").read_text()
+WARN_ONLY = "mapUsers: |\n  - userarn: arn:aws:iam::111122223333:user/a\n    groups: [system:masters]\n"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main(["lint", "aws-auth", *args])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_clean_manifest_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, str(EXAMPLES / "good.yaml"))
+    assert code == 0 and out.strip() == "aws-auth: no problems found"
+
+
+def test_errors_exit_1_with_one_line_per_finding_and_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, str(EXAMPLES / "silent-mistakes.yaml"))
+    lines = out.strip().splitlines()
+    assert code == 1
+    assert lines[-1] == "aws-auth: 3 errors, 1 warning"
+    key_case = next(line for line in lines if "AWS_AUTH_KEY_CASE" in line)
+    assert (
+        key_case.startswith("error   AWS_AUTH_KEY_CASE line 17: ")
+        and "Fix: rename mapusers to mapUsers" in key_case
+    )
+
+
+def test_warnings_alone_exit_0(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "data.yaml"
+    path.write_text(WARN_ONLY)
+    code, out, _ = run(capsys, str(path))
+    assert code == 0 and out.startswith("warning AWS_AUTH_SYSTEM_MASTERS line 3: mapUsers[0]: ")  # file line
+
+
+def test_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, str(EXAMPLES / "broken-yaml.yaml"), "-o", "json")
+    document = json.loads(out)
+    assert code == 1 and list(document) == ["findings"]
+    (finding,) = document["findings"]
+    assert {"code", "severity", "line", "message", "fix"} <= set(finding)
+    assert (finding["code"], finding["severity"], finding["line"]) == ("AWS_AUTH_MALFORMED", "error", 16)
+
+
+def test_stdin_and_json_manifests(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "aws-auth", "namespace": "kube-system"},
+        "data": {
+            "mapRoles": "- rolearn: arn:aws:sts::111122223333:assumed-role/Dev/jane\n  groups: [devs]\n"
+        },
+    }
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(manifest)))
+    code, out, _ = run(capsys, "-", "-o", "json")
+    (finding,) = json.loads(out)["findings"]
+    assert code == 1 and finding["code"] == "AWS_AUTH_ASSUMED_ROLE_ARN" and finding["line"] == 1
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(manifest)))
+    code, out, _ = run(capsys, "-")
+    assert out.startswith("error   AWS_AUTH_ASSUMED_ROLE_ARN mapRoles line 1: ")  # no manifest lines in JSON
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read"),
+        ("kind: Secret\n", "expected a ConfigMap, got kind 'Secret'"),
+        ("kind: ConfigMap\ndata:\n  mapRoles:\n    - rolearn: x\n", "data.mapRoles must be a string"),
+        ("a: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str | None, message: str
+) -> None:
+    path = tmp_path / "cm.yaml"
+    if content is not None:
+        path.write_text(content)
+    code, out, err = run(capsys, str(path))
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and message in err and "Traceback" not in err
+
+
+def test_the_installed_entry_point(tmp_path: Path) -> None:
+    path = tmp_path / "cm.yaml"
+    path.write_text(BROKEN)
+    command = [sys.executable, "-m", "eksaccess.cli.main", "lint", "aws-auth"]
+    broken = subprocess.run([*command, str(path), "-o", "json"], capture_output=True, text=True, timeout=60)
+    assert broken.returncode == 1 and json.loads(broken.stdout)["findings"][0]["code"] == "AWS_AUTH_MALFORMED"
+    good = subprocess.run([*command, "-"], input=GOOD, capture_output=True, text=True, timeout=60)
+    assert good.returncode == 0, good.stderr
+    missing = subprocess.run(
+        [*command, str(tmp_path / "nope.yaml")], capture_output=True, text=True, timeout=60
+    )
+    assert missing.returncode == 2 and missing.stderr.startswith("eksaccess: error: cannot read")

@@ -1,0 +1,224 @@
+"""The aws-auth linter: one table row per pitfall in shared/facts (authenticator.md 3, users-and-peers.md C)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eksaccess.domain.awsauth import split_manifest_lines
+from eksaccess.domain.awsauth_lint import lint_aws_auth
+from eksaccess.domain.findings import LintCode, Severity
+
+C = LintCode
+ACCT = "111122223333"
+NODE = f"arn:aws:iam::{ACCT}:role/eks-nodes-NodeInstanceRole-1A2B"
+NODE_ENTRY = f"- rolearn: {NODE}\n  username: system:node:{{{{EC2PrivateDNSName}}}}\n  groups:\n    - system:bootstrappers\n    - system:nodes\n"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "aws-auth"
+
+CASES: list[tuple[str, dict[str, str], set[LintCode]]] = [
+    ("clean", {"mapRoles": NODE_ENTRY, "mapAccounts": f'- "{ACCT}"'}, set()),
+    (
+        "malformed",
+        {"mapRoles": NODE_ENTRY + "- rolearn: x\n   username: y\n  groups: []\n"},
+        {C.AWS_AUTH_MALFORMED},
+    ),
+    ("not a list", {"mapUsers": f"userarn: arn:aws:iam::{ACCT}:user/a\n"}, {C.AWS_AUTH_MALFORMED}),
+    ("key case", {"maproles": NODE_ENTRY}, {C.AWS_AUTH_KEY_CASE}),
+    ("key typo", {"mapRole": NODE_ENTRY}, {C.AWS_AUTH_KEY_CASE}),
+    ("unknown key", {"notes": "hello"}, {C.AWS_AUTH_UNKNOWN_KEY}),
+    (
+        "assumed role",
+        {"mapRoles": f"- rolearn: arn:aws:sts::{ACCT}:assumed-role/Dev/jane\n  groups: [devs]\n"},
+        {C.AWS_AUTH_ASSUMED_ROLE_ARN},
+    ),
+    (
+        "role path",
+        {"mapRoles": f"- rolearn: arn:aws:iam::{ACCT}:role/service-role/Build\n  groups: [devs]\n"},
+        {C.AWS_AUTH_ROLE_PATH},
+    ),
+    (
+        "wildcard",
+        {"mapRoles": f"- rolearn: arn:aws:iam::{ACCT}:role/*\n  groups: [devs]\n"},
+        {C.AWS_AUTH_INVALID_ARN},
+    ),
+    (
+        "duplicate",
+        {"mapRoles": f"- rolearn: {NODE}\n  groups: [a]\n" + NODE_ENTRY.replace("eks-nodes", "EKS-nodes")},
+        {C.AWS_AUTH_DUPLICATE},
+    ),
+    ("missing arn", {"mapRoles": "- username: x\n  groups: [a]\n"}, {C.AWS_AUTH_MISSING_ARN}),
+    (
+        "user in roles field",
+        {"mapUsers": f"- rolearn: arn:aws:iam::{ACCT}:user/a\n"},
+        {C.AWS_AUTH_MISSING_ARN},
+    ),
+    ("scalar item", {"mapRoles": "- just text\n"}, {C.AWS_AUTH_INVALID_ENTRY}),
+    (
+        "sso",
+        {"mapRoles": f"- sso: {{permissionSetName: Admin, accountID: '{ACCT}'}}\n"},
+        {C.AWS_AUTH_SSO_UNSUPPORTED},
+    ),
+    (
+        "groups string",
+        {"mapRoles": f"- rolearn: {NODE.replace('eks-nodes', 'x')}\n  groups: devs\n"},
+        {C.AWS_AUTH_GROUPS_NOT_LIST},
+    ),
+    (
+        "space slip",
+        {"mapRoles": NODE_ENTRY.replace("    - system:nodes", "     - system:nodes")},
+        {C.AWS_AUTH_GROUP_WHITESPACE, C.AWS_AUTH_NODE_ROLE_GROUPS},
+    ),
+    (
+        "boolean username",
+        {"mapRoles": f"- rolearn: {NODE.replace('eks-nodes', 'x')}\n  username: no\n"},
+        {C.AWS_AUTH_NOT_A_STRING},
+    ),
+    (
+        "number group",
+        {"mapRoles": f"- rolearn: {NODE.replace('eks-nodes', 'x')}\n  groups: [devs, 42]\n"},
+        {C.AWS_AUTH_NOT_A_STRING},
+    ),
+    (
+        "unknown field",
+        {"mapRoles": f"- rolearn: {NODE.replace('eks-nodes', 'x')}\n  group: [devs]\n"},
+        {C.AWS_AUTH_UNKNOWN_FIELD},
+    ),
+    (
+        "duplicate field",
+        {"mapRoles": f"- rolearn: {NODE}\n  roleArn: {NODE}\n  groups: [a]\n"},
+        {C.AWS_AUTH_DUPLICATE_FIELD},
+    ),
+    (
+        "unknown template",
+        {
+            "mapRoles": f"- rolearn: {NODE}\n  username: system:node:{{{{EC2PrivateDNSNameShort}}}}\n  groups: [system:bootstrappers, system:nodes]\n"
+        },
+        {C.AWS_AUTH_UNKNOWN_TEMPLATE},
+    ),
+    (
+        "session name",
+        {
+            "mapRoles": f"- rolearn: {NODE.replace('eks-nodes', 'x')}\n  username: '{{{{SessionName}}}}'\n  groups: [devs]\n"
+        },
+        {C.AWS_AUTH_SESSION_NAME_TEMPLATE},
+    ),
+    (
+        "fargate-style node name is fine",
+        {
+            "mapRoles": f"- rolearn: {NODE.replace('eks-nodes', 'x')}\n  username: system:node:{{{{SessionName}}}}\n  groups: [system:bootstrappers, system:nodes, system:node-proxier]\n"
+        },
+        set(),
+    ),
+    (
+        "masters",
+        {"mapUsers": f"- userarn: arn:aws:iam::{ACCT}:user/a\n  groups: [system:masters]\n"},
+        {C.AWS_AUTH_SYSTEM_MASTERS},
+    ),
+    (
+        "node groups",
+        {"mapRoles": NODE_ENTRY.replace("    - system:bootstrappers\n", "")},
+        {C.AWS_AUTH_NODE_ROLE_GROUPS},
+    ),
+    (
+        "role in mapUsers",
+        {"mapUsers": f"- userarn: arn:aws:iam::{ACCT}:role/Dev\n  groups: [devs]\n"},
+        {C.AWS_AUTH_WRONG_KEY},
+    ),
+    (
+        "user in mapRoles",
+        {"mapRoles": f"- rolearn: arn:aws:iam::{ACCT}:user/dev\n  groups: [devs]\n"},
+        {C.AWS_AUTH_WRONG_KEY},
+    ),
+    ("bad account", {"mapAccounts": "- 1234\n- {a: b}\n"}, {C.AWS_AUTH_INVALID_ACCOUNT}),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "codes"), CASES, ids=[c[0] for c in CASES])
+def test_lint_codes(name: str, data: dict[str, str], codes: set[LintCode]) -> None:
+    assert {f.code for f in lint_aws_auth(data)} == codes
+
+
+SEVERITY = {
+    C.AWS_AUTH_MALFORMED: Severity.ERROR,
+    C.AWS_AUTH_KEY_CASE: Severity.ERROR,
+    C.AWS_AUTH_ASSUMED_ROLE_ARN: Severity.ERROR,
+    C.AWS_AUTH_ROLE_PATH: Severity.ERROR,
+    C.AWS_AUTH_DUPLICATE: Severity.WARNING,
+    C.AWS_AUTH_MISSING_ARN: Severity.ERROR,
+    C.AWS_AUTH_GROUPS_NOT_LIST: Severity.ERROR,
+    C.AWS_AUTH_UNKNOWN_TEMPLATE: Severity.WARNING,
+    C.AWS_AUTH_SESSION_NAME_TEMPLATE: Severity.WARNING,
+    C.AWS_AUTH_SYSTEM_MASTERS: Severity.WARNING,
+    C.AWS_AUTH_NODE_ROLE_GROUPS: Severity.ERROR,
+}
+
+
+@pytest.mark.parametrize(("name", "data", "codes"), CASES, ids=[c[0] for c in CASES])
+def test_severities_follow_the_issue(name: str, data: dict[str, str], codes: set[LintCode]) -> None:
+    for finding in lint_aws_auth(data):
+        if finding.code in SEVERITY and finding.key != "mapAccounts":
+            assert finding.severity is SEVERITY[finding.code], finding
+
+
+def test_malformed_says_what_the_authenticator_drops() -> None:
+    broken = NODE_ENTRY * 2 + f"- rolearn: {NODE}x\n   username: y\n  groups: []\n- rolearn: z\n"
+    (finding,) = lint_aws_auth({"mapRoles": broken, "mapUsers": ""})
+    assert "all 4 entries of mapRoles stop working, node roles included" in finding.message
+    assert finding.line == 12 and finding.key == "mapRoles"
+
+
+def test_fixes_give_the_arn_to_use() -> None:
+    sso = f"arn:aws:iam::{ACCT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef"
+    data = {
+        "mapRoles": f"- rolearn: {sso}\n  groups: [a]\n- rolearn: arn:aws:sts::{ACCT}:assumed-role/Dev/jane\n  groups: [a]\n"
+    }
+    fixes = {f.code: f.fix for f in lint_aws_auth(data)}
+    assert (
+        fixes[C.AWS_AUTH_ROLE_PATH]
+        == f"use rolearn: arn:aws:iam::{ACCT}:role/AWSReservedSSO_Admin_0123456789abcdef"
+    )
+    assert fixes[C.AWS_AUTH_ASSUMED_ROLE_ARN] == f"use rolearn: arn:aws:iam::{ACCT}:role/Dev"
+
+
+def test_duplicate_says_which_one_wins() -> None:
+    users = f"- userarn: arn:aws:iam::{ACCT}:user/a\n- userarn: arn:aws:iam::{ACCT}:user/A\n"
+    roles = f"- rolearn: {NODE}\n  username: first\n- rolearn: {NODE.upper().replace('ARN:AWS:IAM', 'arn:aws:iam')}\n  username: second\n"
+    findings = {f.key: f for f in lint_aws_auth({"mapRoles": roles, "mapUsers": users})}
+    assert "keeps only the last one (line 3: username second" in findings["mapRoles"].message
+    assert "at random" in findings["mapUsers"].message
+
+
+def test_lines_are_manifest_lines_when_offsets_are_known() -> None:
+    data, offsets = split_manifest_lines((EXAMPLES / "wrong-arns.yaml").read_text())
+    by_code = {f.code: f.line for f in lint_aws_auth(data, line_offsets=offsets)}
+    lines = (EXAMPLES / "wrong-arns.yaml").read_text().splitlines()
+    assert "aws-reserved/sso.amazonaws.com" in lines[by_code[C.AWS_AUTH_ROLE_PATH] - 1]
+    assert "assumed-role/Developers" in lines[by_code[C.AWS_AUTH_ASSUMED_ROLE_ARN] - 1]
+    assert "userarn: arn:aws:iam::111122223333:role/Deployer" in lines[by_code[C.AWS_AUTH_WRONG_KEY] - 1]
+
+
+@pytest.mark.parametrize(
+    ("example", "codes"),
+    [
+        ("good.yaml", set()),
+        ("broken-yaml.yaml", {C.AWS_AUTH_MALFORMED}),
+        (
+            "wrong-arns.yaml",
+            {
+                C.AWS_AUTH_ROLE_PATH,
+                C.AWS_AUTH_ASSUMED_ROLE_ARN,
+                C.AWS_AUTH_WRONG_KEY,
+                C.AWS_AUTH_SESSION_NAME_TEMPLATE,
+            },
+        ),
+        ("space-out-of-place.yaml", {C.AWS_AUTH_GROUP_WHITESPACE, C.AWS_AUTH_NODE_ROLE_GROUPS}),
+        (
+            "silent-mistakes.yaml",
+            {C.AWS_AUTH_KEY_CASE, C.AWS_AUTH_GROUPS_NOT_LIST, C.AWS_AUTH_DUPLICATE, C.AWS_AUTH_NOT_A_STRING},
+        ),
+    ],
+)
+def test_examples(example: str, codes: set[LintCode]) -> None:
+    data, offsets = split_manifest_lines((EXAMPLES / example).read_text())
+    assert {f.code for f in lint_aws_auth(data, line_offsets=offsets)} == codes
