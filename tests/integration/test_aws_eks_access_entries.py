@@ -18,7 +18,7 @@ ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
 DEVELOPER = f"arn:aws:iam::{ACCOUNT}:role/developer"
 EKS_ADMIN = f"arn:aws:iam::{ACCOUNT}:role/eks-admin"
 POLICY = "arn:aws:eks::aws:cluster-access-policy/"
-NO_VALIDATION = Config(parameter_validation=False, retries={"max_attempts": 1, "mode": "standard"})
+NO_VALIDATION = Config(parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"})
 MakeSandbox = Callable[..., RunningSandbox]
 
 

@@ -71,6 +71,10 @@ def test_botocore_retries_through_faults(make_sandbox: MakeSandbox) -> None:
     from botocore.config import Config
 
     sb = make_sandbox(throttle_rate=0.5, seed=1)
-    eks = sb.client("eks", "admin", config=Config(retries={"max_attempts": 10, "mode": "standard"}))
-    for _ in range(5):
-        assert eks.describe_cluster(name="demo")["cluster"]["name"] == "demo"
+    eks = sb.client("eks", "admin", config=Config(retries={"total_max_attempts": 10, "mode": "standard"}))
+    retried = 0
+    for _ in range(3):
+        out = eks.describe_cluster(name="demo")
+        assert out["cluster"]["name"] == "demo"
+        retried += out["ResponseMetadata"]["RetryAttempts"]
+    assert retried > 0

@@ -16,7 +16,7 @@ from eksaccess.sandbox.testing import RunningSandbox
 ACCOUNT = "111122223333"
 DEVELOPER = f"arn:aws:iam::{ACCOUNT}:role/developer"
 EKS_ADMIN = f"arn:aws:iam::{ACCOUNT}:role/eks-admin"
-NO_VALIDATION = Config(parameter_validation=False, retries={"max_attempts": 1, "mode": "standard"})
+NO_VALIDATION = Config(parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"})
 MakeSandbox = Callable[..., RunningSandbox]
 
 

@@ -29,6 +29,16 @@ from eksaccess.sandbox.server import LOG_FILE, SandboxServer
 from eksaccess.sandbox.store import SandboxStore
 
 _counter = itertools.count()
+_LOADER: list[Any] = []
+
+
+def _shared_loader() -> Any:
+    """One botocore data loader for every session this process makes (loading models is the slow part)."""
+    if not _LOADER:
+        from botocore.loaders import create_loader
+
+        _LOADER.append(create_loader())
+    return _LOADER[0]
 
 
 @dataclass(kw_only=True)
@@ -66,6 +76,7 @@ class RunningSandbox:
         import botocore.session
 
         core = botocore.session.Session()
+        core.register_component("data_loader", _shared_loader())  # service models parsed once per process
         core.set_config_variable("config_file", str(self.state_dir / AWS_CONFIG))
         core.set_config_variable("credentials_file", str(self.state_dir / AWS_CREDENTIALS))
         core.set_config_variable("ca_bundle", str(self.ca_bundle))  # beats an AWS_CA_BUNDLE of the machine
@@ -80,7 +91,7 @@ class RunningSandbox:
     ) -> Any:
         from botocore.config import Config
 
-        config = kwargs.pop("config", None) or Config(retries={"max_attempts": 1, "mode": "standard"})
+        config = kwargs.pop("config", None) or Config(retries={"total_max_attempts": 1, "mode": "standard"})
         return self.boto_session(profile, region).client(service, config=config, **kwargs)
 
 

@@ -107,6 +107,10 @@ def test_breakage() -> None:
     assert args[args.index("--cluster-name") + 1] == "prod"
     args = _user(_doc("wrong-cluster-name", "demo", "prod"), "admin-region")["args"]
     assert args[args.index("--region") + 1] == "eu-west-1"
+    assert "env" not in _user(_doc("invalid-keys", "demo"), "no-profile-env")
+    assert _user(_doc("invalid-keys", "demo"), "broken")["env"] == [
+        {"name": "AWS_PROFILE", "value": "broken"}
+    ]
     args = _user(_doc("assume-role-denied", "demo"), "via-role-arg")["args"]
     assert args[-2:] == ["--role", "arn:aws:iam::111122223333:role/platform-admin"]
 
