@@ -74,9 +74,7 @@ class KubeClient:
                 handle.write(base64.b64decode(ca_data))
             self._ca_file = path
             config.ssl_ca_cert = path
-        if token:
-            config.api_key = {"authorization": token}
-            config.api_key_prefix = {"authorization": "Bearer"}
+        self._token = token
         config.retries = False
         self._api = k8s.ApiClient(config)
 
@@ -91,6 +89,12 @@ class KubeClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        return headers
+
     def request(
         self, method: str, path: str, body: Any = None, query: Mapping[str, str] | None = None
     ) -> Any:
@@ -100,9 +104,8 @@ class KubeClient:
                 path,
                 method,
                 query_params=list((query or {}).items()),
-                header_params={"Accept": "application/json", "Content-Type": "application/json"},
+                header_params=self._headers(),
                 body=body,
-                auth_settings=["BearerToken"],
                 _preload_content=False,
                 _request_timeout=self._timeout,
             )
@@ -112,7 +115,8 @@ class KubeClient:
             raise _transport_error(self.server, err.reason) from None
         except (urllib3.exceptions.HTTPError, OSError) as err:
             raise _transport_error(self.server, err) from None
-        raw = response[0].data
+        http = response[0] if isinstance(response, tuple) else response
+        raw = http.data
         return json.loads(raw) if raw else None
 
     def whoami(self) -> WhoAmI:

@@ -121,7 +121,10 @@ def main(argv: list[str] | None = None) -> Any:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        return cli.main(args=args, prog_name="eksaccess", standalone_mode=False)
+        result = cli.main(args=args, prog_name="eksaccess", standalone_mode=False)
+        if isinstance(result, int) and not isinstance(result, bool):
+            sys.exit(result)  # ctx.exit(n) returns n when standalone_mode is off
+        return result
     except click.exceptions.Abort:
         click.echo("eksaccess: aborted", err=True)
         sys.exit(130)

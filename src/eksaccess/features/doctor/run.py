@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
 from eksaccess.adapters.kube import KubeCallError
 from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
 from eksaccess.domain.access import AccessEntry
@@ -43,19 +44,28 @@ def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
     entries = facts.access_entries.value
     resolution = _resolve(facts, mode, entries, aws_auth)
     live_identity, live_unauthorized = _live(facts)
+    token_ok = facts.token_format_error is None and (facts.token_sts is None or facts.token_sts[0] == 200)
     if resolution is not None:
-        token_ok = facts.token_format_error is None and (facts.token_sts is None or facts.token_sts[0] == 200)
-        if entries is None and aws_auth is None and live_identity is None:
-            findings.append(
-                Finding(
-                    code=Code.MAPPING_UNVERIFIED,
-                    detail="Neither the access entries nor aws-auth could be read with these credentials; pass "
-                    "--admin-profile to let doctor read them.",
+        if entries is None and aws_auth is None:
+            if live_identity is None and live_unauthorized and token_ok and not _errors(findings):
+                findings.append(_inferred_missing(facts, mode, resolution))
+            if live_identity is None:
+                findings.append(
+                    Finding(
+                        code=Code.MAPPING_UNVERIFIED,
+                        detail="Neither the access entries nor aws-auth could be read with these credentials; pass "
+                        "--admin-profile to let doctor read them and say exactly why.",
+                    )
                 )
-            )
         else:
             findings += mapping(
-                facts, resolution, mode, aws_auth, live_unauthorized, token_ok and not _errors(findings)
+                facts,
+                resolution,
+                mode,
+                aws_auth,
+                live_unauthorized,
+                token_ok and not _errors(findings),
+                live_authenticated=live_identity is not None,
             )
     authorizer = (
         Authorizer.from_manifests(facts.rbac.value)
@@ -65,11 +75,12 @@ def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
     identity = live_identity or (resolution.identity if resolution else None)
     if resolution is not None and not _errors(findings):
         findings += authorization.authorization(facts, resolution, authorizer, identity)
-    everyone = _everyone(mode, entries or [], aws_auth)
-    admins = authorization.admins(everyone, authorizer)
-    findings += authorization.recovery(
-        facts, admins, ports.profiles_by_role(), broken=bool(_errors(findings))
-    )
+    if entries is not None or aws_auth is not None:
+        everyone = _everyone(mode, entries or [], aws_auth)
+        admins = authorization.admins(everyone, authorizer)
+        findings += authorization.recovery(
+            facts, admins, ports.profiles_by_role(), broken=bool(_errors(findings))
+        )
     ordered = sort_findings(_dedupe(findings))
     return Report(
         cluster=_cluster_json(facts, mode),
@@ -77,6 +88,21 @@ def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
         chain=_chain(facts, ordered),
         findings=ordered,
         call_failures=_call_failures(facts, ordered),
+    )
+
+
+def _inferred_missing(facts: Facts, mode: AuthenticationMode | None, resolution: Resolution) -> Finding:
+    """The token is valid (STS accepts it for this cluster) yet the cluster answers 401: nothing maps the
+    principal. Which mechanism to name follows the authentication mode."""
+    from eksaccess.features.doctor.checks.mapping import entry_arn_for, suggested_grant
+
+    code = Code.AWS_AUTH_ENTRY_MISSING if mode is AuthenticationMode.CONFIG_MAP else Code.ACCESS_ENTRY_MISSING
+    return Finding(
+        code=code,
+        detail=f"The cluster refuses a valid token for {resolution.principal_arn}: nothing maps this principal "
+        f"(inferred: STS accepts the token, the cluster answers 401; mode {mode.value if mode else 'unknown'}).",
+        evidence={"principal": resolution.principal_arn, "inferred": True},
+        fix=suggested_grant(facts, entry_arn_for(resolution.principal_arn)),
     )
 
 
@@ -221,19 +247,27 @@ def _link_state(facts: Facts, link: Link) -> tuple[LinkStatus, str]:
             facts.access_entries.value is None and facts.aws_auth.value is None and facts.whoami.value is None
         ),
         Link.AUTHORIZATION: lambda: facts.rbac.value is None,
+        Link.RECOVERY: lambda: facts.access_entries.value is None and facts.aws_auth.value is None,
     }
+    error = facts.whoami.error
+    if link is Link.AUTHENTICATION and isinstance(error, KubeCallError) and error.status == 401:
+        return LinkStatus.BROKEN, "the cluster answers 401 Unauthorized"
     if link in unknown and unknown[link]():
         return LinkStatus.UNKNOWN, "could not be checked"
     if link is Link.AUTHENTICATION and facts.whoami.value is not None:
         return LinkStatus.OK, f"authenticated as {facts.whoami.value.username}"
-    error = facts.whoami.error
-    if link is Link.AUTHENTICATION and isinstance(error, KubeCallError) and error.status == 401:
-        return LinkStatus.BROKEN, "the cluster answers 401 Unauthorized"
     return LinkStatus.OK, _SUMMARY_OK[link]
 
 
 def _call_failures(facts: Facts, findings: Sequence[Finding]) -> int:
     if findings and any(f.severity is Severity.ERROR for f in findings):
         return 0
-    outcomes = (facts.cluster, facts.access_entries)
-    return sum(1 for o in outcomes if o.error is not None)
+    transient = {AwsErrorKind.THROTTLED, AwsErrorKind.UNREACHABLE, AwsErrorKind.OTHER}
+    outcomes = (facts.cluster, facts.access_entries, facts.aws_auth, facts.rbac)
+    count = 0
+    for outcome in outcomes:
+        err = outcome.error
+        aws_failed = isinstance(err, AwsCallError) and err.kind in transient
+        kube_failed = isinstance(err, KubeCallError) and (err.status is None or err.status >= 429)
+        count += int(aws_failed or kube_failed)
+    return count

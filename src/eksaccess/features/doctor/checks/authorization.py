@@ -113,27 +113,33 @@ def authorization(
     if namespace and scoped and not any(p.scope.covers_namespace(namespace) for p in policies):
         findings.append(_namespace_scope(facts, resolution, namespace, scoped))
     request = _request(facts)
-    if request is not None and authorizer is not None:
-        decision = authorizer.authorize(
-            request,
-            username=identity.username,
-            groups=identity.groups,
-            policies=policies,
-            principal_arn=resolution.principal_arn,
+    if request is not None:
+        decision = (
+            authorizer.authorize(
+                request,
+                username=identity.username,
+                groups=identity.groups,
+                policies=policies,
+                principal_arn=resolution.principal_arn,
+            )
+            if authorizer is not None
+            else None
         )
         live = facts.permission.value
-        allowed = live[0] if live is not None else decision.allowed
-        if not allowed and not any(f.code is Code.NAMESPACE_SCOPE for f in findings):
+        allowed = live[0] if live is not None else (decision.allowed if decision else None)
+        if allowed is False and not any(f.code is Code.NAMESPACE_SCOPE for f in findings):
+            misses = [str(m) for m in decision.near_misses][:5] if decision else []
             findings.append(
                 Finding(
                     code=Code.PERMISSION_DENIED,
                     detail=f"{identity.username} cannot {request.verb} {facts.options.resource}"
                     + (f" in namespace {request.namespace}" if request.namespace else "")
+                    + (f" ({misses[0]})" if misses else "")
                     + ".",
                     evidence={
                         "request": facts.options.resource,
                         "verb": request.verb,
-                        "nearMisses": [str(m) for m in decision.near_misses][:5],
+                        "nearMisses": misses,
                         "live": live[0] if live else None,
                     },
                     fix=grant_access_entry_fix(

@@ -34,6 +34,21 @@ def entry_arn_for(principal_arn: str) -> str:
         return principal_arn
 
 
+def suggested_grant(facts: Facts, principal_arn: str) -> tuple[FixStep, ...]:
+    """The access a person usually needs: edit in the context's namespace, else view cluster-wide."""
+    namespace = facts.options.namespace or facts.target.namespace
+    policy, short = ("AmazonEKSEditPolicy", "edit") if namespace else ("AmazonEKSViewPolicy", "view")
+    return grant_access_entry_fix(
+        cluster=facts.target.cluster_name or "",
+        region=facts.target.region,
+        principal_arn=principal_arn,
+        policy=policy,
+        short=short,
+        namespaces=(namespace,) if namespace else (),
+        admin_profile=facts.options.admin_profile,
+    )
+
+
 def mapping(
     facts: Facts,
     resolution: Resolution,
@@ -41,15 +56,14 @@ def mapping(
     aws_auth: AwsAuth | None,
     live_unauthorized: bool,
     token_ok: bool,
+    *,
+    live_authenticated: bool = False,
 ) -> list[Finding]:
     cluster = facts.target.cluster_name or ""
-    region = facts.target.region
     admin = facts.options.admin_profile
     principal = resolution.principal_arn
     findings: list[Finding] = []
-    grant = grant_access_entry_fix(
-        cluster=cluster, region=region, principal_arn=entry_arn_for(principal), admin_profile=admin
-    )
+    grant = suggested_grant(facts, entry_arn_for(principal))
     aws_auth_grant = edit_aws_auth_fix(
         text=f"As a cluster administrator, map {principal} in aws-auth (mapRoles for roles, without any path).",
         grant=cmd(
@@ -95,7 +109,7 @@ def mapping(
             fix = grant
         else:
             fix = edit_aws_auth_fix(text=f"Fix {miss.where}: {miss.reason}")
-        if resolution.authenticated and code is not Code.AWS_AUTH_MALFORMED:
+        if (resolution.authenticated or live_authenticated) and code is not Code.AWS_AUTH_MALFORMED:
             continue  # it maps some other way; the near miss is only noise
         findings.append(
             Finding(code=code, detail=f"{miss.where}: {miss.reason}", evidence={"where": miss.where}, fix=fix)
@@ -144,8 +158,8 @@ def mapping(
                 )
             )
         return findings
-    if any(f.severity.value == "error" for f in findings):
-        return findings
+    if any(f.severity.value == "error" for f in findings) or live_authenticated:
+        return findings  # the cluster accepted the token: it maps the principal in a way we could not read
     if mode is AuthenticationMode.CONFIG_MAP:
         findings.append(
             Finding(
