@@ -288,7 +288,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None, *, on_ready: Callable[[], None] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     state_dir: Path = args.state_dir.resolve()
     logging.basicConfig(
@@ -308,8 +308,6 @@ def main(argv: list[str] | None = None, *, on_ready: Callable[[], None] | None =
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     server.start()
     write_private(state_dir / PID_FILE, f"{os.getpid()}\n")
-    if on_ready:
-        on_ready()
     while not stop.wait(0.5):
         pass
     server.stop()

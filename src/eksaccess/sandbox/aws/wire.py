@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -95,7 +95,3 @@ def error_response(
     ET.SubElement(err, "Message").text = error.message
     ET.SubElement(root, "RequestId").text = request_id
     return AwsResponse(status=status, body=ET.tostring(root, encoding="utf-8"), content_type="text/xml")
-
-
-def members(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    return list(items)
