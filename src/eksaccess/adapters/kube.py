@@ -1,4 +1,4 @@
-"""The Kubernetes port: the official client behind the few questions eksaccess asks a cluster.
+"""The Kubernetes port: the few questions eksaccess asks a cluster, over HTTPS with urllib3.
 
 Answers are plain data (dicts as the API server sends them, or small values); failures become
 ``KubeCallError`` with the HTTP status, so a 401 (not authenticated), a 403 (not allowed) and a
@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import ssl
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import urllib3
-from kubernetes import client as k8s
 
 from eksaccess.errors import RemoteError
 
@@ -61,27 +58,25 @@ class ConfigMapData:
 
 
 class KubeClient:
-    """One endpoint, one CA, one bearer token."""
+    """One endpoint, one CA, one bearer token. HTTP through urllib3 (TLS verified against the CA)."""
 
     def __init__(self, *, server: str, ca_data: str | None, token: str | None, timeout: float = 10.0) -> None:
         self.server = server.rstrip("/")
-        self._timeout = timeout
-        config = k8s.Configuration(host=self.server)
-        self._ca_file: str | None = None
-        if ca_data:
-            fd, path = tempfile.mkstemp(prefix="eksaccess-ca-", suffix=".pem")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(base64.b64decode(ca_data))
-            self._ca_file = path
-            config.ssl_ca_cert = path
         self._token = token
-        config.retries = False
-        self._api = k8s.ApiClient(config)
+        context = ssl.create_default_context()
+        if ca_data:
+            try:
+                context = ssl.create_default_context(
+                    cadata=base64.b64decode(ca_data).decode("ascii", "replace")
+                )
+            except (ValueError, ssl.SSLError):
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # unusable CA data: nothing verifies
+        self._pool = urllib3.PoolManager(
+            ssl_context=context, timeout=urllib3.Timeout(total=timeout), retries=False
+        )
 
     def close(self) -> None:
-        self._api.close()
-        if self._ca_file:
-            Path(self._ca_file).unlink(missing_ok=True)
+        self._pool.clear()
 
     def __enter__(self) -> KubeClient:
         return self
@@ -90,7 +85,11 @@ class KubeClient:
         self.close()
 
     def _headers(self) -> dict[str, str]:
-        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": "eksaccess",
+        }
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         return headers
@@ -99,25 +98,23 @@ class KubeClient:
         self, method: str, path: str, body: Any = None, query: Mapping[str, str] | None = None
     ) -> Any:
         """One call; returns the decoded JSON body or raises KubeCallError."""
+        url = self.server + path
+        if query:
+            url += "?" + urlencode(query)
+        payload = json.dumps(body).encode() if body is not None else None
         try:
-            response = self._api.call_api(
-                path,
-                method,
-                query_params=list((query or {}).items()),
-                header_params=self._headers(),
-                body=body,
-                _preload_content=False,
-                _request_timeout=self._timeout,
-            )
-        except k8s.ApiException as err:
-            raise _api_error(err) from None
+            response = self._pool.request(method, url, body=payload, headers=self._headers(), redirect=False)
+        except urllib3.exceptions.SSLError as err:
+            raise KubeCallError(
+                f"TLS verification failed for {self.server}: {err}", status=None, tls=True
+            ) from None
         except urllib3.exceptions.MaxRetryError as err:
             raise _transport_error(self.server, err.reason) from None
         except (urllib3.exceptions.HTTPError, OSError) as err:
             raise _transport_error(self.server, err) from None
-        http = response[0] if isinstance(response, tuple) else response
-        raw = http.data
-        return json.loads(raw) if raw else None
+        if response.status >= 400:
+            raise _status_error(response.status, response.data)
+        return json.loads(response.data) if response.data else None
 
     def whoami(self) -> WhoAmI:
         body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
@@ -202,14 +199,13 @@ def _strip_server_fields(item: dict[str, Any]) -> None:
         meta.pop(key, None)
 
 
-def _api_error(err: k8s.ApiException) -> KubeCallError:
-    status = int(err.status) if err.status else None
+def _status_error(status: int, data: bytes) -> KubeCallError:
     message, reason = f"HTTP {status}", ""
     try:
-        body = json.loads(err.body or "")
+        body = json.loads(data or b"")
         message = str(body.get("message") or message)
         reason = str(body.get("reason") or "")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):
         pass
     return KubeCallError(message, status=status, reason=reason)
 

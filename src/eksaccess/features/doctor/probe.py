@@ -72,6 +72,7 @@ class Facts:
     rbac: Outcome[list[dict[str, Any]]] = field(default_factory=Outcome)
     namespaces: Outcome[list[str]] = field(default_factory=Outcome)
     permission: Outcome[tuple[bool, str]] = field(default_factory=Outcome)
+    baseline_permission: Outcome[tuple[bool, str]] = field(default_factory=Outcome)  # list pods, live
     server_now: datetime | None = None
     local_now: datetime | None = None
 
@@ -202,6 +203,11 @@ def _token_probe(facts: Facts, ports: DoctorPorts, session: AwsSession, server: 
         facts.whoami = _attempt(client.whoami)
         if facts.whoami.ok and facts.options.verb and facts.options.resource:
             facts.permission = _attempt(lambda: _live_permission(client, facts.options, target))
+        elif facts.whoami.ok:
+            namespace = facts.options.namespace or target.namespace or "default"
+            facts.baseline_permission = _attempt(
+                lambda: (lambda r: (r.allowed, r.reason))(client.can_i("list", "pods", namespace=namespace))
+            )
 
 
 def _live_permission(client: KubeClient, options: DoctorOptions, target: Target) -> tuple[bool, str]:

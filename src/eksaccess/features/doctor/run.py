@@ -75,11 +75,17 @@ def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
     identity = live_identity or (resolution.identity if resolution else None)
     if resolution is not None and not _errors(findings):
         findings += authorization.authorization(facts, resolution, authorizer, identity)
+    if entries is None and aws_auth is None and not _errors(findings):
+        findings += authorization.live_only(facts, live_identity)
     if entries is not None or aws_auth is not None:
         everyone = _everyone(mode, entries or [], aws_auth)
         admins = authorization.admins(everyone, authorizer)
         findings += authorization.recovery(
-            facts, admins, ports.profiles_by_role(), broken=bool(_errors(findings))
+            facts,
+            admins,
+            ports.profiles_by_role(),
+            broken=bool(_errors(findings)),
+            creator_admin=mode is AuthenticationMode.CONFIG_MAP,
         )
     ordered = sort_findings(_dedupe(findings))
     return Report(
@@ -246,7 +252,7 @@ def _link_state(facts: Facts, link: Link) -> tuple[LinkStatus, str]:
         Link.MAPPING: lambda: (
             facts.access_entries.value is None and facts.aws_auth.value is None and facts.whoami.value is None
         ),
-        Link.AUTHORIZATION: lambda: facts.rbac.value is None,
+        Link.AUTHORIZATION: lambda: facts.rbac.value is None and facts.baseline_permission.value is None,
         Link.RECOVERY: lambda: facts.access_entries.value is None and facts.aws_auth.value is None,
     }
     error = facts.whoami.error

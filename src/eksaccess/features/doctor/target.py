@@ -26,7 +26,7 @@ from eksaccess.features.doctor.fixes import update_kubeconfig_fix
 from eksaccess.features.doctor.model import Finding, FixStep
 
 _CLUSTER_ARN = re.compile(
-    r"^arn:(?P<partition>[\w-]+):eks:(?P<region>[\w-]+):(?P<account>\d{12}):cluster/(?P<name>.+)$"
+    r"^arn:(?P<partition>[\w-]+):eks:(?P<region>[\w-]+):(?P<account>\d{12}):cluster/(?P<name>[A-Za-z0-9][A-Za-z0-9_-]*)"
 )
 
 

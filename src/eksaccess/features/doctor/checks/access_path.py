@@ -71,13 +71,12 @@ def credentials(facts: Facts) -> list[Finding]:
                     fix=(login,),
                 )
             )
-        elif base_error is None and error.kind is AwsErrorKind.ACCESS_DENIED and facts.target.role_arn:
+        elif error.kind is AwsErrorKind.ACCESS_DENIED:  # GetCallerIdentity is never denied: AssumeRole was
             findings.append(
                 Finding(
                     code=Code.ASSUME_ROLE_DENIED,
-                    detail=f"{facts.base_caller.value.arn if facts.base_caller.value else 'The caller'} may not assume "
-                    f"{facts.target.role_arn}: {error}",
-                    evidence={"roleArn": facts.target.role_arn},
+                    detail=f"The role cannot be assumed (profile {profile}): {error}",
+                    evidence={"roleArn": facts.target.role_arn or _role_in(str(error)), "profile": profile},
                     fix=(
                         FixStep(
                             text="Ask the role's owner to trust your principal (the role's trust policy), or use a "
@@ -88,7 +87,9 @@ def credentials(facts: Facts) -> list[Finding]:
                                     "iam",
                                     "get-role",
                                     "--role-name",
-                                    facts.target.role_arn.rsplit("/", 1)[-1],
+                                    (facts.target.role_arn or _role_in(str(error)) or "ROLE").rsplit("/", 1)[
+                                        -1
+                                    ],
                                     "--query",
                                     "Role.AssumeRolePolicyDocument",
                                 ),
@@ -108,6 +109,12 @@ def credentials(facts: Facts) -> list[Finding]:
             )
         )
     return findings
+
+
+def _role_in(message: str) -> str | None:
+    """The role ARN in an AccessDenied message ('... sts:AssumeRole on resource: ARN')."""
+    marker = "on resource: "
+    return message.split(marker, 1)[1].strip() if marker in message else None
 
 
 def _canonical(arn: str) -> str:

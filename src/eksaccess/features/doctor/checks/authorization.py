@@ -157,6 +157,28 @@ def authorization(
     return findings
 
 
+def live_only(facts: Facts, identity: KubeIdentity | None) -> list[Finding]:
+    """Authenticated, but the cluster's RBAC and access entries could not be read: ask the cluster."""
+    probe = facts.baseline_permission.value
+    if identity is None or probe is None or probe[0]:
+        return []
+    namespace = facts.options.namespace or facts.target.namespace or "default"
+    return [
+        Finding(
+            code=Code.PERMISSION_DENIED,
+            detail=f"{identity.username} cannot even list pods in namespace {namespace} (the cluster's own "
+            "SelfSubjectAccessReview). doctor could not read the access entries or RBAC to say why; pass "
+            "--admin-profile.",
+            evidence={"verb": "list", "resource": "pods", "namespace": namespace, "live": False},
+            fix=(
+                FixStep(
+                    text="Ask a cluster administrator to run doctor with --admin-profile and --as-arn for you."
+                ),
+            ),
+        )
+    ]
+
+
 def _namespace_scope(
     facts: Facts, resolution: Resolution, namespace: str, scoped: Sequence[AccessPolicyAssociation]
 ) -> Finding:
@@ -200,10 +222,38 @@ def admins(resolutions: Sequence[Resolution], authorizer: Authorizer | None) -> 
 
 
 def recovery(
-    facts: Facts, admin_list: Sequence[Admin], profiles: dict[str, str], broken: bool
+    facts: Facts,
+    admin_list: Sequence[Admin],
+    profiles: dict[str, str],
+    broken: bool,
+    *,
+    creator_admin: bool = False,
 ) -> list[Finding]:
     if not broken:
         return []
+    if not admin_list and creator_admin:
+        return [
+            Finding(
+                code=Code.ADMIN_CANDIDATES,
+                detail="In authentication mode CONFIG_MAP the cluster's creator holds an invisible system:masters "
+                "grant; no other principal holds cluster-admin.",
+                evidence={"admins": [{"arn": None, "via": "cluster creator"}]},
+                fix=(
+                    FixStep(
+                        text="Find the creator in CloudTrail (CreateCluster) and act as that principal.",
+                        plain=(
+                            cmd(
+                                "aws",
+                                "cloudtrail",
+                                "lookup-events",
+                                "--lookup-attributes",
+                                "AttributeKey=EventName,AttributeValue=CreateCluster",
+                            ),
+                        ),
+                    ),
+                ),
+            )
+        ]
     if not admin_list:
         return [
             Finding(

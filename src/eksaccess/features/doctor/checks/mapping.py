@@ -34,6 +34,69 @@ def entry_arn_for(principal_arn: str) -> str:
         return principal_arn
 
 
+def recreate_entry_fix(facts: Facts, principal: str) -> tuple[FixStep, ...]:
+    """Delete the entry bound to the old principal and create it again, with the same policies."""
+    cluster = facts.target.cluster_name or ""
+    common = [
+        *(["--region", facts.target.region] if facts.target.region else []),
+        *(["--profile", facts.options.admin_profile] if facts.options.admin_profile else []),
+    ]
+    subject = parse_principal(principal)
+    entry = next(
+        (e for e in facts.access_entries.value or [] if _same(e.principal_arn, subject.canonical_arn)), None
+    )
+    arn = entry.principal_arn if entry else principal
+    create = ["aws", "eks", "create-access-entry", "--cluster-name", cluster, "--principal-arn", arn]
+    if entry and entry.username:
+        create += ["--username", entry.username]
+    if entry and entry.kubernetes_groups:
+        create += ["--kubernetes-groups", *entry.kubernetes_groups]
+    plain = [
+        cmd("aws", "eks", "delete-access-entry", "--cluster-name", cluster, "--principal-arn", arn, *common),
+        cmd(*create, *common),
+    ]
+    for assoc in entry.policies if entry else ():
+        scope = (
+            f"type=namespace,namespaces={','.join(assoc.scope.namespaces)}"
+            if assoc.scope.namespaces
+            else "type=cluster"
+        )
+        plain.append(
+            cmd(
+                "aws",
+                "eks",
+                "associate-access-policy",
+                "--cluster-name",
+                cluster,
+                "--principal-arn",
+                arn,
+                "--policy-arn",
+                assoc.policy_arn,
+                "--access-scope",
+                scope,
+                *common,
+            )
+        )
+    return (
+        FixStep(
+            text="Delete the entry bound to the deleted principal and create it again (same username, groups "
+            "and policies); EKS then binds it to the current principal.",
+            eksaccess=(
+                cmd("eksaccess", "revoke", arn, "--cluster", cluster, "--force", *common),
+                cmd("eksaccess", "grant", arn, "--cluster", cluster, "--policy", "view", *common),
+            ),
+            plain=tuple(plain),
+        ),
+    )
+
+
+def _same(entry_arn: str, canonical: str) -> bool:
+    try:
+        return parse_principal(entry_arn).pathless_arn.lower() == canonical.lower()
+    except InvalidArnError:
+        return False
+
+
 def suggested_grant(facts: Facts, principal_arn: str) -> tuple[FixStep, ...]:
     """The access a person usually needs: edit in the context's namespace, else view cluster-wide."""
     namespace = facts.options.namespace or facts.target.namespace
@@ -85,26 +148,7 @@ def mapping(
             continue
         fix: tuple[FixStep, ...]
         if code is Code.ACCESS_ENTRY_STALE_PRINCIPAL and not resolution.authenticated:
-            fix = (
-                FixStep(
-                    text="Delete the stale entry and create it again for the current principal.",
-                    eksaccess=(
-                        cmd("eksaccess", "revoke", principal, "--cluster", cluster, "--force"),
-                        cmd("eksaccess", "grant", principal, "--cluster", cluster, "--policy", "view"),
-                    ),
-                    plain=(
-                        cmd(
-                            "aws",
-                            "eks",
-                            "delete-access-entry",
-                            "--cluster-name",
-                            cluster,
-                            "--principal-arn",
-                            principal,
-                        ),
-                    ),
-                ),
-            )
+            fix = recreate_entry_fix(facts, principal)
         elif code is Code.AWS_AUTH_IGNORED_API_MODE:
             fix = grant
         else:
@@ -139,22 +183,7 @@ def mapping(
                     code=Code.ACCESS_ENTRY_STALE_PRINCIPAL,
                     detail=f"The access entry for {principal} exists, yet the cluster refuses the token: the entry is "
                     "bound to the unique ID of an earlier principal with this name (deleted and recreated).",
-                    fix=(
-                        FixStep(
-                            text="Delete the entry and create it again.",
-                            plain=(
-                                cmd(
-                                    "aws",
-                                    "eks",
-                                    "delete-access-entry",
-                                    "--cluster-name",
-                                    cluster,
-                                    "--principal-arn",
-                                    principal,
-                                ),
-                            ),
-                        ),
-                    ),
+                    fix=recreate_entry_fix(facts, principal),
                 )
             )
         return findings

@@ -1,0 +1,151 @@
+"""doctor end to end: every built-in scenario, as its user, with the real aws CLI on the sandbox.
+
+For each scenario the exact set of error and warning codes is asserted, once with only the user's own
+credentials (doctor reads what it can and says what it could not see) and once with --admin-profile
+(doctor reads the cluster's state and names the precise cause). Where the fix is something a user can
+run, the printed fix is run and a second doctor run must be clean.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eksaccess.sandbox.scenarios.model import builtin_names
+from eksaccess.sandbox.testing import running_sandbox
+
+VENV_BIN = Path(sys.executable).parent
+
+# scenario -> (codes as the user alone, codes with --admin-profile admin); errors and warnings only.
+EXPECTED: dict[str, tuple[set[str], set[str]]] = {
+    "baseline": (set(), set()),
+    "assume-role-denied": ({"ASSUME_ROLE_DENIED"}, {"ASSUME_ROLE_DENIED"}),
+    "aws-auth-assumed-role-arn": (
+        {"AWS_AUTH_ENTRY_MISSING", "MAPPING_UNVERIFIED"},
+        {"AWS_AUTH_ASSUMED_ROLE_ARN"},
+    ),
+    "aws-auth-ignored-api-mode": (
+        {"ACCESS_ENTRY_MISSING", "MAPPING_UNVERIFIED"},
+        {"AWS_AUTH_IGNORED_API_MODE"},
+    ),
+    "aws-auth-malformed": ({"AWS_AUTH_ENTRY_MISSING", "MAPPING_UNVERIFIED"}, {"AWS_AUTH_MALFORMED"}),
+    "aws-auth-role-path": ({"AWS_AUTH_ENTRY_MISSING", "MAPPING_UNVERIFIED"}, {"AWS_AUTH_ROLE_PATH"}),
+    "developer-locked-out": ({"ACCESS_ENTRY_MISSING", "MAPPING_UNVERIFIED"}, {"ACCESS_ENTRY_MISSING"}),
+    "entry-without-permissions": ({"PERMISSION_DENIED"}, {"NO_PERMISSIONS"}),
+    "exec-v1alpha1": ({"EXEC_API_VERSION_UNSUPPORTED"}, {"EXEC_API_VERSION_UNSUPPORTED"}),
+    "expired-credentials": ({"CREDENTIALS_EXPIRED"}, {"CREDENTIALS_EXPIRED"}),
+    "groups-without-bindings": ({"PERMISSION_DENIED"}, {"NO_PERMISSIONS"}),
+    "invalid-keys": ({"CREDENTIALS_INVALID"}, {"CREDENTIALS_INVALID"}),
+    "missing-access-entry": ({"ACCESS_ENTRY_MISSING", "MAPPING_UNVERIFIED"}, {"ACCESS_ENTRY_MISSING"}),
+    "namespace-scope-elsewhere": ({"PERMISSION_DENIED"}, {"NAMESPACE_SCOPE"}),
+    "recreated-role": ({"ACCESS_ENTRY_MISSING", "MAPPING_UNVERIFIED"}, {"ACCESS_ENTRY_STALE_PRINCIPAL"}),
+    "stale-ca": ({"CA_MISMATCH"}, {"CA_MISMATCH"}),
+    "wrong-cluster-name": ({"CLUSTER_NAME_MISMATCH"}, {"CLUSTER_NAME_MISMATCH"}),
+    "wrong-endpoint": ({"ENDPOINT_MISMATCH"}, {"ENDPOINT_MISMATCH"}),
+}
+
+# Scenarios whose printed fix a user runs as printed (aws CLI commands, or doctor --fix for the kubeconfig).
+FIXABLE = [
+    "developer-locked-out",
+    "missing-access-entry",
+    "namespace-scope-elsewhere",
+    "aws-auth-ignored-api-mode",
+    "recreated-role",
+    "stale-ca",
+    "wrong-endpoint",
+    "wrong-cluster-name",
+    "exec-v1alpha1",
+]
+LOCAL_CODES = {"CA_MISMATCH", "ENDPOINT_MISMATCH", "CLUSTER_NAME_MISMATCH", "EXEC_API_VERSION_UNSUPPORTED"}
+
+
+def _require_aws() -> None:
+    if not (VENV_BIN / "aws").exists() and shutil.which("aws") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the aws CLI is not installed (CI=true: end-to-end tests need the real client)")
+        pytest.skip("the aws CLI is not installed")
+
+
+def _env(sandbox_env: Mapping[str, str], home: Path) -> dict[str, str]:
+    env = {**os.environ, **sandbox_env, "HOME": str(home)}
+    env.pop("AWS_PROFILE", None)
+    env["PATH"] = os.pathsep.join([str(VENV_BIN), env.get("PATH", "")])
+    return env
+
+
+def _doctor(env: Mapping[str, str], *args: str) -> tuple[int, dict[str, Any]]:
+    out = subprocess.run(
+        [sys.executable, "-m", "eksaccess.cli.main", "doctor", "-o", "json", *args],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in out.stderr, out.stderr
+    return out.returncode, json.loads(out.stdout)
+
+
+def _codes(report: Mapping[str, Any]) -> set[str]:
+    return {f["code"] for f in report["findings"] if f["severity"] in ("error", "warning")}
+
+
+def test_every_builtin_scenario_has_an_expectation() -> None:
+    assert set(builtin_names()) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_doctor_names_the_broken_link(scenario: str, tmp_path: Path) -> None:
+    _require_aws()
+    alone, with_admin = EXPECTED[scenario]
+    with running_sandbox(tmp_path, scenario) as sandbox:
+        env = _env(sandbox.env, tmp_path)
+        code, report = _doctor(env)
+        assert _codes(report) == alone, report["findings"]
+        assert code == (1 if any(f["severity"] == "error" for f in report["findings"]) else 0)
+        assert [link["link"] for link in report["chain"]][:3] == ["credentials", "kubeconfig", "cluster"]
+        _, report = _doctor(env, "--admin-profile", "admin")
+        assert _codes(report) == with_admin, report["findings"]
+        if not with_admin:
+            assert all(link["status"] in ("ok", "unknown") for link in report["chain"])
+
+
+@pytest.mark.parametrize("scenario", FIXABLE)
+def test_the_printed_fix_makes_the_chain_whole(scenario: str, tmp_path: Path) -> None:
+    _require_aws()
+    with running_sandbox(tmp_path, scenario) as sandbox:
+        env = _env(sandbox.env, tmp_path)
+        _, report = _doctor(env, "--admin-profile", "admin")
+        errors = [f for f in report["findings"] if f["severity"] == "error"]
+        assert errors
+        for finding in errors:
+            if finding["code"] in LOCAL_CODES:
+                fixed = subprocess.run(
+                    [sys.executable, "-m", "eksaccess.cli.main", "doctor", "--fix", "-o", "json"],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                    check=False,
+                )
+                assert "Updated context" in fixed.stderr or "Added new context" in fixed.stderr, fixed.stderr
+                continue
+            commands = [c for step in finding["fix"] for c in step["plain"] if c.startswith("aws ")]
+            assert commands, finding
+            for command in commands:
+                done = subprocess.run(
+                    shlex.split(command), env=env, capture_output=True, text=True, check=False
+                )
+                assert done.returncode == 0, (command, done.stderr)
+        code, again = _doctor(env)
+        assert _codes(again) == set(), again["findings"]
+        assert code == 0
