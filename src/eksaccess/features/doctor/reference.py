@@ -1,0 +1,28 @@
+"""docs/doctor-findings.md, generated from the catalogue (a test keeps the committed page in sync)."""
+
+from __future__ import annotations
+
+from eksaccess.features.doctor.catalog import CATALOG, Link
+
+
+def findings_reference() -> str:
+    lines = [
+        "# doctor findings",
+        "",
+        "Generated from `src/eksaccess/features/doctor/catalog.py` (`eksaccess schema` does not cover this page;",
+        "regenerate with `python -m eksaccess.features.doctor.reference > docs/doctor-findings.md`).",
+        "The codes are stable: scripts may rely on them. Exit code 1 when any finding of severity error.",
+        "",
+    ]
+    for link in Link:
+        entries = [e for e in CATALOG.values() if e.link is link]
+        if not entries:
+            continue
+        lines += [f"## {link.value}", "", "| code | severity | title | why |", "|---|---|---|---|"]
+        lines += [f"| `{e.code.value}` | {e.severity.value} | {e.title} | {e.why} |" for e in entries]
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(findings_reference(), end="")
