@@ -149,3 +149,53 @@ def test_the_printed_fix_makes_the_chain_whole(scenario: str, tmp_path: Path) ->
         code, again = _doctor(env)
         assert _codes(again) == set(), again["findings"]
         assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("scenario", "args", "codes"),
+    [
+        ("namespace-scope-elsewhere", ["-n", "dev"], {"NAMESPACE_SCOPE"}),
+        ("namespace-scope-elsewhere", ["-n", "staging"], set()),
+        ("developer-locked-out", [], {"ACCESS_ENTRY_MISSING"}),
+        ("aws-auth-role-path", [], {"AWS_AUTH_ROLE_PATH"}),
+    ],
+)
+def test_an_administrator_diagnoses_someone_else(
+    scenario: str, args: list[str], codes: set[str], tmp_path: Path
+) -> None:
+    """--as-arn: no credentials of the broken principal, only the cluster's state read as the admin."""
+    _require_aws()
+    principal = {
+        "aws-auth-role-path": "arn:aws:iam::111122223333:role/deployer",
+    }.get(scenario, "arn:aws:iam::111122223333:role/developer")
+    with running_sandbox(tmp_path, scenario) as sandbox:
+        env = _env(sandbox.env, tmp_path)
+        _, report = _doctor(env, "--as-arn", principal, "--admin-profile", "admin", *args)
+        assert _codes(report) == codes, report["findings"]
+        links = {link["link"]: link["status"] for link in report["chain"]}
+        assert links["credentials"] == links["token"] == "skipped"
+
+
+def test_the_forbidden_case_names_the_permission(tmp_path: Path) -> None:
+    _require_aws()
+    with running_sandbox(tmp_path, "baseline") as sandbox:
+        env = _env(sandbox.env, tmp_path)
+        code, report = _doctor(
+            env, "--context", "developer", "--verb", "delete", "--resource", "clusterroles"
+        )
+        assert code == 1
+        assert _codes(report) == {"PERMISSION_DENIED"}, report["findings"]
+        code, report = _doctor(
+            env, "--context", "developer", "--verb", "get", "--resource", "pods", "-n", "dev"
+        )
+        assert (code, _codes(report)) == (0, set()), report["findings"]
+
+
+def test_a_cluster_in_another_region_is_named(tmp_path: Path) -> None:
+    _require_aws()
+    with running_sandbox(tmp_path, "baseline") as sandbox:
+        env = _env(sandbox.env, tmp_path)
+        code, report = _doctor(env, "--cluster", "demo", "--region", "eu-west-1", "--profile", "admin")
+        [finding] = [f for f in report["findings"] if f["code"] == "CLUSTER_NOT_FOUND"]
+        assert ["us-west-2", "demo"] in finding["evidence"]["near"]
+        assert code == 1

@@ -63,6 +63,7 @@ class KubeClient:
     def __init__(self, *, server: str, ca_data: str | None, token: str | None, timeout: float = 10.0) -> None:
         self.server = server.rstrip("/")
         self._token = token
+        self.last_date: str | None = None  # the Date header of the last response (clock comparisons)
         context = ssl.create_default_context()
         if ca_data:
             try:
@@ -112,6 +113,7 @@ class KubeClient:
             raise _transport_error(self.server, err.reason) from None
         except (urllib3.exceptions.HTTPError, OSError) as err:
             raise _transport_error(self.server, err) from None
+        self.last_date = response.headers.get("Date")
         if response.status >= 400:
             raise _status_error(response.status, response.data)
         return json.loads(response.data) if response.data else None

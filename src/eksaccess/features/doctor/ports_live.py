@@ -54,6 +54,23 @@ class LivePorts:
             return 0, str(err)
         return response.status, response.data.decode("utf-8", errors="replace")[:500]
 
+    def candidate_regions(self) -> list[str]:
+        """Regions worth looking in for a cluster: those of the AWS profiles and of the kubeconfig's clusters."""
+        regions: list[str] = []
+        try:
+            config = botocore.session.Session().full_config.get("profiles", {})
+            regions += [v["region"] for v in config.values() if isinstance(v.get("region"), str)]
+        except Exception:  # noqa: BLE001 - an unreadable config only means fewer places to look
+            pass
+        try:
+            for name in self.load_kubeconfig(None).config.clusters:
+                parts = name.split(":")
+                if len(parts) > 3 and parts[2] == "eks":
+                    regions.append(parts[3])
+        except Exception:  # noqa: BLE001
+            pass
+        return list(dict.fromkeys(r for r in regions if r))[:8]
+
     def profiles_by_role(self) -> dict[str, str]:
         """Profiles of the AWS config that assume a role: canonical role ARN (lower case) -> profile."""
         found: dict[str, str] = {}

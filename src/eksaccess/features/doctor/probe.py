@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -29,6 +30,7 @@ class DoctorPorts(Protocol):
     def kube(self, *, server: str, ca_data: str | None, token: str | None) -> KubeClient: ...
     def now(self) -> datetime: ...
     def sts_check(self, url: str, cluster_name: str) -> tuple[int, str]: ...
+    def candidate_regions(self) -> list[str]: ...
 
 
 @dataclass
@@ -139,7 +141,9 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
     if not facts.cluster.ok and "admin" in sessions and "principal" in sessions:
         facts.cluster = _attempt(lambda: sessions["principal"].describe_cluster(name, region))
     if isinstance(facts.cluster.error, AwsCallError) and facts.cluster.error.kind.value == "not-found":
-        facts.near_clusters = _near_clusters(reader, name, region)
+        regions = [region, *(r for r in ports.candidate_regions() if r != region)]
+        found = pool.map(lambda r: _near_clusters(reader, name, r), regions)
+        facts.near_clusters = tuple(x for group in found for x in group)
 
     cluster = facts.cluster.value
     server = (cluster.endpoint if cluster else None) or target.server
@@ -168,12 +172,20 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
         elif key == "entries":
             facts.access_entries = result
     facts.local_now = ports.now()
+    date = (facts.endpoint_version.value or {}).get("_date")
+    if isinstance(date, str):
+        try:
+            facts.server_now = parsedate_to_datetime(date)
+        except (TypeError, ValueError):
+            facts.server_now = None
 
 
 def _version(ports: DoctorPorts, server: str, ca: str | None) -> Mapping[str, Any]:
     with ports.kube(server=server, ca_data=ca, token=None) as client:
-        out = client.request("GET", "/version")
-        return dict(out or {})
+        out = dict(client.request("GET", "/version") or {})
+        if client.last_date:
+            out["_date"] = client.last_date
+        return out
 
 
 def _token_probe(facts: Facts, ports: DoctorPorts, session: AwsSession, server: str, ca: str | None) -> None:

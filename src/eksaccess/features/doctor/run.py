@@ -22,6 +22,8 @@ from eksaccess.features.doctor.model import ChainLink, Finding, LinkStatus, Repo
 from eksaccess.features.doctor.probe import DoctorPorts, Facts, gather
 from eksaccess.features.doctor.target import DoctorOptions, resolve_target
 
+AS_ARN_SESSION = "eksaccess-doctor"  # the session name templates see for --as-arn (no real session)
+
 
 class RunPorts(DoctorPorts, Protocol):
     def which(self, command: str) -> str | None: ...
@@ -151,6 +153,7 @@ def _resolve(
                 account=caller.account if caller else None,
                 user_id=caller.user_id if caller else None,
                 access_key_id=caller.access_key_id if caller else None,
+                session_name=AS_ARN_SESSION if facts.options.as_arn else None,
             ),
             aws_auth_data=facts.aws_auth.value.data if facts.aws_auth.value else None,
         )
@@ -255,6 +258,8 @@ def _link_state(facts: Facts, link: Link) -> tuple[LinkStatus, str]:
         Link.AUTHORIZATION: lambda: facts.rbac.value is None and facts.baseline_permission.value is None,
         Link.RECOVERY: lambda: facts.access_entries.value is None and facts.aws_auth.value is None,
     }
+    if facts.options.as_arn and link in (Link.CREDENTIALS, Link.TOKEN, Link.AUTHENTICATION):
+        return LinkStatus.SKIPPED, "not checked: --as-arn diagnoses from the cluster's state"
     error = facts.whoami.error
     if link is Link.AUTHENTICATION and isinstance(error, KubeCallError) and error.status == 401:
         return LinkStatus.BROKEN, "the cluster answers 401 Unauthorized"
