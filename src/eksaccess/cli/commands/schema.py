@@ -11,12 +11,14 @@ from pydantic import BaseModel
 
 from eksaccess.domain.state import ClusterState
 from eksaccess.errors import InputError
+from eksaccess.features.manage.desired import ClusterAccess
 from eksaccess.sandbox.scenarios.model import Scenario
 
 # file stem -> model; the file is <stem>.schema.json. Add new formats here.
 SCHEMAS: dict[str, type[BaseModel]] = {
     "cluster-state": ClusterState,
     "scenario": Scenario,
+    "cluster-access": ClusterAccess,
 }
 
 

@@ -1,0 +1,175 @@
+"""EKS write operations for access management: access entries, policy associations, authentication mode.
+
+Functions over an :class:`~eksaccess.adapters.aws.AwsSession` (botocore's standard retry mode retries
+throttling and 5xx). Every function is written to be safe to run again: "already there" and "already
+gone" answers that mean the wanted state holds are reported as such instead of failing, so an apply that
+stopped half-way can simply be run again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, AwsSession
+from eksaccess.domain.access import AccessEntry, AccessScope, ScopeType
+from eksaccess.domain.state import AuthenticationMode
+
+
+class Outcome(StrEnum):
+    DONE = "done"  # the call changed the cluster
+    ALREADY = "already"  # the wanted state already held
+
+
+def _scope_param(scope: AccessScope) -> dict[str, Any]:
+    if scope.type is ScopeType.CLUSTER:
+        return {"type": "cluster"}
+    return {"type": "namespace", "namespaces": list(scope.namespaces)}
+
+
+def create_access_entry(
+    session: AwsSession, cluster: str, entry: AccessEntry, region: str | None = None
+) -> Outcome:
+    """CreateAccessEntry (type, username, groups; policies are associated separately).
+
+    ``ResourceInUseException`` means an entry for the principal exists: ALREADY (the caller then compares
+    and updates it)."""
+    params: dict[str, Any] = {"clusterName": cluster, "principalArn": entry.principal_arn}
+    if entry.type.is_node:
+        params["type"] = entry.type.value
+    else:
+        if entry.username is not None:
+            params["username"] = entry.username
+        if entry.kubernetes_groups:
+            params["kubernetesGroups"] = list(entry.kubernetes_groups)
+    try:
+        session.call("eks", "create_access_entry", region, **params)
+    except AwsCallError as err:
+        if err.kind is AwsErrorKind.IN_USE:
+            return Outcome.ALREADY
+        raise
+    return Outcome.DONE
+
+
+def update_access_entry(
+    session: AwsSession,
+    cluster: str,
+    principal_arn: str,
+    *,
+    username: str | None,
+    groups: tuple[str, ...],
+    region: str | None = None,
+) -> Outcome:
+    """UpdateAccessEntry: set the groups (always) and the username (when given)."""
+    params: dict[str, Any] = {
+        "clusterName": cluster,
+        "principalArn": principal_arn,
+        "kubernetesGroups": list(groups),
+    }
+    if username is not None:
+        params["username"] = username
+    session.call("eks", "update_access_entry", region, **params)
+    return Outcome.DONE
+
+
+def delete_access_entry(
+    session: AwsSession, cluster: str, principal_arn: str, region: str | None = None
+) -> Outcome:
+    """DeleteAccessEntry (its policy associations go with it); an entry already gone is ALREADY."""
+    try:
+        session.call("eks", "delete_access_entry", region, clusterName=cluster, principalArn=principal_arn)
+    except AwsCallError as err:
+        if err.kind is AwsErrorKind.NOT_FOUND:
+            return Outcome.ALREADY
+        raise
+    return Outcome.DONE
+
+
+def associate_access_policy(
+    session: AwsSession,
+    cluster: str,
+    principal_arn: str,
+    policy_arn: str,
+    scope: AccessScope,
+    region: str | None = None,
+) -> Outcome:
+    """AssociateAccessPolicy: an upsert (a new scope replaces the old one)."""
+    session.call(
+        "eks",
+        "associate_access_policy",
+        region,
+        clusterName=cluster,
+        principalArn=principal_arn,
+        policyArn=policy_arn,
+        accessScope=_scope_param(scope),
+    )
+    return Outcome.DONE
+
+
+def disassociate_access_policy(
+    session: AwsSession, cluster: str, principal_arn: str, policy_arn: str, region: str | None = None
+) -> Outcome:
+    try:
+        session.call(
+            "eks",
+            "disassociate_access_policy",
+            region,
+            clusterName=cluster,
+            principalArn=principal_arn,
+            policyArn=policy_arn,
+        )
+    except AwsCallError as err:
+        if err.kind is AwsErrorKind.NOT_FOUND:
+            return Outcome.ALREADY
+        raise
+    return Outcome.DONE
+
+
+def update_authentication_mode(
+    session: AwsSession,
+    cluster: str,
+    mode: AuthenticationMode,
+    region: str | None = None,
+    *,
+    timeout: float = 600.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
+    """UpdateClusterConfig accessConfig.authenticationMode, then wait until the update is done.
+
+    A cluster already in ``mode`` is ALREADY (EKS would refuse the same-mode update)."""
+    current = session.describe_cluster(cluster, region).authentication_mode
+    if current is mode:
+        return Outcome.ALREADY
+    out = session.call(
+        "eks",
+        "update_cluster_config",
+        region,
+        name=cluster,
+        accessConfig={"authenticationMode": mode.value},
+    )
+    update_id = str((out.get("update") or {}).get("id", ""))
+    deadline = time.monotonic() + timeout
+    delay = 0.2
+    while update_id:
+        update = session.call("eks", "describe_update", region, name=cluster, updateId=update_id)["update"]
+        status = str(update.get("status", ""))
+        if status == "Successful":
+            break
+        if status in ("Failed", "Cancelled"):
+            errors = "; ".join(str(e.get("errorMessage", "")) for e in update.get("errors") or [])
+            raise AwsCallError(
+                AwsErrorKind.OTHER,
+                f"authentication mode update {status.lower()}: {errors or 'no detail'}",
+                operation="UpdateClusterConfig",
+            )
+        if time.monotonic() > deadline:
+            raise AwsCallError(
+                AwsErrorKind.OTHER,
+                f"authentication mode update {update_id} still {status} after {int(timeout)} s",
+                operation="DescribeUpdate",
+            )
+        sleep(delay)
+        delay = min(delay * 2, 15.0)
+    return Outcome.DONE

@@ -1,0 +1,69 @@
+"""``eksaccess history`` and ``rollback``: the changes eksaccess made to a cluster, and undoing them.
+
+Records live under ``platformdirs.user_state_dir("eksaccess")/history/<account>/<region>/<cluster>/``
+(override with ``EKSACCESS_HISTORY_DIR``).
+"""
+
+from __future__ import annotations
+
+import click
+
+from eksaccess.cli.commands.manage import cluster_options, command_line, history_of, open_cluster, run_plan
+from eksaccess.cli.output import emit_json, note, output_option
+from eksaccess.features.manage.history import list_history, recorded_state, rollback_plan
+
+
+@click.command("history")
+@cluster_options
+@output_option()
+def history(cluster: str, region: str | None, profile: str | None, output: str) -> None:
+    """The changes eksaccess made to the cluster, oldest first."""
+    conn, _ = open_cluster(cluster, region, profile)
+    with conn:
+        files = history_of(conn)
+        items = list_history(files)
+    if output == "json":
+        emit_json(
+            {"cluster": cluster, "directory": str(files.directory), "versions": [i.to_json() for i in items]}
+        )
+        return
+    if not items:
+        click.echo(f"No changes recorded for cluster {cluster}.")
+        return
+    click.echo(f"{'VERSION':<8} {'TIME':<28} {'STATUS':<8} {'CHANGES':<8} {'OPERATOR':<50} COMMAND")
+    for item in items:
+        click.echo(
+            f"{item.version:<8} {item.time:<28} {item.status:<8} {item.changes:<8} {item.operator:<50} {item.command}"
+        )
+
+
+@click.command("rollback")
+@cluster_options
+@click.option(
+    "--to",
+    "to",
+    type=int,
+    metavar="VERSION",
+    help="Restore the state version VERSION left (0: before the first).",
+)
+@click.option("--dry-run", is_flag=True, help="Show the plan, change nothing.")
+@click.option("--force", is_flag=True, help="Skip the lock-out guard.")
+@output_option()
+def rollback(
+    cluster: str,
+    region: str | None,
+    profile: str | None,
+    to: int | None,
+    dry_run: bool,
+    force: bool,
+    output: str,
+) -> None:
+    """Undo the latest change eksaccess made (or restore the state of --to VERSION)."""
+    conn, view = open_cluster(cluster, region, profile)
+    with conn:
+        version, recorded = recorded_state(history_of(conn), to)
+        what = f"as version {version} left it" if to else f"as it was before version {version}"
+        if output != "json":
+            note(f"restoring cluster {cluster}'s access {what}")
+        plan = rollback_plan(view.state, recorded)
+        run_plan(conn, view, plan, output=output, dry_run=dry_run, force=force, command=command_line())

@@ -1,0 +1,85 @@
+"""``eksaccess migrate``: aws-auth mappings to access entries, with an equivalence proof.
+
+Exit codes: 0 migrated (or dry run shown), 1 differences found and not accepted (nothing changed),
+2 bad input or refused, 3 an AWS or Kubernetes call failed.
+"""
+
+from __future__ import annotations
+
+import click
+
+from eksaccess.cli.commands.manage import cluster_options, command_line, open_cluster, run_plan
+from eksaccess.cli.output import emit_json, note, output_option
+from eksaccess.domain.state import AuthenticationMode
+from eksaccess.features.manage.migrate import Migration, plan_migration
+
+
+def render(migration: Migration) -> None:
+    click.echo("Conversions:")
+    for where, what in migration.converted or [("(none)", "")]:
+        click.echo(f"  {where}" + (f" -> {what}" if what else ""))
+    if migration.unexpressible:
+        click.echo("Cannot be expressed as access entries (kept in aws-auth, listed here):")
+        for item in migration.unexpressible:
+            click.echo(f"  {item.where} {item.principal}: {item.reason}")
+    checked = f"{migration.principals_checked} principals x {migration.probes} requests"
+    if migration.equivalent:
+        click.echo(
+            f"Equivalence: proven ({checked}): identities and permissions are identical before and after."
+        )
+    else:
+        click.echo(f"Equivalence: {len(migration.differences)} principal(s) differ ({checked}):")
+        for diff in migration.differences:
+            click.echo(f"  {diff.principal}")
+            click.echo(f"    identity before: {diff.identity_before}")
+            click.echo(f"    identity after:  {diff.identity_after}")
+            for line in diff.lost[:5]:
+                click.echo(f"    loses:  {line}")
+            if len(diff.lost) > 5:
+                click.echo(f"    loses:  ... and {len(diff.lost) - 5} more")
+            for line in diff.gained[:5]:
+                click.echo(f"    gains:  {line}")
+
+
+@click.command("migrate")
+@cluster_options
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice([AuthenticationMode.API_AND_CONFIG_MAP.value, AuthenticationMode.API.value]),
+    help="Also move the authentication mode forward one step (irreversible).",
+)
+@click.option("--dry-run", is_flag=True, help="Show conversions, the proof and the plan; change nothing.")
+@click.option("--accept-differences", is_flag=True, help="Migrate even though some principals would differ.")
+@click.option("--force", is_flag=True, help="Skip the lock-out guard.")
+@output_option()
+def migrate(
+    cluster: str,
+    region: str | None,
+    profile: str | None,
+    to: str | None,
+    dry_run: bool,
+    accept_differences: bool,
+    force: bool,
+    output: str,
+) -> None:
+    """Convert aws-auth mappings into access entries, proving nobody's access changes."""
+    conn, view = open_cluster(cluster, region, profile)
+    with conn:
+        migration = plan_migration(view.state, to=AuthenticationMode(to) if to else None)
+        if output == "json" and (dry_run or not migration.equivalent and not accept_differences):
+            emit_json(migration.to_json())
+        elif output != "json":
+            render(migration)
+        if to and migration.plan.steps:
+            note(f"warning: moving the authentication mode to {to} cannot be undone")
+        if not migration.equivalent and not accept_differences and not dry_run:
+            note(
+                "error: the migration would change access (see above); nothing was changed. Fix the rows, or pass --accept-differences"
+            )
+            click.get_current_context().exit(1)
+        if dry_run and output == "json":
+            return
+        run_plan(
+            conn, view, migration.plan, output=output, dry_run=dry_run, force=force, command=command_line()
+        )

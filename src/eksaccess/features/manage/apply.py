@@ -1,0 +1,412 @@
+"""Carry out a plan on the live cluster: guarded, idempotent, resumable, recorded and verified.
+
+* The lock-out guard runs on the plan's before/after states (``--force`` skips it).
+* EKS calls are retried by botocore (standard mode); "already there" / "already gone" count as done, so
+  a run that stopped half-way is simply run again.
+* All aws-auth edits of a plan are one read-modify-write cycle against the ConfigMap's resourceVersion:
+  read, edit (byte-preserving), check that nothing else is dropped, guard, write; on 409 Conflict the
+  whole cycle runs again after a jittered exponential backoff.
+* The change is recorded (history) before the first write and completed after the last.
+* Afterwards every changed principal is resolved again from a fresh read and compared with the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from eksaccess.adapters import eks_admin
+from eksaccess.adapters.history_files import HistoryFiles, now_text
+from eksaccess.adapters.kube import AWS_AUTH, KubeCallError
+from eksaccess.domain.access import AccessEntry
+from eksaccess.domain.awsauth import parse_aws_auth
+from eksaccess.domain.identity import Resolution
+from eksaccess.domain.state import ClusterState
+from eksaccess.errors import EksAccessError, InputError, RemoteError
+from eksaccess.features.manage.connect import Connection, LiveView, read_live
+from eksaccess.features.manage.evaluate import Evaluator, principal_key
+from eksaccess.features.manage.guards import GuardViolation, check_lockout
+from eksaccess.features.manage.history import snapshot
+from eksaccess.features.manage.plan import Plan
+from eksaccess.features.manage.retry import kube_retry
+from eksaccess.features.manage.steps import AWS_AUTH_CODES, Mechanism, Step, StepCode, edit_aws_auth
+
+MAX_CONFLICTS = 40
+
+
+class LockoutError(InputError):
+    """The lock-out guard refused the change."""
+
+    def __init__(self, violations: Sequence[GuardViolation]) -> None:
+        text = " Also: ".join(v.message for v in violations)
+        super().__init__(f"refusing to change access: {text}")
+        self.violations = tuple(violations)
+
+
+class StepStatus(StrEnum):
+    DONE = "done"
+    ALREADY = "already"
+    FAILED = "failed"
+    NOT_RUN = "not-run"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StepResult:
+    step: Step
+    status: StepStatus
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.step.to_json(), "status": str(self.status), "error": self.error}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplyReport:
+    cluster: str
+    results: tuple[StepResult, ...] = ()
+    version: int | None = None  # history version
+    mismatches: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    conflicts: int = 0  # aws-auth write conflicts retried
+
+    @property
+    def failed(self) -> bool:
+        return any(r.status is StepStatus.FAILED for r in self.results)
+
+    @property
+    def changed(self) -> int:
+        return sum(r.status is StepStatus.DONE for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cluster": self.cluster,
+            "historyVersion": self.version,
+            "failed": self.failed,
+            "results": [r.to_json() for r in self.results],
+            "verification": {"ok": not self.mismatches, "mismatches": list(self.mismatches)},
+            "conflictsRetried": self.conflicts,
+            "notices": list(self.notices),
+            "warnings": list(self.warnings),
+        }
+
+
+class ApplyFailedError(RemoteError):
+    """A call failed after retries; the report says what was done and what was not."""
+
+    def __init__(self, message: str, report: ApplyReport) -> None:
+        super().__init__(message, hint="run the same command again to finish; what is done stays done")
+        self.report = report
+
+
+@dataclass
+class _Run:
+    conn: Connection
+    plan: Plan
+    operator_force: bool
+    record: dict[str, Any]
+    history: HistoryFiles | None
+    version: int | None = None
+    conflicts: int = 0
+    results: list[StepResult] = field(default_factory=list)
+
+
+def guard(plan: Plan, view: LiveView, *, force: bool) -> None:
+    if force or not plan.steps:
+        return
+    violations = check_lockout(
+        plan.before,
+        plan.after,
+        operator=view.operator,
+        touched=_touched(plan),
+        writes_aws_auth=any(s.code in AWS_AUTH_CODES for s in plan.steps),
+    )
+    if violations:
+        raise LockoutError(violations)
+
+
+def _touched(plan: Plan) -> set[str] | None:
+    if any(s.code is StepCode.MODE_UPDATE for s in plan.steps):
+        return None
+    return plan.touched()
+
+
+def apply_plan(
+    conn: Connection,
+    view: LiveView,
+    plan: Plan,
+    *,
+    force: bool = False,
+    history: HistoryFiles | None = None,
+    command: str = "apply",
+) -> ApplyReport:
+    """Run the plan; raises LockoutError (refused), ApplyFailedError (stopped half-way, exit 3)."""
+    base = ApplyReport(cluster=plan.cluster, notices=plan.notices, warnings=plan.warnings)
+    if not plan.steps:
+        return base
+    guard(plan, view, force=force)
+    record: dict[str, Any] = {
+        "command": command,
+        "operator": view.operator.arn,
+        "startedAt": now_text(),
+        "status": "started",
+        "cluster": {
+            "name": conn.name,
+            "region": conn.region,
+            "account": conn.account,
+            "arn": conn.cluster.arn,
+        },
+        "before": snapshot(view.state, view.aws_auth_version),
+        "after": None,
+        "steps": [s.to_json() for s in plan.steps],
+    }
+    run = _Run(conn=conn, plan=plan, operator_force=force, record=record, history=history)
+    if history is not None:
+        run.version = history.create(record)
+    failure: EksAccessError | None = None
+    aws_auth_steps = [s for s in plan.steps if s.code in AWS_AUTH_CODES]
+    for step in plan.steps:
+        if failure is not None:
+            run.results.append(StepResult(step=step, status=StepStatus.NOT_RUN))
+            continue
+        if step.code in AWS_AUTH_CODES and step is not aws_auth_steps[0]:
+            continue  # the whole aws-auth batch ran with the first of its steps
+        try:
+            if step.code in AWS_AUTH_CODES:
+                status = _write_aws_auth(run, aws_auth_steps, view)
+                run.results.extend(StepResult(step=s, status=status) for s in aws_auth_steps)
+                continue
+            status = _run_step(conn, step)
+        except (RemoteError, KubeCallError, InputError) as err:
+            failure = err if isinstance(err, EksAccessError) else RemoteError(str(err))
+            failed = aws_auth_steps if step.code in AWS_AUTH_CODES else [step]
+            run.results.extend(
+                StepResult(step=s, status=StepStatus.FAILED, error=err.message) for s in failed
+            )
+            continue
+        run.results.append(StepResult(step=step, status=status))
+    return _finish(run, view, failure)
+
+
+def _finish(run: _Run, view: LiveView, failure: EksAccessError | None) -> ApplyReport:
+    mismatches: tuple[str, ...] = ()
+    fresh: LiveView | None = None
+    try:
+        fresh = read_live(run.conn)
+    except (RemoteError, KubeCallError) as err:
+        mismatches = (f"could not read the cluster back to verify: {err}",)
+    if fresh is not None and failure is None:
+        mismatches = verify(run.plan, fresh.state)
+    run.record.update(
+        status="failed" if failure else "applied",
+        finishedAt=now_text(),
+        after=snapshot(fresh.state, fresh.aws_auth_version) if fresh else None,
+        results=[
+            {"code": str(r.step.code), "principal": r.step.principal, "status": str(r.status)}
+            for r in run.results
+        ],
+    )
+    if run.history is not None and run.version is not None:
+        run.history.update(run.version, run.record)
+    report = ApplyReport(
+        cluster=run.plan.cluster,
+        results=tuple(run.results),
+        version=run.version,
+        mismatches=mismatches,
+        notices=run.plan.notices,
+        warnings=run.plan.warnings,
+        conflicts=run.conflicts,
+    )
+    if failure is not None:
+        if isinstance(failure, InputError) and not any(r.status is StepStatus.DONE for r in run.results):
+            raise failure  # refused before anything changed (e.g. a concurrent edit tripped the guard)
+        done = sum(r.status in (StepStatus.DONE, StepStatus.ALREADY) for r in run.results)
+        raise ApplyFailedError(f"stopped after {done} of {len(run.results)} steps: {failure.message}", report)
+    return report
+
+
+# --- one step ---------------------------------------------------------------------------------------------
+
+
+def _run_step(conn: Connection, step: Step) -> StepStatus:
+    session, name, region = conn.session, conn.name, conn.region
+    code = step.code
+    if code is StepCode.MODE_UPDATE and step.mode is not None:
+        return _status(eks_admin.update_authentication_mode(session, name, step.mode, region))
+    if code is StepCode.BINDING_CREATE:
+        return _create_binding(conn, step)
+    if step.mechanism is not Mechanism.ACCESS_ENTRY:
+        raise InputError(f"cannot run step {code}")  # pragma: no cover - every code is handled
+    arn = step.principal
+    if code is StepCode.ENTRY_CREATE:
+        entry = AccessEntry(
+            principal_arn=arn, type=step.entry_type, username=step.username, kubernetes_groups=step.groups
+        )
+        outcome = eks_admin.create_access_entry(session, name, entry, region)
+        if outcome is eks_admin.Outcome.ALREADY and not step.entry_type.is_node:
+            eks_admin.update_access_entry(
+                session, name, arn, username=step.username, groups=step.groups, region=region
+            )
+        return _status(outcome)
+    if code is StepCode.ENTRY_UPDATE:
+        return _status(
+            eks_admin.update_access_entry(
+                session, name, arn, username=step.username, groups=step.groups, region=region
+            )
+        )
+    if code is StepCode.ENTRY_DELETE:
+        return _status(eks_admin.delete_access_entry(session, name, arn, region))
+    if code in (StepCode.POLICY_ASSOCIATE, StepCode.POLICY_UPDATE) and step.scope and step.policy_arn:
+        return _status(
+            eks_admin.associate_access_policy(session, name, arn, step.policy_arn, step.scope, region)
+        )
+    return _status(eks_admin.disassociate_access_policy(session, name, arn, str(step.policy_arn), region))
+
+
+def _status(outcome: eks_admin.Outcome) -> StepStatus:
+    return StepStatus.DONE if outcome is eks_admin.Outcome.DONE else StepStatus.ALREADY
+
+
+def _create_binding(conn: Connection, step: Step) -> StepStatus:
+    manifest = dict(step.manifest or {})
+    namespace = (manifest.get("metadata") or {}).get("namespace")
+    base = "/apis/rbac.authorization.k8s.io/v1"
+    path = f"{base}/namespaces/{namespace}/rolebindings" if namespace else f"{base}/clusterrolebindings"
+    try:
+        kube_retry(lambda: conn.kube.request("POST", path, manifest), conn.backoff)
+    except KubeCallError as err:
+        if err.status == 409:
+            return StepStatus.ALREADY
+        raise
+    return StepStatus.DONE
+
+
+# --- aws-auth: one guarded read-modify-write cycle --------------------------------------------------------
+
+
+def _write_aws_auth(run: _Run, steps: Sequence[Step], view: LiveView) -> StepStatus:
+    conn = run.conn
+    for attempt in range(MAX_CONFLICTS):
+        current = kube_retry(conn.kube.get_aws_auth, conn.backoff)
+        new_data = edit_aws_auth(current.data, steps)
+        if new_data == current.data:
+            return StepStatus.ALREADY
+        check_nothing_dropped(current.data, new_data, steps)
+        if not run.operator_force:
+            _guard_cycle(run.plan, view, current.data, new_data)
+        try:
+            _put(conn, new_data, current.resource_version)
+        except KubeCallError as err:
+            if err.status == 409:  # someone wrote first (or created it): read again, edit again
+                run.conflicts += 1
+                conn.backoff.wait(min(attempt, 6))
+                continue
+            raise
+        run.record["before"]["awsAuth"] = current.data  # what this write replaced, verbatim
+        run.record["before"]["awsAuthResourceVersion"] = current.resource_version
+        return StepStatus.DONE
+    raise RemoteError(f"kube-system/aws-auth kept changing: {MAX_CONFLICTS} write conflicts in a row")
+
+
+def _put(conn: Connection, data: Mapping[str, str] | None, version: str | None) -> None:
+    if data is None:
+        namespace, name = AWS_AUTH
+        path = f"/api/v1/namespaces/{namespace}/configmaps/{name}"
+        body = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"resourceVersion": version}}
+        try:
+            kube_retry(lambda: conn.kube.request("DELETE", path, body), conn.backoff)
+        except KubeCallError as err:
+            if err.status != 404:
+                raise
+        return
+    kube_retry(lambda: conn.kube.put_aws_auth(data, version), conn.backoff)
+
+
+def _guard_cycle(
+    plan: Plan, view: LiveView, current: dict[str, str] | None, new: dict[str, str] | None
+) -> None:
+    before = plan.before.model_copy(update={"awsAuth": current})
+    after = plan.after.model_copy(update={"awsAuth": new})
+    violations = check_lockout(
+        before, after, operator=view.operator, touched=_touched(plan), writes_aws_auth=True
+    )
+    if violations:
+        raise LockoutError(violations)
+
+
+def check_nothing_dropped(
+    old: Mapping[str, str] | None, new: Mapping[str, str] | None, steps: Sequence[Step]
+) -> None:
+    """Parse the map to write with the authenticator's rules: every mapping not targeted by a step must
+    still be there, unchanged, and no key may fail to parse that did not before."""
+    if any(s.code is StepCode.AWS_AUTH_RESTORE for s in steps):
+        return  # a restore writes recorded data back as it was
+    before, after = parse_aws_auth(old), parse_aws_auth(new)
+    targeted = {s.principal.lower() for s in steps}
+    new_dropped = {d.key for d in after.dropped} - {d.key for d in before.dropped}
+    if new_dropped:
+        raise InputError(f"refusing to write aws-auth: {', '.join(sorted(new_dropped))} would not parse")
+    rows_after = {r.rolearn.lower(): (r.username, r.groups) for r in after.roles}
+    rows_after |= {u.userarn.lower(): (u.username, u.groups) for u in after.users}
+    rows_before = {r.rolearn.lower(): (r.username, r.groups) for r in before.roles}
+    rows_before |= {u.userarn.lower(): (u.username, u.groups) for u in before.users}
+    for arn, row in rows_before.items():
+        if arn not in targeted and rows_after.get(arn) != row:
+            raise InputError(f"refusing to write aws-auth: the mapping of {arn} would be lost or changed")
+    for account in before.accounts:
+        if account not in targeted and account not in after.accounts:
+            raise InputError(f"refusing to write aws-auth: mapAccounts {account} would be lost")
+
+
+# --- verification -----------------------------------------------------------------------------------------
+
+
+def verify(plan: Plan, live: ClusterState) -> tuple[str, ...]:
+    """Each changed principal, resolved on the fresh live state, must match the plan's simulated state."""
+    wanted, got = Evaluator(plan.after), Evaluator(live)
+    keys = plan.touched()
+    arns = {**Evaluator(plan.before).principals(), **wanted.principals()}
+    mismatches = []
+    for key in sorted(keys):
+        arn = arns.get(key)
+        if arn is None:
+            continue
+        expected, actual = wanted.resolve(arn), got.resolve(arn)
+        left, right = _summary(expected), _summary(actual)
+        if left != right:
+            mismatches.append(f"{arn}: expected {left}, the cluster now gives {right}")
+    return tuple(mismatches)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Summary:
+    mapped: bool
+    username: str = ""
+    groups: frozenset[str] = frozenset()
+    policies: frozenset[tuple[str, str, frozenset[str]]] = frozenset()
+
+    def __str__(self) -> str:
+        if not self.mapped:
+            return "no access (not mapped)"
+        names = sorted(p[0].rsplit("/", 1)[-1] for p in self.policies)
+        return f"username {self.username}, groups {sorted(self.groups)}, policies {names}"
+
+
+def _summary(resolution: Resolution) -> _Summary:
+    identity = resolution.identity
+    if identity is None:
+        return _Summary(mapped=False)
+    entry = resolution.access_entry
+    policies = frozenset(
+        (p.policy_arn, p.scope.type.value, frozenset(p.scope.namespaces))
+        for p in (entry.policies if entry else ())
+    )
+    return _Summary(
+        mapped=True, username=identity.username, groups=frozenset(identity.groups), policies=policies
+    )
+
+
+def principal_keys(steps: Sequence[Step]) -> set[str]:
+    return {principal_key(s.principal) for s in steps if s.principal.startswith("arn:")}

@@ -1,0 +1,222 @@
+# ruff: noqa: N815
+"""The desired-state file (``apiVersion: eksaccess/v1``, ``kind: ClusterAccess``) and ``export``.
+
+A file lists principals, each with how it gets access (``via: access-entry`` or ``aws-auth``; ``auto``
+picks access entries when the authentication mode allows), its entry ``type``, ``username``, ``groups``
+and ``policies`` (each a policy name, short name or ARN with the namespaces it is scoped to; none means
+cluster scope). A principal in the file is managed whole: what the file says about it is what it gets.
+Principals not in the file are left alone unless ``--prune``. ``mapAccounts`` is managed only when the
+key is present. ``authenticationMode`` moves the cluster forward (never back).
+"""
+
+from __future__ import annotations
+
+import io
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from eksaccess.domain.access import EntryType, ScopeType, default_username
+from eksaccess.domain.arn import InvalidArnError, parse_principal
+from eksaccess.domain.awsauth import parse_aws_auth
+from eksaccess.domain.policies import CATALOGUE, is_policy_arn, policy_name, resolve_policy
+from eksaccess.domain.state import AuthenticationMode, ClusterState, field_path
+from eksaccess.errors import InputError
+
+API_VERSION = "eksaccess/v1"
+KIND = "ClusterAccess"
+
+
+class Via(StrEnum):
+    AUTO = "auto"
+    ACCESS_ENTRY = "access-entry"
+    AWS_AUTH = "aws-auth"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PolicySpec(_Model):
+    policy: str = Field(description="short name (cluster-admin, admin, edit, view, ...), policy name or ARN")
+    namespaces: list[str] = Field(default_factory=list, description="none: cluster scope")
+
+    @field_validator("policy")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if not is_policy_arn(value):
+            resolve_policy(value)  # InputError is a ValueError: pydantic reports it
+        return value
+
+    def policy_arn(self, partition: str = "aws") -> str:
+        return self.policy if is_policy_arn(self.policy) else resolve_policy(self.policy, partition)
+
+    @property
+    def scope_type(self) -> ScopeType:
+        return ScopeType.NAMESPACE if self.namespaces else ScopeType.CLUSTER
+
+
+class PrincipalSpec(_Model):
+    arn: str = Field(description="IAM role or user ARN")
+    via: Via = Via.AUTO
+    type: EntryType = EntryType.STANDARD
+    username: str | None = Field(
+        default=None, description="absent: EKS's default (access entry), kept (aws-auth)"
+    )
+    groups: list[str] = Field(default_factory=list, description="Kubernetes groups")
+    policies: list[PolicySpec] = Field(default_factory=list)
+
+    @field_validator("arn")
+    @classmethod
+    def _arn(cls, value: str) -> str:
+        try:
+            parse_principal(value)
+        except InvalidArnError as err:
+            raise ValueError(err.message) from err
+        return value
+
+
+class ClusterRef(_Model):
+    name: str = Field(min_length=1)
+    region: str | None = None
+
+
+class ClusterAccess(_Model):
+    """Who should have which access to one cluster (eksaccess/v1 ClusterAccess)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="ClusterAccess")
+
+    apiVersion: Literal["eksaccess/v1"] = "eksaccess/v1"
+    kind: Literal["ClusterAccess"] = "ClusterAccess"
+    cluster: ClusterRef
+    authenticationMode: AuthenticationMode | None = Field(
+        default=None,
+        description="move the cluster forward to this mode (CONFIG_MAP -> API_AND_CONFIG_MAP -> API)",
+    )
+    principals: list[PrincipalSpec] = Field(default_factory=list)
+    mapAccounts: list[str] | None = Field(
+        default=None, description="aws-auth mapAccounts; absent: left as it is"
+    )
+
+    @model_validator(mode="after")
+    def _unique(self) -> ClusterAccess:
+        seen: set[tuple[str, str]] = set()
+        for spec in self.principals:
+            key = (spec.arn.lower(), str(spec.via))
+            if key in seen:
+                raise ValueError(f"principal {spec.arn} is listed twice with via {spec.via}")
+            seen.add(key)
+        return self
+
+
+def parse_cluster_access(text: str, *, source: str = "access file") -> ClusterAccess:
+    try:
+        data = YAML(typ="safe", pure=True).load(text)
+    except YAMLError as err:
+        raise InputError(f"{source}: not valid YAML: {str(err).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: expected a mapping with apiVersion: {API_VERSION} and kind: {KIND}")
+    try:
+        return ClusterAccess.model_validate(data)
+    except ValidationError as err:
+        first = err.errors(include_url=False)[0]
+        where = field_path(first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "is not a known field"
+        elif first["type"] == "missing":
+            message = "is required"
+        raise InputError(f"{source}: {where + ': ' if where else ''}{message}") from None
+
+
+def dump_cluster_access(access: ClusterAccess) -> str:
+    data = access.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    data = {"apiVersion": API_VERSION, "kind": KIND, **data}
+    out = io.StringIO()
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+# --- export -----------------------------------------------------------------------------------------------
+
+NODE_ROWS: dict[EntryType, tuple[str, tuple[str, ...]]] = {
+    EntryType.EC2_LINUX: ("system:node:{{EC2PrivateDNSName}}", ("system:bootstrappers", "system:nodes")),
+    EntryType.EC2_WINDOWS: (
+        "system:node:{{EC2PrivateDNSName}}",
+        ("system:bootstrappers", "system:nodes", "eks:kube-proxy-windows"),
+    ),
+    EntryType.FARGATE_LINUX: (
+        "system:node:{{SessionName}}",
+        ("system:bootstrappers", "system:nodes", "system:node-proxier"),
+    ),
+    EntryType.HYBRID_LINUX: ("system:node:{{SessionName}}", ("system:bootstrappers", "system:nodes")),
+}
+
+
+def node_type_of_row(username: str | None, groups: tuple[str, ...]) -> EntryType | None:
+    """The entry type an aws-auth row is the equivalent of, when it is exactly a node row."""
+    for entry_type, (name, wanted) in NODE_ROWS.items():
+        if entry_type is EntryType.HYBRID_LINUX:
+            continue  # same row as Fargate without node-proxier: ambiguous, keep it as written
+        if username == name and set(groups) == set(wanted):
+            return entry_type
+    return None
+
+
+def short_policy(policy_arn: str) -> str:
+    try:
+        found = CATALOGUE.get(policy_name(policy_arn))
+    except InputError:
+        return policy_arn
+    if found is None or not policy_arn.startswith("arn:aws:"):
+        return policy_arn
+    return found.short_name or found.name
+
+
+def export_access(state: ClusterState) -> ClusterAccess:
+    """The cluster's access as a desired-state file that, applied, changes nothing."""
+    principals: list[PrincipalSpec] = []
+    for entry in state.access_entries():
+        username = entry.username
+        if entry.type.is_node or username == default_username(entry):
+            username = None
+        principals.append(
+            PrincipalSpec(
+                arn=entry.principal_arn,
+                via=Via.ACCESS_ENTRY,
+                type=entry.type,
+                username=username,
+                groups=[] if entry.type.is_node else list(entry.kubernetes_groups),
+                policies=[
+                    PolicySpec(policy=short_policy(p.policy_arn), namespaces=list(p.scope.namespaces))
+                    for p in entry.policies
+                ],
+            )
+        )
+    auth = parse_aws_auth(state.awsAuth)
+    rows: dict[str, tuple[str, str | None, tuple[str, ...]]] = {}
+    for row in auth.roles:
+        rows[row.rolearn.lower()] = (row.rolearn, row.username, row.groups)  # later duplicates win
+    for user in auth.users:
+        rows.setdefault(user.userarn.lower(), (user.userarn, user.username, user.groups))
+    for arn, username, groups in rows.values():
+        node = node_type_of_row(username, groups)
+        spec: dict[str, Any] = {"arn": arn, "via": Via.AWS_AUTH}
+        if node is not None:
+            spec["type"] = node
+        else:
+            spec.update(username=username, groups=list(groups))
+        principals.append(PrincipalSpec(**spec))
+    accounts = list(auth.accounts) if auth.accounts else None
+    return ClusterAccess(
+        cluster=ClusterRef(name=state.cluster.name, region=state.cluster.region),
+        authenticationMode=state.authenticationMode,
+        principals=principals,
+        mapAccounts=accounts,
+    )

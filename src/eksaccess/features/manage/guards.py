@@ -1,0 +1,141 @@
+"""The lock-out guard: a pure check of a change, given the cluster before and after it.
+
+A change is refused (unless ``--force``) when after it
+
+* no principal holds cluster-admin (the admin request ``* */*`` cluster-wide is allowed to nobody);
+* the operator running the command can no longer update ``kube-system/aws-auth`` although they could
+  before (for changes that write aws-auth);
+* the operator loses any permission they had over the probe set (for changes touching their own access
+  entry, policies or aws-auth mapping);
+* a principal that had ``system:nodes`` (a node or Fargate role) no longer has it.
+
+Everything is evaluated by the engine (identity resolution + authorizer) on the two ClusterStates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from eksaccess.domain.identity import Caller
+from eksaccess.domain.state import ClusterState
+from eksaccess.features.manage.evaluate import (
+    ADMIN_REQUEST,
+    AWS_AUTH_WRITE,
+    NODE_GROUP,
+    Evaluator,
+    describe_probe,
+    principal_key,
+    shared_probes,
+)
+
+FORCE_HINT = "re-run with --force if this is really what you want"
+
+
+class GuardCode(StrEnum):
+    NO_CLUSTER_ADMIN = "no-cluster-admin"
+    OPERATOR_LOSES_AWS_AUTH_WRITE = "operator-loses-aws-auth-write"
+    OPERATOR_LOSES_ACCESS = "operator-loses-access"
+    NODE_LOSES_NODE_GROUP = "node-loses-system-nodes"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GuardViolation:
+    code: GuardCode
+    principal: str
+    message: str  # names what would be lost and how to proceed
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": str(self.code), "principal": self.principal, "message": self.message}
+
+
+def check_lockout(
+    before: ClusterState,
+    after: ClusterState,
+    *,
+    operator: Caller,
+    touched: Collection[str] | None = None,
+    writes_aws_auth: bool = False,
+) -> tuple[GuardViolation, ...]:
+    """Violations of the lock-out rules; ``touched`` limits the per-principal checks to these principal
+    keys (``evaluate.principal_key``); None checks every principal."""
+    old, new = Evaluator(before), Evaluator(after)
+    found = [*_admins(old, new), *_operator(old, new, operator, touched, writes_aws_auth)]
+    found.extend(_nodes(old, new, touched))
+    return tuple(found)
+
+
+def _admins(old: Evaluator, new: Evaluator) -> list[GuardViolation]:
+    if new.admins():
+        return []
+    had = sorted(old.principals()[k] for k in old.admins())
+    lost = f"; it would be taken from {', '.join(had)}" if had else ""
+    message = (
+        f"after this change no principal holds cluster-admin{lost}. Keep or grant one admin first "
+        f"(eksaccess grant ARN --policy cluster-admin), or {FORCE_HINT}"
+    )
+    return [GuardViolation(code=GuardCode.NO_CLUSTER_ADMIN, principal=", ".join(had), message=message)]
+
+
+def _operator(
+    old: Evaluator, new: Evaluator, operator: Caller, touched: Collection[str] | None, writes_aws_auth: bool
+) -> list[GuardViolation]:
+    found: list[GuardViolation] = []
+    me = operator.arn
+    key = principal_key(me)
+    loses_write = writes_aws_auth and not new.allows(me, AWS_AUTH_WRITE, operator)
+    if loses_write and old.allows(me, AWS_AUTH_WRITE, operator):
+        found.append(
+            GuardViolation(
+                code=GuardCode.OPERATOR_LOSES_AWS_AUTH_WRITE,
+                principal=me,
+                message=(
+                    f"you ({me}) would lose the right to update configmaps/aws-auth in kube-system, "
+                    "the access this change is made with, and could not undo it through aws-auth. "
+                    f"Make the change as another admin, or {FORCE_HINT}"
+                ),
+            )
+        )
+    if touched is not None and key not in touched:
+        return found
+    probes = shared_probes(old.state, new.state)
+    lost = old.permissions(me, probes, operator) - new.permissions(me, probes, operator)
+    if lost:
+        ordered = sorted(lost, key=lambda a: (a != ADMIN_REQUEST, a.describe()))
+        sample = "; ".join(describe_probe(a) for a in ordered[:3])
+        more = f" and {len(ordered) - 3} more" if len(ordered) > 3 else ""
+        found.append(
+            GuardViolation(
+                code=GuardCode.OPERATOR_LOSES_ACCESS,
+                principal=me,
+                message=(
+                    f"you ({me}) would lose access you use now: {sample}{more}. "
+                    f"Make the change as another admin, or {FORCE_HINT}"
+                ),
+            )
+        )
+    return found
+
+
+def _nodes(old: Evaluator, new: Evaluator, touched: Collection[str] | None) -> list[GuardViolation]:
+    found: list[GuardViolation] = []
+    arns = old.principals()
+    for key in sorted(old.nodes()):
+        if touched is not None and key not in touched:
+            continue
+        identity = new.identity(arns[key])
+        if identity is None or NODE_GROUP not in identity.groups:
+            found.append(
+                GuardViolation(
+                    code=GuardCode.NODE_LOSES_NODE_GROUP,
+                    principal=arns[key],
+                    message=(
+                        f"{arns[key]} is a node role (its identity has {NODE_GROUP}); after this change it "
+                        "would not, and its nodes would go NotReady. Keep its aws-auth row or give it an "
+                        f"access entry of type EC2_LINUX / FARGATE_LINUX, or {FORCE_HINT}"
+                    ),
+                )
+            )
+    return found

@@ -1,0 +1,95 @@
+"""``revoke``: take access away from one principal, as a plan.
+
+Without ``--policy`` the principal's access entry and its aws-auth rows are removed (``--via`` limits it
+to one mechanism). With ``--policy`` only that policy goes: disassociated from the access entry, and on
+aws-auth the groups that stand for it (``system:masters`` for cluster-admin, ``eksaccess:<role>...``).
+Revoking what is not there plans nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eksaccess.domain.arn import PrincipalKind, parse_principal
+from eksaccess.domain.awsauth import parse_aws_auth
+from eksaccess.domain.policies import resolve_policy
+from eksaccess.domain.state import ClusterState
+from eksaccess.features.manage.desired import Via
+from eksaccess.features.manage.plan import Plan, build_plan, find_entry, removal_steps
+from eksaccess.features.manage.steps import Action, Step, StepCode
+from eksaccess.features.manage.translate import group_matches_policy
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RevokeRequest:
+    arn: str
+    policy: str | None = None
+    via: Via = Via.AUTO
+
+
+def plan_revoke(state: ClusterState, request: RevokeRequest) -> Plan:
+    principal = parse_principal(request.arn)
+    notices: list[str] = []
+    arn = principal.canonical_arn
+    if arn != request.arn and principal.is_assumed_role:
+        notices.append(f"using the role {arn} of the session ARN {request.arn}")
+    vias = [Via.ACCESS_ENTRY, Via.AWS_AUTH] if request.via is Via.AUTO else [request.via]
+    steps: list[Step] = []
+    for via in vias:
+        if request.policy is None:
+            steps.extend(removal_steps(state, arn, via) if via is Via.ACCESS_ENTRY else _rows(state, arn))
+        else:
+            policy = resolve_policy(request.policy, state.partition)
+            steps.extend(_policy_steps(state, arn, policy, via))
+    if not steps:
+        what = f"the policy {request.policy}" if request.policy else "any access"
+        notices.append(f"{request.arn} does not hold {what} here: nothing to revoke")
+    return build_plan(state, [], extra=steps, notices=notices)
+
+
+def _rows(state: ClusterState, arn: str) -> list[Step]:
+    principal = parse_principal(arn)
+    steps = removal_steps(
+        state, principal.pathless_arn if principal.kind is PrincipalKind.ROLE else arn, Via.AWS_AUTH
+    )
+    if principal.has_path and principal.kind is PrincipalKind.ROLE:
+        steps += removal_steps(state, arn, Via.AWS_AUTH)  # a row written with the path (it never matched)
+    return steps
+
+
+def _policy_steps(state: ClusterState, arn: str, policy_arn: str, via: Via) -> list[Step]:
+    if via is Via.ACCESS_ENTRY:
+        entry = find_entry(state, arn)
+        held = next((p for p in entry.policies if p.policy_arn == policy_arn), None) if entry else None
+        if entry is None or held is None:
+            return []
+        return [
+            Step(
+                code=StepCode.POLICY_DISASSOCIATE,
+                principal=entry.principal_arn,
+                action=Action.DELETE,
+                policy_arn=policy_arn,
+                scope=held.scope,
+                before=str(held.scope),
+            )
+        ]
+    auth = parse_aws_auth(state.awsAuth)
+    principal = parse_principal(arn)
+    is_user = principal.kind is PrincipalKind.USER
+    row = auth.match_user(arn) if is_user else auth.match_role(principal.pathless_arn)
+    if row is None:
+        return []
+    kept = tuple(g for g in row.groups if not group_matches_policy(g, policy_arn))
+    if kept == row.groups:
+        return []
+    return [
+        Step(
+            code=StepCode.USER_UPSERT if is_user else StepCode.ROLE_UPSERT,
+            principal=row.userarn if is_user else row.rolearn,  # type: ignore[union-attr]
+            action=Action.UPDATE,
+            username=row.username,
+            groups=kept,
+            before=f"groups [{', '.join(row.groups)}]",
+            after=f"groups [{', '.join(kept)}]",
+        )
+    ]
