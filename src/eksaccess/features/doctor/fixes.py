@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
+from eksaccess.domain.policies import policy_arn
 from eksaccess.features.doctor.model import FixStep
 
 
@@ -54,6 +55,32 @@ def update_kubeconfig_fix(
     )
 
 
+def _partition(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[1] if len(parts) > 1 and parts[1] else "aws"
+
+
+def associate_command(
+    cluster: str, principal_arn: str, policy: str, namespaces: Sequence[str], common: Sequence[str]
+) -> str:
+    """``aws eks associate-access-policy`` with the scope EKS expects (namespaces, or the whole cluster)."""
+    scope = f"type=namespace,namespaces={','.join(namespaces)}" if namespaces else "type=cluster"
+    return cmd(
+        "aws",
+        "eks",
+        "associate-access-policy",
+        "--cluster-name",
+        cluster,
+        "--principal-arn",
+        principal_arn,
+        "--policy-arn",
+        policy,
+        "--access-scope",
+        scope,
+        *common,
+    )
+
+
 def grant_access_entry_fix(
     *,
     cluster: str,
@@ -67,7 +94,6 @@ def grant_access_entry_fix(
 ) -> tuple[FixStep, ...]:
     common = [*_opt("--region", region), *_opt("--profile", admin_profile)]
     ns_flags = [x for ns in namespaces for x in ("--namespace", ns)]
-    scope = f"type=namespace,namespaces={','.join(namespaces)}" if namespaces else "type=cluster"
     plain: list[str] = []
     if create_entry:
         plain.append(
@@ -83,19 +109,8 @@ def grant_access_entry_fix(
             )
         )
     plain.append(
-        cmd(
-            "aws",
-            "eks",
-            "associate-access-policy",
-            "--cluster-name",
-            cluster,
-            "--principal-arn",
-            principal_arn,
-            "--policy-arn",
-            f"arn:aws:eks::aws:cluster-access-policy/{policy}",
-            "--access-scope",
-            scope,
-            *common,
+        associate_command(
+            cluster, principal_arn, policy_arn(policy, _partition(principal_arn)), namespaces, common
         )
     )
     return (

@@ -12,7 +12,7 @@ from eksaccess.domain.awsauth import AwsAuth
 from eksaccess.domain.identity import NearMissKind, Resolution, SourceKind
 from eksaccess.domain.state import AuthenticationMode
 from eksaccess.features.doctor.catalog import Code
-from eksaccess.features.doctor.fixes import cmd, edit_aws_auth_fix, grant_access_entry_fix
+from eksaccess.features.doctor.fixes import associate_command, cmd, edit_aws_auth_fix, grant_access_entry_fix
 from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 
@@ -56,27 +56,7 @@ def recreate_entry_fix(facts: Facts, principal: str) -> tuple[FixStep, ...]:
         cmd(*create, *common),
     ]
     for assoc in entry.policies if entry else ():
-        scope = (
-            f"type=namespace,namespaces={','.join(assoc.scope.namespaces)}"
-            if assoc.scope.namespaces
-            else "type=cluster"
-        )
-        plain.append(
-            cmd(
-                "aws",
-                "eks",
-                "associate-access-policy",
-                "--cluster-name",
-                cluster,
-                "--principal-arn",
-                arn,
-                "--policy-arn",
-                assoc.policy_arn,
-                "--access-scope",
-                scope,
-                *common,
-            )
-        )
+        plain.append(associate_command(cluster, arn, assoc.policy_arn, assoc.scope.namespaces, common))
     return (
         FixStep(
             text="Delete the entry bound to the deleted principal and create it again (same username, groups "
