@@ -1,0 +1,250 @@
+"""Plans from desired-state files, grant and revoke: step codes per mechanism, no-op round trips."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from eksaccess.domain.state import ClusterState
+from eksaccess.errors import InputError
+from eksaccess.features.manage.desired import (
+    ClusterAccess,
+    Via,
+    dump_cluster_access,
+    export_access,
+    parse_cluster_access,
+)
+from eksaccess.features.manage.grant import GrantRequest, PolicyRequest, plan_grant
+from eksaccess.features.manage.plan import plan_access
+from eksaccess.features.manage.revoke import RevokeRequest, plan_revoke
+from eksaccess.features.manage.steps import StepCode
+from eksaccess.features.manage.translate import correct_arn
+
+ACCT = "111122223333"
+ADMIN = f"arn:aws:iam::{ACCT}:user/admin"
+ALICE = f"arn:aws:iam::{ACCT}:user/alice"
+DEV = f"arn:aws:iam::{ACCT}:role/developer"
+ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+EDIT = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
+MAP_ROLES = """- rolearn: arn:aws:iam::111122223333:role/ops  # the on-call role
+  username: ops:{{SessionName}}
+  groups: [system:masters]
+- rolearn: arn:aws:iam::111122223333:role/nodes
+  username: system:node:{{EC2PrivateDNSName}}
+  groups:
+    - system:bootstrappers
+    - system:nodes
+"""
+
+
+def state(mode: str = "API_AND_CONFIG_MAP") -> ClusterState:
+    entries: list[dict[str, Any]] = []
+    if mode != "CONFIG_MAP":
+        entries = [
+            {
+                "principalArn": ADMIN,
+                "accessPolicies": [{"policyArn": ADMIN_POLICY, "accessScope": {"type": "cluster"}}],
+            },
+            {
+                "principalArn": DEV,
+                "kubernetesGroups": ["devs"],
+                "accessPolicies": [
+                    {"policyArn": EDIT, "accessScope": {"type": "namespace", "namespaces": ["dev"]}}
+                ],
+            },
+        ]
+    return ClusterState.model_validate(
+        {
+            "apiVersion": "eksaccess/v1",
+            "kind": "ClusterState",
+            "cluster": {"name": "demo", "region": "us-west-2", "accountId": ACCT},
+            "authenticationMode": mode,
+            "accessEntries": entries,
+            "awsAuth": {"mapRoles": MAP_ROLES, "mapAccounts": '- "444455556666"\n'},
+            "kubernetes": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev"}}],
+        }
+    )
+
+
+def desired(text: str) -> ClusterAccess:
+    return parse_cluster_access(
+        "apiVersion: eksaccess/v1\nkind: ClusterAccess\ncluster: {name: demo}\n" + text
+    )
+
+
+@pytest.mark.parametrize("mode", ["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"])
+def test_export_then_plan_is_a_no_op_even_with_prune(mode: str) -> None:
+    live = state(mode)
+    text = dump_cluster_access(export_access(live))
+    plan = plan_access(live, parse_cluster_access(text), prune=True)
+    assert plan.steps == ()
+    assert "node" not in text or "EC2_LINUX" in text  # the node row is recognised as such
+
+
+def test_desired_entry_changes_are_one_step_each() -> None:
+    plan = plan_access(
+        state(),
+        desired(
+            f"""principals:
+  - arn: {DEV}
+    via: access-entry
+    groups: [devs, qa]
+    policies:
+      - {{policy: edit, namespaces: [dev, staging]}}
+      - {{policy: view}}
+  - arn: {ALICE}
+    policies: [{{policy: admin-view}}]
+"""
+        ),
+    )
+    assert [s.code for s in plan.steps] == [
+        StepCode.ENTRY_UPDATE,
+        StepCode.POLICY_UPDATE,
+        StepCode.POLICY_ASSOCIATE,
+        StepCode.ENTRY_CREATE,
+        StepCode.POLICY_ASSOCIATE,
+    ]
+    after = {e.principal_arn: e for e in plan.after.access_entries()}
+    assert after[DEV].kubernetes_groups == ("devs", "qa")
+    assert {p.policy_name for p in after[ALICE].policies} == {"AmazonEKSAdminViewPolicy"}
+
+
+def test_a_listed_principal_loses_what_the_file_does_not_say() -> None:
+    plan = plan_access(state(), desired(f"principals: [{{arn: {DEV}, via: access-entry, groups: [devs]}}]"))
+    assert [(s.code, s.policy_arn) for s in plan.steps] == [(StepCode.POLICY_DISASSOCIATE, EDIT)]
+
+
+def test_prune_removes_unlisted_principals_on_both_mechanisms_and_keeps_accounts_unless_listed() -> None:
+    plan = plan_access(
+        state(), desired(f"principals: [{{arn: {ADMIN}, policies: [{{policy: cluster-admin}}]}}]"), prune=True
+    )
+    assert [(s.code, s.principal) for s in plan.steps] == [
+        (StepCode.ENTRY_DELETE, DEV),
+        (StepCode.ROLE_REMOVE, "arn:aws:iam::111122223333:role/ops"),
+        (StepCode.ROLE_REMOVE, "arn:aws:iam::111122223333:role/nodes"),
+    ]
+    plan = plan_access(state(), desired("mapAccounts: []\n"))
+    assert [(s.code, s.principal) for s in plan.steps] == [(StepCode.ACCOUNT_REMOVE, "444455556666")]
+
+
+def test_aws_auth_policies_become_groups_and_bindings() -> None:
+    plan = plan_access(
+        state("CONFIG_MAP"),
+        desired(
+            f"principals: [{{arn: {ALICE}, policies: [{{policy: edit, namespaces: [dev]}}, {{policy: view}}, {{policy: cluster-admin}}]}}]"
+        ),
+    )
+    codes = [s.code for s in plan.steps]
+    assert codes == [StepCode.BINDING_CREATE, StepCode.BINDING_CREATE, StepCode.USER_UPSERT]
+    upsert = plan.steps[-1]
+    assert upsert.groups == ("eksaccess:edit:dev", "eksaccess:view", "system:masters")
+    assert {s.principal for s in plan.steps[:2]} == {"eksaccess:edit:dev", "eksaccess:view"}
+    assert plan.steps[0].manifest is not None and plan.steps[0].manifest["roleRef"]["name"] == "edit"
+    assert "mapUsers" in (plan.after.awsAuth or {}) and (plan.after.awsAuth or {})["mapRoles"] == MAP_ROLES
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("policies: [{policy: admin-view}]", "no Kubernetes equivalent"),
+        ("policies: [{policy: edit, namespaces: ['dev-*']}]", "wildcard"),
+        ("via: access-entry", "need authentication mode"),
+    ],
+)
+def test_what_aws_auth_cannot_hold_is_refused(spec: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        plan_access(state("CONFIG_MAP"), desired(f"principals: [{{arn: {ALICE}, {spec}}}]"))
+
+
+@pytest.mark.parametrize(
+    ("current", "wanted", "outcome"),
+    [
+        ("CONFIG_MAP", "API_AND_CONFIG_MAP", "step"),
+        ("API_AND_CONFIG_MAP", "API", "step"),
+        ("CONFIG_MAP", "API", "one step at a time"),
+        ("API", "API_AND_CONFIG_MAP", "one-way"),
+        ("API", "API", "none"),
+    ],
+)
+def test_mode_moves_forward_one_step_only(current: str, wanted: str, outcome: str) -> None:
+    live = state(current)
+    if outcome in ("step", "none"):
+        plan = plan_access(live, desired(f"authenticationMode: {wanted}\n"))
+        assert [s.code for s in plan.steps] == ([StepCode.MODE_UPDATE] if outcome == "step" else [])
+        if outcome == "step":
+            assert plan.after.authenticationMode.value == wanted and plan.warnings
+    else:
+        with pytest.raises(InputError, match=outcome):
+            plan_access(live, desired(f"authenticationMode: {wanted}\n"))
+
+
+def test_grant_adds_and_revoke_takes_back() -> None:
+    live = state()
+    grant = plan_grant(live, GrantRequest(arn=DEV, policies=(PolicyRequest(policy="view"),), groups=("qa",)))
+    assert [s.code for s in grant.steps] == [StepCode.ENTRY_UPDATE, StepCode.POLICY_ASSOCIATE]
+    dev = {e.principal_arn: e for e in grant.after.access_entries()}[DEV]
+    assert dev.kubernetes_groups == ("devs", "qa") and len(dev.policies) == 2
+    revoke = plan_revoke(grant.after, RevokeRequest(arn=DEV, policy="view"))
+    assert [s.code for s in revoke.steps] == [StepCode.POLICY_DISASSOCIATE]
+    everything = plan_revoke(live, RevokeRequest(arn="arn:aws:sts::111122223333:assumed-role/developer/s1"))
+    assert [s.code for s in everything.steps] == [StepCode.ENTRY_DELETE]
+    assert plan_revoke(live, RevokeRequest(arn=ALICE)).steps == ()
+
+
+def test_revoke_of_a_policy_on_aws_auth_removes_its_groups_only() -> None:
+    live = state("CONFIG_MAP")
+    plan = plan_revoke(live, RevokeRequest(arn="arn:aws:iam::111122223333:role/ops", policy="cluster-admin"))
+    assert [(s.code, s.groups) for s in plan.steps] == [(StepCode.ROLE_UPSERT, ())]
+
+
+def test_grant_in_config_map_goes_to_aws_auth_and_says_so() -> None:
+    plan = plan_grant(
+        state("CONFIG_MAP"), GrantRequest(arn=ALICE, policies=(PolicyRequest(policy="cluster-admin"),))
+    )
+    assert [s.code for s in plan.steps] == [StepCode.USER_UPSERT]
+    assert any("system:masters" in n for n in plan.notices) and any("aws-auth" in n for n in plan.notices)
+    with pytest.raises(InputError, match="CONFIG_MAP"):
+        plan_grant(state("CONFIG_MAP"), GrantRequest(arn=ALICE, groups=("g",), via=Via.ACCESS_ENTRY))
+
+
+@pytest.mark.parametrize(
+    ("arn", "via", "expected", "notice"),
+    [
+        (
+            "arn:aws:iam::111122223333:role/teams/deployer",
+            Via.AWS_AUTH,
+            "arn:aws:iam::111122223333:role/deployer",
+            True,
+        ),
+        (
+            "arn:aws:sts::111122223333:assumed-role/deployer/s1",
+            Via.AWS_AUTH,
+            "arn:aws:iam::111122223333:role/deployer",
+            True,
+        ),
+        (
+            "arn:aws:iam::111122223333:role/teams/deployer",
+            Via.ACCESS_ENTRY,
+            "arn:aws:iam::111122223333:role/teams/deployer",
+            False,
+        ),
+        (
+            "arn:aws:iam::111122223333:user/path/bob",
+            Via.AWS_AUTH,
+            "arn:aws:iam::111122223333:user/path/bob",
+            False,
+        ),
+    ],
+)
+def test_arns_are_corrected_for_the_mechanism(arn: str, via: Via, expected: str, notice: bool) -> None:
+    found = correct_arn(arn, via)
+    assert found.arn == expected and bool(found.notice) is notice
+
+
+def test_session_arn_for_an_access_entry_needs_the_role_path() -> None:
+    session = "arn:aws:sts::111122223333:assumed-role/deployer/s1"
+    with pytest.raises(InputError, match="could not be looked up"):
+        correct_arn(session, Via.ACCESS_ENTRY)
+    real = "arn:aws:iam::111122223333:role/teams/deployer"
+    assert correct_arn(session, Via.ACCESS_ENTRY, lambda name: real).arn == real
