@@ -80,6 +80,8 @@ def render_report(report: ApplyReport, output: str, *, to_stderr: bool = False) 
         emit_json(report.to_json())
         return
     echo = note if to_stderr else click.echo
+    for line in report.warnings:
+        note(f"warning: {line}")
     for result in report.results:
         error = f" ({result.error})" if result.error else ""
         echo(f"  [{result.status}] {result.step.describe()}{error}")

@@ -192,11 +192,16 @@ def apply_plan(
 
 def _finish(run: _Run, view: LiveView, failure: EksAccessError | None) -> ApplyReport:
     mismatches: tuple[str, ...] = ()
+    warnings = list(run.plan.warnings)
     fresh: LiveView | None = None
     try:
         fresh = read_live(run.conn)
     except (RemoteError, KubeCallError) as err:
-        mismatches = (f"could not read the cluster back to verify: {err}",)
+        unverified = f"could not read the cluster back to verify: {err}"
+        if run.operator_force:  # forced past the guard: losing one's own access is what was asked for
+            warnings.append(unverified)
+        else:
+            mismatches = (unverified,)
     if fresh is not None and failure is None:
         mismatches = verify(run.plan, fresh.state)
     run.record.update(
@@ -216,7 +221,7 @@ def _finish(run: _Run, view: LiveView, failure: EksAccessError | None) -> ApplyR
         version=run.version,
         mismatches=mismatches,
         notices=run.plan.notices,
-        warnings=run.plan.warnings,
+        warnings=tuple(warnings),
         conflicts=run.conflicts,
     )
     if failure is not None:

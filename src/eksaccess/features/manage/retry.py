@@ -12,9 +12,10 @@ from eksaccess.adapters.kube import KubeCallError
 
 T = TypeVar("T")
 
-# 401 is retried too: the authenticator answers 401 when its own STS call failed (5xx, throttling), and
-# the same token works on the next try. A real "not mapped" costs only the bounded retries.
+# 401 is retried a few times too: the authenticator answers 401 when its own STS call failed (5xx,
+# throttling), and the same token works on the next try. A real "not mapped" costs only those retries.
 RETRYABLE_STATUS = frozenset({401, 429, 500, 502, 503, 504})
+UNAUTHORIZED_ATTEMPTS = 4
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,11 +45,13 @@ def transient(err: KubeCallError) -> bool:
 
 def kube_retry(call: Callable[[], T], backoff: Backoff = DEFAULT_BACKOFF) -> T:
     """Run one Kubernetes call, retrying transient failures (throttling, 5xx, transport, 401)."""
+    unauthorized = 0
     for attempt in range(backoff.attempts):
         try:
             return call()
         except KubeCallError as err:
-            if not transient(err) or attempt == backoff.attempts - 1:
+            unauthorized += err.status == 401
+            if not transient(err) or attempt == backoff.attempts - 1 or unauthorized >= UNAUTHORIZED_ATTEMPTS:
                 raise
         backoff.wait(attempt)
     raise AssertionError("unreachable")  # pragma: no cover
