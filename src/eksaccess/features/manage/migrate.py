@@ -16,6 +16,8 @@ roles of another account, keys that do not parse.
 Equivalence: for every principal of the state the Kubernetes identity (username, groups; the
 ``system:masters`` group and the cluster-admin policy count as the same grant) and the set of allowed
 requests over the probe set (see ``evaluate``) are computed before and after; differences are listed.
+The CONFIG_MAP creator's hidden ``kubernetes-admin`` identity becomes its access entry when EKS leaves
+CONFIG_MAP (EKS does that itself); for it only the permissions are compared.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from eksaccess.domain.access import (
 )
 from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
 from eksaccess.domain.awsauth import parse_aws_auth
+from eksaccess.domain.identity import SourceKind
 from eksaccess.domain.policies import CLUSTER_ADMIN, policy_arn
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
@@ -249,11 +252,14 @@ def compare(before: ClusterState, after: ClusterState) -> tuple[list[Difference]
     probes = shared_probes(before, after)
     differences: list[Difference] = []
     principals = {**old.principals(), **new.principals()}
+    creator = principal_key(before.cluster.creatorArn) if before.cluster.creatorArn else None
     for key in sorted(old.principals()):
         arn = principals[key]
         id_old, id_new = old.identity(arn), new.identity(arn)
         perm_old, perm_new = old.permissions(arn, probes), new.permissions(arn, probes)
         same_identity = _identity_key(id_old) == _identity_key(id_new)
+        if key == creator and old.resolve(arn).source.kind is SourceKind.CLUSTER_CREATOR:
+            same_identity = True  # EKS itself turns the creator's hidden admin into its access entry
         if same_identity and perm_old == perm_new:
             continue
         differences.append(
