@@ -206,6 +206,10 @@ def export_access(state: ClusterState) -> ClusterAccess:
     for user in auth.users:
         rows.setdefault(user.userarn.lower(), (user.userarn, user.username, user.groups))
     for arn, username, groups in rows.values():
+        try:
+            parse_principal(arn)
+        except InvalidArnError:
+            continue  # a row no principal can ever match: nothing to manage
         node = node_type_of_row(username, groups)
         spec: dict[str, Any] = {"arn": arn, "via": Via.AWS_AUTH}
         if node is not None:

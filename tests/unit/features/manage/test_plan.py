@@ -248,3 +248,21 @@ def test_session_arn_for_an_access_entry_needs_the_role_path() -> None:
         correct_arn(session, Via.ACCESS_ENTRY)
     real = "arn:aws:iam::111122223333:role/teams/deployer"
     assert correct_arn(session, Via.ACCESS_ENTRY, lambda name: real).arn == real
+
+
+def test_committed_schema_matches_the_model() -> None:
+    from pathlib import Path
+
+    from eksaccess.cli.commands.schema import schema_text
+
+    committed = Path(__file__).parents[4] / "docs" / "schemas" / "cluster-access.schema.json"
+    assert committed.read_text(encoding="utf-8") == schema_text("cluster-access"), (
+        "run: eksaccess schema --write docs/schemas"
+    )
+
+
+def test_export_skips_rows_no_principal_can_match() -> None:
+    live = state("CONFIG_MAP").model_copy(
+        update={"awsAuth": {"mapRoles": "- rolearn: not-an-arn\n  username: x\n"}}
+    )
+    assert export_access(live).principals == []
