@@ -2,7 +2,8 @@
 
 A change is refused (unless ``--force``) when after it
 
-* no principal holds cluster-admin (the admin request ``* */*`` cluster-wide is allowed to nobody);
+* no principal holds cluster-admin any more (the admin request ``* */*`` cluster-wide is allowed to nobody,
+  and somebody had it before);
 * the operator running the command can no longer update ``kube-system/aws-auth`` although they could
   before (for changes that write aws-auth);
 * the operator loses any permission they had over the probe set (for changes touching their own access
@@ -68,7 +69,10 @@ def check_lockout(
 
 
 def _admins(old: Evaluator, new: Evaluator) -> list[GuardViolation]:
-    if new.admins():
+    if new.admins() or not old.admins():
+        # Only a change that takes the last admin away is refused: on a cluster where no principal the state
+        # names holds cluster-admin (a CONFIG_MAP cluster whose creator is unknown), granting a developer
+        # does not make anything worse and must not need --force.
         return []
     had = sorted(old.principals()[k] for k in old.admins())
     lost = f"; it would be taken from {', '.join(had)}" if had else ""

@@ -143,3 +143,9 @@ def test_the_known_creator_counts_as_admin_in_config_map() -> None:
     base = state("CONFIG_MAP", entries=[])
     before = base.model_copy(update={"cluster": base.cluster.model_copy(update={"creatorArn": ADMIN})})
     assert codes(before, [step(StepCode.ROLE_REMOVE, OPS)], operator=ALICE) == set()
+
+
+def test_a_cluster_without_a_known_admin_still_takes_ordinary_grants() -> None:
+    before = state("CONFIG_MAP", entries=[])
+    no_admin = simulate(before, [step(StepCode.ROLE_REMOVE, OPS)])
+    assert codes(no_admin, [step(StepCode.ENTRY_CREATE, ALICE)], operator=ALICE) == set()
