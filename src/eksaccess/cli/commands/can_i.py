@@ -9,11 +9,10 @@ from typing import Any
 
 import click
 
-from eksaccess.adapters.files import read_text, source_name
+from eksaccess.cli.commands.snapshot import live_options, read_state
 from eksaccess.cli.commands.whoami import build_caller, resolution_json
 from eksaccess.cli.output import emit_json, output_option
 from eksaccess.domain.authorize import Reason
-from eksaccess.domain.state import parse_cluster_state
 from eksaccess.features.analyze.can_i import CanIResult, build_request
 from eksaccess.features.analyze.can_i import can_i as run_can_i
 
@@ -95,7 +94,8 @@ def render_text(result: CanIResult) -> str:
 )
 @click.option("--arn", required=True, help="The caller: an IAM user or role ARN, or an STS assumed-role ARN.")
 @click.option("--session-name", help="Session name for an IAM role ARN (default eksaccess).")
-@click.option("--snapshot", required=True, metavar="FILE", help="ClusterState file, or - for stdin.")
+@click.option("--snapshot", metavar="FILE", help="ClusterState file, or - for stdin.")
+@live_options()
 @output_option()
 def can_i(
     verb: str,
@@ -105,7 +105,10 @@ def can_i(
     all_namespaces: bool,
     arn: str,
     session_name: str | None,
-    snapshot: str,
+    snapshot: str | None,
+    cluster: str | None,
+    region: str | None,
+    profile: str | None,
     output: str,
 ) -> None:
     """Can an IAM principal do VERB on RESOURCE, and why.
@@ -115,7 +118,7 @@ def can_i(
     system:masters, EKS access policies and RBAC (with the default roles). Exit 0 yes, 1 no.
     """
     request = build_request(verb, resource, name=name, namespace=namespace, all_namespaces=all_namespaces)
-    state = parse_cluster_state(read_text(snapshot), source=source_name(snapshot))
+    state = read_state(snapshot, cluster, region, profile)
     caller, _ = build_caller(arn, session_name, None)
     result = run_can_i(state, caller=caller, request=request)
     if output == "json":

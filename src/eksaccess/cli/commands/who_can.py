@@ -11,9 +11,8 @@ from typing import Any
 
 import click
 
-from eksaccess.adapters.files import read_text, source_name
+from eksaccess.cli.commands.snapshot import live_options, read_state
 from eksaccess.cli.output import emit_json, output_option
-from eksaccess.domain.state import parse_cluster_state
 from eksaccess.features.analyze.can_i import build_request
 from eksaccess.features.analyze.who_can import WhoCanResult
 from eksaccess.features.analyze.who_can import who_can as run_who_can
@@ -76,7 +75,8 @@ def render_text(result: WhoCanResult) -> str:
 @click.option(
     "-A", "--all-namespaces", is_flag=True, help="Ask for all namespaces (cluster-wide grants only)."
 )
-@click.option("--snapshot", required=True, metavar="FILE", help="ClusterState file, or - for stdin.")
+@click.option("--snapshot", metavar="FILE", help="ClusterState file, or - for stdin.")
+@live_options()
 @output_option()
 def who_can(
     verb: str,
@@ -84,7 +84,10 @@ def who_can(
     name: str,
     namespace: str | None,
     all_namespaces: bool,
-    snapshot: str,
+    snapshot: str | None,
+    cluster: str | None,
+    region: str | None,
+    profile: str | None,
     output: str,
 ) -> None:
     """Which IAM principals can do VERB on RESOURCE, and how.
@@ -94,7 +97,7 @@ def who_can(
     (service accounts, unmapped users and groups) are listed separately.
     """
     request = build_request(verb, resource, name=name, namespace=namespace, all_namespaces=all_namespaces)
-    state = parse_cluster_state(read_text(snapshot), source=source_name(snapshot))
+    state = read_state(snapshot, cluster, region, profile)
     result = run_who_can(state, request)
     if output == "json":
         emit_json(result_json(result))

@@ -1,0 +1,500 @@
+"""IAM trust chains: which IAM users and roles can reach (assume, transitively) a role.
+
+Pure graph code over IAM's own documents, as ``iam GetAccountAuthorizationDetails`` returns them: the
+roles' trust policies and every principal's identity policies (inline, attached managed, and its groups').
+
+One hop P -> R exists when R's trust policy allows P ``sts:AssumeRole`` and, unless the trust policy names
+P's own ARN in P's own account, P's identity policies allow ``sts:AssumeRole`` on R (IAM's rule: a grant
+to the account root, to ``*`` or across accounts needs both sides). Statements:
+
+* Allow with ``Action``/``Resource`` wildcards (``*``, ``?``); actions compare case-insensitively.
+* Deny statements subtract (an unconditional Deny on either side removes the hop).
+* ``NotAction``, ``NotResource`` and ``NotPrincipal`` statements are ignored, with a note (we then
+  over-report reach on an Allow, and may miss a Deny: an audit errs towards showing more access).
+* Conditions are not evaluated: an Allow with a Condition counts, marked ``conditional``; a conditional
+  Deny does not subtract.
+* Trust principals: AWS ARNs (users, roles, assumed-role sessions of a role), account ids and account
+  roots (any principal of that account whose identity policies allow it), ``*`` (anyone, in any account),
+  ``Service`` and ``Federated`` principals (kept as external sources). Principals of accounts whose
+  details are unknown stay external sources (``arn:aws:iam::ACCOUNT:root`` stands for all of them).
+* Not modelled: permissions boundaries, SCPs/RCPs, session policies (all can only remove access).
+
+Reach walks hops backwards from a role with a visited set, so cycles (A trusts B trusts A) end.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from typing import Any
+from urllib.parse import unquote
+
+ASSUME_ROLE = "sts:AssumeRole"
+ANYONE = "*"
+
+
+class SourceKind(StrEnum):
+    USER = "user"
+    ROLE = "role"
+    ACCOUNT = "account"  # an account root of an account whose principals are unknown
+    ANYONE = "anyone"
+    SERVICE = "service"
+    FEDERATED = "federated"
+    EXTERNAL = "external"  # a named principal ARN in an account whose details are unknown
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Statement:
+    allow: bool
+    actions: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    aws: tuple[str, ...] = ()  # Principal.AWS values ("*", account ids, ARNs)
+    services: tuple[str, ...] = ()
+    federated: tuple[str, ...] = ()
+    negated: str = ""  # "NotAction" / "NotResource" / "NotPrincipal": the statement is ignored
+    conditional: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PolicyDocument:
+    statements: tuple[Statement, ...] = ()
+    name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IamPrincipal:
+    arn: str
+    kind: SourceKind  # USER or ROLE
+    account: str
+    name: str
+    unique_id: str | None = None
+    policies: tuple[PolicyDocument, ...] = ()
+    trust: PolicyDocument | None = None  # roles only
+    active_keys: int | None = None  # users: active long-term access keys; None when unknown
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AccountIam:
+    """One account's IAM users and roles, as complete as the reader could make it."""
+
+    account: str
+    principals: tuple[IamPrincipal, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+# ------------------------------------------------------------------------------------------- parsing
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    return (str(value),)
+
+
+def load_document(raw: Any) -> Mapping[str, Any]:
+    """A policy document as IAM sends it: a dict, JSON text, or URL-encoded JSON text."""
+    if isinstance(raw, Mapping):
+        return raw
+    if isinstance(raw, str):
+        text = raw if raw.lstrip().startswith("{") else unquote(raw)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return {}
+        return data if isinstance(data, Mapping) else {}
+    return {}
+
+
+def _statement(raw: Mapping[str, Any]) -> Statement:
+    negated = next((k for k in ("NotAction", "NotResource", "NotPrincipal") if k in raw), "")
+    principal = raw.get("Principal")
+    aws: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    federated: tuple[str, ...] = ()
+    if principal == ANYONE:
+        aws = (ANYONE,)
+    elif isinstance(principal, Mapping):
+        aws = _strings(principal.get("AWS"))
+        services = _strings(principal.get("Service"))
+        federated = _strings(principal.get("Federated"))
+    return Statement(
+        allow=str(raw.get("Effect", "")) == "Allow",
+        actions=_strings(raw.get("Action")),
+        resources=_strings(raw.get("Resource")),
+        aws=aws,
+        services=services,
+        federated=federated,
+        negated=negated,
+        conditional=bool(raw.get("Condition")),
+    )
+
+
+def parse_policy(raw: Any, name: str = "") -> PolicyDocument:
+    data = load_document(raw)
+    statements = data.get("Statement") or []
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    parsed = tuple(_statement(s) for s in statements if isinstance(s, Mapping))
+    return PolicyDocument(statements=parsed, name=name)
+
+
+def _account_of(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 else ""
+
+
+def _inline(items: Any) -> list[PolicyDocument]:
+    return [
+        parse_policy(p.get("PolicyDocument"), str(p.get("PolicyName", "")))
+        for p in items or []
+        if isinstance(p, Mapping)
+    ]
+
+
+def _managed_index(data: Mapping[str, Any]) -> dict[str, PolicyDocument]:
+    found: dict[str, PolicyDocument] = {}
+    for policy in data.get("Policies") or []:
+        default = policy.get("DefaultVersionId")
+        for version in policy.get("PolicyVersionList") or []:
+            if version.get("IsDefaultVersion") or version.get("VersionId") == default:
+                found[str(policy.get("Arn"))] = parse_policy(version.get("Document"), str(policy.get("Arn")))
+    return found
+
+
+def _attached(items: Any, managed: Mapping[str, PolicyDocument]) -> list[PolicyDocument]:
+    return [managed[p["PolicyArn"]] for p in items or [] if p.get("PolicyArn") in managed]
+
+
+def _active_keys(user: Mapping[str, Any]) -> int | None:
+    keys = user.get("AccessKeyMetadata")
+    if keys is None:
+        return None
+    return sum(1 for k in keys if str(k.get("Status", "Active")) == "Active")
+
+
+def parse_authorization_details(data: Mapping[str, Any], *, account: str | None = None) -> AccountIam:
+    """``GetAccountAuthorizationDetails`` output (pages merged) -> AccountIam.
+
+    Users may carry ``AccessKeyMetadata`` (ListAccessKeys' shape), which eksaccess adds when it read it.
+    """
+    managed = _managed_index(data)
+    groups: dict[str, list[PolicyDocument]] = {}
+    for group in data.get("GroupDetailList") or []:
+        groups[str(group.get("GroupName"))] = _inline(group.get("GroupPolicyList")) + _attached(
+            group.get("AttachedManagedPolicies"), managed
+        )
+    principals: list[IamPrincipal] = []
+    for user in data.get("UserDetailList") or []:
+        policies = _inline(user.get("UserPolicyList")) + _attached(
+            user.get("AttachedManagedPolicies"), managed
+        )
+        for name in user.get("GroupList") or []:
+            policies += groups.get(str(name), [])
+        principals.append(
+            IamPrincipal(
+                arn=str(user["Arn"]),
+                kind=SourceKind.USER,
+                account=_account_of(str(user["Arn"])),
+                name=str(user.get("UserName", "")),
+                unique_id=user.get("UserId"),
+                policies=tuple(policies),
+                active_keys=_active_keys(user),
+            )
+        )
+    for role in data.get("RoleDetailList") or []:
+        policies = _inline(role.get("RolePolicyList")) + _attached(
+            role.get("AttachedManagedPolicies"), managed
+        )
+        principals.append(
+            IamPrincipal(
+                arn=str(role["Arn"]),
+                kind=SourceKind.ROLE,
+                account=_account_of(str(role["Arn"])),
+                name=str(role.get("RoleName", "")),
+                unique_id=role.get("RoleId"),
+                policies=tuple(policies),
+                trust=parse_policy(role.get("AssumeRolePolicyDocument"), "trust policy"),
+            )
+        )
+    found = account or next((p.account for p in principals if p.account), "")
+    return AccountIam(account=found, principals=tuple(principals))
+
+
+# ------------------------------------------------------------------------------------------- matching
+
+
+@cache
+def _pattern(text: str, ignore_case: bool) -> re.Pattern[str]:
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
+    return re.compile(f"^{body}$", re.IGNORECASE if ignore_case else 0)
+
+
+def action_matches(patterns: Iterable[str], action: str = ASSUME_ROLE) -> bool:
+    return any(_pattern(p, True).match(action) for p in patterns)
+
+
+def resource_matches(patterns: Iterable[str], arn: str) -> bool:
+    return any(_pattern(p, False).match(arn) for p in patterns)
+
+
+def _role_of_session(arn: str) -> str | None:
+    """``arn:aws:sts::A:assumed-role/R/S`` -> ``arn:aws:iam::A:role/R`` (path unknown: name only)."""
+    match = re.match(r"^arn:([\w-]+):sts::(\d{12}):assumed-role/([^/]+)/", arn)
+    return f"arn:{match[1]}:iam::{match[2]}:role/{match[3]}" if match else None
+
+
+def _name_key(arn: str) -> str:
+    """Roles compare by account and name (a session ARN has no path); everything else by ARN."""
+    match = re.match(r"^arn:[\w-]+:iam::(\d{12}):(role|user)/(?:.*/)?([^/]+)$", arn)
+    return f"{match[1]}:{match[2]}:{match[3].lower()}" if match else arn.lower()
+
+
+def _names(principal_value: str, me: IamPrincipal) -> tuple[bool, bool]:
+    """(matches, via_account): whether one Principal.AWS value covers ``me``, and whether by account."""
+    if principal_value == ANYONE:
+        return True, True
+    value = principal_value
+    if re.fullmatch(r"\d{12}", value):
+        return value == me.account, True
+    if re.fullmatch(r"arn:[\w-]+:iam::\d{12}:root", value):
+        return _account_of(value) == me.account, True
+    session_role = _role_of_session(value)
+    if session_role is not None:
+        return me.kind is SourceKind.ROLE and _name_key(session_role) == _name_key(me.arn), False
+    return _name_key(value) == _name_key(me.arn), False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Verdict:
+    allowed: bool
+    conditional: bool = False
+    needs_identity: bool = True
+    notes: tuple[str, ...] = ()
+
+
+def trust_verdict(trust: PolicyDocument, me: IamPrincipal) -> Verdict:
+    """Whether a role's trust policy lets ``me`` call sts:AssumeRole, and if the identity side is needed."""
+    allowed = conditional = False
+    direct = False
+    notes: list[str] = []
+    for st in trust.statements:
+        if st.negated:
+            notes.append(f"{trust.name}: a statement with {st.negated} is ignored")
+            continue
+        if not action_matches(st.actions):
+            continue
+        hits = [_names(value, me) for value in st.aws]
+        if not any(m for m, _ in hits):
+            continue
+        if not st.allow:
+            if not st.conditional:
+                return Verdict(allowed=False, notes=tuple(notes))
+            notes.append(f"{trust.name}: a conditional Deny is not evaluated")
+            continue
+        if not allowed or conditional:
+            conditional = st.conditional
+        allowed = True
+        direct = direct or any(m and not by_account for m, by_account in hits)
+    return Verdict(allowed=allowed, conditional=conditional, needs_identity=not direct, notes=tuple(notes))
+
+
+def identity_verdict(policies: Sequence[PolicyDocument], role_arn: str) -> Verdict:
+    """Whether identity policies allow sts:AssumeRole on ``role_arn`` (Deny statements subtract)."""
+    allowed = conditional = False
+    notes: list[str] = []
+    for doc in policies:
+        for st in doc.statements:
+            if st.negated:
+                notes.append(f"policy {doc.name}: a statement with {st.negated} is ignored")
+                continue
+            if not (action_matches(st.actions) and resource_matches(st.resources, role_arn)):
+                continue
+            if not st.allow:
+                if not st.conditional:
+                    return Verdict(allowed=False, notes=tuple(notes))
+                notes.append(f"policy {doc.name}: a conditional Deny is not evaluated")
+                continue
+            if not allowed or conditional:
+                conditional = st.conditional
+            allowed = True
+    return Verdict(allowed=allowed, conditional=conditional, notes=tuple(notes))
+
+
+# --------------------------------------------------------------------------------------------- graph
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Hop:
+    source: str  # a principal ARN, an account root, "*", "service:NAME" or "federated:ARN"
+    kind: SourceKind
+    target: str  # the role ARN
+    conditional: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Chain:
+    """``arns[0]`` can reach ``arns[-1]`` by assuming each next role in turn."""
+
+    arns: tuple[str, ...]
+    kind: SourceKind  # of arns[0]
+    conditional: bool = False
+
+    @property
+    def source(self) -> str:
+        return self.arns[0]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "arn": self.source,
+            "kind": str(self.kind),
+            "chain": list(self.arns),
+            "conditional": self.conditional,
+        }
+
+
+@dataclass(kw_only=True)
+class TrustGraph:
+    """Who can assume which role, over the accounts whose IAM details are known."""
+
+    principals: dict[str, IamPrincipal]  # by lower-cased ARN
+    hops_into: dict[str, list[Hop]]  # by role name key
+    notes: list[str] = field(default_factory=list)
+    by_name: dict[str, IamPrincipal] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, accounts: Iterable[AccountIam]) -> TrustGraph:
+        known = {a.account: a for a in accounts}
+        everyone = [p for a in known.values() for p in a.principals]
+        graph = cls(principals={p.arn.lower(): p for p in everyone}, hops_into={})
+        for account in known.values():
+            graph.notes.extend(account.notes)
+        by_name = {_name_key(p.arn): p for p in everyone}
+        assumers: dict[str, list[IamPrincipal]] = {}  # per account: identity policies allow some AssumeRole
+        for p in everyone:
+            if any(
+                st.allow and not st.negated and action_matches(st.actions)
+                for d in p.policies
+                for st in d.statements
+            ):
+                assumers.setdefault(p.account, []).append(p)
+        for role in everyone:
+            if role.kind is SourceKind.ROLE and role.trust is not None:
+                candidates = _candidates(role.trust, by_name, assumers)
+                hops = [h for me in candidates if me.arn != role.arn and (h := graph._hop(role, me))]
+                graph.hops_into[_name_key(role.arn)] = hops + _external_hops(role, known)
+        graph.by_name = by_name
+        graph.notes = list(dict.fromkeys(graph.notes))
+        return graph
+
+    def _hop(self, role: IamPrincipal, me: IamPrincipal) -> Hop | None:
+        assert role.trust is not None
+        trust = trust_verdict(role.trust, me)
+        self.notes.extend(f"{role.arn}: {n}" for n in trust.notes)
+        if not trust.allowed:
+            return None
+        identity = identity_verdict(me.policies, role.arn)
+        self.notes.extend(f"{me.arn}: {n}" for n in identity.notes)
+        cross_account = me.account != role.account
+        if (trust.needs_identity or cross_account) and not identity.allowed:
+            return None
+        conditional = trust.conditional or (identity.allowed and identity.conditional)
+        return Hop(source=me.arn, kind=me.kind, target=role.arn, conditional=conditional)
+
+    def principal(self, arn: str) -> IamPrincipal | None:
+        found = self.principals.get(arn.lower())
+        if found is not None:
+            return found
+        return self.by_name.get(_name_key(arn))
+
+    def reachers(self, role_arn: str) -> list[Chain]:
+        """Every source that can reach the role, each with its shortest chain (breadth first)."""
+        target = self.principal(role_arn)
+        start = target.arn if target else role_arn
+        chains: dict[str, Chain] = {}
+        queue: deque[Chain] = deque([Chain(arns=(start,), kind=SourceKind.ROLE)])
+        seen = {_name_key(start)}
+        while queue:
+            current = queue.popleft()
+            for hop in self.hops_into.get(_name_key(current.source), ()):
+                key = _name_key(hop.source)
+                if key in seen:
+                    continue
+                seen.add(key)
+                chain = Chain(
+                    arns=(hop.source, *current.arns),
+                    kind=hop.kind,
+                    conditional=current.conditional or hop.conditional,
+                )
+                chains[key] = chain
+                if hop.kind is SourceKind.ROLE:
+                    queue.append(chain)
+        return list(chains.values())
+
+
+def _candidates(
+    trust: PolicyDocument, by_name: Mapping[str, IamPrincipal], assumers: Mapping[str, list[IamPrincipal]]
+) -> list[IamPrincipal]:
+    """The known principals a trust policy may let in: those it names, and for an account root or ``*``
+    the principals of that account (or of every account) whose identity policies allow some AssumeRole."""
+    found: dict[str, IamPrincipal] = {}
+    for st in trust.statements:
+        if st.negated or not st.allow:
+            continue
+        for value in st.aws:
+            if value == ANYONE:
+                found.update((p.arn, p) for ps in assumers.values() for p in ps)
+            elif re.fullmatch(r"\d{12}", value) or value.endswith(":root"):
+                found.update((p.arn, p) for p in assumers.get(_account_of(value) or value, ()))
+            else:
+                named = by_name.get(_name_key(_role_of_session(value) or value))
+                if named is not None:
+                    found[named.arn] = named
+    return list(found.values())
+
+
+def _external_hops(role: IamPrincipal, known: Mapping[str, AccountIam]) -> list[Hop]:
+    """Sources outside the known accounts: anyone, unknown accounts and principals, services, federation."""
+    assert role.trust is not None
+    partition = role.arn.split(":")[1]
+    hops: dict[str, Hop] = {}
+    denied: set[str] = set()
+    for st in role.trust.statements:
+        if st.negated or not action_matches(st.actions):
+            continue
+        sources = [_external(value, partition, known) for value in st.aws]
+        sources += [(f"service:{s}", SourceKind.SERVICE) for s in st.services]
+        sources += [(f"federated:{f}", SourceKind.FEDERATED) for f in st.federated]
+        for found in sources:
+            if found is None:
+                continue
+            source, kind = found
+            if not st.allow:
+                if not st.conditional:
+                    denied.add(source)
+                continue
+            previous = hops.get(source)
+            if previous is None or previous.conditional:
+                hops[source] = Hop(source=source, kind=kind, target=role.arn, conditional=st.conditional)
+    return [hop for source, hop in hops.items() if source not in denied]
+
+
+def _external(value: str, partition: str, known: Mapping[str, AccountIam]) -> tuple[str, SourceKind] | None:
+    if value == ANYONE:
+        return ANYONE, SourceKind.ANYONE
+    if re.fullmatch(r"\d{12}", value):
+        value = f"arn:{partition}:iam::{value}:root"
+    account = _account_of(value)
+    if account in known:
+        return None  # its principals are hops of their own, evaluated one by one
+    if value.endswith(":root"):
+        return value, SourceKind.ACCOUNT
+    return value, SourceKind.EXTERNAL

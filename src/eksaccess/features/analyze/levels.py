@@ -1,0 +1,192 @@
+"""Effective access level of one Kubernetes identity, and where it holds, by probing the authorizer.
+
+The rule (docs/audit.md):
+
+* ``cluster-admin``: allowed verb ``*`` on resource ``*`` in API group ``*``, cluster-wide
+  (``kubectl auth can-i '*' '*'`` with all namespaces).
+* ``admin`` in a namespace: every ``edit`` probe, plus create ``roles`` and ``rolebindings``
+  (rbac.authorization.k8s.io).
+* ``edit`` in a namespace: every ``view`` probe, plus create ``deployments.apps``, delete ``pods``,
+  update ``configmaps``, get ``secrets``, create ``pods/exec``.
+* ``view`` in a namespace: get ``pods``, list ``deployments.apps``, get ``configmaps``, list ``services``.
+* ``custom``: none of the above anywhere, but some grant: an access policy association, or a binding
+  to the username or to a group other than the implicit ``system:authenticated``.
+* ``none``: nothing beyond what every authenticated identity has (or not authenticated at all).
+
+Probes run through the whole chain (system:masters, EKS access policies with their scopes, RBAC). A level
+held in a namespace no RoleBinding or policy scope names (probed as ``~any~``) holds in every namespace,
+reported as reach ``*``. Only namespaces that matter for the identity are probed: those of its
+RoleBindings and of its access policy scopes (patterns such as ``dev-*`` are probed as written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from eksaccess.domain.access import AccessPolicyAssociation, ScopeType
+from eksaccess.domain.authorize import Attributes, Authorizer
+from eksaccess.domain.rbac import RBAC_GROUP
+
+ALL = "*"
+ANY_NAMESPACE = "~any~"  # a name no namespace, RoleBinding or trailing-* scope pattern can match
+IMPLICIT_GROUPS = frozenset({"system:authenticated"})
+
+
+class AccessLevel(StrEnum):
+    CLUSTER_ADMIN = "cluster-admin"
+    ADMIN = "admin"
+    EDIT = "edit"
+    VIEW = "view"
+    CUSTOM = "custom"
+    NONE = "none"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {
+    AccessLevel.NONE: 0,
+    AccessLevel.CUSTOM: 1,
+    AccessLevel.VIEW: 2,
+    AccessLevel.EDIT: 3,
+    AccessLevel.ADMIN: 4,
+    AccessLevel.CLUSTER_ADMIN: 5,
+}
+
+CLUSTER_ADMIN_PROBE = Attributes(verb="*", resource="*", api_group="*")
+# (verb, resource, subresource, api group); each level adds to the one below it
+Probe = tuple[str, str, str, str]
+_VIEW: tuple[Probe, ...] = (
+    ("get", "pods", "", ""),
+    ("list", "deployments", "", "apps"),
+    ("get", "configmaps", "", ""),
+    ("list", "services", "", ""),
+)
+_EDIT: tuple[Probe, ...] = (
+    ("create", "deployments", "", "apps"),
+    ("delete", "pods", "", ""),
+    ("update", "configmaps", "", ""),
+    ("get", "secrets", "", ""),
+    ("create", "pods", "exec", ""),
+)
+_ADMIN: tuple[Probe, ...] = (("create", "roles", "", RBAC_GROUP), ("create", "rolebindings", "", RBAC_GROUP))
+NAMESPACE_PROBES: tuple[tuple[AccessLevel, tuple[Probe, ...]], ...] = (
+    (AccessLevel.VIEW, _VIEW),
+    (AccessLevel.EDIT, _EDIT),
+    (AccessLevel.ADMIN, _ADMIN),
+)
+
+
+def probe_rule() -> list[dict[str, Any]]:
+    """The probes as data (for the report)."""
+    rows: list[dict[str, Any]] = [
+        {"level": str(AccessLevel.CLUSTER_ADMIN), "adds": ["* *.* (cluster-wide)"]},
+    ]
+    for level, probes in NAMESPACE_PROBES:
+        adds = [f"{v} {r}{'/' + s if s else ''}{'.' + g if g else ''}" for v, r, s, g in probes]
+        rows.append({"level": str(level), "adds": adds})
+    return rows
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Access:
+    level: AccessLevel
+    reach: tuple[str, ...]  # ("*",) for every namespace; () for custom/none
+    namespaces: Mapping[str, AccessLevel]  # every probed namespace with a standard level ("*" = any)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "level": str(self.level),
+            "reach": list(self.reach),
+            "namespaces": {ns: str(level) for ns, level in self.namespaces.items()},
+        }
+
+
+NO_ACCESS = Access(level=AccessLevel.NONE, reach=(), namespaces={})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Prober:
+    authorizer: Authorizer
+    username: str
+    groups: tuple[str, ...]
+    policies: tuple[AccessPolicyAssociation, ...]
+    principal_arn: str = ""
+
+    def allowed(self, attrs: Attributes) -> bool:
+        return self.authorizer.authorize(
+            attrs,
+            username=self.username,
+            groups=self.groups,
+            policies=self.policies,
+            principal_arn=self.principal_arn,
+            explain=False,
+        ).allowed
+
+    def level_in(self, namespace: str) -> AccessLevel | None:
+        found: AccessLevel | None = None
+        for level, probes in NAMESPACE_PROBES:
+            for verb, resource, sub, group in probes:
+                attrs = Attributes(
+                    verb=verb, resource=resource, subresource=sub, api_group=group, namespace=namespace
+                )
+                if not self.allowed(attrs):
+                    return found
+            found = level
+        return found
+
+    def namespaces(self) -> list[str]:
+        """The namespaces where this identity's grants differ from anywhere else."""
+        index = self.authorizer.index
+        names = {b.namespace for b in index.role_bindings_elsewhere(self.username, self.groups, "")}
+        for assoc in self.policies:
+            if assoc.scope.type is ScopeType.NAMESPACE:
+                names.update(assoc.scope.namespaces)
+        return sorted(names)
+
+    def has_grants(self) -> bool:
+        if self.policies:
+            return True
+        index = self.authorizer.index
+        groups = [g for g in self.groups if g not in IMPLICIT_GROUPS]
+        own = index.bindings_for(self.username, groups, "")
+        return bool(own) or bool(index.role_bindings_elsewhere(self.username, groups, ""))
+
+
+def effective_access(
+    authorizer: Authorizer,
+    *,
+    username: str,
+    groups: Sequence[str],
+    policies: Sequence[AccessPolicyAssociation] = (),
+    principal_arn: str = "",
+) -> Access:
+    prober = Prober(
+        authorizer=authorizer,
+        username=username,
+        groups=tuple(groups),
+        policies=tuple(policies),
+        principal_arn=principal_arn,
+    )
+    if prober.allowed(CLUSTER_ADMIN_PROBE):
+        return Access(
+            level=AccessLevel.CLUSTER_ADMIN, reach=(ALL,), namespaces={ALL: AccessLevel.CLUSTER_ADMIN}
+        )
+    found: dict[str, AccessLevel] = {}
+    anywhere = prober.level_in(ANY_NAMESPACE)
+    if anywhere is not None:
+        found[ALL] = anywhere
+    for namespace in prober.namespaces():
+        level = prober.level_in(namespace)
+        if level is not None and (anywhere is None or level.rank > anywhere.rank):
+            found[namespace] = level
+    if not found:
+        level = AccessLevel.CUSTOM if prober.has_grants() else AccessLevel.NONE
+        return Access(level=level, reach=(), namespaces={})
+    best = max(found.values(), key=lambda lv: lv.rank)
+    reach = (ALL,) if found.get(ALL) is best else tuple(ns for ns, lv in found.items() if lv is best)
+    return Access(level=best, reach=reach, namespaces=found)

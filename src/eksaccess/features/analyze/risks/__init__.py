@@ -1,0 +1,41 @@
+"""Audit risk checks, one module per check: each is ``check(ctx) -> Iterable[Risk]`` over one cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from eksaccess.domain.risk import Risk
+from eksaccess.features.analyze.risks import (
+    escalation,
+    mapped_by_both,
+    missing_principals,
+    no_admin,
+    role_trust,
+    scope_namespaces,
+    shadowed_rows,
+    system_masters,
+    unmapped_groups,
+    user_keys,
+    wildcard_rules,
+)
+from eksaccess.features.analyze.risks.context import AuditContext
+
+Check = Callable[[AuditContext], Iterable[Risk]]
+
+CHECKS: tuple[Check, ...] = (
+    system_masters.check,
+    wildcard_rules.check,
+    missing_principals.check,
+    mapped_by_both.check,
+    shadowed_rows.check,
+    scope_namespaces.check,
+    user_keys.check,
+    role_trust.check,
+    unmapped_groups.check,
+    escalation.check,
+    no_admin.check,
+)
+
+
+def run_checks(ctx: AuditContext) -> list[Risk]:
+    return [risk for check in CHECKS for risk in check(ctx)]
