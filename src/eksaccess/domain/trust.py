@@ -380,6 +380,7 @@ class TrustGraph:
         by_name = {_name_key(p.arn): p for p in everyone}
         assumers: dict[str, list[IamPrincipal]] = {}  # per account: identity policies allow some AssumeRole
         for p in everyone:
+            graph.notes.extend(_not_action_notes(p))
             if any(
                 st.allow and not st.negated and action_matches(st.actions)
                 for d in p.policies
@@ -438,6 +439,16 @@ class TrustGraph:
                 if hop.kind is SourceKind.ROLE:
                     queue.append(chain)
         return list(chains.values())
+
+
+def _not_action_notes(p: IamPrincipal) -> list[str]:
+    """An Allow with NotAction that does not list sts:AssumeRole would allow it: say it was ignored."""
+    return [
+        f"{p.arn}: policy {doc.name}: a statement with NotAction is ignored (it may allow sts:AssumeRole)"
+        for doc in p.policies
+        for st in doc.statements
+        if st.allow and st.negated == "NotAction"
+    ]
 
 
 def _candidates(
