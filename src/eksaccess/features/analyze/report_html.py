@@ -3,7 +3,8 @@ cluster a graph laid out here as inline SVG (no fetch of any kind: styles and th
 
 Graph columns: IAM sources (users, other accounts, anyone) -> roles on the way -> the mapped principal ->
 its Kubernetes username -> its groups -> the bindings and access policies that grant it something.
-Rendered from the report's JSON, so what the page counts is what ``-o json`` says.
+Rendered from the report's JSON, so what the page counts is what ``-o json`` says. Columns sort on a click;
+``#sort=N`` in the URL sorts by column N on load (a link to a sorted view).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ th.sorted-asc::after{content:" \\25B2"}th.sorted-desc::after{content:" \\25BC"}
 svg text{font:11px monospace}svg .node rect{fill:#f4f7fb;stroke:#789}svg .edge{fill:none;stroke:#9ab}
 """
 
-SCRIPT = """
+SCRIPT = r"""
 (function(){
   function key(td){var v=td.getAttribute('data-sort');return v!==null?v:td.textContent.trim();}
   document.querySelectorAll('table.sortable').forEach(function(table){
@@ -48,6 +49,8 @@ SCRIPT = """
       });
     });
   });
+  var wanted=/^#sort=(\d+)$/.exec(location.hash);
+  if(wanted){var th=document.querySelectorAll('#principals th')[+wanted[1]];if(th){th.click();}}
   document.getElementById('js-principal-count').textContent=
     document.querySelectorAll('#principals tbody tr').length;
   document.getElementById('js-risk-count').textContent=document.querySelectorAll('#risks li').length;
@@ -64,7 +67,8 @@ def _e(value: Any) -> str:
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+    """Long labels keep their end (an ARN's name, a binding's role), the full text is in the title."""
+    return text if len(text) <= LABEL_CHARS else "…" + text[-(LABEL_CHARS - 1) :]
 
 
 @dataclass
@@ -89,9 +93,9 @@ class Graph:
             keys += [self.node(1, "r:" + arn, arn) for arn in arns[1:-1]]
             for a, b in zip(keys, [*keys[1:], principal], strict=True):
                 self.edge(a, b)
-        if not p["username"]:
+        if p["username"] is None:
             return
-        user = self.node(3, "u:" + p["username"], p["username"])
+        user = self.node(3, "u:" + p["username"], p["username"] or '""')
         self.edge(principal, user)
         for group in p["groups"]:
             if group != IMPLICIT:
@@ -140,9 +144,9 @@ def _summary(report: dict[str, Any]) -> str:
     sev = s["risksBySeverity"]
     items = [
         ("clusters", s["clusters"]),
-        ("clusters failed", f'<span id="js-failure-count">?</span> / {s["clustersFailed"]}'),
-        ("principals", f'<span id="js-principal-count">?</span> / {s["principals"]}'),
-        ("risks", f'<span id="js-risk-count">?</span> / {s["risks"]}'),
+        ("clusters failed", f'{s["clustersFailed"]}<span id="js-failure-count" hidden></span>'),
+        ("principals", f'{s["principals"]}<span id="js-principal-count" hidden></span>'),
+        ("risks", f'{s["risks"]}<span id="js-risk-count" hidden></span>'),
         ("errors", sev["error"]),
         ("warnings", sev["warning"]),
         ("users who can become cluster-admin", s["clusterAdminUsers"]),

@@ -21,6 +21,7 @@ from eksaccess.features.analyze.levels import NO_ACCESS, Access, AccessLevel, ef
 
 REPRESENTATIVE_SESSION = "eksaccess-audit"
 ANY_PRINCIPAL_ROLE = "eksaccess-any-principal"
+IMPLICIT_GROUP = "system:authenticated"  # its default bindings (discovery, basic-user) are left out of JSON
 DEFAULT_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
 
@@ -74,7 +75,9 @@ class PrincipalReport:
             "groups": list(identity.groups) if identity else [],
             **self.access.to_json(),
             "accessPolicies": list(self.policies),
-            "bindings": [self._binding_json(b) for b in self.bindings],
+            "bindings": [
+                j for b in self.bindings if (j := self._binding_json(b))["subject"] != IMPLICIT_GROUP
+            ],
             "reachableBy": [c.to_json() for c in self.reachable_by],
         }
 
