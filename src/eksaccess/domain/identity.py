@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from eksaccess.domain import templates
@@ -567,6 +567,39 @@ class NearMissScan:
         if re.search(pattern, raw, flags=re.IGNORECASE):
             return True
         return key.lower() == "mapaccounts" and self.subject.account in raw
+
+
+# A node's session name is its EC2 instance id; analysis stands one in for node-style mappings
+# ({{EC2PrivateDNSName}} needs it), so node roles resolve as they do for real nodes.
+NODE_SESSION = "i-0123456789abcdef0"
+
+
+def resolve_as_analysis(
+    *,
+    mode: AuthenticationMode,
+    access_entries: Sequence[AccessEntry],
+    aws_auth: AwsAuth,
+    caller: Caller,
+    creator_arn: str | None = None,
+    aws_auth_data: Mapping[str, str] | None = None,
+) -> Resolution:
+    """``resolve`` for a principal named in the state rather than a real session: when the mapping
+    needs an instance id as session name (a node role), resolve again as a node would call."""
+
+    def run(who: Caller) -> Resolution:
+        return resolve(
+            mode=mode,
+            access_entries=access_entries,
+            aws_auth=aws_auth,
+            caller=who,
+            creator_arn=creator_arn,
+            aws_auth_data=aws_auth_data,
+        )
+
+    result = run(caller)
+    if result.error and templates.NO_INSTANCE_ID in result.error:
+        return run(replace(caller, session_name=NODE_SESSION))
+    return result
 
 
 def resolve_in_state(state: ClusterState, caller: Caller) -> Resolution:

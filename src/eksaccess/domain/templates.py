@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 EC2_PRIVATE_DNS_NAME = "{{EC2PrivateDNSName}}"
+NO_INSTANCE_ID = "SessionName did not contain an instance id"  # the authenticator's text
 ACCOUNT_ID = "{{AccountID}}"
 SESSION_NAME = "{{SessionName}}"
 SESSION_NAME_RAW = "{{SessionNameRaw}}"
@@ -52,7 +53,7 @@ def render(
     """Render one username or group template for a caller."""
     if EC2_PRIVATE_DNS_NAME in text:
         if not INSTANCE_ID.match(session_name):
-            raise TemplateError("SessionName did not contain an instance id")
+            raise TemplateError(NO_INSTANCE_ID)
         dns_name = ec2_private_dns_name or placeholder_private_dns_name(session_name)
         text = text.replace(EC2_PRIVATE_DNS_NAME, dns_name)
     text = text.replace(ACCOUNT_ID, account_id)

@@ -17,7 +17,7 @@ from eksaccess.domain.arn import InvalidArnError, PrincipalKind, is_principal_ar
 from eksaccess.domain.authorize import Authorizer, Reason, masters_reason, rbac_reason
 from eksaccess.domain.awsauth import AwsAuth, RoleMapping, UserMapping, parse_aws_auth
 from eksaccess.domain.bootstrap import SYSTEM_MASTERS
-from eksaccess.domain.identity import Caller, Resolution, SourceKind, resolve
+from eksaccess.domain.identity import Caller, Resolution, SourceKind, resolve_as_analysis
 from eksaccess.domain.rbac import Authority, SubjectKind, service_account_username
 from eksaccess.domain.rbac_index import RbacGrant
 from eksaccess.domain.state import ClusterState
@@ -87,7 +87,7 @@ class Directory:
         aws_auth: AwsAuth = replace(
             self.aws_auth, roles=tuple(self._roles.get(key, ())), users=tuple(self._users.get(key, ()))
         )
-        return resolve(
+        return resolve_as_analysis(
             mode=self.state.authenticationMode,
             access_entries=tuple(self._entries.get(key, ())),
             aws_auth=aws_auth,
