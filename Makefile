@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 .PHONY: install demo test lint typecheck unit bench clean schemas
 
 $(STAMP): pyproject.toml
+	@command -v kubectl >/dev/null || echo "note: kubectl is not on PATH; the kubectl end-to-end tests need it" >&2
+	@command -v chromium >/dev/null || test -x /usr/bin/chromium || \
+		{ command -v apt-get >/dev/null && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "note: could not install chromium; the HTML report test needs it" >&2; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
