@@ -11,7 +11,7 @@ namespace (none when the namespace is empty), each in manifest order, so they na
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,6 +30,7 @@ from eksaccess.domain.rbac import (
     SubjectKind,
     first_applying_subject,
     service_account_username,
+    subject_applies,
 )
 
 
@@ -63,6 +64,19 @@ def aggregate_errors(errors: Sequence[str]) -> str:
     if len(unique) == 1:
         return unique[0]
     return "[" + ", ".join(unique) + "]"
+
+
+def subject_key(subject: Subject, binding: Binding) -> str | None:
+    """The index key of a subject: ``u:<username>`` (User, ServiceAccount) or ``g:<group>``; None when the
+    subject can never apply (another kind, or a ServiceAccount without a namespace)."""
+    if subject.kind == SubjectKind.USER:
+        return f"u:{subject.name}"
+    if subject.kind == SubjectKind.GROUP:
+        return f"g:{subject.name}"
+    if subject.kind == SubjectKind.SERVICE_ACCOUNT:
+        username = service_account_username(subject, binding.namespace)
+        return f"u:{username}" if username else None
+    return None
 
 
 class RbacEvaluator(Protocol):
@@ -146,26 +160,15 @@ class RbacIndex:
         # key -> every RoleBinding naming it, whatever the namespace (for near misses)
         self._rb_any_namespace: dict[str, list[Binding]] = defaultdict(list)
         self._by_role: dict[tuple[str, str, str], list[Binding]] = defaultdict(list)
-        self._grants_cache: dict[Attributes, list[RbacGrant]] = {}
+        self._grants_cache: dict[Attributes, RequestGrants] = {}
         self.namespaces = sorted(
             {b.namespace for b in objects.bindings if b.namespace} | set(objects.namespaces)
         )
         for binding in objects.bindings:
             self._add(binding)
 
-    @staticmethod
-    def _subject_key(subject: Subject, binding: Binding) -> str | None:
-        if subject.kind == SubjectKind.USER:
-            return f"u:{subject.name}"
-        if subject.kind == SubjectKind.GROUP:
-            return f"g:{subject.name}"
-        if subject.kind == SubjectKind.SERVICE_ACCOUNT:
-            username = service_account_username(subject, binding.namespace)
-            return f"u:{username}" if username else None
-        return None
-
     def _add(self, binding: Binding) -> None:
-        for key in {self._subject_key(s, binding) for s in binding.subjects}:
+        for key in {subject_key(s, binding) for s in binding.subjects}:
             if key is None:
                 continue
             self._by_subject[(binding.namespace, key)].append(binding)
@@ -257,14 +260,20 @@ class RbacIndex:
 
     def subject_grants(self, attrs: Attributes) -> list[RbacGrant]:
         """who-can: every subject of every binding in scope whose role allows the request (memoized)."""
+        return list(self.request_grants(attrs).subject_grants)
+
+    def request_grants(self, attrs: Attributes) -> RequestGrants:
+        """The bindings that allow the request, indexed by subject; memoized per request attributes."""
         cached = self._grants_cache.get(attrs)
         if cached is None:
             if len(self._grants_cache) >= _GRANTS_CACHE_SIZE:
                 self._grants_cache.clear()
-            cached = self._grants_cache[attrs] = self._subject_grants(attrs)
-        return list(cached)
+            cached = self._grants_cache[attrs] = RequestGrants(self._allowing_bindings(attrs))
+        return cached
 
-    def _subject_grants(self, attrs: Attributes) -> list[RbacGrant]:
+    def _allowing_bindings(self, attrs: Attributes) -> list[tuple[Binding, PolicyRule]]:
+        """Bindings in scope whose role allows the request, with the role's first allowing rule, in
+        evaluation order (ClusterRoleBindings, then the namespace's RoleBindings, each in manifest order)."""
         allowing: dict[tuple[str, str, str], PolicyRule] = {}
         for name, role in self._roles.cluster_roles.items():
             rule = first_allowing_rule(role.rules, attrs)
@@ -284,12 +293,65 @@ class RbacIndex:
                 if in_scope:
                     bindings.append((binding, rule))
         bindings.sort(key=lambda pair: (pair[0].kind != BindingKind.CLUSTER_ROLE_BINDING, pair[0].order))
-        return [
+        return bindings
+
+
+class RequestGrants:
+    """One request's allowing bindings, indexed by the usernames and groups their subjects name, so that
+    evaluating an identity for who-can is a few dictionary lookups. ``grants_for`` equals
+    ``RbacIndex.grants(first_only=False)`` for every identity."""
+
+    def __init__(self, bindings: list[tuple[Binding, PolicyRule]]) -> None:
+        self.bindings = bindings
+        self._by_user: dict[str, list[int]] = defaultdict(list)
+        self._by_group: dict[str, list[int]] = defaultdict(list)
+        self._memo: dict[tuple[int, int], RbacGrant] = {}
+        self.subject_grants: tuple[RbacGrant, ...] = tuple(
             RbacGrant(binding=b, subject=s, rule=rule)
             for b, rule in bindings
             for s in b.subjects
-            if self._subject_key(s, b) is not None
-        ]
+            if subject_key(s, b) is not None
+        )
+        for position, (binding, _) in enumerate(bindings):
+            for key in {subject_key(s, binding) for s in binding.subjects}:
+                if key is not None:
+                    kind, _, name = key.partition(":")
+                    (self._by_group if kind == "g" else self._by_user)[name].append(position)
+
+    @property
+    def usernames(self) -> Mapping[str, list[int]]:
+        """Usernames (User and ServiceAccount subjects) of the allowing bindings -> their positions."""
+        return self._by_user
+
+    @property
+    def groups(self) -> Mapping[str, list[int]]:
+        """Groups of the allowing bindings -> their positions."""
+        return self._by_group
+
+    def positions(self, username: str, groups: Iterable[str]) -> list[int]:
+        """Positions (in evaluation order) of the bindings with a subject the identity is."""
+        lists = [found] if (found := self._by_user.get(username)) else []
+        lists += [found for group in groups if (found := self._by_group.get(group))]
+        if not lists:
+            return []
+        if len(lists) == 1:
+            return lists[0]
+        return sorted({position for found in lists for position in found})
+
+    def grants_for(self, username: str, groups: Sequence[str]) -> list[RbacGrant]:
+        """Every RBAC grant of the identity, each naming the binding's first subject the identity is."""
+        found = []
+        for position in self.positions(username, groups):
+            binding, rule = self.bindings[position]
+            for index, subject in enumerate(binding.subjects):
+                if subject_applies(subject, username, groups, binding.namespace):
+                    grant = self._memo.get((position, index))
+                    if grant is None:
+                        grant = RbacGrant(binding=binding, subject=subject, rule=rule)
+                        self._memo[(position, index)] = grant
+                    found.append(grant)
+                    break
+        return found
 
 
 # ------------------------------------------------------------------------------------- near misses

@@ -1,5 +1,5 @@
-"""The index and the naive evaluator agree on random clusters and requests (hypothesis), and who-can's
-subject list agrees with can-i."""
+"""The index and the naive evaluator agree on random clusters and requests (hypothesis), who-can's
+subject list agrees with can-i, and who-can's prepared request names the reasons authorize names."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from eksaccess.domain.access import AccessPolicyAssociation, AccessScope, ScopeType
 from eksaccess.domain.authorize import Attributes, Authorizer
 from eksaccess.domain.rbac import subject_applies
 
@@ -154,3 +155,63 @@ def test_who_can_subjects_agree_with_can_i(
         subject_applies(g.subject, user, groups, g.binding.namespace) for g in authz.who_can(attrs)
     )
     assert via_who_can == authz.authorize(attrs, username=user, groups=groups).allowed
+
+
+POLICY = "arn:aws:eks::aws:cluster-access-policy/"
+scopes = st.one_of(
+    st.just(AccessScope(type=ScopeType.CLUSTER)),
+    st.lists(st.sampled_from(["ns1", "ns2", "ns*", "n*", "other"]), min_size=1, max_size=2, unique=True).map(
+        lambda names: AccessScope(type=ScopeType.NAMESPACE, namespaces=tuple(names))
+    ),
+)
+associations = st.builds(
+    AccessPolicyAssociation,
+    policy_arn=st.sampled_from(
+        [
+            POLICY + name
+            for name in [
+                "AmazonEKSViewPolicy",
+                "AmazonEKSEditPolicy",
+                "AmazonEKSClusterAdminPolicy",
+                "Unknown",
+            ]
+        ]
+    ),
+    scope=scopes,
+)
+identities_with_masters = st.tuples(
+    st.sampled_from(USERS),
+    st.lists(st.sampled_from([*GROUPS, "system:masters"]), max_size=3, unique=True),
+    st.lists(associations, max_size=3),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    clusters(), st.lists(requests(), min_size=1, max_size=3), st.lists(identities_with_masters, max_size=6)
+)
+def test_prepared_request_gives_the_reasons_authorize_gives(
+    manifests: list[dict[str, Any]], asked: list[Attributes], who: list[Any]
+) -> None:
+    """who-can's per-request evaluation (grants indexed by subject, each access policy and scope evaluated
+    once) names exactly the reasons of the whole chain, identity by identity, as the naive evaluator."""
+    indexed = Authorizer.from_manifests(manifests)
+    naive = Authorizer.from_manifests(manifests, naive=True)
+    for attrs in asked:
+        prepared = indexed.prepare(attrs)
+        for user, groups, policies in who:
+            arn = f"arn:aws:iam::111122223333:role/{user.replace(':', '-')}"
+            fast = prepared.decide(username=user, groups=groups, policies=policies, principal_arn=arn)
+            reference = naive.authorize(
+                attrs, username=user, groups=groups, policies=policies, principal_arn=arn
+            )
+            if reference.allowed:
+                assert fast is not None
+                assert (fast.allowed, fast.reason, fast.reasons) == (
+                    True,
+                    reference.reason,
+                    reference.reasons,
+                )
+            else:
+                assert fast is None
+                assert prepared.reasons(username=user, groups=groups, policies=policies) == ()

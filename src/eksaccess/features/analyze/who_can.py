@@ -9,11 +9,11 @@ a representative session name. mapAccounts is reported once per account, as "any
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field, replace
 
 from eksaccess.domain.access import AccessEntry
-from eksaccess.domain.arn import InvalidArnError, PrincipalKind, is_principal_arn, parse_principal
+from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
 from eksaccess.domain.authorize import Authorizer, Reason, masters_reason, rbac_reason
 from eksaccess.domain.awsauth import AwsAuth, RoleMapping, UserMapping, parse_aws_auth
 from eksaccess.domain.bootstrap import SYSTEM_MASTERS
@@ -21,7 +21,7 @@ from eksaccess.domain.identity import Caller, Resolution, SourceKind, resolve_as
 from eksaccess.domain.rbac import Authority, SubjectKind, service_account_username
 from eksaccess.domain.rbac_index import RbacGrant
 from eksaccess.domain.state import ClusterState
-from eksaccess.features.analyze.can_i import Request, authorizer_for, evaluate
+from eksaccess.features.analyze.can_i import Request, authorizer_for, evaluate, policies_of
 
 REPRESENTATIVE_SESSION = "eksaccess-who-can"
 ANY_PRINCIPAL_ROLE = "eksaccess-any-principal"
@@ -66,7 +66,8 @@ def _key(arn: str) -> tuple[str, str] | None:
 
 class Directory:
     """The state's identity sources, bucketed per principal so resolving one principal does not scan
-    every access entry and aws-auth row (resolution within a bucket is H2's ``resolve``, unchanged)."""
+    every access entry and aws-auth row (resolution within a bucket is H2's ``resolve``, unchanged).
+    Each principal ARN is resolved once (``resolve_arn`` is memoized): the state does not change."""
 
     def __init__(self, state: ClusterState) -> None:
         self.state = state
@@ -75,12 +76,19 @@ class Directory:
         self._entries: dict[tuple[str, str] | None, list[AccessEntry]] = defaultdict(list)
         self._roles: dict[tuple[str, str] | None, list[RoleMapping]] = defaultdict(list)
         self._users: dict[tuple[str, str] | None, list[UserMapping]] = defaultdict(list)
+        self._resolved: dict[str, Resolution | None] = {}
+        self._known: KnownPrincipals | None = None
         for entry in self.entries:
             self._entries[_key(entry.principal_arn)].append(entry)
         for role in self.aws_auth.roles:
             self._roles[_key(role.rolearn)].append(role)
         for user in self.aws_auth.users:
             self._users[_key(user.userarn)].append(user)
+        arns = [entry.principal_arn for entry in self.entries]
+        arns += [m.rolearn for m in self.aws_auth.roles] + [m.userarn for m in self.aws_auth.users]
+        if state.cluster.creatorArn:
+            arns.append(state.cluster.creatorArn)
+        self.known_arns: tuple[str, ...] = tuple(dict.fromkeys(arns))
 
     def resolve(self, caller: Caller) -> Resolution:
         key = _key(caller.arn)
@@ -95,19 +103,62 @@ class Directory:
             creator_arn=self.state.cluster.creatorArn,
         )
 
+    def resolve_arn(self, arn: str) -> Resolution | None:
+        """The principal resolved as who-can asks it (roles with a representative session); None for a
+        string that is not a principal ARN. Memoized."""
+        if arn not in self._resolved:
+            caller = _caller(arn)
+            self._resolved[arn] = self.resolve(caller) if caller is not None else None
+        return self._resolved[arn]
+
+    def warm(self) -> None:
+        """Resolve every principal the state names now rather than on the first who-can."""
+        self.known()
+        for _, representative in _account_candidates(self):
+            self.resolve_arn(representative)
+
+    def known(self) -> KnownPrincipals:
+        """The state's principals resolved, with their usernames and groups indexed (built once)."""
+        if self._known is None:
+            self._known = KnownPrincipals(self.known_arns, self.resolve_arn)
+        return self._known
+
+
+class KnownPrincipals:
+    """The principals the state names, each resolved once, the first of each IAM principal kept (in the
+    state's order), indexed by username and group; ``always`` lists the ones who-can must look at
+    whatever the request: system:masters members and access entries with access policies."""
+
+    def __init__(self, arns: Sequence[str], resolve_arn: Callable[[str], Resolution | None]) -> None:
+        self.arns = frozenset(arns)
+        self.principals: list[Resolution] = []
+        self.seen: set[str] = set()
+        self.by_username: dict[str, list[int]] = defaultdict(list)
+        self.by_group: dict[str, list[int]] = defaultdict(list)
+        self.always: list[int] = []
+        identities: list[tuple[str, tuple[str, ...]]] = []
+        for arn in arns:
+            resolution = resolve_arn(arn)
+            if not _first_sighting(resolution, self.seen, identities):
+                continue
+            assert resolution is not None
+            position = len(self.principals)
+            self.principals.append(resolution)
+            username, groups = identities[-1]
+            self.by_username[username].append(position)
+            for group in groups:
+                self.by_group[group].append(position)
+            if SYSTEM_MASTERS in groups or policies_of(resolution):
+                self.always.append(position)
+        self.usernames = set(self.by_username)
+        self.groups = set(self.by_group)
+
 
 def _candidates(directory: Directory, grants: Iterable[RbacGrant]) -> list[str]:
-    """Every principal ARN the state names, in a stable order, without duplicates."""
-    state = directory.state
-    arns: list[str] = [entry.principal_arn for entry in directory.entries]
-    arns += [m.rolearn for m in directory.aws_auth.roles] + [m.userarn for m in directory.aws_auth.users]
-    if state.cluster.creatorArn:
-        arns.append(state.cluster.creatorArn)
-    arns += [
-        g.subject.name
-        for g in grants
-        if g.subject.kind == SubjectKind.USER and is_principal_arn(g.subject.name)
-    ]
+    """Every principal ARN the state names, in a stable order, without duplicates; also User subjects of
+    the grants, which may not be ARNs (``resolve_arn`` gives None for those)."""
+    arns = list(directory.known_arns)
+    arns += [g.subject.name for g in grants if g.subject.kind == SubjectKind.USER]
     return list(dict.fromkeys(arns))
 
 
@@ -150,6 +201,9 @@ def _account_candidates(directory: Directory) -> list[tuple[str, str]]:
     ]
 
 
+Decide = Callable[[Resolution], tuple[Reason, ...]]  # every allowing reason; none when denied
+
+
 def who_can(
     state: ClusterState,
     request: Request,
@@ -158,7 +212,70 @@ def who_can(
     directory: Directory | None = None,
 ) -> WhoCanResult:
     """Evaluate every principal the state knows; ``authorizer`` and ``directory`` may be reused across calls
-    on the same state."""
+    on the same state. Warm (both reused), the request is evaluated once for the cluster and only the
+    principals whose username, a group, system:masters or an access policy can matter are looked at.
+    Answers exactly as ``who_can_per_principal``."""
+    authz = authorizer or authorizer_for(state)
+    directory = directory or Directory(state)
+    prepared = authz.prepare(request.attrs)
+
+    def decide(resolution: Resolution) -> tuple[Reason, ...]:
+        identity = resolution.identity
+        entry = resolution.access_entry
+        if identity is None:
+            return ()
+        return prepared.reasons(
+            username=identity.username,
+            groups=identity.groups,
+            policies=policies_of(resolution),
+            principal_arn=entry.principal_arn if entry is not None else "",
+        )
+
+    known = directory.known()
+    table = prepared.grants
+    hits = set(known.always)
+    for keys, index in ((table.usernames, known.by_username), (table.groups, known.by_group)):
+        small, large = (keys, index) if len(keys) < len(index) else (index, keys)
+        for key in small:
+            if key in large:
+                hits.update(index[key])
+    principals: list[PrincipalAccess] = []
+    for position in sorted(hits):
+        resolution = known.principals[position]
+        if reasons := decide(resolution):
+            principals.append(_access(resolution.principal_arn, resolution, reasons))
+    grants = table.subject_grants
+    extra = [
+        (name, name)
+        for name in dict.fromkeys(g.subject.name for g in grants if g.subject.kind == SubjectKind.USER)
+        if name not in known.arns
+    ]
+    seen = set(known.seen)
+    identities: list[tuple[str, tuple[str, ...]]] = []
+    for reported, arn in extra + _account_candidates(directory):
+        found = directory.resolve_arn(arn)
+        if not _first_sighting(found, seen, identities):
+            continue
+        assert found is not None
+        if reported != arn and found.source.kind is not SourceKind.MAP_ACCOUNTS:
+            continue  # the representative principal is mapped some other way: not about the account
+        if reasons := decide(found):
+            principals.append(_access(reported if reported != arn else found.principal_arn, found, reasons))
+    usernames = known.usernames | {username for username, _ in identities}
+    groups = known.groups | {group for _, these in identities for group in these}
+    subjects = _unmapped_subjects(grants, usernames, groups)
+    return WhoCanResult(request=request, principals=tuple(principals), subjects=subjects, notes=request.notes)
+
+
+def who_can_per_principal(
+    state: ClusterState,
+    request: Request,
+    *,
+    authorizer: Authorizer | None = None,
+    directory: Directory | None = None,
+) -> WhoCanResult:
+    """The straightforward who-can: every principal in turn, the whole authorizer chain (``evaluate``) for
+    each. Kept as the reference ``who_can`` is checked and measured against."""
     authz = authorizer or authorizer_for(state)
     directory = directory or Directory(state)
     attrs = request.attrs
@@ -167,41 +284,55 @@ def who_can(
     identities: list[tuple[str, tuple[str, ...]]] = []
     seen: set[str] = set()
     for reported, arn in [(a, a) for a in _candidates(directory, grants)] + _account_candidates(directory):
-        caller = _caller(arn)
-        if caller is None:
+        resolution = directory.resolve_arn(arn)
+        if not _first_sighting(resolution, seen, identities):
             continue
-        resolution = directory.resolve(caller)
-        if resolution.identity is None or resolution.principal_arn in seen:
-            continue
-        seen.add(resolution.principal_arn)
-        identities.append((resolution.identity.username, resolution.identity.groups))
+        assert resolution is not None
         if reported != arn and resolution.source.kind is not SourceKind.MAP_ACCOUNTS:
             continue  # the representative principal is mapped some other way: not about the account
         if not evaluate(authz, resolution, request, explain=False).allowed:
             continue
-        result = evaluate(authz, resolution, request)  # every reason, for the path and the report
-        if result.decision is None:
-            continue
-        reasons = result.decision.reasons
-        principals.append(
-            PrincipalAccess(
-                arn=reported if reported != arn else resolution.principal_arn,
-                via=via_text(resolution, reasons[0]),
-                username=resolution.identity.username,
-                groups=resolution.identity.groups,
-                source=resolution.source.kind,
-                reasons=reasons,
+        decision = evaluate(authz, resolution, request).decision  # every reason, for the path and report
+        if decision is not None:
+            principals.append(
+                _access(
+                    reported if reported != arn else resolution.principal_arn, resolution, decision.reasons
+                )
             )
-        )
-    subjects = _unmapped_subjects(grants, identities)
+    usernames = {username for username, _ in identities}
+    groups = {group for _, these in identities for group in these}
+    subjects = _unmapped_subjects(grants, usernames, groups)
     return WhoCanResult(request=request, principals=tuple(principals), subjects=subjects, notes=request.notes)
 
 
+def _first_sighting(
+    resolution: Resolution | None, seen: set[str], identities: list[tuple[str, tuple[str, ...]]]
+) -> bool:
+    """Whether the resolution authenticates a principal not seen yet (then it is recorded as seen)."""
+    if resolution is None or resolution.identity is None or resolution.principal_arn in seen:
+        return False
+    seen.add(resolution.principal_arn)
+    identities.append((resolution.identity.username, resolution.identity.groups))
+    return True
+
+
+def _access(arn: str, resolution: Resolution, reasons: tuple[Reason, ...]) -> PrincipalAccess:
+    identity = resolution.identity
+    assert identity is not None
+    return PrincipalAccess(
+        arn=arn,
+        via=via_text(resolution, reasons[0]),
+        username=identity.username,
+        groups=identity.groups,
+        source=resolution.source.kind,
+        reasons=reasons,
+    )
+
+
 def _unmapped_subjects(
-    grants: Iterable[RbacGrant], identities: list[tuple[str, tuple[str, ...]]]
+    grants: Iterable[RbacGrant], usernames: Set[str], groups: Set[str]
 ) -> tuple[SubjectAccess, ...]:
-    usernames = {username for username, _ in identities}
-    groups = {group for _, these in identities for group in these}
+    """Subjects allowed that no principal's username or groups (``usernames``, ``groups``) map to."""
     found: dict[tuple[str, str, str], list[Reason]] = {}
     for grant in grants:
         subject = grant.subject
