@@ -409,17 +409,22 @@ def _data_from_node(node: Node | None) -> tuple[dict[str, str], dict[str, int]]:
     return data, offsets
 
 
+def _show(key: str) -> str:
+    """A data key as a message shows it: as is, or JSON-quoted when it holds control characters."""
+    return key if key.isprintable() else json.dumps(key)
+
+
 def _data_string(key: str, value: Node) -> str:
     if not isinstance(value, ScalarNode):
         raise InputError(
-            f"data.{key} must be a string: write `{key}: |` followed by the YAML list "
+            f"data.{_show(key)} must be a string: write `{_show(key)}: |` followed by the YAML list "
             "(Kubernetes rejects a ConfigMap whose data value is a list or mapping)"
         )
     kind = scalar_kind(value)
     if kind == "null":
         return ""
     if kind != "str":
-        raise InputError(f"data.{key} must be a string, got a {kind} ({value.value}): quote it")
+        raise InputError(f"data.{_show(key)} must be a string, got a {kind} ({value.value}): quote it")
     return str(value.value)
 
 
@@ -442,6 +447,6 @@ def _data_from_json(obj: Any) -> dict[str, str]:
     result: dict[str, str] = {}
     for key, value in data.items():
         if value is not None and not isinstance(value, str):
-            raise InputError(f"data.{key} must be a string, got {json_type(value)}")
+            raise InputError(f"data.{_show(str(key))} must be a string, got {json_type(value)}")
         result[str(key)] = value or ""
     return result

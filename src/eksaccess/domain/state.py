@@ -245,7 +245,7 @@ def _load_yaml(text: str, source: str) -> Any:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         raise InputError(f"{source}: not valid YAML or JSON{where}: {err.problem}") from None
     except YAMLError as err:
-        raise InputError(f"{source}: not valid YAML or JSON: {err}") from None
+        raise InputError(f"{source}: not valid YAML or JSON: {' '.join(str(err).split())}") from None
 
 
 def _one_line(err: ValidationError) -> str:

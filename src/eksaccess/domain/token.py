@@ -161,11 +161,11 @@ def verify_token(
         raise TokenError("token is too large")
     url = decode_token(token)
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
-        raise TokenError(f'parse "{url}": net/url: invalid control character in URL')
+        raise TokenError(f"parse {go_quote(url)}: net/url: invalid control character in URL")
     try:
         parts = urlsplit(url)
     except ValueError as err:
-        raise TokenError(f'parse "{url}": {err}') from None
+        raise TokenError(f"parse {go_quote(url)}: {err}") from None
     if parts.scheme != "https":
         raise TokenError(f'unexpected scheme "{parts.scheme}" in pre-signed URL')
     host = parts.netloc
@@ -195,6 +195,29 @@ def verify_token(
     return TokenRequest(
         url=url, host=host, region=token_region, access_key_id=access_key_id, signed_at=signed_at
     )
+
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
+
+
+def go_quote(text: str) -> str:
+    """Go's ``%q`` (strconv.Quote) of a string, as url.Error prints the URL: one line, escapes visible."""
+    out = ['"']
+    for char in text:
+        if char in ('"', "\\"):
+            out.append("\\" + char)
+        elif char in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[char])
+        elif char.isprintable():
+            out.append(char)
+        elif ord(char) < 0x80:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) < 0x10000:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    out.append('"')
+    return "".join(out)
 
 
 def go_time(moment: datetime) -> str:

@@ -41,6 +41,7 @@ Reply = tuple[int, Any]
 JSON_TYPE = "application/json"
 OPENAPI_V2_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 HEALTH = ("/healthz", "/livez", "/readyz")
+MAX_BODY_BYTES = 3 * 1024 * 1024  # kube-apiserver's --max-request-body-bytes default: 413 beyond
 _REASONS = {
     200: "OK",
     201: "Created",
@@ -48,6 +49,7 @@ _REASONS = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
+    413: "Request Entity Too Large",
 }
 
 
@@ -265,6 +267,12 @@ def _read_body(environ: WSGIEnvironment) -> bytes:
         length = 0
     if length <= 0:
         return b""
+    if length > MAX_BODY_BYTES:
+        raise status.ApiError(
+            code=413,
+            reason="RequestEntityTooLarge",
+            message=f"Request entity too large: limit is {MAX_BODY_BYTES}",
+        )
     data: bytes = environ["wsgi.input"].read(length)
     return data
 

@@ -267,7 +267,7 @@ def _load_yaml(text: str, source: str) -> Any:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise InputError(f"{source}: not valid YAML{where}: {err.problem}") from None
     except YAMLError as err:
-        raise InputError(f"{source}: not valid YAML: {err}") from None
+        raise InputError(f"{source}: not valid YAML: {' '.join(str(err).split())}") from None
 
 
 def parse_scenario(text: str, *, source: str = "scenario") -> Scenario:

@@ -1,0 +1,77 @@
+"""Regressions: the inputs the fuzzers found, each with the behaviour it now has (docs/reliability.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from werkzeug.test import Client
+
+from eksaccess.domain.awsauth import split_manifest
+from eksaccess.domain.state import parse_cluster_state
+from eksaccess.domain.token import TokenError, encode_token, go_quote, verify_token
+from eksaccess.errors import InputError
+from eksaccess.sandbox.kube.app import MAX_BODY_BYTES, make_kube_app
+from eksaccess.sandbox.scenarios.model import parse_scenario
+from eksaccess.sandbox.testing import RunningSandbox, presign_token_url, running_sandbox
+
+
+def test_token_with_control_characters_gets_a_one_line_go_quoted_message() -> None:
+    token = encode_token("https://sts.amazonaws.com/\r\nX-Injected: 1\x1f")
+    with pytest.raises(TokenError) as caught:
+        verify_token(token, cluster_id="demo", now=datetime.now(UTC))
+    message = str(caught.value)
+    assert "\n" not in message and "\r" not in message
+    assert (
+        message
+        == 'parse "https://sts.amazonaws.com/\\r\\nX-Injected: 1\\x1f": net/url: invalid control character in URL'
+    )
+
+
+def test_go_quote_matches_strconv_quote() -> None:
+    assert go_quote('a"b\\c') == '"a\\"b\\\\c"'
+    assert go_quote("\t\x00\x7f\u2028é") == '"\\t\\x00\\x7f\\u2028é"'
+
+
+@pytest.mark.parametrize("text", ["\x98", "a: b\n\x85c", "cluster: \x01"])
+def test_unreadable_characters_are_one_line_errors(text: str) -> None:
+    for parse in (parse_cluster_state, parse_scenario):
+        with pytest.raises(InputError) as caught:
+            parse(text)
+        assert "\n" not in str(caught.value)
+
+
+def test_aws_auth_data_key_with_control_characters_is_quoted_in_the_message() -> None:
+    with pytest.raises(InputError) as caught:
+        split_manifest('data:\n  "a\\rb\\x0b": 12\n')
+    assert str(caught.value) == 'data."a\\rb\\u000b" must be a string, got a number (12): quote it'
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+    with running_sandbox(tmp_path_factory.mktemp("found"), "baseline") as sb:
+        yield sb
+
+
+def test_kube_side_refuses_bodies_over_three_mebibytes_with_413(sandbox: RunningSandbox) -> None:
+    assert sandbox.server is not None and sandbox.server.ctx is not None
+    client = Client(make_kube_app("demo", sandbox.server.ctx))
+    token = encode_token(presign_token_url(sandbox, "admin", "demo"))
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    body = json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "big"},
+            "data": {"x": "y" * MAX_BODY_BYTES},
+        }
+    )
+    response = client.post("/api/v1/namespaces/dev/configmaps", data=body, headers=headers)
+    assert response.status_code == 413
+    assert response.json is not None and response.json["reason"] == "RequestEntityTooLarge"
+    fits = json.dumps(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "fits"}, "data": {"x": "y" * 1000}}
+    )
+    assert client.post("/api/v1/namespaces/dev/configmaps", data=fits, headers=headers).status_code == 201
