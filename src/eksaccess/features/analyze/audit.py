@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eksaccess.domain.awsauth import parse_aws_auth
 from eksaccess.domain.findings import Severity
 from eksaccess.domain.risk import Risk, RiskCode
 from eksaccess.domain.state import ClusterState
@@ -26,6 +25,7 @@ from eksaccess.features.analyze.risks.context import (
     cluster_admin_users,
     gather,
 )
+from eksaccess.features.analyze.who_can import Directory
 
 API_VERSION = "eksaccess/v1"
 KIND = "AuditReport"
@@ -121,7 +121,7 @@ class AuditReport:
                     )
         return [{"arn": user, "access": found[user]} for user in sorted(found)]
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, people: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         principals = [p for c in self.clusters for p in c.principals]
         levels = Counter(str(p.level) for p in principals)
         severities = Counter(str(r.severity) for r in self.risks)
@@ -134,19 +134,20 @@ class AuditReport:
             "risks": len(self.risks),
             "risksBySeverity": {str(s): severities.get(str(s), 0) for s in Severity},
             "clusterAdminUsers": len(admins),
-            "people": len(self.people()),
+            "people": len(people if people is not None else self.people()),
         }
 
     def to_json(self) -> dict[str, Any]:
+        people = self.people()
         return {
             "apiVersion": API_VERSION,
             "kind": KIND,
-            "summary": self.summary(),
+            "summary": self.summary(people),
             "levelRule": probe_rule(),
             "iamRead": self.iam_read,
             "clusters": [c.to_json() for c in self.clusters],
             "risks": [r.to_json() for r in self.risks],
-            "people": self.people(),
+            "people": people,
             "failures": [f.to_json() for f in self.failures],
             "notes": list(self.notes),
         }
@@ -163,13 +164,14 @@ def audit_cluster(
     state: ClusterState, *, graph: TrustGraph | None = None, profile: str | None = None
 ) -> ClusterAudit:
     authorizer = authorizer_for(state)
-    principals = gather(state, authorizer, graph)
+    directory = Directory(state)
+    principals = gather(directory, authorizer, graph)
     accounts = frozenset({p.account for p in graph.principals.values()}) if graph is not None else frozenset()
     ctx = AuditContext(
         state=state,
         authorizer=authorizer,
         principals=principals,
-        aws_auth=parse_aws_auth(state.awsAuth),
+        aws_auth=directory.aws_auth,
         graph=graph,
         iam_accounts=accounts,
     )

@@ -17,6 +17,12 @@ Probes run through the whole chain (system:masters, EKS access policies with the
 held in a namespace no RoleBinding or policy scope names (probed as ``~any~``) holds in every namespace,
 reported as reach ``*``. Only namespaces that matter for the identity are probed: those of its
 RoleBindings and of its access policy scopes (patterns such as ``dev-*`` are probed as written).
+
+Two evaluators give the same answer: ``effective_access`` sends every probe through
+``Authorizer.authorize`` (the reference); ``LevelIndex`` asks the authorizer's own rule matcher once per
+role and per access policy which probes it allows, then combines those answers over the identity's
+bindings and policy scopes (no authorizer denies, so an identity is allowed a probe exactly when one of
+its roles or policies allows it). The audit uses ``LevelIndex``; tests hold it equal to the reference.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from typing import Any
 
 from eksaccess.domain.access import AccessPolicyAssociation, ScopeType
 from eksaccess.domain.authorize import Attributes, Authorizer
-from eksaccess.domain.rbac import RBAC_GROUP
+from eksaccess.domain.bootstrap import SYSTEM_MASTERS
+from eksaccess.domain.policy_rules import access_policy_rules, first_allowing_rule, scope_covers
+from eksaccess.domain.rbac import RBAC_GROUP, Binding, PolicyRule, first_applying_subject
 
 ALL = "*"
 ANY_NAMESPACE = "~any~"  # a name no namespace, RoleBinding or trailing-* scope pattern can match
@@ -187,6 +195,130 @@ def effective_access(
     if not found:
         level = AccessLevel.CUSTOM if prober.has_grants() else AccessLevel.NONE
         return Access(level=level, reach=(), namespaces={})
+    return _summarize(found)
+
+
+# ----------------------------------------------------------------------------- the indexed evaluator
+
+# bit 0: the cluster-admin probe; then the namespace probes of each level, in NAMESPACE_PROBES order
+PROBE_ATTRIBUTES: tuple[Attributes, ...] = (CLUSTER_ADMIN_PROBE,) + tuple(
+    Attributes(verb=v, resource=r, subresource=sub, api_group=g, namespace=ANY_NAMESPACE)
+    for _, probes in NAMESPACE_PROBES
+    for v, r, sub, g in probes
+)
+_LEVEL_MASKS: list[tuple[AccessLevel, int]] = []
+_bits, _next = 0, 1
+for _level, _probes in NAMESPACE_PROBES:
+    for _ in _probes:
+        _bits |= 1 << _next
+        _next += 1
+    _LEVEL_MASKS.append((_level, _bits))
+CLUSTER_ADMIN_BIT = 1
+
+
+def mask_of(rules: tuple[PolicyRule, ...], probes: tuple[Attributes, ...] = PROBE_ATTRIBUTES) -> int:
+    """Which probes these rules allow (rule matching does not depend on the request's namespace)."""
+    return sum(1 << i for i, attrs in enumerate(probes) if first_allowing_rule(rules, attrs) is not None)
+
+
+def level_of(mask: int) -> AccessLevel | None:
+    found = None
+    for level, needed in _LEVEL_MASKS:
+        if mask & needed != needed:
+            break
+        found = level
+    return found
+
+
+class LevelIndex:
+    """Probe answers per role and per access policy, computed once per cluster."""
+
+    def __init__(self, authorizer: Authorizer, probes: tuple[Attributes, ...] = PROBE_ATTRIBUTES) -> None:
+        self.authorizer = authorizer
+        self.probes = probes
+        self._roles: dict[tuple[str, str, str], int] = {}
+        self._policies: dict[str, int] = {}
+
+    def binding_mask(self, binding: Binding) -> int:
+        ref = binding.role_ref
+        key = (ref.kind, binding.namespace if ref.kind == "Role" else "", ref.name)
+        found = self._roles.get(key)
+        if found is None:
+            role = self.authorizer.index.resolve(binding)
+            found = self._roles[key] = mask_of(role.rules, self.probes) if role is not None else 0
+        return found
+
+    def policy_mask(self, policy_arn: str) -> int:
+        found = self._policies.get(policy_arn)
+        if found is None:
+            found = self._policies[policy_arn] = mask_of(access_policy_rules(policy_arn).rules, self.probes)
+        return found
+
+    def access(
+        self,
+        *,
+        username: str,
+        groups: Sequence[str],
+        policies: Sequence[AccessPolicyAssociation] = (),
+        bindings: tuple[Sequence[Binding], Sequence[Binding]] | None = None,
+    ) -> Access:
+        """Same answer as ``effective_access``; ``bindings`` = (ClusterRoleBindings, RoleBindings) of the
+        identity when the caller already has them."""
+        if SYSTEM_MASTERS in groups:
+            return _CLUSTER_ADMIN
+        index = self.authorizer.index
+        crbs, rbs = bindings or (
+            index.bindings_for(username, groups, ""),
+            index.role_bindings_elsewhere(username, groups, ""),
+        )
+        everywhere = 0
+        for b in crbs:
+            everywhere |= self.binding_mask(b)
+        per_namespace: dict[str, int] = {}
+        for b in rbs:
+            per_namespace[b.namespace] = per_namespace.get(b.namespace, 0) | self.binding_mask(b)
+        cluster_policies = 0
+        for assoc in policies:
+            if assoc.scope.type is ScopeType.CLUSTER:
+                cluster_policies |= self.policy_mask(assoc.policy_arn)
+            else:
+                for pattern in assoc.scope.namespaces:
+                    per_namespace.setdefault(pattern, 0)
+        if (everywhere | cluster_policies) & CLUSTER_ADMIN_BIT:
+            return _CLUSTER_ADMIN
+        found: dict[str, AccessLevel] = {}
+        anywhere = level_of(self._in(ANY_NAMESPACE, everywhere | cluster_policies, policies))
+        if anywhere is not None:
+            found[ALL] = anywhere
+        for namespace in sorted(per_namespace):
+            mask = self._in(namespace, everywhere | cluster_policies | per_namespace[namespace], policies)
+            level = level_of(mask)
+            if level is not None and (anywhere is None or level.rank > anywhere.rank):
+                found[namespace] = level
+        if not found:
+            has = bool(policies) or _own(crbs, rbs, username, groups)
+            return Access(level=AccessLevel.CUSTOM if has else AccessLevel.NONE, reach=(), namespaces={})
+        return _summarize(found)
+
+    def _in(self, namespace: str, mask: int, policies: Sequence[AccessPolicyAssociation]) -> int:
+        for assoc in policies:
+            if assoc.scope.type is ScopeType.NAMESPACE and scope_covers(assoc.scope, namespace):
+                mask |= self.policy_mask(assoc.policy_arn)
+        return mask
+
+
+_CLUSTER_ADMIN = Access(
+    level=AccessLevel.CLUSTER_ADMIN, reach=(ALL,), namespaces={ALL: AccessLevel.CLUSTER_ADMIN}
+)
+
+
+def _own(crbs: Sequence[Binding], rbs: Sequence[Binding], username: str, groups: Sequence[str]) -> bool:
+    """Some binding names the identity other than through the implicit groups."""
+    explicit = [g for g in groups if g not in IMPLICIT_GROUPS]
+    return any(first_applying_subject(b, username, explicit) is not None for b in (*crbs, *rbs))
+
+
+def _summarize(found: dict[str, AccessLevel]) -> Access:
     best = max(found.values(), key=lambda lv: lv.rank)
     reach = (ALL,) if found.get(ALL) is best else tuple(ns for ns, lv in found.items() if lv is best)
     return Access(level=best, reach=reach, namespaces=found)

@@ -3,21 +3,22 @@ access, and (when known) the IAM side: the trust graph over the accounts whose d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from eksaccess.domain.access import AccessEntry
 from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
 from eksaccess.domain.authorize import Authorizer
-from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
-from eksaccess.domain.identity import Caller, KubeIdentity, Resolution, SourceKind, resolve
+from eksaccess.domain.awsauth import AwsAuth
+from eksaccess.domain.identity import Caller, KubeIdentity, Resolution, SourceKind
 from eksaccess.domain.policy_rules import policy_name_from_arn, scope_text
 from eksaccess.domain.rbac import Binding, first_applying_subject
 from eksaccess.domain.state import ClusterState
 from eksaccess.domain.trust import Chain, IamPrincipal, TrustGraph
 from eksaccess.domain.trust import SourceKind as IamKind
-from eksaccess.features.analyze.levels import NO_ACCESS, Access, AccessLevel, effective_access
+from eksaccess.features.analyze.levels import NO_ACCESS, Access, AccessLevel, LevelIndex
+from eksaccess.features.analyze.who_can import Directory
 
 REPRESENTATIVE_SESSION = "eksaccess-audit"
 ANY_PRINCIPAL_ROLE = "eksaccess-any-principal"
@@ -38,6 +39,7 @@ class PrincipalReport:
     bindings: tuple[Binding, ...] = ()
     entry: AccessEntry | None = None
     reachable_by: tuple[Chain, ...] = ()
+    labels: Mapping[int, tuple[str, str]] = field(default_factory=dict)  # binding order -> its names, shared
 
     @property
     def level(self) -> AccessLevel:
@@ -52,16 +54,31 @@ class PrincipalReport:
         own = [self.principal_arn] if self.kind == "user" else []
         return own + [c.source for c in self.reachable_by if c.kind is IamKind.USER]
 
-    def _binding_json(self, binding: Binding) -> dict[str, str]:
-        subject = None
-        if self.identity is not None:
-            subject = first_applying_subject(binding, self.identity.username, self.identity.groups)
-        return {
-            "binding": binding.describe(),
-            "role": f'{binding.role_ref.kind} "{binding.role_ref.name}"',
-            "subjectKind": subject.kind if subject else "",
-            "subject": subject.name if subject else "",
-        }
+    def _bindings_json(self) -> list[dict[str, str]]:
+        identity = self.identity
+        if identity is None:
+            return []
+        groups = frozenset(identity.groups) - {IMPLICIT_GROUP}
+        out = []
+        for binding in self.bindings:
+            subject = next(
+                (
+                    s
+                    for s in binding.subjects
+                    if (s.kind == "Group" and s.name in groups)
+                    or (s.kind == "User" and s.name == identity.username)
+                ),
+                None,
+            ) or first_applying_subject(binding, identity.username, tuple(groups))
+            if subject is None:
+                continue  # bound only through system:authenticated, like every identity
+            label = self.labels.get(binding.order)
+            if label is None:
+                label = (binding.describe(), f'{binding.role_ref.kind} "{binding.role_ref.name}"')
+            out.append(
+                {"binding": label[0], "role": label[1], "subjectKind": subject.kind, "subject": subject.name}
+            )
+        return out
 
     def to_json(self) -> dict[str, Any]:
         identity = self.identity
@@ -75,9 +92,7 @@ class PrincipalReport:
             "groups": list(identity.groups) if identity else [],
             **self.access.to_json(),
             "accessPolicies": list(self.policies),
-            "bindings": [
-                j for b in self.bindings if (j := self._binding_json(b))["subject"] != IMPLICIT_GROUP
-            ],
+            "bindings": self._bindings_json(),
             "reachableBy": [c.to_json() for c in self.reachable_by],
         }
 
@@ -145,7 +160,12 @@ def _via(resolution: Resolution) -> str:
 
 
 def build_report(
-    authorizer: Authorizer, resolution: Resolution, arn: str, kind: str, graph: TrustGraph | None
+    levels: LevelIndex,
+    resolution: Resolution,
+    arn: str,
+    kind: str,
+    graph: TrustGraph | None,
+    labels: Mapping[int, tuple[str, str]] | None = None,
 ) -> PrincipalReport:
     identity = resolution.identity
     entry = resolution.access_entry
@@ -153,18 +173,13 @@ def build_report(
     access = NO_ACCESS
     bindings: tuple[Binding, ...] = ()
     if identity is not None:
-        access = effective_access(
-            authorizer,
-            username=identity.username,
-            groups=identity.groups,
-            policies=policies,
-            principal_arn=entry.principal_arn if entry else "",
+        index = levels.authorizer.index
+        crbs = index.bindings_for(identity.username, identity.groups, "")
+        rbs = index.role_bindings_elsewhere(identity.username, identity.groups, "")
+        access = levels.access(
+            username=identity.username, groups=identity.groups, policies=policies, bindings=(crbs, rbs)
         )
-        index = authorizer.index
-        bindings = tuple(
-            index.bindings_for(identity.username, identity.groups, "")
-            + index.role_bindings_elsewhere(identity.username, identity.groups, "")
-        )
+        bindings = (*crbs, *rbs)
     reach: tuple[Chain, ...] = ()
     if graph is not None and kind == "role":
         reach = tuple(graph.reachers(arn))
@@ -185,27 +200,26 @@ def build_report(
         bindings=bindings,
         entry=entry,
         reachable_by=reach,
+        labels=labels or {},
     )
 
 
-def gather(state: ClusterState, authorizer: Authorizer, graph: TrustGraph | None) -> list[PrincipalReport]:
-    """Every principal the state names, resolved as EKS would, with its effective access."""
-    aws_auth = parse_aws_auth(state.awsAuth)
-    entries = state.access_entries()
+def gather(directory: Directory, authorizer: Authorizer, graph: TrustGraph | None) -> list[PrincipalReport]:
+    """Every principal the state names, resolved as EKS would (``directory``: per principal, only its own
+    bucket of mappings is looked at), with its effective access."""
+    state = directory.state
+    levels = LevelIndex(authorizer)
+    labels = {
+        b.order: (b.describe(), f'{b.role_ref.kind} "{b.role_ref.name}"')
+        for b in authorizer.index.objects.bindings
+    }
     out: list[PrincipalReport] = []
     seen: set[str] = set()
-    for reported, arn in candidates(state, aws_auth):
+    for reported, arn in candidates(state, directory.aws_auth):
         caller = _caller(arn)
         if caller is None:
             continue
-        resolution = resolve(
-            mode=state.authenticationMode,
-            access_entries=entries,
-            aws_auth=aws_auth,
-            caller=caller,
-            creator_arn=state.cluster.creatorArn,
-            aws_auth_data=state.awsAuth,
-        )
+        resolution = directory.resolve(caller)
         account_row = reported != arn
         if account_row and resolution.source.kind is not SourceKind.MAP_ACCOUNTS:
             continue
@@ -214,7 +228,7 @@ def gather(state: ClusterState, authorizer: Authorizer, graph: TrustGraph | None
             continue
         seen.add(key)
         kind = "account" if account_row else str(parse_principal(arn).kind)
-        out.append(build_report(authorizer, resolution, reported, kind, graph))
+        out.append(build_report(levels, resolution, reported, kind, graph, labels))
     return out
 
 
