@@ -1,15 +1,20 @@
 """who-can on a ClusterState: IAM principals with their paths, then subjects no principal maps to.
-The cluster is the one of test_can_i (access entries, aws-auth rows, mapAccounts, RBAC), repeated here."""
+The cluster is the one of test_can_i (access entries, aws-auth rows, mapAccounts, RBAC), repeated here.
+On random states, the fast who-can answers exactly as the straightforward per-principal one (hypothesis)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eksaccess.domain.authorize import Authorizer
 from eksaccess.domain.identity import Caller, SourceKind
 from eksaccess.domain.state import parse_cluster_state
-from eksaccess.features.analyze.can_i import build_request, can_i
-from eksaccess.features.analyze.who_can import who_can
+from eksaccess.features.analyze.can_i import authorizer_for, build_request, can_i
+from eksaccess.features.analyze.who_can import Directory, who_can, who_can_per_principal
 
 A = "111122223333"
 OTHER = "222233334444"
@@ -174,3 +179,132 @@ def test_who_can_agrees_with_can_i_for_every_known_principal() -> None:
             session = "eksaccess-who-can" if ":role/" in arn else None
             allowed = can_i(cluster, caller=Caller(arn=arn, session_name=session), request=request).allowed
             assert (arn in listed) is allowed, (verb, resource, ns, arn)
+
+
+# ------------------------------------------------------------ fast who-can == the per-principal reference
+
+ROLES = [f"arn:aws:iam::{A}:role/{n}" for n in ("ops", "dev", "team/dev", "Admin")]
+USERS = [f"arn:aws:iam::{A}:user/{n}" for n in ("alice", "bob")] + [f"arn:aws:iam::{OTHER}:role/reader"]
+USERNAMES = [None, "alice", "ops:{{SessionName}}", "shared", "x:{{SessionNameRaw}}"]
+GROUPS = ["devs", "ops", "viewers"]
+NAMESPACES = ["dev-a", "prod"]
+POLICIES = ["AmazonEKSViewPolicy", "AmazonEKSEditPolicy", "AmazonEKSClusterAdminPolicy", "AmazonEKSMadeUp"]
+
+
+@st.composite
+def access_entries(draw: st.DrawFn) -> list[dict[str, Any]]:
+    entries = []
+    for arn in draw(st.lists(st.sampled_from(ROLES + USERS), max_size=4, unique=True)):
+        entry: dict[str, Any] = {"principalArn": arn}
+        if username := draw(st.sampled_from(USERNAMES)):
+            entry["username"] = username
+        entry["kubernetesGroups"] = draw(st.lists(st.sampled_from(GROUPS), max_size=2, unique=True))
+        policies = []
+        for name in draw(st.lists(st.sampled_from(POLICIES), max_size=2, unique=True)):
+            namespaces = draw(st.lists(st.sampled_from([*NAMESPACES, "dev-*"]), min_size=1, max_size=2))
+            scope = (
+                {"type": "namespace", "namespaces": namespaces}
+                if draw(st.booleans())
+                else {"type": "cluster"}
+            )
+            policies.append({"policyArn": POLICY + name, "accessScope": scope})
+        entry["accessPolicies"] = policies
+        entries.append(entry)
+    return entries
+
+
+@st.composite
+def aws_auth(draw: st.DrawFn) -> dict[str, str] | None:
+    if not draw(st.integers(0, 3)):
+        return None
+    row_groups = st.lists(st.sampled_from([*GROUPS, "system:masters"]), max_size=2, unique=True)
+    row_names = st.sampled_from(["shared", "ops:{{SessionName}}", "bob", "{{AccountID}}-x"])
+    roles = [
+        {"rolearn": draw(st.sampled_from(ROLES)), "username": draw(row_names), "groups": draw(row_groups)}
+        for _ in range(draw(st.integers(0, 3)))
+    ]
+    users = [
+        {"userarn": draw(st.sampled_from(USERS[:2])), "username": draw(row_names), "groups": draw(row_groups)}
+        for _ in range(draw(st.integers(0, 2)))
+    ]
+    data = {"mapRoles": json.dumps(roles), "mapUsers": json.dumps(users)}
+    if draw(st.integers(0, 3)):
+        data["mapAccounts"] = json.dumps([OTHER])
+    return data
+
+
+@st.composite
+def rbac(draw: st.DrawFn) -> list[dict[str, Any]]:
+    subject = st.one_of(
+        st.sampled_from(GROUPS + ["system:masters", "system:authenticated"]).map(group),
+        st.sampled_from(["alice", "shared", "bob", "ops:eksaccess-who-can", *ROLES, USERS[2]]).map(user),
+        st.sampled_from(NAMESPACES).map(
+            lambda ns: {"kind": "ServiceAccount", "name": "app", "namespace": ns}
+        ),
+    )
+    name = draw(st.sampled_from(["custom", "cluster-admin"]))  # may override the default cluster-admin
+    manifests: list[dict[str, Any]] = [
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": name},
+            "rules": [
+                {
+                    "verbs": draw(st.lists(st.sampled_from(["get", "list", "delete", "*"]), min_size=1)),
+                    "apiGroups": ["", "apps"],
+                    "resources": draw(
+                        st.lists(st.sampled_from(["pods", "secrets", "*", "nodes"]), min_size=1)
+                    ),
+                }
+            ],
+        }
+    ]
+    if draw(st.booleans()):  # an IAM ARN as a User subject, for principals only mapAccounts maps
+        manifests.append(crb("by-arn", name, user(draw(st.sampled_from([ROLES[1], USERS[2]])))))
+    for i in range(draw(st.integers(0, 6))):
+        namespace = draw(st.sampled_from(["", *NAMESPACES]))
+        role = draw(st.sampled_from(["view", "edit", "admin", "cluster-admin", "custom", "missing"]))
+        manifests.append(crb(f"b{i}", role, *draw(st.lists(subject, max_size=3)), namespace=namespace))
+    return manifests
+
+
+@st.composite
+def states(draw: st.DrawFn) -> Any:
+    data = {
+        **STATE,
+        "authenticationMode": draw(st.sampled_from(["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"])),
+        "accessEntries": draw(access_entries()),
+        "awsAuth": draw(aws_auth()),
+        "kubernetes": draw(rbac()),
+    }
+    creator = draw(st.sampled_from([None, ROLES[0], USERS[1]]))
+    data["cluster"] = {**STATE["cluster"], "creatorArn": creator}
+    return parse_cluster_state(json.dumps(data))
+
+
+questions = st.tuples(
+    st.sampled_from(["get", "list", "delete", "create", "impersonate"]),
+    st.sampled_from(["pods", "secrets", "nodes", "deployments", "/version", "/metrics"]),
+    st.sampled_from([None, *NAMESPACES]),
+    st.booleans(),
+)
+
+
+@settings(max_examples=120)
+@given(states(), st.lists(questions, min_size=1, max_size=4))
+def test_fast_who_can_equals_the_per_principal_reference(cluster: Any, asked: list[Any]) -> None:
+    """Warm (one authorizer and directory for every question), who-can answers exactly as asking the whole
+    chain, principal by principal, on the naive evaluator that scans every binding."""
+    authorizer = authorizer_for(cluster)
+    directory = Directory(cluster)
+    naive = Authorizer.from_manifests(cluster.kubernetes, naive=True)
+    for verb, resource, namespace, all_namespaces in asked:
+        if resource.startswith("/"):
+            request = build_request(verb, resource)
+        else:
+            request = build_request(
+                verb, resource, namespace=namespace, all_namespaces=all_namespaces and not namespace
+            )
+        fast = who_can(cluster, request, authorizer=authorizer, directory=directory)
+        reference = who_can_per_principal(cluster, request, authorizer=naive, directory=Directory(cluster))
+        assert fast == reference

@@ -148,7 +148,7 @@ class KnownPrincipals:
             self.by_username[username].append(position)
             for group in groups:
                 self.by_group[group].append(position)
-            if policies_of(resolution):
+            if SYSTEM_MASTERS in groups or policies_of(resolution):
                 self.always.append(position)
         self.usernames = set(self.by_username)
         self.groups = set(self.by_group)
