@@ -23,6 +23,7 @@ import argparse
 import base64
 import functools
 import json
+import os
 import sys
 import tempfile
 import time
@@ -188,11 +189,12 @@ def documents(shape: st.SearchStrategy[Any], seeds: list[str], *, big: bool = Tr
         mutations(seeds),
         st.text(max_size=200),
     ]
-    if big:
-        options.append(
-            st.tuples(st.sampled_from(seeds), st.integers(50, 400)).map(lambda t: t[0] * t[1])
-        )  # large: the seed repeated (duplicate keys, long lists)
-    return st.one_of(options)
+    normal = st.one_of(options)
+    if not big:
+        return normal
+    large = st.tuples(st.sampled_from(seeds), st.integers(5, 40)).map(lambda t: t[0] * t[1])
+    # one input in 50 is large: a seed repeated (duplicate keys, long lists, up to ~100 KB)
+    return st.tuples(st.integers(0, 49), normal, large).map(lambda t: t[2] if t[0] == 0 else t[1])
 
 
 # --- targets ---------------------------------------------------------------------------------------------
@@ -1200,6 +1202,11 @@ def run_atheris_subprocess(name: str, runs: int, timeout: float) -> Outcome:
     return outcome
 
 
+def _run_one(name: str, inputs: int, seconds: float) -> Outcome:
+    """One target in a worker process (the clock is per process: pass the time left, not a deadline)."""
+    return run_hypothesis(available()[name], inputs, time.monotonic() + seconds)
+
+
 def table(outcomes: list[Outcome]) -> str:
     lines = ["| target | engine | inputs | seconds | findings |", "|---|---|---:|---:|---|"]
     for o in outcomes:
@@ -1211,10 +1218,11 @@ def table(outcomes: list[Outcome]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--inputs", type=int, default=10_000, help="inputs per target (hypothesis)")
-    parser.add_argument("--seconds", type=float, default=900.0, help="time budget for the whole run")
+    parser.add_argument("--seconds", type=float, default=1500.0, help="time budget for the whole run")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="targets fuzzed at once")
     parser.add_argument("--only", nargs="*", default=None, help="target names (default: all)")
     parser.add_argument("--atheris", metavar="NAME", help="run libFuzzer on one target in this process")
-    parser.add_argument("--runs", type=int, default=20_000, help="atheris runs per target")
+    parser.add_argument("--runs", type=int, default=10_000, help="atheris runs per target")
     parser.add_argument("--no-atheris", action="store_true", help="hypothesis only")
     parser.add_argument("--json", type=Path, help="also write the outcomes as JSON here")
     args = parser.parse_args()
@@ -1224,20 +1232,23 @@ def main() -> int:
     names = args.only or list(targets)
     deadline = time.monotonic() + args.seconds
     outcomes: list[Outcome] = []
-    for name in names:
-        share = max(10.0, (deadline - time.monotonic()) / max(1, len(names) - len(outcomes)))
-        outcome = run_hypothesis(targets[name], args.inputs, min(deadline, time.monotonic() + share))
-        outcomes.append(outcome)
-        print(
-            f"{name}: {outcome.inputs} inputs, {len(outcome.findings)} findings, {outcome.seconds:.1f}s",
-            file=sys.stderr,
-            flush=True,
-        )
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = [pool.submit(_run_one, name, args.inputs, deadline - time.monotonic()) for name in names]
+        for future in futures:
+            outcome = future.result()
+            outcomes.append(outcome)
+            print(
+                f"{outcome.target}: {outcome.inputs} inputs, {len(outcome.findings)} findings, {outcome.seconds:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
     if atheris_available() and not args.no_atheris:
         for name in names:
             if targets[name].http:
                 continue
-            outcomes.append(run_atheris_subprocess(name, args.runs, timeout=180))
+            outcomes.append(run_atheris_subprocess(name, args.runs, timeout=120))
             print(f"{name} (atheris): {outcomes[-1].inputs} inputs", file=sys.stderr, flush=True)
     elif not args.no_atheris:
         print("atheris is not installed: hypothesis only", file=sys.stderr)
