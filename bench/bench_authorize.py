@@ -4,9 +4,16 @@
 
 Generates a ClusterState with the given numbers of IAM principals (access entries, aws-auth mapRoles and
 mapUsers), roles (ClusterRoles and Roles) and bindings (ClusterRoleBindings and RoleBindings), then
-measures, warm (authorizer and principal directory built once): can-i through the index and through the
-naive evaluator, who-can over every principal, and the peak memory of building and querying. Prints a
-markdown table.
+measures: can-i through the index and through the naive evaluator, who-can over every principal, and the
+peak memory of building and querying. Prints a markdown table.
+
+"Warm" means the Authorizer (default roles, aggregation, RBAC index) and the principal directory are built
+and every principal has been resolved once to its Kubernetes identity (``Directory.warm()``); each timed
+who-can then asks a request not asked before, so the request's own work (the roles that allow it, the
+bindings indexed by subject, each access policy and scope) is inside the timing. The issue's targets:
+warm who-can under 100 ms, can-i under 1 ms, peak memory under 1 GB. The naive evaluator scans every
+binding per question; who-can's naive figure is the per-principal reference (``who_can_per_principal``)
+on it, estimated from 500 principals.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from eksaccess.domain.authorize import Attributes, Authorizer
 from eksaccess.domain.identity import Caller
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.analyze.can_i import Request, evaluate
-from eksaccess.features.analyze.who_can import Directory, who_can
+from eksaccess.features.analyze.who_can import Directory, who_can, who_can_per_principal
 
 ACCOUNT = "111122223333"
 POLICY = "arn:aws:eks::aws:cluster-access-policy/"
@@ -199,15 +206,33 @@ def _timed(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(samples)
 
 
-def _memory_peak(data: dict[str, Any], request: Request) -> int:
-    """Peak traced memory of validating the state, building the authorizer and directory, one who-can."""
+def _samples(fns: list[Callable[[], object]]) -> list[float]:
+    """Wall time of each call, sorted."""
+    samples = []
+    for fn in fns:
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return sorted(samples)
+
+
+def _memory_peak(data: dict[str, Any], requests: list[Request]) -> int:
+    """Peak traced memory of validating the state, building the authorizer and directory, and who-can."""
     tracemalloc.start()
     state = ClusterState.model_validate(data)
     authorizer = Authorizer.from_manifests(state.kubernetes)
-    who_can(state, request, authorizer=authorizer, directory=Directory(state))
+    directory = Directory(state)
+    for request in requests:
+        who_can(state, request, authorizer=authorizer, directory=directory)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak
+
+
+def _who_can_call(
+    state: ClusterState, request: Request, authorizer: Authorizer, directory: Directory
+) -> Callable[[], object]:
+    return lambda: who_can(state, request, authorizer=authorizer, directory=directory)
 
 
 def main() -> None:
@@ -262,16 +287,26 @@ def main() -> None:
     can_i_feature /= min(500, len(resolutions))
 
     request = Request(attrs=requests[0])
-    who_index = _timed(lambda: who_can(state, request, authorizer=indexed, directory=directory), 3)
+    start = time.perf_counter()
+    directory.warm()
+    who_can(state, request, authorizer=indexed, directory=directory)
+    first = time.perf_counter() - start
+    fresh = [Request(attrs=a) for a in dict.fromkeys(requests[1:]) if a != request.attrs][:30]
+    warm = _samples([_who_can_call(state, r, indexed, directory) for r in fresh])
+    allowed = statistics.median(
+        len(who_can(state, r, authorizer=indexed, directory=directory).principals) for r in fresh
+    )
+    reference = _timed(
+        lambda: who_can_per_principal(state, fresh[0], authorizer=indexed, directory=directory), 1
+    )
 
     def step(authz: Authorizer, who: list[tuple[str, tuple[str, ...]]]) -> Callable[[], object]:
         return lambda: [authz.authorize(request.attrs, username=u, groups=g, explain=False) for u, g in who]
 
-    step_index = _timed(step(indexed, identities), 3)
     few = identities[:500]
     step_naive = _timed(step(naive, few), 1) * len(identities) / max(1, len(few))  # estimated from 500
-    peak = _memory_peak(data, request)
-
+    peak = _memory_peak(data, fresh[:5])
+    median, p90 = statistics.median(warm), warm[int(len(warm) * 0.9)]
     rows = [
         ("snapshot validation (pydantic, from parsed data)", f"{validated * 1000:.0f} ms", ""),
         ("authorizer build (default roles + aggregation + index)", f"{built * 1000:.0f} ms", ""),
@@ -283,13 +318,20 @@ def main() -> None:
         ),
         ("can-i: authorize with reasons and near misses", f"{explained * 1e6:.1f} µs", ""),
         ("can-i: feature on a resolved identity", f"{can_i_feature * 1e6:.1f} µs", ""),
-        (f"who-can: feature over {len(identities)} principals (warm)", f"{who_index * 1000:.0f} ms", ""),
         (
-            "who-can: authorize step only",
-            f"{step_index * 1000:.0f} ms",
-            f"naive ~{step_naive * 1000:.0f} ms (x{step_naive / step_index:.0f}, timed on 500 principals)",
+            f"who-can: first question (resolves the {len(identities)} principals once)",
+            f"{first * 1000:.0f} ms",
+            "",
         ),
-        ("peak memory: build + one who-can (tracemalloc)", f"{peak / 2**20:.0f} MiB", ""),
+        (
+            f"who-can over {len(identities)} principals, warm, a new question each time "
+            f"(median of {len(warm)}, ~{allowed:.0f} allowed)",
+            f"{median * 1000:.0f} ms (p90 {p90 * 1000:.0f}, max {warm[-1] * 1000:.0f})",
+            f"per-principal on the index {reference * 1000:.0f} ms (x{reference / median:.0f}); "
+            f"naive evaluator ~{step_naive * 1000:.0f} ms (x{step_naive / median:.0f}; authorize per principal, "
+            "allowed/denied only, estimated from 500)",
+        ),
+        ("peak memory: build + warm + 5 who-can (tracemalloc)", f"{peak / 2**20:.0f} MiB", ""),
     ]
     print(f"{args.principals} principals, {args.roles} roles, {args.bindings} bindings (seed {args.seed})\n")
     print("| measure | value | naive evaluator |")

@@ -19,6 +19,7 @@ from eksaccess.domain.policy_rules import (
     access_policy_rules,
     covers,
     first_allowing_rule,
+    namespace_pattern_matches,
     policy_near_misses,
     scope_covers,
     scope_text,
@@ -258,19 +259,33 @@ class PreparedRequest:
         self._policy_rules: dict[str, PolicyRule | None] = {}  # policy ARN -> first allowing rule
         self._scopes: dict[tuple[str, tuple[str, ...]], bool] = {}  # (type, namespaces) -> covers
         self._rbac: dict[int, Reason] = {}  # id(grant) -> its reason
+        self._patterns: dict[str, bool] = {}  # scope namespace pattern -> matches the request's namespace
 
     def _policy_rule(self, assoc: PolicyAssociationLike) -> PolicyRule | None:
         scope = assoc.scope
         scope_key = (str(scope.type), tuple(scope.namespaces))
         covered = self._scopes.get(scope_key)
         if covered is None:
-            covered = self._scopes[scope_key] = scope_covers(scope, self.attrs.namespace)
+            covered = self._scopes[scope_key] = self._scope_covers(scope)
         if not covered:
             return None
         arn = assoc.policy_arn
         if arn not in self._policy_rules:
             self._policy_rules[arn] = first_allowing_rule(access_policy_rules(arn).rules, self.attrs)
         return self._policy_rules[arn]
+
+    def _scope_covers(self, scope: ScopeLike) -> bool:
+        """``scope_covers``, each namespace pattern matched once (scopes repeat patterns)."""
+        if str(scope.type) == "cluster" or not self.attrs.namespace:
+            return scope_covers(scope, self.attrs.namespace)
+        patterns = self._patterns
+        for pattern in scope.namespaces:
+            matches = patterns.get(pattern)
+            if matches is None:
+                matches = patterns[pattern] = namespace_pattern_matches(pattern, self.attrs.namespace)
+            if matches:
+                return True
+        return False
 
     def reasons(
         self,

@@ -3,6 +3,8 @@
 ``RbacIndex`` resolves roles once (aggregation already applied) and indexes bindings by subject
 (username / ServiceAccount username, group; ClusterRoleBindings and RoleBindings per namespace) and by
 role, so can-i looks only at the identity's bindings and who-can only at the roles that allow the request.
+For who-can, ``RequestGrants`` holds one request's allowing bindings indexed by username and group
+(memoized per request attributes): each identity is then a few lookups.
 ``NaiveRbac`` scans every binding like the upstream authorizer (linear in ClusterRoleBindings plus the
 namespace's RoleBindings). Both visit ClusterRoleBindings first, then RoleBindings of the request's
 namespace (none when the namespace is empty), each in manifest order, so they name the same first grant.
@@ -343,6 +345,14 @@ class RequestGrants:
         found = []
         for position in self.positions(username, groups):
             binding, rule = self.bindings[position]
+            if len(binding.subjects) == 1:  # the identity is a subject of the binding: this one
+                grant = self._memo.get((position, 0))
+                if grant is None:
+                    grant = self._memo[(position, 0)] = RbacGrant(
+                        binding=binding, subject=binding.subjects[0], rule=rule
+                    )
+                found.append(grant)
+                continue
             for index, subject in enumerate(binding.subjects):
                 if subject_applies(subject, username, groups, binding.namespace):
                     grant = self._memo.get((position, index))
@@ -413,7 +423,7 @@ def _elsewhere_misses(
 def _other_subject_misses(index: RbacIndex, attrs: Attributes, limit: int = 3) -> list[NearMiss]:
     misses: list[NearMiss] = []
     seen: set[int] = set()
-    for grant in index.subject_grants(attrs):
+    for grant in index.request_grants(attrs).subject_grants:
         if grant.subject.name == "system:masters" or grant.binding.order in seen:
             continue
         seen.add(grant.binding.order)

@@ -4,6 +4,11 @@ RESOURCE, each with its path: access entry + policy, aws-auth row -> group -> bi
 The principals are the ones the state knows: access entries, aws-auth mapRoles and mapUsers, the cluster
 creator, and IAM ARNs named as User subjects of bindings that grant the request. Roles are resolved with
 a representative session name. mapAccounts is reported once per account, as "any principal of account X".
+
+``who_can`` evaluates the request once for the cluster (the bindings that allow it, indexed by subject;
+each access policy and scope once), resolves each principal once per ``Directory`` and looks only at the
+principals a grant can reach; ``who_can_per_principal`` walks the whole chain for every principal and is
+the reference it is tested against.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from eksaccess.domain.awsauth import AwsAuth, RoleMapping, UserMapping, parse_aw
 from eksaccess.domain.bootstrap import SYSTEM_MASTERS
 from eksaccess.domain.identity import Caller, Resolution, SourceKind, resolve_as_analysis
 from eksaccess.domain.rbac import Authority, SubjectKind, service_account_username
-from eksaccess.domain.rbac_index import RbacGrant
+from eksaccess.domain.rbac_index import RbacGrant, RequestGrants
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.analyze.can_i import Request, authorizer_for, evaluate, policies_of
 
@@ -233,21 +238,16 @@ def who_can(
 
     known = directory.known()
     table = prepared.grants
-    hits = set(known.always)
-    for keys, index in ((table.usernames, known.by_username), (table.groups, known.by_group)):
-        small, large = (keys, index) if len(keys) < len(index) else (index, keys)
-        for key in small:
-            if key in large:
-                hits.update(index[key])
     principals: list[PrincipalAccess] = []
-    for position in sorted(hits):
+    for position in _looked_at(known, table):
         resolution = known.principals[position]
         if reasons := decide(resolution):
             principals.append(_access(resolution.principal_arn, resolution, reasons))
-    grants = table.subject_grants
     extra = [
         (name, name)
-        for name in dict.fromkeys(g.subject.name for g in grants if g.subject.kind == SubjectKind.USER)
+        for name in dict.fromkeys(
+            g.subject.name for g in table.subject_grants if g.subject.kind == SubjectKind.USER
+        )
         if name not in known.arns
     ]
     seen = set(known.seen)
@@ -263,8 +263,20 @@ def who_can(
             principals.append(_access(reported if reported != arn else found.principal_arn, found, reasons))
     usernames = known.usernames | {username for username, _ in identities}
     groups = known.groups | {group for _, these in identities for group in these}
-    subjects = _unmapped_subjects(grants, usernames, groups)
+    subjects = _unmapped_subjects(table.subject_grants, usernames, groups)
     return WhoCanResult(request=request, principals=tuple(principals), subjects=subjects, notes=request.notes)
+
+
+def _looked_at(known: KnownPrincipals, table: RequestGrants) -> list[int]:
+    """Positions of the known principals the request may allow: a username or group some allowing binding
+    names, system:masters members, access entries with access policies. Every other one is denied."""
+    hits = set(known.always)
+    for names, index in ((table.usernames, known.by_username), (table.groups, known.by_group)):
+        small, large = (names, index) if len(names) < len(index) else (index, names)
+        for name in small:
+            if name in large:
+                hits.update(index[name])
+    return sorted(hits)
 
 
 def who_can_per_principal(
