@@ -1,0 +1,192 @@
+"""The token cache of ``eksaccess token``: one small JSON file per cache key, mode 0600.
+
+A file is trusted only after checks made on the opened descriptor (no race between check and read): a
+regular file (symlinks refused through ``O_NOFOLLOW``), owned by the current user, no permission beyond
+0600, at most 64 KiB of JSON naming the very key it is read for. Anything else is reported as a refusal
+and never served; the caller mints a new token, which replaces the file atomically (a private temporary
+file in the same directory renamed over it). Standard library only: this is on the fast path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+CACHE_DIR_ENV = "EKSACCESS_CACHE_DIR"
+FILE_SUFFIX = ".json"
+TEMP_PREFIX = ".token-"
+FORMAT_VERSION = 1
+MAX_BYTES = 64 * 1024
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class Refusal(StrEnum):
+    """Why a cache file was not trusted."""
+
+    NOT_REGULAR = "not a regular file"
+    FOREIGN_OWNER = "not owned by the current user"
+    WIDE_MODE = "permissions wider than 0600"
+    CORRUPTED = "corrupted"
+    OTHER_KEY = "written for another key"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CacheKey:
+    """What a cached token is bound to: one file per key."""
+
+    partition: str
+    region: str
+    cluster: str  # the x-k8s-aws-id value: cluster name, or cluster id on Outposts
+    role_arn: str  # "" without --role-arn
+    access_key_id: str  # the caller's access key id (see adapters/aws_credentials_light.py)
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "partition": self.partition,
+            "region": self.region,
+            "cluster": self.cluster,
+            "roleArn": self.role_arn,
+            "accessKeyId": self.access_key_id,
+        }
+
+    def file_name(self) -> str:
+        digest = hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode("utf-8")).hexdigest()
+        return digest[:40] + FILE_SUFFIX
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CachedToken:
+    token: str
+    expiration: datetime  # the expirationTimestamp kubectl was given (UTC)
+    fingerprint: str  # the identity fingerprint the token was minted under
+    signing_key_id: str | None = None  # the access key id inside the token (X-Amz-Credential)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CacheRead:
+    path: Path
+    token: CachedToken | None = None
+    refusal: Refusal | None = None  # set when a file was there but is not trusted
+
+
+def default_cache_dir(env: Mapping[str, str]) -> Path:
+    """``$EKSACCESS_CACHE_DIR``, else ``platformdirs.user_cache_dir("eksaccess")/tokens``."""
+    override = env.get(CACHE_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("eksaccess")) / "tokens"
+
+
+def _format_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+
+
+def _decode(raw: bytes, key: CacheKey) -> CachedToken | Refusal:
+    try:
+        data: Any = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+            return Refusal.CORRUPTED
+        token, expiration, fingerprint = data["token"], data["expirationTimestamp"], data["fingerprint"]
+        signing = data.get("signingKeyId")
+        if not all(isinstance(v, str) for v in (token, expiration, fingerprint)):
+            return Refusal.CORRUPTED
+        if signing is not None and not isinstance(signing, str):
+            return Refusal.CORRUPTED
+        if data.get("key") != key.as_dict():
+            return Refusal.OTHER_KEY
+        return CachedToken(
+            token=token, expiration=parse_time(expiration), fingerprint=fingerprint, signing_key_id=signing
+        )
+    except (ValueError, KeyError, UnicodeDecodeError):
+        return Refusal.CORRUPTED
+
+
+class TokenCache:
+    """The directory of cached tokens."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def path(self, key: CacheKey) -> Path:
+        return self.directory / key.file_name()
+
+    def read(self, key: CacheKey) -> CacheRead:
+        path = self.path(key)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            return CacheRead(path=path)
+        except OSError:  # a symlink (ELOOP), a directory, no permission
+            return CacheRead(path=path, refusal=Refusal.NOT_REGULAR)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                return CacheRead(path=path, refusal=Refusal.NOT_REGULAR)
+            if info.st_uid != os.getuid():
+                return CacheRead(path=path, refusal=Refusal.FOREIGN_OWNER)
+            if stat.S_IMODE(info.st_mode) & ~0o600:
+                return CacheRead(path=path, refusal=Refusal.WIDE_MODE)
+            raw = os.read(fd, MAX_BYTES + 1)
+        finally:
+            os.close(fd)
+        if len(raw) > MAX_BYTES:
+            return CacheRead(path=path, refusal=Refusal.CORRUPTED)
+        decoded = _decode(raw, key)
+        if isinstance(decoded, Refusal):
+            return CacheRead(path=path, refusal=decoded)
+        return CacheRead(path=path, token=decoded)
+
+    def write(self, key: CacheKey, cached: CachedToken) -> Path:
+        """Write atomically with mode 0600; the directory is created with mode 0700."""
+        import tempfile
+
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        document = {
+            "version": FORMAT_VERSION,
+            "key": key.as_dict(),
+            "fingerprint": cached.fingerprint,
+            "signingKeyId": cached.signing_key_id,
+            "expirationTimestamp": _format_time(cached.expiration),
+            "token": cached.token,
+        }
+        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=TEMP_PREFIX, suffix=".tmp")  # mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(document, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, self.path(key))
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        return self.path(key)
+
+    def remove(self, key: CacheKey) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+    def clear(self) -> int:
+        """Remove every cached token (and leftover temporary files); how many files went."""
+        if not self.directory.is_dir():
+            return 0
+        removed = 0
+        for entry in self.directory.iterdir():
+            name = entry.name
+            ours = name.endswith(FILE_SUFFIX) or (name.startswith(TEMP_PREFIX) and name.endswith(".tmp"))
+            if ours and not entry.is_dir():
+                entry.unlink(missing_ok=True)
+                removed += 1
+        return removed

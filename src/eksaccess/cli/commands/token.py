@@ -1,0 +1,62 @@
+"""``eksaccess token``: a drop-in for ``aws eks get-token`` that reuses a valid token (caching exec plugin).
+
+kubectl runs the exec plugin once per process; ``aws eks get-token`` costs about half a second of
+start-up each time. This command prints the same ExecCredential, from a per-identity cache when the
+token has more than 60 s left (docs/token.md). The cache hit is normally served before click is even
+imported (``eksaccess.token_fast.serve_hit``); this command is the full path: options, errors, minting.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from eksaccess.cli.output import note
+from eksaccess.errors import InputError
+
+
+@click.command("token")
+@click.option("--cluster-name", help="Name of the EKS cluster to create a token for.")
+@click.option("--cluster-id", help="Id of the cluster (local clusters on AWS Outposts only).")
+@click.option("--region", help="Region of the STS endpoint to sign for (default: as the aws CLI finds it).")
+@click.option("--role-arn", help="Assume this role (session EKSGetTokenAuth) to sign the token.")
+@click.option("--profile", help="AWS profile whose credentials sign the token.")
+@click.option("--no-cache", is_flag=True, help="Mint a new token; neither read nor write the cache.")
+@click.option("--clear-cache", is_flag=True, help="Remove every cached token, then exit.")
+def token(
+    cluster_name: str | None,
+    cluster_id: str | None,
+    region: str | None,
+    role_arn: str | None,
+    profile: str | None,
+    no_cache: bool,
+    clear_cache: bool,
+) -> None:
+    """Print an ExecCredential for kubectl, exactly as `aws eks get-token` does, reusing valid tokens."""
+    from eksaccess.adapters.token_cache import TokenCache, default_cache_dir
+    from eksaccess.token_fast import TokenArgs, issue, negotiate_api_version, render_exec_credential
+
+    env = dict(os.environ)
+    if clear_cache:
+        cache = TokenCache(default_cache_dir(env))
+        removed = cache.clear()
+        note(f"Removed {removed} cached token file{'s' if removed != 1 else ''} from {cache.directory}.")
+        return
+    if cluster_name and cluster_id:
+        raise InputError("--cluster-name and --cluster-id cannot be used together")
+    identifier = cluster_name or cluster_id
+    if not identifier:
+        raise InputError("Either parameter --cluster-name or --cluster-id must be specified.")
+    args = TokenArgs(
+        cluster_id=identifier, region=region, role_arn=role_arn, profile=profile, no_cache=no_cache
+    )
+    api_version, exec_note = negotiate_api_version(env.get("KUBERNETES_EXEC_INFO"))
+    issued = issue(args, env)
+    if exec_note:
+        note(exec_note)
+    if issued.refusal:
+        note(f"eksaccess: ignored a cached token file ({issued.refusal}); it has been replaced.")
+    if issued.cache_warning:
+        note(f"eksaccess: {issued.cache_warning}")
+    click.echo(render_exec_credential(api_version, issued.token, issued.expiration), nl=False)
