@@ -206,9 +206,6 @@ def _account_candidates(directory: Directory) -> list[tuple[str, str]]:
     ]
 
 
-Decide = Callable[[Resolution], tuple[Reason, ...]]  # every allowing reason; none when denied
-
-
 def who_can(
     state: ClusterState,
     request: Request,
