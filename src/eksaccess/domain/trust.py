@@ -147,6 +147,7 @@ def parse_policy(raw: Any, name: str = "") -> PolicyDocument:
     return PolicyDocument(statements=parsed, name=name)
 
 
+@cache
 def _account_of(arn: str) -> str:
     parts = arn.split(":")
     return parts[4] if len(parts) > 5 else ""
@@ -252,6 +253,7 @@ def _role_of_session(arn: str) -> str | None:
     return f"arn:{match[1]}:iam::{match[2]}:role/{match[3]}" if match else None
 
 
+@cache
 def _name_key(arn: str) -> str:
     """Roles compare by account and name (a session ARN has no path); everything else by ARN."""
     match = re.match(r"^arn:[\w-]+:iam::(\d{12}):(role|user)/(?:.*/)?([^/]+)$", arn)

@@ -102,7 +102,7 @@ def _progress_fleet(profiles: list[str], regions: list[str] | None, per_region: 
         return read_fleet(
             list(profiles) or [None],
             regions,
-            session_factory=default_session_factory,
+            session_factory=default_session_factory(),
             per_region=per_region,
             with_iam=with_iam,
             progress=on_event,

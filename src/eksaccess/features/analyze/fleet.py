@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from eksaccess.adapters.aws import AwsCallError, AwsSession
 from eksaccess.adapters.iam import read_account_iam
@@ -206,5 +207,52 @@ def read_fleet(
     return reader.read(profiles or [None], regions)
 
 
-def default_session_factory(profile: str | None, region: str | None) -> AwsSession:
-    return AwsSession(profile=profile, region=region)
+class SharedClients(AwsSession):
+    """An AwsSession whose EKS and IAM clients are made once and shared by the fleet's threads (botocore
+    clients are thread-safe; making one costs tens of milliseconds of CPU under the GIL). STS clients stay
+    per call: ``presign_token`` registers a per-cluster header hook on the client it gets."""
+
+    SHARED = frozenset({"eks", "iam"})
+
+    def __init__(self, *, profile: str | None = None, region: str | None = None, session: Any = None) -> None:
+        super().__init__(profile=profile, region=region, session=session)
+        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._client_lock = threading.Lock()
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        if service not in self.SHARED:
+            return super().client(service, region)
+        key = (service, region or self.region)
+        with self._client_lock:
+            found = self._clients.get(key)
+            if found is None:
+                found = self._clients[key] = super().client(service, region)
+            return found
+
+
+def cached_factory(factory: Callable[[str | None, str | None], Any]) -> SessionFactory:
+    """One SharedClients per (profile, region), built from what ``factory`` gives for the boto3 session."""
+    sessions: dict[tuple[str | None, str | None], AwsSession] = {}
+    lock = threading.Lock()
+
+    def make(profile: str | None, region: str | None) -> AwsSession:
+        with lock:
+            found = sessions.get((profile, region))
+            if found is None:
+                found = sessions[(profile, region)] = SharedClients(
+                    session=factory(profile, region), region=region
+                )
+            return found
+
+    return make
+
+
+def _boto_session(profile: str | None, region: str | None) -> Any:
+    import boto3
+
+    return boto3.session.Session(profile_name=profile, region_name=region)
+
+
+def default_session_factory() -> SessionFactory:
+    """Sessions as the aws CLI finds credentials (profiles, files, environment), one per profile and region."""
+    return cached_factory(_boto_session)

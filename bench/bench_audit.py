@@ -1,0 +1,343 @@
+"""Benchmark of the audit (not run by the tests). Prints a markdown snippet.
+
+    python bench/bench_audit.py [--principals 5000] [--clusters 50] [--regions 5] [--latency-ms 100]
+                                [--questions 1000] [--skip-fleet] [--skip-sar]
+
+1. Full audit of a generated state (the generator of bench_authorize.py: access entries, aws-auth rows,
+   roles and bindings), with generated IAM details (trust policies naming users, some account-root trusts
+   with identity policies): ClusterState validation, audit, JSON and HTML rendering.
+2. Fleet: N sandbox clusters spread over R regions, sandbox latency per request; the wall time against
+   the floor the concurrency limit sets: ceil(clusters per region / per-region concurrency) x the time of
+   one cluster's snapshot alone.
+3. Engine vs server: random questions (identity from the state, request attributes) answered by the
+   engine and by the sandbox API server's SubjectAccessReview, one at a time; answers must be equal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from eksaccess.adapters.aws import AwsSession
+from eksaccess.adapters.kube import KubeClient
+from eksaccess.domain.authorize import Attributes
+from eksaccess.domain.identity import Caller
+from eksaccess.domain.state import ClusterState
+from eksaccess.domain.trust import parse_authorization_details
+from eksaccess.features.analyze.audit import AuditInput, audit
+from eksaccess.features.analyze.can_i import authorizer_for
+from eksaccess.features.analyze.fleet import cached_factory, read_fleet
+from eksaccess.features.analyze.report_html import render_html
+from eksaccess.features.analyze.snapshot import take_snapshot
+from eksaccess.features.analyze.who_can import Directory
+from eksaccess.sandbox.testing import running_sandbox
+
+ACCOUNT = "111122223333"
+ADMIN = f"arn:aws:iam::{ACCOUNT}:user/admin"
+ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+
+def _generator() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "bench_authorize", Path(__file__).with_name("bench_authorize.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def generate_iam(data: dict[str, Any], rng: random.Random, users: int = 1000) -> dict[str, Any]:
+    """IAM details for the generated principals: each role trusts 1-3 users by ARN; 5% trust the account root
+    (reached by the users whose identity policies allow sts:AssumeRole on role/r-1*); some role chaining."""
+    role_arns = [e["principalArn"] for e in data["accessEntries"] if ":role/" in e["principalArn"]]
+    role_arns += [m["rolearn"] for m in json.loads(data["awsAuth"]["mapRoles"])]
+    user_names = [f"person-{i}" for i in range(users)]
+    user_details = [
+        {
+            "UserName": name,
+            "Arn": f"arn:aws:iam::{ACCOUNT}:user/{name}",
+            "AccessKeyMetadata": [{"Status": "Active"}] if i % 3 == 0 else [],
+            "UserPolicyList": [
+                {
+                    "PolicyName": "assume",
+                    "PolicyDocument": {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": "sts:AssumeRole",
+                                "Resource": f"arn:aws:iam::{ACCOUNT}:role/r-1*",
+                            }
+                        ]
+                    },
+                }
+            ]
+            if i % 10 == 0
+            else [],
+        }
+        for i, name in enumerate(user_names)
+    ]
+    for m in json.loads(data["awsAuth"]["mapUsers"]):
+        name = m["userarn"].rsplit("/", 1)[1]
+        user_details.append({"UserName": name, "Arn": m["userarn"], "AccessKeyMetadata": []})
+    roles = []
+    for i, arn in enumerate(role_arns):
+        if i % 20 == 0:
+            principals: Any = f"arn:aws:iam::{ACCOUNT}:root"
+        else:
+            principals = [
+                f"arn:aws:iam::{ACCOUNT}:user/{n}" for n in rng.sample(user_names, rng.randint(1, 3))
+            ]
+            if i % 7 == 0:
+                principals.append(rng.choice(role_arns))
+        roles.append(
+            {
+                "RoleName": arn.rsplit("/", 1)[1],
+                "Arn": arn,
+                "AssumeRolePolicyDocument": {
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"AWS": principals}, "Action": "sts:AssumeRole"}
+                    ]
+                },
+                "RolePolicyList": [
+                    {
+                        "PolicyName": "chain",
+                        "PolicyDocument": {
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": "sts:AssumeRole",
+                                    "Resource": f"arn:aws:iam::{ACCOUNT}:role/r-2*",
+                                }
+                            ]
+                        },
+                    }
+                ]
+                if i % 10 == 0
+                else [],
+            }
+        )
+    return {"UserDetailList": user_details, "RoleDetailList": roles}
+
+
+def bench_audit(principals: int, seed: int) -> list[tuple[str, str]]:
+    gen = _generator()
+    rng = random.Random(seed)
+    data = gen.generate(principals, 2000, 20000, seed)
+    iam_data = generate_iam(data, rng)
+    start = time.perf_counter()
+    state = ClusterState.model_validate(data)
+    validated = time.perf_counter() - start
+    start = time.perf_counter()
+    iam = [parse_authorization_details(iam_data)]
+    report = audit([AuditInput(state=state)], iam=iam)
+    audited = time.perf_counter() - start
+    start = time.perf_counter()
+    as_json = report.to_json()
+    text = json.dumps(as_json)
+    rendered = time.perf_counter() - start
+    start = time.perf_counter()
+    html = render_html(as_json)
+    html_time = time.perf_counter() - start
+    total = validated + audited + rendered
+    s = as_json["summary"]
+    return [
+        (
+            f"audit of {s['principals']} principals, 2000 roles, 20000 bindings, {len(iam[0].principals)} IAM principals",
+            "",
+        ),
+        ("ClusterState validation", f"{validated:.2f} s"),
+        ("audit (levels, trust chains, 11 risk checks)", f"{audited:.2f} s"),
+        ("JSON report", f"{rendered:.2f} s ({len(text) / 2**20:.1f} MiB)"),
+        ("**total (target < 10 s)**", f"**{total:.2f} s**"),
+        ("HTML report", f"{html_time:.2f} s ({len(html) / 2**20:.1f} MiB)"),
+        ("levels", ", ".join(f"{k} {v}" for k, v in s["levels"].items())),
+        ("risks", f"{s['risks']} ({s['risksBySeverity']})"),
+        ("IAM users who can become cluster-admin", str(s["clusterAdminUsers"])),
+    ]
+
+
+def fleet_scenario(clusters: int, regions: int) -> str:
+    names = [f"us-west-{i + 1}" if i < 2 else f"eu-west-{i - 1}" for i in range(regions)]
+    lines = [
+        "apiVersion: eksaccess/v1",
+        "kind: Scenario",
+        "name: fleet-bench",
+        "description: Many clusters over several regions.",
+        "accounts:",
+        f'  "{ACCOUNT}":',
+        "    users: [{name: admin}]",
+        "clusters:",
+    ]
+    for i in range(clusters):
+        lines += [
+            f'  - cluster: {{name: c{i:03d}, region: {names[i % regions]}, accountId: "{ACCOUNT}", creatorArn: "{ADMIN}"}}',
+            "    authenticationMode: API_AND_CONFIG_MAP",
+            "    accessEntries:",
+            f"      - {{principalArn: {ADMIN}, accessPolicies: [{{policyArn: {ADMIN_POLICY}, accessScope: {{type: cluster}}}}]}}",
+            f"      - {{principalArn: 'arn:aws:iam::{ACCOUNT}:role/dev', kubernetesGroups: [devs]}}",
+            '    awsAuth: {mapRoles: "- rolearn: arn:aws:iam::111122223333:role/ops\\n  groups: [ops]\\n"}',
+        ]
+    lines += ["profiles:", f"  - {{name: admin, user: '{ADMIN}', region: {names[0]}}}"]
+    return "\n".join(lines) + "\n"
+
+
+def bench_fleet(clusters: int, regions: int, latency_ms: int, per_region: int) -> list[tuple[str, str]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fleet.yaml"
+        path.write_text(fleet_scenario(clusters, regions))
+        with running_sandbox(Path(tmp), str(path), latency_ms=latency_ms) as sb:
+            factory = cached_factory(sb.boto_session)
+
+            record = sb.store.list_clusters()[0]
+            factory("admin", record.region).caller_identity()  # warm the shared botocore loader
+            start = time.perf_counter()
+            take_snapshot(factory("admin", record.region), record.name, record.region)
+            single = time.perf_counter() - start
+            region_names = sorted({c.region for c in sb.store.list_clusters()})
+            start = time.perf_counter()
+            result = read_fleet(["admin"], region_names, session_factory=factory, per_region=per_region)
+            wall = time.perf_counter() - start
+    busiest = max(sum(1 for c in result.inputs if c.state.cluster.region == r) for r in region_names)
+    floor = math.ceil(busiest / per_region) * single
+    return [
+        (f"fleet: {clusters} clusters in {regions} regions, sandbox latency {latency_ms} ms per request", ""),
+        ("one cluster's snapshot alone", f"{single:.2f} s"),
+        (f"floor: ceil({busiest} / {per_region} per region) x one snapshot", f"{floor:.2f} s"),
+        ("fleet wall time (discovery, snapshots, IAM)", f"{wall:.2f} s"),
+        ("**ratio to the floor (target <= 1.5)**", f"**{wall / floor:.2f}**"),
+        ("clusters read / failed", f"{len(result.inputs)} / {len(result.failures)}"),
+    ]
+
+
+def sar_scenario(data: dict[str, Any]) -> str:
+    cluster = {
+        "cluster": {"name": "sar", "region": "us-west-2", "accountId": ACCOUNT},
+        "authenticationMode": "API_AND_CONFIG_MAP",
+        "accessEntries": [
+            {
+                "principalArn": ADMIN,
+                "accessPolicies": [{"policyArn": ADMIN_POLICY, "accessScope": {"type": "cluster"}}],
+            }
+        ],
+        "kubernetes": data["kubernetes"],
+    }
+    scenario = {
+        "apiVersion": "eksaccess/v1",
+        "kind": "Scenario",
+        "name": "sar-bench",
+        "description": "A generated cluster for SubjectAccessReview comparisons.",
+        "accounts": {ACCOUNT: {"users": [{"name": "admin"}]}},
+        "clusters": [cluster],
+        "profiles": [{"name": "admin", "user": ADMIN, "region": "us-west-2"}],
+    }
+    return json.dumps(scenario)
+
+
+def bench_sar(questions: int, seed: int) -> list[tuple[str, str]]:
+    gen = _generator()
+    rng = random.Random(seed)
+    data = gen.generate(300, 300, 2000, seed)
+    data["kubernetes"] += [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": f"ns-{i}"}} for i in range(200)
+    ]
+    state = ClusterState.model_validate(data)
+    directory = Directory(state)
+    arns = [e.principal_arn for e in directory.entries] + [m.rolearn for m in directory.aws_auth.roles]
+    identities = []
+    for arn in arns:
+        resolution = directory.resolve(Caller(arn=arn, session_name="bench" if ":role/" in arn else None))
+        if resolution.identity is not None:
+            identities.append((resolution.identity.username, resolution.identity.groups))
+    asked = [(rng.choice(identities), a) for a in gen._requests(rng, questions)]
+    asked += [
+        ((u, g), Attributes(verb=rng.choice(["get", "list"]), resource="nodes")) for u, g in identities[:0]
+    ]
+    authorizer = authorizer_for(state)
+    start = time.perf_counter()
+    engine = [authorizer.authorize(a, username=u, groups=g, explain=False).allowed for (u, g), a in asked]
+    engine_time = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sar.json"
+        path.write_text(sar_scenario(data))
+        with running_sandbox(Path(tmp), str(path)) as sb:
+            session = AwsSession(session=sb.boto_session("admin", "us-west-2"), region="us-west-2")
+            described = session.describe_cluster("sar")
+            assert described.endpoint is not None
+            kube = KubeClient(
+                server=described.endpoint,
+                ca_data=described.certificate_authority_data,
+                token=session.presign_token("sar"),
+            )
+            start = time.perf_counter()
+            server = [_sar(kube, u, g, a) for (u, g), a in asked]
+            server_time = time.perf_counter() - start
+            kube.close()
+    same = sum(1 for x, y in zip(engine, server, strict=True) if x == y)
+    return [
+        (f"engine vs SubjectAccessReview: {len(asked)} random questions, {len(identities)} identities", ""),
+        ("**answers equal**", f"**{same} / {len(asked)}** ({sum(engine)} allowed)"),
+        (
+            "engine, all questions",
+            f"{engine_time * 1000:.1f} ms ({engine_time / len(asked) * 1e6:.0f} µs each)",
+        ),
+        (
+            "server, one SubjectAccessReview at a time",
+            f"{server_time:.2f} s ({server_time / len(asked) * 1000:.1f} ms each)",
+        ),
+        ("**engine speed-up (target >= 100x)**", f"**{server_time / engine_time:.0f}x**"),
+    ]
+
+
+def _sar(kube: KubeClient, username: str, groups: tuple[str, ...], attrs: Attributes) -> bool:
+    resource = {
+        "verb": attrs.verb,
+        "group": attrs.api_group,
+        "resource": attrs.resource,
+        "subresource": attrs.subresource,
+        "namespace": attrs.namespace,
+        "name": attrs.name,
+    }
+    body = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "spec": {"user": username, "groups": list(groups), "resourceAttributes": resource},
+    }
+    out = kube.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", body)
+    return bool((out.get("status") or {}).get("allowed"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--principals", type=int, default=5000)
+    parser.add_argument("--clusters", type=int, default=50)
+    parser.add_argument("--regions", type=int, default=5)
+    parser.add_argument("--latency-ms", type=int, default=100)
+    parser.add_argument("--per-region", type=int, default=4)
+    parser.add_argument("--questions", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--skip-fleet", action="store_true")
+    parser.add_argument("--skip-sar", action="store_true")
+    args = parser.parse_args()
+    rows = bench_audit(args.principals, args.seed)
+    if not args.skip_fleet:
+        rows += bench_fleet(args.clusters, args.regions, args.latency_ms, args.per_region)
+    if not args.skip_sar:
+        rows += bench_sar(args.questions, args.seed)
+    print("| measure | value |")
+    print("|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value} |" if value else f"| *{name}* | |")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
