@@ -6,6 +6,9 @@ that would sign a new one are still the same identity; otherwise it returns ``No
 takes over. ``issue`` is the full path the click command runs: the same lookup, then (on a miss) a token
 minted through botocore exactly as the aws CLI mints it, stored atomically for the next kubectl.
 
+Start-up is what this command exists to save, so the hit path imports only small standard modules:
+values are ``NamedTuple`` (no ``dataclasses``/``inspect``), no ``urllib``, ``pathlib`` or ``platformdirs``.
+
 Facts: shared/facts/eks-api.md 8 (aws eks get-token), shared/facts/authenticator.md 1 and 5.1.
 The token is a bearer secret: it goes to stdout and into the 0600 cache file, never to stderr or a log.
 """
@@ -15,15 +18,21 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TextIO
-from urllib.parse import unquote
+from typing import NamedTuple, TextIO
 
 from eksaccess.adapters.aws_credentials_light import CredentialIdentity, resolve_light
-from eksaccess.adapters.token_cache import CachedToken, CacheKey, CacheRead, TokenCache, default_cache_dir
+from eksaccess.adapters.token_cache import (
+    CachedToken,
+    CacheKey,
+    CacheRead,
+    TokenCache,
+    default_cache_dir,
+    parse_amz_date,
+)
 
 TOKEN_PREFIX = "k8s-aws-v1."
 EXEC_V1 = "client.authentication.k8s.io/v1"
@@ -56,8 +65,7 @@ _VALUE_OPTIONS = {
 }
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class TokenArgs:
+class TokenArgs(NamedTuple):
     cluster_id: str  # the x-k8s-aws-id value: --cluster-name, or --cluster-id (Outposts)
     region: str | None = None
     role_arn: str | None = None
@@ -65,8 +73,7 @@ class TokenArgs:
     no_cache: bool = False
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Issued:
+class Issued(NamedTuple):
     token: str
     expiration: datetime
     hit: bool
@@ -143,6 +150,14 @@ def cache_key(args: TokenArgs, identity: CredentialIdentity) -> CacheKey:
     )
 
 
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+
+
+def _unquote(text: str) -> str:
+    """Percent-decoding of the ASCII a presigned URL carries (urllib.parse stays unimported)."""
+    return _PERCENT.sub(lambda m: chr(int(m[1], 16)), text)
+
+
 def _token_fields(token: str) -> dict[str, str] | None:
     """The query of the presigned URL inside a token, or None when it is not a well-formed token."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 4096:
@@ -157,7 +172,7 @@ def _token_fields(token: str) -> dict[str, str] | None:
     fields: dict[str, str] = {}
     for pair in url.split("?", 1)[1].split("&"):
         name, _, value = pair.partition("=")
-        fields[unquote(name)] = unquote(value)
+        fields[_unquote(name)] = _unquote(value)
     return fields
 
 
@@ -181,7 +196,7 @@ def servable(cached: CachedToken, *, now: datetime, fingerprint: str, signing_ke
     if signing_key_id is not None and token_key != signing_key_id:
         return False
     try:
-        signed_at = datetime.strptime(fields.get("X-Amz-Date", ""), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        signed_at = parse_amz_date(fields.get("X-Amz-Date", ""))
     except ValueError:
         return False
     if signed_at > now + CLOCK_SLACK or cached.expiration > signed_at + TOKEN_LIFETIME + CLOCK_SLACK:
@@ -320,17 +335,26 @@ def _store(
     return None
 
 
-def main() -> None:  # pragma: no cover - exercised through subprocesses
-    """``python -m eksaccess.token_fast [token] OPTIONS``: the fast path, then the full command."""
-    argv = sys.argv[1:]
-    if argv[:1] == ["token"]:
-        argv = argv[1:]
-    code = serve_hit(argv)
-    if code is not None:
-        sys.exit(code)
+def console(argv: Sequence[str] | None = None) -> object:
+    """An ``eksaccess`` entry point that serves ``eksaccess token`` hits before click is imported.
+
+    ``eksaccess token OPTIONS`` on a servable hit prints and exits 0; everything else (other commands, a
+    miss, --help, bad options) runs ``eksaccess.cli.main.main`` with the same arguments.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["token"]:
+        code = serve_hit(args[1:])
+        if code is not None:
+            sys.exit(code)
     from eksaccess.cli.main import main as cli_main
 
-    cli_main(["token", *argv])
+    return cli_main(args)
+
+
+def main() -> None:  # pragma: no cover - exercised through subprocesses
+    """``python -m eksaccess.token_fast [token] OPTIONS``: the fast path, then the full command."""
+    args = sys.argv[1:]
+    console(args if args[:1] == ["token"] else ["token", *args])
 
 
 if __name__ == "__main__":

@@ -440,7 +440,7 @@ def fill_cache(env: Mapping[str, str], args: TokenArgs, *, signed_at: datetime, 
         fingerprint=identity.fingerprint,
         signing_key_id=identity.signing_key_id,
     )
-    TokenCache(Path(env["EKSACCESS_CACHE_DIR"])).write(cache_key(args, identity), entry)
+    TokenCache(env["EKSACCESS_CACHE_DIR"]).write(cache_key(args, identity), entry)
     return token
 
 
@@ -536,7 +536,7 @@ def test_changed_role_settings_of_a_role_profile_are_a_miss(
         fingerprint=identity.fingerprint,
         signing_key_id="ASIADEVSESSION000010",
     )
-    TokenCache(Path(env["EKSACCESS_CACHE_DIR"])).write(cache_key(args, identity), entry)
+    TokenCache(env["EKSACCESS_CACHE_DIR"]).write(cache_key(args, identity), entry)
     assert run_fast(env)[0] == 0
     write_aws_files(tmp_path, CONFIG.replace("role/developer", "role/developer2"), CREDENTIALS)
     assert run_fast(env)[0] is None
@@ -548,7 +548,7 @@ def test_lookup_reports_refusals(admin_env: dict[str, str]) -> None:
     assert identity is not None
     cache = TokenCache(Path(admin_env["EKSACCESS_CACHE_DIR"]))
     path = cache.write(cache_key(args, identity), cached(fingerprint=identity.fingerprint))
-    path.chmod(0o644)
+    os.chmod(path, 0o644)
     _, read, ok = lookup(args, identity, cache, NOW)
     assert not ok and read.refusal is not None and run_fast(admin_env)[0] is None
 

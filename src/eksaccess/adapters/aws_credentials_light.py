@@ -28,6 +28,9 @@ Everything else returns ``None``, which sends the caller down the boto3 path (``
 web identity, SSO, ``credential_process``, ``login_session``, ``credential_source`` other than
 ``Environment``, container and instance metadata credentials, partial or unreadable configuration.
 There the cache is keyed on the access key id botocore actually resolves, which is the signer itself.
+
+The light half is on the cache-hit path: standard library only, values as ``NamedTuple`` (no
+``dataclasses``); botocore is imported inside ``TokenSigner`` only.
 """
 
 from __future__ import annotations
@@ -37,8 +40,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from eksaccess.errors import InputError, RemoteError
 
@@ -71,8 +73,7 @@ _NOT_LIGHT = frozenset(
 Section = dict[str, str]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class CredentialIdentity:
+class CredentialIdentity(NamedTuple):
     """The identity that would sign a token, as far as the cache needs to know it."""
 
     access_key_id: str  # the key the cache is keyed on: the static key at the root of the chain
@@ -82,8 +83,7 @@ class CredentialIdentity:
     source: str  # where the root key was found, for --debug and the docs (no secret)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Files:
+class _Files(NamedTuple):
     config: dict[str, Section]  # profile name -> config-file section
     credentials: dict[str, Section]  # section name -> credentials-file section
     services: dict[str, Section]
@@ -153,8 +153,7 @@ def _fingerprint(env: Mapping[str, str], files: _Files | None, visited: Sequence
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Root:
+class _Root(NamedTuple):
     key_id: str
     source: str
 

@@ -9,16 +9,17 @@ file in the same directory renamed over it). Standard library only: this is on t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import stat
+import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 CACHE_DIR_ENV = "EKSACCESS_CACHE_DIR"
 FILE_SUFFIX = ".json"
@@ -38,8 +39,7 @@ class Refusal(StrEnum):
     OTHER_KEY = "written for another key"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class CacheKey:
+class CacheKey(NamedTuple):
     """What a cached token is bound to: one file per key."""
 
     partition: str
@@ -62,37 +62,61 @@ class CacheKey:
         return digest[:40] + FILE_SUFFIX
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class CachedToken:
+class CachedToken(NamedTuple):
     token: str
     expiration: datetime  # the expirationTimestamp kubectl was given (UTC)
     fingerprint: str  # the identity fingerprint the token was minted under
     signing_key_id: str | None = None  # the access key id inside the token (X-Amz-Credential)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class CacheRead:
-    path: Path
+class CacheRead(NamedTuple):
+    path: str
     token: CachedToken | None = None
     refusal: Refusal | None = None  # set when a file was there but is not trusted
 
 
-def default_cache_dir(env: Mapping[str, str]) -> Path:
-    """``$EKSACCESS_CACHE_DIR``, else ``platformdirs.user_cache_dir("eksaccess")/tokens``."""
+def default_cache_dir(env: Mapping[str, str]) -> str:
+    """``$EKSACCESS_CACHE_DIR``, else ``platformdirs.user_cache_dir("eksaccess")/tokens``.
+
+    On Linux that is platformdirs' XDG rule (``$XDG_CACHE_HOME`` or ``~/.cache``), computed here without
+    importing platformdirs; elsewhere platformdirs itself answers.
+    """
     override = env.get(CACHE_DIR_ENV)
     if override:
-        return Path(override).expanduser()
+        return os.path.expanduser(override)
+    if sys.platform.startswith("linux"):
+        base = env.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache")
+        return os.path.join(base, "eksaccess", "tokens")
     from platformdirs import user_cache_dir
 
-    return Path(user_cache_dir("eksaccess")) / "tokens"
+    return os.path.join(user_cache_dir("eksaccess"), "tokens")
 
 
 def _format_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
 
 
+_TIMESTAMP = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z", re.ASCII)
+_AMZ_DATE = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z", re.ASCII)
+
+
+def _parse(pattern: re.Pattern[str], text: str) -> datetime:
+    """A UTC time in one fixed layout; ``datetime.strptime`` would import _strptime, calendar and locale."""
+    match = pattern.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a timestamp: {text!r}")
+    year, month, day, hour, minute, second = (int(part) for part in match.groups())
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+
 def parse_time(text: str) -> datetime:
-    return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+    """``YYYY-MM-DDTHH:MM:SSZ`` (expirationTimestamp)."""
+    return _parse(_TIMESTAMP, text)
+
+
+def parse_amz_date(text: str) -> datetime:
+    """``YYYYMMDDTHHMMSSZ`` (X-Amz-Date)."""
+    return _parse(_AMZ_DATE, text)
 
 
 def _decode(raw: bytes, key: CacheKey) -> CachedToken | Refusal:
@@ -118,11 +142,11 @@ def _decode(raw: bytes, key: CacheKey) -> CachedToken | Refusal:
 class TokenCache:
     """The directory of cached tokens."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = os.fspath(directory)
 
-    def path(self, key: CacheKey) -> Path:
-        return self.directory / key.file_name()
+    def path(self, key: CacheKey) -> str:
+        return os.path.join(self.directory, key.file_name())
 
     def read(self, key: CacheKey) -> CacheRead:
         path = self.path(key)
@@ -150,11 +174,11 @@ class TokenCache:
             return CacheRead(path=path, refusal=decoded)
         return CacheRead(path=path, token=decoded)
 
-    def write(self, key: CacheKey, cached: CachedToken) -> Path:
+    def write(self, key: CacheKey, cached: CachedToken) -> str:
         """Write atomically with mode 0600; the directory is created with mode 0700."""
         import tempfile
 
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
         document = {
             "version": FORMAT_VERSION,
             "key": key.as_dict(),
@@ -171,22 +195,28 @@ class TokenCache:
                 os.fsync(handle.fileno())
             os.replace(temp, self.path(key))
         except BaseException:
-            Path(temp).unlink(missing_ok=True)
+            _unlink(temp)
             raise
         return self.path(key)
 
     def remove(self, key: CacheKey) -> None:
-        self.path(key).unlink(missing_ok=True)
+        _unlink(self.path(key))
 
     def clear(self) -> int:
         """Remove every cached token (and leftover temporary files); how many files went."""
-        if not self.directory.is_dir():
+        if not os.path.isdir(self.directory):
             return 0
         removed = 0
-        for entry in self.directory.iterdir():
-            name = entry.name
-            ours = name.endswith(FILE_SUFFIX) or (name.startswith(TEMP_PREFIX) and name.endswith(".tmp"))
-            if ours and not entry.is_dir():
-                entry.unlink(missing_ok=True)
-                removed += 1
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                name = entry.name
+                ours = name.endswith(FILE_SUFFIX) or (name.startswith(TEMP_PREFIX) and name.endswith(".tmp"))
+                if ours and not entry.is_dir(follow_symlinks=False):
+                    _unlink(entry.path)
+                    removed += 1
         return removed
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +19,8 @@ from eksaccess.adapters.token_cache import (
     Refusal,
     TokenCache,
     default_cache_dir,
+    parse_amz_date,
+    parse_time,
 )
 
 KEY = CacheKey(
@@ -39,13 +40,13 @@ def cache(tmp_path: Path) -> TokenCache:
 
 
 def test_round_trip_and_modes(cache: TokenCache) -> None:
-    path = cache.write(KEY, TOKEN)
+    path = Path(cache.write(KEY, TOKEN))
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(cache.directory.stat().st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(cache.directory).st_mode) == 0o700
     read = cache.read(KEY)
     assert read.refusal is None
     assert read.token == TOKEN
-    assert [p.name for p in cache.directory.iterdir()] == [KEY.file_name()]  # no temporary left behind
+    assert os.listdir(cache.directory) == [KEY.file_name()]  # no temporary left behind
 
 
 def test_missing_file_is_a_plain_miss(cache: TokenCache) -> None:
@@ -55,16 +56,16 @@ def test_missing_file_is_a_plain_miss(cache: TokenCache) -> None:
 
 def test_rewrite_replaces_atomically(cache: TokenCache) -> None:
     first = cache.write(KEY, TOKEN)
-    inode = first.stat().st_ino
-    newer = replace(TOKEN, expiration=datetime(2030, 1, 1, 12, 30, tzinfo=UTC))
+    inode = os.stat(first).st_ino
+    newer = TOKEN._replace(expiration=datetime(2030, 1, 1, 12, 30, tzinfo=UTC))
     second = cache.write(KEY, newer)
-    assert second == first and second.stat().st_ino != inode  # a new file renamed over the old one
+    assert second == first and os.stat(second).st_ino != inode  # a new file renamed over the old one
     assert cache.read(KEY).token == newer
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o700, 0o666, 0o601])
 def test_wider_than_0600_is_refused(cache: TokenCache, mode: int) -> None:
-    path = cache.write(KEY, TOKEN)
+    path = Path(cache.write(KEY, TOKEN))
     path.chmod(mode)
     read = cache.read(KEY)
     assert read.token is None and read.refusal is Refusal.WIDE_MODE
@@ -72,7 +73,7 @@ def test_wider_than_0600_is_refused(cache: TokenCache, mode: int) -> None:
 
 @pytest.mark.parametrize("mode", [0o600, 0o400])
 def test_owner_only_modes_are_accepted(cache: TokenCache, mode: int) -> None:
-    path = cache.write(KEY, TOKEN)
+    path = Path(cache.write(KEY, TOKEN))
     path.chmod(mode)
     assert cache.read(KEY).token == TOKEN
 
@@ -93,7 +94,7 @@ def test_file_chowned_to_another_user_is_refused(cache: TokenCache) -> None:
 
 
 def test_symlink_is_refused_even_to_a_good_file(cache: TokenCache, tmp_path: Path) -> None:
-    good = cache.write(KEY, TOKEN)
+    good = Path(cache.write(KEY, TOKEN))
     elsewhere = tmp_path / "elsewhere.json"
     good.rename(elsewhere)
     good.symlink_to(elsewhere)
@@ -102,13 +103,13 @@ def test_symlink_is_refused_even_to_a_good_file(cache: TokenCache, tmp_path: Pat
 
 
 def test_directory_in_place_of_the_file_is_refused(cache: TokenCache) -> None:
-    cache.path(KEY).mkdir(parents=True)
+    Path(cache.path(KEY)).mkdir(parents=True)
     assert cache.read(KEY).refusal is Refusal.NOT_REGULAR
 
 
 def _plant(cache: TokenCache, content: bytes) -> None:
-    cache.directory.mkdir(parents=True, exist_ok=True)
-    path = cache.path(KEY)
+    path = Path(cache.path(KEY))
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
     path.chmod(0o600)
 
@@ -152,7 +153,7 @@ def test_corrupted_files_are_refused(cache: TokenCache, content: bytes) -> None:
 
 
 def test_a_file_written_for_another_key_is_refused(cache: TokenCache) -> None:
-    other = replace(KEY, access_key_id="AKIAOTHERKEY00000002").as_dict()
+    other = KEY._replace(access_key_id="AKIAOTHERKEY00000002").as_dict()
     _plant(cache, _document(key=other))
     assert cache.read(KEY).refusal is Refusal.OTHER_KEY
 
@@ -164,20 +165,28 @@ def test_planted_good_document_is_read(cache: TokenCache) -> None:
 
 def test_clear_removes_tokens_and_temporaries_only(cache: TokenCache) -> None:
     cache.write(KEY, TOKEN)
-    cache.write(replace(KEY, cluster="other"), TOKEN)
-    (cache.directory / ".token-abc.tmp").write_text("x")
-    (cache.directory / "README").write_text("keep me")
+    cache.write(KEY._replace(cluster="other"), TOKEN)
+    directory = Path(cache.directory)
+    (directory / ".token-abc.tmp").write_text("x")
+    (directory / "README").write_text("keep me")
     assert cache.clear() == 3
-    assert [p.name for p in cache.directory.iterdir()] == ["README"]
-    assert TokenCache(cache.directory / "absent").clear() == 0
+    assert os.listdir(directory) == ["README"]
+    assert TokenCache(directory / "absent").clear() == 0
 
 
-def test_default_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    assert default_cache_dir({CACHE_DIR_ENV: str(tmp_path / "x")}) == tmp_path / "x"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+def test_default_directory_override(tmp_path: Path) -> None:
+    assert default_cache_dir({CACHE_DIR_ENV: str(tmp_path / "x")}) == str(tmp_path / "x")
+
+
+@pytest.mark.parametrize("xdg", [None, "", "  ", "/somewhere/cache"])
+def test_default_directory_is_platformdirs_one(monkeypatch: pytest.MonkeyPatch, xdg: str | None) -> None:
     from platformdirs import user_cache_dir
 
-    assert default_cache_dir({}) == Path(user_cache_dir("eksaccess")) / "tokens"
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    assert default_cache_dir(dict(os.environ)) == os.path.join(user_cache_dir("eksaccess"), "tokens")
 
 
 _text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30)
@@ -191,5 +200,21 @@ _text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"])
 def test_every_key_part_selects_its_own_file(parts: tuple[str, ...], index: int, other: str) -> None:
     names = ("partition", "region", "cluster", "role_arn", "access_key_id")
     key = CacheKey(**dict(zip(names, parts, strict=True)))
-    changed = replace(key, **{names[index]: other})
+    changed = key._replace(**{names[index]: other})
     assert (key.file_name() == changed.file_name()) == (key == changed)
+
+
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 12, 31)))
+def test_timestamps_parse_as_strptime_does(moment: datetime) -> None:
+    moment = moment.replace(microsecond=0, tzinfo=UTC)
+    assert parse_time(moment.strftime("%Y-%m-%dT%H:%M:%SZ")) == moment
+    assert parse_amz_date(moment.strftime("%Y%m%dT%H%M%SZ")) == moment
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2030-13-01T00:00:00Z", "2030-01-01T00:00:00", "2030-01-01T00:00:00+00:00", "２０３０-01-01T00:00:00Z"],
+)
+def test_bad_timestamps_are_rejected(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_time(text)
