@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -75,3 +76,47 @@ def test_kube_side_refuses_bodies_over_three_mebibytes_with_413(sandbox: Running
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "fits"}, "data": {"x": "y" * 1000}}
     )
     assert client.post("/api/v1/namespaces/dev/configmaps", data=fits, headers=headers).status_code == 201
+
+
+def _raw(sb: RunningSandbox, url: str, payload: bytes) -> bytes:
+    import socket
+    import ssl
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    context = ssl.create_default_context(cafile=str(sb.ca_bundle))
+    with (
+        socket.create_connection((parts.hostname, parts.port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname=parts.hostname) as tls,
+    ):
+        tls.sendall(payload)
+        chunks = []
+        while chunk := tls.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nX-Injected: a\rb\r\nConnection: close\r\n\r\n",
+        b"BOGUS\r\n\r\n",
+        b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\nConnection: close\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 200 + b"Connection: close\r\n\r\n",
+    ],
+)
+def test_raw_garbage_over_loopback_gets_a_client_error_and_the_server_lives(
+    sandbox: RunningSandbox, payload: bytes
+) -> None:
+    for url in (sandbox.aws_endpoint, sandbox.cluster_endpoint("demo")):
+        reply = _raw(sandbox, url, payload)
+        if reply.startswith(b"HTTP/"):
+            status = int(reply.split(b" ", 2)[1])
+        else:  # no version in the request line: http.server answers HTTP/0.9 style, the code in the body
+            found = re.search(rb"Error code: (\d+)", reply)
+            status = int(found.group(1)) if found else 0
+        assert reply == b"" or 400 <= status < 500, (url, reply[:200])
+        health = _raw(sandbox, url, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert health.startswith(b"HTTP/1.1 "), health[:100]

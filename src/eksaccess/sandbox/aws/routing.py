@@ -65,8 +65,11 @@ def http_request(environ: WSGIEnvironment) -> HttpRequest:
     for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
         if environ.get(key):
             headers[key.replace("_", "-").lower()] = str(environ[key])
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(min(length, MAX_BODY)) if length else b""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0  # a Content-Length that is not a number: no body (the signature check then refuses it)
+    body = environ["wsgi.input"].read(min(length, MAX_BODY)) if length > 0 else b""
     return HttpRequest(
         method=str(environ.get("REQUEST_METHOD", "GET")),
         raw_path=path or "/",
