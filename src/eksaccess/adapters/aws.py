@@ -9,7 +9,9 @@ credentials files named by ``AWS_CONFIG_FILE``/``AWS_SHARED_CREDENTIALS_FILE``, 
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -125,8 +127,18 @@ class AwsSession:
             raise classify(err, "Session") from err
         self.profile = profile
         self.region = region or self._session.region_name
+        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._lock = threading.Lock()
 
     def client(self, service: str, region: str | None = None) -> Any:
+        """One client per service and region (clients are thread-safe; creating them is not, and is slow)."""
+        key = (service, region or self.region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._new_client(service, region)
+            return self._clients[key]
+
+    def _new_client(self, service: str, region: str | None) -> Any:
         try:
             return self._session.client(service, region_name=region or self.region, config=_RETRIES)
         except botocore.exceptions.BotoCoreError as err:
@@ -182,10 +194,12 @@ class AwsSession:
         return list(self.paginate("eks", "list_clusters", "clusters", region))
 
     def list_access_entries(self, cluster: str, region: str | None = None) -> list[AccessEntry]:
-        entries = []
-        for arn in self.paginate("eks", "list_access_entries", "accessEntries", region, clusterName=cluster):
-            entries.append(self.describe_access_entry(cluster, arn, region))
-        return entries
+        """Every entry with its policies; the per-entry calls run concurrently (bounded)."""
+        arns = list(self.paginate("eks", "list_access_entries", "accessEntries", region, clusterName=cluster))
+        if len(arns) <= 1:
+            return [self.describe_access_entry(cluster, arn, region) for arn in arns]
+        with ThreadPoolExecutor(max_workers=min(8, len(arns)), thread_name_prefix="eks") as pool:
+            return list(pool.map(lambda arn: self.describe_access_entry(cluster, arn, region), arns))
 
     def describe_access_entry(
         self, cluster: str, principal_arn: str, region: str | None = None
@@ -238,7 +252,7 @@ class AwsSession:
     # Token ---------------------------------------------------------------------------------------
     def presign_token(self, cluster_name: str, region: str | None = None) -> str:
         """A ``k8s-aws-v1.`` token exactly as ``aws eks get-token`` mints it."""
-        sts = self.client("sts", region)
+        sts = self._new_client("sts", region)  # its own client: the event handler below must not leak
 
         def _add_cluster_header(request: Any, **_: Any) -> None:
             request.headers["x-k8s-aws-id"] = cluster_name
