@@ -1203,8 +1203,22 @@ def run_atheris_subprocess(name: str, runs: int, timeout: float) -> Outcome:
 
 
 def _run_one(name: str, inputs: int, seconds: float) -> Outcome:
-    """One target in a worker process (the clock is per process: pass the time left, not a deadline)."""
-    return run_hypothesis(available()[name], inputs, time.monotonic() + seconds)
+    """One target in its own process: an input that kills the interpreter is a finding of that target."""
+    import subprocess
+
+    argv = [sys.executable, __file__, "--worker", name, "--inputs", str(inputs), "--seconds", str(seconds)]
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 120)
+    except subprocess.TimeoutExpired:
+        return Outcome(
+            target=name, seconds=time.monotonic() - start, findings={"worker exceeded its time bound": ""}
+        )
+    try:
+        return Outcome(**json.loads(proc.stdout))
+    except (ValueError, TypeError):
+        kind = f"worker process died (exit {proc.returncode})"
+        return Outcome(target=name, seconds=time.monotonic() - start, findings={kind: proc.stderr[-600:]})
 
 
 def table(outcomes: list[Outcome]) -> str:
@@ -1224,17 +1238,22 @@ def main() -> int:
     parser.add_argument("--atheris", metavar="NAME", help="run libFuzzer on one target in this process")
     parser.add_argument("--runs", type=int, default=10_000, help="atheris runs per target")
     parser.add_argument("--no-atheris", action="store_true", help="hypothesis only")
+    parser.add_argument("--worker", metavar="NAME", help=argparse.SUPPRESS)  # one target, JSON outcome
     parser.add_argument("--json", type=Path, help="also write the outcomes as JSON here")
     args = parser.parse_args()
     if args.atheris:
         return run_atheris(args.atheris, args.runs)
+    if args.worker:
+        outcome = run_hypothesis(available()[args.worker], args.inputs, time.monotonic() + args.seconds)
+        print(json.dumps(outcome.__dict__))
+        return 0
     targets = available()
     names = args.only or list(targets)
     deadline = time.monotonic() + args.seconds
     outcomes: list[Outcome] = []
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = [pool.submit(_run_one, name, args.inputs, deadline - time.monotonic()) for name in names]
         for future in futures:
             outcome = future.result()

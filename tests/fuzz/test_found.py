@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from botocore.exceptions import ClientError
 from werkzeug.test import Client
 
 from eksaccess.domain.awsauth import split_manifest
@@ -120,3 +121,30 @@ def test_raw_garbage_over_loopback_gets_a_client_error_and_the_server_lives(
         assert reply == b"" or 400 <= status < 500, (url, reply[:200])
         health = _raw(sandbox, url, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         assert health.startswith(b"HTTP/1.1 "), health[:100]
+
+
+def test_deeply_nested_json_bodies_are_400_on_both_sides(sandbox: RunningSandbox) -> None:
+    assert sandbox.server is not None and sandbox.server.ctx is not None
+    kube = Client(make_kube_app("demo", sandbox.server.ctx))
+    token = encode_token(presign_token_url(sandbox, "admin", "demo"))
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    nested = b"[" * 100_000
+    assert (
+        kube.put("/apis/apps/v1/namespaces/dev/deployments/x", data=nested, headers=headers).status_code
+        == 400
+    )
+    patch = {**headers, "Content-Type": "application/merge-patch+json"}
+    assert kube.patch("/api/v1/namespaces/dev/configmaps/x", data=nested, headers=patch).status_code == 400
+    eks = sandbox.client("eks", "admin")
+    eks.meta.events.register(
+        "before-sign.eks.CreateAccessEntry", lambda request, **_: setattr(request, "data", nested)
+    )
+    with pytest.raises(ClientError) as caught:
+        eks.create_access_entry(clusterName="demo", principalArn="arn:aws:iam::111122223333:role/x")
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_escaped_lone_surrogate_in_a_snapshot_is_an_input_error() -> None:
+    text = '{"apiVersion": "eksaccess/v1", "kind": "ClusterState", "accessEntries": [{"principalArn": "a\\udab6"}]}'
+    with pytest.raises(InputError, match="lone surrogate"):
+        parse_cluster_state(text)

@@ -234,6 +234,10 @@ def parse_cluster_state(text: str, *, source: str = "snapshot") -> ClusterState:
         return ClusterState.model_validate(data)
     except ValidationError as err:
         raise InputError(f"{source}: {_one_line(err)}") from None
+    except UnicodeEncodeError:  # a \ud800-\udfff escape decodes to a lone surrogate: not Unicode text
+        raise InputError(
+            f"{source}: holds an escaped lone surrogate (\\ud800-\\udfff), which is not text"
+        ) from None
 
 
 def _load_yaml(text: str, source: str) -> Any:

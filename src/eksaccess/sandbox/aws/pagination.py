@@ -25,7 +25,7 @@ def _decode(kind: str, token: str) -> str:
     try:
         padded = token + "=" * (-len(token) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeEncodeError):
+    except (ValueError, binascii.Error, UnicodeEncodeError, RecursionError):
         raise invalid_parameter("The nextToken provided is not valid.") from None
     if not isinstance(data, dict) or data.get("k") != kind or not isinstance(data.get("a"), str):
         raise invalid_parameter("The nextToken provided is not valid.")

@@ -36,7 +36,7 @@ class ServiceRequest:
             return {}
         try:
             data = json.loads(self.http.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting too deep
             raise AwsError(
                 "SerializationException", "Could not parse the request body as JSON", status=400
             ) from None

@@ -290,7 +290,7 @@ def _decode(ctype: str, raw: bytes, res: Resource) -> dict[str, Any] | None:
     if ctype in ("", JSON_TYPE, "application/yaml", "*/*"):
         try:
             value = json.loads(raw)
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:  # RecursionError: nesting too deep
             raise status.bad_request(f"couldn't get version/kind; json parse error: {err}") from None
         if not isinstance(value, dict):
             raise status.bad_request("the body of the request was not a JSON object")

@@ -222,7 +222,7 @@ class ResourceHandler:
     def patch(self, res: Resource, info: RequestInfo, query: dict[str, str], ctype: str, raw: bytes) -> Reply:
         try:
             document = json.loads(raw or b"null")
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:  # RecursionError: nesting too deep
             raise status.bad_request(f"error decoding patch: {err}") from None
         namespace = info.namespace if res.namespaced else ""
         for _ in range(5):

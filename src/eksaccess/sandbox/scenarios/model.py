@@ -276,6 +276,10 @@ def parse_scenario(text: str, *, source: str = "scenario") -> Scenario:
         raise InputError(f"{source}: expected a mapping with apiVersion: {API_VERSION} and kind: {KIND}")
     try:
         return Scenario.model_validate(data)
+    except UnicodeEncodeError:  # a \ud800-\udfff escape decodes to a lone surrogate: not Unicode text
+        raise InputError(
+            f"{source}: holds an escaped lone surrogate (\\ud800-\\udfff), which is not text"
+        ) from None
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         where = field_path(first["loc"])
