@@ -56,6 +56,7 @@ BENCHES = [
         script="bench_token.py",
         what="eksaccess token (caching exec plugin) vs aws eks get-token",
         timeout=600,
+        json=True,
     ),
     Bench(name="audit", script="bench_audit.py", what="audit of a cluster and a fleet", timeout=900),
     Bench(
@@ -205,6 +206,17 @@ def goals(results: dict[str, Result]) -> list[str]:
         )
     else:
         add("aws-auth edits under 50 ms and byte-stable", edit.status if edit else "not run", None)
+    token = results.get("token")
+    if token and token.data:
+        t = token.data
+        add(
+            "`eksaccess token` cache hit under 0.1 s of plugin time",
+            f"{t['plugin/eksaccess-hit'] * 1000:.0f} ms (aws eks get-token {t['plugin/aws'] * 1000:.0f} ms); "
+            f"kubectl get configmaps {t['kubectl/aws'] / t['kubectl/eksaccess']:.2f}x faster",
+            t["plugin/eksaccess-hit"] < 0.1,
+        )
+    else:
+        add("`eksaccess token` cache hit under 0.1 s", token.status if token else "not run", None)
     load = results.get("load")
     if load and load.data:
         for side in load.data:
