@@ -1,6 +1,7 @@
-"""The AWS port: boto3 behind questions named in EKS's words, answering with domain values.
+"""The AWS port: botocore behind questions named in EKS's words, answering with domain values.
 
-No boto3 dict or ClientError leaves this module: failures become ``AwsCallError`` with a typed
+botocore directly, not boto3: boto3 adds nothing used here and costs a quarter of a second of imports
+(s3transfer) on every command. No botocore dict or ClientError leaves this module: failures become ``AwsCallError`` with a typed
 ``kind`` so features can turn them into findings (never "nothing found" for an AccessDenied).
 Credentials come exactly as the aws CLI finds them: ``AWS_PROFILE``/``--profile``, the config and
 credentials files named by ``AWS_CONFIG_FILE``/``AWS_SHARED_CREDENTIALS_FILE``, ``AWS_ENDPOINT_URL*``.
@@ -16,12 +17,18 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import boto3
 import botocore.exceptions
+import botocore.session
 from botocore.config import Config
 
-from eksaccess.domain.access import AccessEntry, AccessPolicyAssociation, AccessScope, EntryType, ScopeType
-from eksaccess.domain.state import AuthenticationMode
+from eksaccess.domain.access import (
+    AccessEntry,
+    AccessPolicyAssociation,
+    AccessScope,
+    AuthenticationMode,
+    EntryType,
+    ScopeType,
+)
 from eksaccess.errors import RemoteError
 
 _RETRIES = Config(retries={"max_attempts": 6, "mode": "standard"}, connect_timeout=5, read_timeout=20)
@@ -69,6 +76,55 @@ _CODES: Mapping[str, AwsErrorKind] = {
     "ThrottlingException": AwsErrorKind.THROTTLED,
     "Throttling": AwsErrorKind.THROTTLED,
 }
+
+
+def _has_policies(entry: Mapping[str, Any]) -> bool:
+    """Only STANDARD and EC2 entries carry access policies (node and Windows entries cannot)."""
+    return EntryType(entry.get("type", "STANDARD")) in (EntryType.STANDARD, EntryType.EC2)
+
+
+def _entry(
+    entry: Mapping[str, Any], policies: tuple[AccessPolicyAssociation, ...] | AwsCallError | None
+) -> AccessEntry:
+    if not _has_policies(entry):
+        policies = ()
+    elif isinstance(policies, AwsCallError):
+        raise policies
+    return AccessEntry(
+        principal_arn=entry["principalArn"],
+        type=EntryType(entry.get("type", "STANDARD")),
+        username=entry.get("username"),
+        kubernetes_groups=tuple(entry.get("kubernetesGroups") or ()),
+        policies=policies or (),
+    )
+
+
+_LOADER: list[Any] = []  # botocore's data loader, shared by every session of the process
+_LOADER_LOCK = threading.Lock()
+
+
+def _share_loader(session: botocore.session.Session) -> botocore.session.Session:
+    """Service models and endpoint rules are read and parsed once per process, not once per session
+    (a new session's first client costs ~70 ms of CPU, a session sharing the loader ~3 ms)."""
+    with _LOADER_LOCK:
+        if not _LOADER:
+            _LOADER.append(session.get_component("data_loader"))
+        else:
+            session.register_component("data_loader", _LOADER[0])
+    return session
+
+
+def _botocore_session(session: Any, profile: str | None, region: str | None) -> botocore.session.Session:
+    """The botocore session to use: the one given (a boto3 session's own), or one for ``profile``."""
+    if session is not None:
+        found: botocore.session.Session = getattr(session, "_session", session)  # boto3 wraps botocore's
+        return found
+    made = _share_loader(botocore.session.Session(profile=profile))
+    if profile is not None:
+        made.get_scoped_config()  # ProfileNotFound now, as the aws CLI says it, not at the first call
+    if region:
+        made.set_config_variable("region", region)
+    return made
 
 
 def classify(err: Exception, operation: str) -> AwsCallError:
@@ -119,14 +175,15 @@ class AwsSession:
         *,
         profile: str | None = None,
         region: str | None = None,
-        session: boto3.session.Session | None = None,
+        session: Any = None,
     ) -> None:
+        """``session``: a botocore or boto3 session to use instead of one built from ``profile``."""
         try:
-            self._session = session or boto3.session.Session(profile_name=profile, region_name=region)
+            self._session = _botocore_session(session, profile, region)
         except botocore.exceptions.BotoCoreError as err:
             raise classify(err, "Session") from err
         self.profile = profile
-        self.region = region or self._session.region_name
+        self.region = region or self._session.get_config_variable("region")
         self._clients: dict[tuple[str, str | None], Any] = {}
         self._lock = threading.Lock()
 
@@ -140,7 +197,7 @@ class AwsSession:
 
     def _new_client(self, service: str, region: str | None) -> Any:
         try:
-            return self._session.client(service, region_name=region or self.region, config=_RETRIES)
+            return self._session.create_client(service, region_name=region or self.region, config=_RETRIES)
         except botocore.exceptions.BotoCoreError as err:
             raise classify(err, f"{service} client") from err
 
@@ -165,12 +222,10 @@ class AwsSession:
     def assume_role(self, role_arn: str, session_name: str) -> AwsSession:
         out = self.call("sts", "assume_role", RoleArn=role_arn, RoleSessionName=session_name)
         creds = out["Credentials"]
-        session = boto3.session.Session(
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            region_name=self.region,
-        )
+        session = _share_loader(botocore.session.Session())
+        session.set_credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+        if self.region:
+            session.set_config_variable("region", self.region)
         return AwsSession(session=session, region=self.region)
 
     # EKS -----------------------------------------------------------------------------------------
@@ -194,30 +249,40 @@ class AwsSession:
         return list(self.paginate("eks", "list_clusters", "clusters", region))
 
     def list_access_entries(self, cluster: str, region: str | None = None) -> list[AccessEntry]:
-        """Every entry with its policies; the per-entry calls run concurrently (bounded)."""
+        """Every entry with its policies: after the listing, each entry's DescribeAccessEntry and
+        ListAssociatedAccessPolicies run concurrently (one round trip, bounded)."""
         arns = list(self.paginate("eks", "list_access_entries", "accessEntries", region, clusterName=cluster))
-        if len(arns) <= 1:
-            return [self.describe_access_entry(cluster, arn, region) for arn in arns]
-        with ThreadPoolExecutor(max_workers=min(8, len(arns)), thread_name_prefix="eks") as pool:
-            return list(pool.map(lambda arn: self.describe_access_entry(cluster, arn, region), arns))
+        if not arns:
+            return []
+        with ThreadPoolExecutor(max_workers=min(16, 2 * len(arns)), thread_name_prefix="eks") as pool:
+            described = [pool.submit(self._describe_entry, cluster, arn, region) for arn in arns]
+            listed = [pool.submit(self._policies, cluster, arn, region) for arn in arns]
+            return [_entry(d.result(), p.result()) for d, p in zip(described, listed, strict=True)]
 
     def describe_access_entry(
         self, cluster: str, principal_arn: str, region: str | None = None
     ) -> AccessEntry:
-        entry = self.call(
+        entry = self._describe_entry(cluster, principal_arn, region)
+        if not _has_policies(entry):
+            return _entry(entry, None)
+        return _entry(entry, tuple(self.list_associated_access_policies(cluster, principal_arn, region)))
+
+    def _describe_entry(self, cluster: str, principal_arn: str, region: str | None) -> dict[str, Any]:
+        out = self.call(
             "eks", "describe_access_entry", region, clusterName=cluster, principalArn=principal_arn
-        )["accessEntry"]
-        entry_type = EntryType(entry.get("type", "STANDARD"))
-        policies: tuple[AccessPolicyAssociation, ...] = ()
-        if entry_type is EntryType.STANDARD or entry_type is EntryType.EC2:
-            policies = tuple(self.list_associated_access_policies(cluster, principal_arn, region))
-        return AccessEntry(
-            principal_arn=entry["principalArn"],
-            type=entry_type,
-            username=entry.get("username"),
-            kubernetes_groups=tuple(entry.get("kubernetesGroups") or ()),
-            policies=policies,
         )
+        entry: dict[str, Any] = out["accessEntry"]
+        return entry
+
+    def _policies(
+        self, cluster: str, principal_arn: str, region: str | None
+    ) -> tuple[AccessPolicyAssociation, ...] | AwsCallError:
+        """Asked alongside the describe, before the entry's type is known: an error is kept, and raised
+        only if the entry turns out to be one that carries policies."""
+        try:
+            return tuple(self.list_associated_access_policies(cluster, principal_arn, region))
+        except AwsCallError as err:
+            return err
 
     def list_associated_access_policies(
         self, cluster: str, principal_arn: str, region: str | None = None

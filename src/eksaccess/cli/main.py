@@ -15,7 +15,6 @@ from typing import Any
 
 import click
 
-from eksaccess import __version__
 from eksaccess.errors import EksAccessError
 
 # name -> (module, attribute, one-line help). Keep the help here so --help imports nothing.
@@ -107,7 +106,7 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="eksaccess")
+@click.version_option(package_name="eksaccess", prog_name="eksaccess")  # read only when asked
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs (secrets stay hidden).")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:

@@ -22,6 +22,20 @@ RESERVED_GROUP_PREFIX = "system:"
 NOT_STANDARD_MESSAGE = 'This operation can only be performed on Access Entries with a type of "STANDARD".'
 
 
+class AuthenticationMode(StrEnum):
+    CONFIG_MAP = "CONFIG_MAP"
+    API_AND_CONFIG_MAP = "API_AND_CONFIG_MAP"
+    API = "API"
+
+    @property
+    def uses_access_entries(self) -> bool:
+        return self is not AuthenticationMode.CONFIG_MAP
+
+    @property
+    def uses_aws_auth(self) -> bool:
+        return self is not AuthenticationMode.API
+
+
 class AccessEntryValidationError(InputError):
     """An access entry EKS would refuse (InvalidParameterException)."""
 

@@ -19,12 +19,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from eksaccess.domain import templates
-from eksaccess.domain.access import AccessEntry, effective_username, implicit_groups
+from eksaccess.domain.access import AccessEntry, AuthenticationMode, effective_username, implicit_groups
 from eksaccess.domain.arn import InvalidArnError, Principal, PrincipalKind, parse_principal
 from eksaccess.domain.awsauth import AwsAuth, RoleMapping, UserMapping, parse_aws_auth
-from eksaccess.domain.state import AuthenticationMode, ClusterState
+
+if TYPE_CHECKING:
+    from eksaccess.domain.state import ClusterState
 
 AUTHENTICATED = "system:authenticated"
 # The creator of a CONFIG_MAP cluster: an invisible system:masters admin, not in aws-auth

@@ -155,9 +155,9 @@ def policy_name_from_arn(policy_arn: str) -> str:
 @functools.cache
 def _policy_table() -> Mapping[str, AccessPolicyRules]:
     # Imported here: bootstrap depends on this module for rule parsing.
-    from eksaccess.domain.bootstrap import bootstrap_cluster_role_rules, load_yaml_data
+    from eksaccess.domain.bootstrap import bootstrap_cluster_role_rules, load_data
 
-    data = load_yaml_data("access_policy_rules.yaml")
+    data = load_data("access_policy_rules")
     table: dict[str, AccessPolicyRules] = {}
     for name, spec in data["policies"].items():
         same_as = spec.get("sameAs")

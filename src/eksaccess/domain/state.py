@@ -12,7 +12,6 @@ exactly as the authenticator parses them.
 from __future__ import annotations
 
 import io
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -29,26 +28,13 @@ from eksaccess.domain.access import (
     ScopeType,
     validate_entry,
 )
+from eksaccess.domain.access import AuthenticationMode as AuthenticationMode  # re-exported
 from eksaccess.domain.arn import InvalidArnError, parse_principal
 from eksaccess.domain.policies import policy_name
 from eksaccess.errors import InputError
 
 API_VERSION = "eksaccess/v1"
 KIND = "ClusterState"
-
-
-class AuthenticationMode(StrEnum):
-    CONFIG_MAP = "CONFIG_MAP"
-    API_AND_CONFIG_MAP = "API_AND_CONFIG_MAP"
-    API = "API"
-
-    @property
-    def uses_access_entries(self) -> bool:
-        return self is not AuthenticationMode.CONFIG_MAP
-
-    @property
-    def uses_aws_auth(self) -> bool:
-        return self is not AuthenticationMode.API
 
 
 def _title(name: str, _info: object) -> str:

@@ -89,46 +89,84 @@ def gather(target: Target, options: DoctorOptions, ports: DoctorPorts) -> Facts:
     facts = Facts(target=target, options=options)
     if not target.usable:
         return facts
-    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="doctor") as pool:
+    with ThreadPoolExecutor(max_workers=12, thread_name_prefix="doctor") as pool:
         _gather(facts, ports, pool)
     return facts
 
 
+@dataclass
+class _KubeState:
+    aws_auth: Outcome[ConfigMapData] = field(default_factory=Outcome)
+    rbac: Outcome[list[dict[str, Any]]] = field(default_factory=Outcome)
+    namespaces: Outcome[list[str]] = field(default_factory=Outcome)
+
+
+@dataclass
+class _TokenProbe:
+    whoami: Outcome[WhoAmI] = field(default_factory=Outcome)
+    token_format_error: str | None = None
+    token_sts: tuple[int, str] | None = None
+    permission: Outcome[tuple[bool, str]] = field(default_factory=Outcome)
+    baseline_permission: Outcome[tuple[bool, str]] = field(default_factory=Outcome)
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    server: str
+    ca: str | None
+
+
 def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
+    """Every call starts as soon as what it needs is known, not when the call before it is answered.
+
+    The kubeconfig's endpoint is used speculatively before DescribeCluster confirms it: when the cluster
+    says otherwise (ENDPOINT_MISMATCH, CA_MISMATCH) the Kubernetes questions are asked again at the
+    real endpoint. The reader of cluster state (the admin when one is given) starts at once.
+    """
     target, options = facts.target, facts.options
     name = target.cluster_name
     assert name is not None
     region = target.region
+    guess = _Endpoint(target.server, target.ca_data) if target.server else None
 
-    def principal_session() -> AwsSession:
+    def principal() -> tuple[CallerIdentity, AwsSession]:
         session = ports.aws(profile=target.profile, region=target.token_region or region)
         facts.base_caller = _attempt(session.caller_identity)
-        if target.role_arn and facts.base_caller.ok:
-            return session.assume_role(target.role_arn, GET_TOKEN_SESSION)
-        return session
+        if facts.base_caller.error is not None or facts.base_caller.value is None:
+            raise facts.base_caller.error or AssertionError("no caller")
+        if target.role_arn:  # what `aws eks get-token --role-arn` does before it signs
+            session = session.assume_role(target.role_arn, GET_TOKEN_SESSION)
+            return session.caller_identity(), session
+        return facts.base_caller.value, session
 
-    sessions: dict[str, AwsSession] = {}
+    def probe_token(session: AwsSession, at: _Endpoint) -> _TokenProbe:
+        return _token_probe(facts, ports, session, at)
 
-    def principal() -> CallerIdentity:
-        session = principal_session()
-        if facts.base_caller.error is not None:
-            raise facts.base_caller.error
-        sessions["principal"] = session
-        return session.caller_identity()
-
-    def shell() -> CallerIdentity:
-        return ports.aws(profile=None, region=region).caller_identity()
-
-    def admin() -> CallerIdentity:
-        session = ports.aws(profile=options.admin_profile, region=region)
-        sessions["admin"] = session
-        return session.caller_identity()
-
+    admin: AwsSession | None = None
+    if options.admin_profile:
+        made = _attempt(lambda: ports.aws(profile=options.admin_profile, region=region))
+        admin, facts.admin_caller = made.value, Outcome(error=made.error)
     f_principal = pool.submit(_attempt, principal) if not options.as_arn else None
-    f_shell = pool.submit(_attempt, shell) if not options.as_arn and not options.profile else None
-    f_admin = pool.submit(_attempt, admin) if options.admin_profile else None
+    f_shell = (
+        pool.submit(_attempt, lambda: ports.aws(profile=None, region=region).caller_identity())
+        if not options.as_arn and not options.profile
+        else None
+    )
+    f_admin = pool.submit(_attempt, admin.caller_identity) if admin is not None else None
+    early: dict[str, Future[Any]] = {}
+    if admin is not None:
+        early = _reader_calls(pool, ports, facts, admin, {"admin": admin}, guess)
+    if guess is not None:
+        early["version"] = pool.submit(_attempt, lambda: _version(ports, guess))
+    f_token: Future[_TokenProbe] | None = None
+    sessions: dict[str, AwsSession] = {"admin": admin} if admin is not None else {}
     if f_principal is not None:
-        facts.caller = f_principal.result()
+        outcome = f_principal.result()
+        facts.caller = Outcome(value=outcome.value[0] if outcome.value else None, error=outcome.error)
+        if outcome.value is not None:
+            sessions["principal"] = outcome.value[1]
+            if guess is not None:
+                f_token = pool.submit(probe_token, outcome.value[1], guess)
     if f_admin is not None:
         facts.admin_caller = f_admin.result()
     reader = sessions.get("admin") or sessions.get("principal")
@@ -136,8 +174,10 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
         if f_shell is not None:
             facts.shell_caller = f_shell.result()
         return
+    if not early or "cluster" not in early:
+        early |= _reader_calls(pool, ports, facts, reader, sessions, guess)
 
-    facts.cluster = _attempt(lambda: reader.describe_cluster(name, region))
+    facts.cluster = early["cluster"].result()
     if not facts.cluster.ok and "admin" in sessions and "principal" in sessions:
         facts.cluster = _attempt(lambda: sessions["principal"].describe_cluster(name, region))
     if isinstance(facts.cluster.error, AwsCallError) and facts.cluster.error.kind.value == "not-found":
@@ -148,19 +188,21 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
     cluster = facts.cluster.value
     server = (cluster.endpoint if cluster else None) or target.server
     ca = (cluster.certificate_authority_data if cluster else None) or target.ca_data
+    real = _Endpoint(server, ca) if server else None
     futures: dict[str, Future[Any]] = {}
-    if server:
-        futures["version"] = pool.submit(_attempt, lambda: _version(ports, server, ca))
-        if target.server and cluster and (target.server != server or target.ca_data != ca):
-            futures["kubeconfig"] = pool.submit(
-                _attempt, lambda: _version(ports, target.server or "", target.ca_data)
-            )
-    if "principal" in sessions and server:
-        futures["whoami"] = pool.submit(_token_probe, facts, ports, sessions["principal"], server, ca)
+    if real is not None and real != guess:  # the speculation missed: ask at the real endpoint
+        futures["version"] = pool.submit(_attempt, lambda: _version(ports, real))
+        if guess is not None and cluster is not None:
+            futures["kubeconfig"] = early.pop("version")
+        if "principal" in sessions:
+            f_token = pool.submit(probe_token, sessions["principal"], real)
+        futures["kube_state"] = pool.submit(_kube_state, facts, ports, sessions, real)
+    elif real is not None:
+        futures["version"] = early.pop("version")
+        speculated = early.pop("kube_state", None)
+        futures["kube_state"] = speculated or pool.submit(_kube_state, facts, ports, sessions, real)
     if cluster is not None:
-        futures["entries"] = pool.submit(_attempt, lambda: reader.list_access_entries(name, region))
-    if server:
-        futures["kube_state"] = pool.submit(_kube_state, facts, ports, sessions, server, ca)
+        futures["entries"] = early.pop("entries")
     if f_shell is not None:
         facts.shell_caller = f_shell.result()
     for key, future in futures.items():
@@ -171,6 +213,21 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
             facts.kubeconfig_endpoint = result
         elif key == "entries":
             facts.access_entries = result
+        elif key == "kube_state":
+            if not result.aws_auth.ok and "admin" in sessions and "principal" in sessions and real:
+                # the admin could not read aws-auth: the principal may (as _kube_state would fall back)
+                result = _kube_state(facts, ports, {"principal": sessions["principal"]}, real)
+            facts.aws_auth, facts.rbac, facts.namespaces = result.aws_auth, result.rbac, result.namespaces
+    if f_token is not None and real is not None:
+        probe = f_token.result()
+        facts.whoami, facts.token_format_error, facts.token_sts = (
+            probe.whoami,
+            probe.token_format_error,
+            probe.token_sts,
+        )
+        facts.permission, facts.baseline_permission = probe.permission, probe.baseline_permission
+    for leftover in early.values():  # speculative answers nobody needs: wait, so no thread outlives us
+        leftover.result()
     facts.local_now = ports.now()
     date = (facts.endpoint_version.value or {}).get("_date")
     if isinstance(date, str):
@@ -180,22 +237,44 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
             facts.server_now = None
 
 
-def _version(ports: DoctorPorts, server: str, ca: str | None) -> Mapping[str, Any]:
-    with ports.kube(server=server, ca_data=ca, token=None) as client:
+def _reader_calls(
+    pool: ThreadPoolExecutor,
+    ports: DoctorPorts,
+    facts: Facts,
+    reader: AwsSession,
+    sessions: Mapping[str, AwsSession],
+    guess: _Endpoint | None,
+) -> dict[str, Future[Any]]:
+    """What the reader of cluster state asks at once: the cluster, its access entries and, at the
+    kubeconfig's endpoint, aws-auth and RBAC."""
+    name, region = facts.target.cluster_name or "", facts.target.region
+    calls: dict[str, Future[Any]] = {
+        "cluster": pool.submit(_attempt, lambda: reader.describe_cluster(name, region)),
+        "entries": pool.submit(_attempt, lambda: reader.list_access_entries(name, region)),
+    }
+    if guess is not None:
+        calls["kube_state"] = pool.submit(_kube_state, facts, ports, dict(sessions), guess)
+    return calls
+
+
+def _version(ports: DoctorPorts, at: _Endpoint) -> Mapping[str, Any]:
+    with ports.kube(server=at.server, ca_data=at.ca, token=None) as client:
         out = dict(client.request("GET", "/version") or {})
         if client.last_date:
             out["_date"] = client.last_date
         return out
 
 
-def _token_probe(facts: Facts, ports: DoctorPorts, session: AwsSession, server: str, ca: str | None) -> None:
-    target = facts.target
+def _token_probe(facts: Facts, ports: DoctorPorts, session: AwsSession, at: _Endpoint) -> _TokenProbe:
+    """The principal's own token: its format, STS's answer to it, and the cluster's (whoami and the
+    permission asked, concurrently; a permission answer counts only when whoami succeeded)."""
+    target, probe = facts.target, _TokenProbe()
     token_name = target.token_cluster_name or target.cluster_name or ""
     try:
         token = session.presign_token(token_name, target.token_region)
     except AwsCallError as err:
-        facts.whoami = Outcome(error=err)
-        return
+        probe.whoami = Outcome(error=err)
+        return probe
     real_name = target.cluster_name or token_name
     sts_host = urlsplit(session.client("sts", target.token_region).meta.endpoint_url).netloc
     try:
@@ -207,19 +286,28 @@ def _token_probe(facts: Facts, ports: DoctorPorts, session: AwsSession, server: 
             extra_sts_hosts=(sts_host,),
         )
     except TokenError as err:
-        facts.token_format_error = str(err)
+        probe.token_format_error = str(err)
         request = None
-    if request is not None:
-        facts.token_sts = ports.sts_check(request.url, real_name)
-    with ports.kube(server=server, ca_data=ca, token=token) as client:
-        facts.whoami = _attempt(client.whoami)
-        if facts.whoami.ok and facts.options.verb and facts.options.resource:
-            facts.permission = _attempt(lambda: _live_permission(client, facts.options, target))
-        elif facts.whoami.ok:
+    with ports.kube(server=at.server, ca_data=at.ca, token=token) as client, ThreadPoolExecutor(3) as pool:
+        sts = pool.submit(ports.sts_check, request.url, real_name) if request is not None else None
+        who = pool.submit(_attempt, client.whoami)
+        if facts.options.verb and facts.options.resource:
+            asked = pool.submit(_attempt, lambda: _live_permission(client, facts.options, target))
+        else:
             namespace = facts.options.namespace or target.namespace or "default"
-            facts.baseline_permission = _attempt(
-                lambda: (lambda r: (r.allowed, r.reason))(client.can_i("list", "pods", namespace=namespace))
+            asked = pool.submit(
+                _attempt,
+                lambda: (lambda r: (r.allowed, r.reason))(client.can_i("list", "pods", namespace=namespace)),
             )
+        probe.whoami = who.result()
+        answer = asked.result()
+        probe.token_sts = sts.result() if sts is not None else None
+    if probe.whoami.ok:
+        if facts.options.verb and facts.options.resource:
+            probe.permission = answer
+        else:
+            probe.baseline_permission = answer
+    return probe
 
 
 def _live_permission(client: KubeClient, options: DoctorOptions, target: Target) -> tuple[bool, str]:
@@ -237,10 +325,11 @@ def _live_permission(client: KubeClient, options: DoctorOptions, target: Target)
 
 
 def _kube_state(
-    facts: Facts, ports: DoctorPorts, sessions: Mapping[str, AwsSession], server: str, ca: str | None
-) -> None:
-    """aws-auth, RBAC and namespaces, read as the administrator when one is given, else as the principal."""
-    name = facts.target.cluster_name or ""
+    facts: Facts, ports: DoctorPorts, sessions: Mapping[str, AwsSession], at: _Endpoint
+) -> _KubeState:
+    """aws-auth, RBAC and namespaces, read as the administrator when one is given, else as the principal;
+    the three reads go out together."""
+    name, state = facts.target.cluster_name or "", _KubeState()
     for role in ("admin", "principal"):
         session = sessions.get(role)
         if session is None:
@@ -248,15 +337,21 @@ def _kube_state(
         try:
             token = session.presign_token(name, facts.target.region)
         except AwsCallError as err:
-            facts.aws_auth = Outcome(error=err)
+            state.aws_auth = Outcome(error=err)
             continue
-        with ports.kube(server=server, ca_data=ca, token=token) as client:
-            facts.aws_auth = _attempt(client.get_aws_auth)
-            if not facts.aws_auth.ok:
+        with (
+            ports.kube(server=at.server, ca_data=at.ca, token=token) as client,
+            ThreadPoolExecutor(3) as pool,
+        ):
+            aws_auth = pool.submit(_attempt, client.get_aws_auth)
+            rbac = pool.submit(_attempt, client.rbac_manifests)
+            namespaces = pool.submit(_attempt, client.namespaces)
+            state.aws_auth = aws_auth.result()
+            if not state.aws_auth.ok:
                 continue
-            facts.rbac = _attempt(client.rbac_manifests)
-            facts.namespaces = _attempt(client.namespaces)
-            return
+            state.rbac, state.namespaces = rbac.result(), namespaces.result()
+            return state
+    return state
 
 
 def _near_clusters(session: AwsSession, name: str, region: str | None) -> tuple[tuple[str, str], ...]:

@@ -8,13 +8,12 @@ from typing import Protocol
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
 from eksaccess.adapters.kube import KubeCallError
 from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
-from eksaccess.domain.access import AccessEntry
+from eksaccess.domain.access import AccessEntry, AuthenticationMode
 from eksaccess.domain.arn import InvalidArnError
 from eksaccess.domain.authorize import Authorizer
 from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
 from eksaccess.domain.findings import Severity
 from eksaccess.domain.identity import Caller, KubeIdentity, Resolution, resolve
-from eksaccess.domain.state import AuthenticationMode
 from eksaccess.features.doctor.catalog import Code, Link
 from eksaccess.features.doctor.checks import access_path, authorization
 from eksaccess.features.doctor.checks.mapping import mapping

@@ -7,10 +7,10 @@ although a mapping exists: the entry belongs to a recreated principal).
 
 from __future__ import annotations
 
+from eksaccess.domain.access import AuthenticationMode
 from eksaccess.domain.arn import InvalidArnError, parse_principal
 from eksaccess.domain.awsauth import AwsAuth
 from eksaccess.domain.identity import NearMissKind, Resolution, SourceKind
-from eksaccess.domain.state import AuthenticationMode
 from eksaccess.features.doctor.catalog import Code
 from eksaccess.features.doctor.fixes import associate_command, cmd, edit_aws_auth_fix, grant_access_entry_fix
 from eksaccess.features.doctor.model import Finding, FixStep
