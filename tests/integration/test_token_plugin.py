@@ -236,7 +236,11 @@ def test_expiry_edge(env: dict[str, str]) -> None:
 
 
 def test_changed_identity_mints_a_new_token(sandbox: RunningSandbox, env: dict[str, str]) -> None:
+    def fingerprints() -> dict[str, str]:
+        return {p.name: json.loads(p.read_text())["fingerprint"] for p in cache_files(env)}
+
     admin, _ = token_plugin(env)
+    minted_by_profile = fingerprints()
     alice, _ = token_plugin({**env, "AWS_PROFILE": "alice"})
     assert alice != admin
     assert caller_arn(sandbox, alice)[1].endswith(":user/alice")
@@ -251,10 +255,21 @@ def test_changed_identity_mints_a_new_token(sandbox: RunningSandbox, env: dict[s
     # The admin key from the environment: the same signer, but other settings (profile, source) shape the
     # token, and the cache keeps tokens apart whenever those differ.
     from_env, _ = token_plugin(as_env)
-    assert from_env != admin and caller_arn(sandbox, from_env)[1].endswith(":user/admin")
+    minted_from_env = fingerprints()
+    # a new token, not the profile's served from cache (the bytes may be equal: one key, one second)
+    assert [n for n in minted_by_profile if minted_from_env.get(n) != minted_by_profile[n]]
+    assert caller_arn(sandbox, from_env)[1].endswith(":user/admin")
     assert token_plugin(as_env)[0] == from_env
+
     back, _ = token_plugin(env)  # one file per key: the profile's settings replace it again
-    assert back != from_env and caller_arn(sandbox, back)[1].endswith(":user/admin")
+    # A new token, not the env-minted one served from cache (the tokens themselves may be equal bytes:
+    # the same key signing in the same second gives the same URL).
+    replaced = fingerprints()
+    assert replaced.keys() == minted_from_env.keys()
+    assert [n for n in replaced if replaced[n] != minted_from_env[n]], (
+        "the profile was served the env's token"
+    )
+    assert caller_arn(sandbox, back)[1].endswith(":user/admin")
 
 
 def _foreign(path: Path) -> None:

@@ -39,6 +39,7 @@ class Code(StrEnum):
     KUBECONFIG_NOT_EKS_EXEC = "KUBECONFIG_NOT_EKS_EXEC"
     EXEC_API_VERSION_UNSUPPORTED = "EXEC_API_VERSION_UNSUPPORTED"
     EXEC_COMMAND_NOT_FOUND = "EXEC_COMMAND_NOT_FOUND"
+    EXEC_PLUGIN_SLOW = "EXEC_PLUGIN_SLOW"
     ENDPOINT_MISMATCH = "ENDPOINT_MISMATCH"
     CA_MISMATCH = "CA_MISMATCH"
     CLUSTER_NAME_MISMATCH = "CLUSTER_NAME_MISMATCH"
@@ -147,6 +148,14 @@ def _entries() -> list[CatalogEntry]:
             _E,
             "The exec plugin apiVersion is not supported",
             "kubectl 1.24 and later refuse client.authentication.k8s.io/v1alpha1; v1 needs interactiveMode.",
+        ),
+        (
+            c.EXEC_PLUGIN_SLOW,
+            lk.KUBECONFIG,
+            _I,
+            "Every kubectl command waits for the aws CLI to start",
+            "kubectl runs the exec plugin for each command and keeps the token only for itself; the aws CLI's "
+            "start-up dominates that time. `eksaccess token` reuses a valid token from a 0600 cache.",
         ),
         (
             c.EXEC_COMMAND_NOT_FOUND,

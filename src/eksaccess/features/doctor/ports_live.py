@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +19,10 @@ from eksaccess.adapters.aws import AwsSession
 from eksaccess.adapters.kube import KubeClient
 from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig, load
 from eksaccess.domain.arn import InvalidArnError, canonicalize
+from eksaccess.domain.kubeconfig import ExecConfig
+from eksaccess.features.doctor.probe import ExecRun
+
+EXEC_TIMEOUT_S = 10.0
 
 
 @dataclass
@@ -35,6 +43,48 @@ class LivePorts:
 
     def load_kubeconfig(self, explicit: str | None) -> LoadedKubeconfig:
         return load(explicit, self.env)
+
+    def run_exec(self, config: ExecConfig, stop: threading.Event) -> ExecRun:
+        """Run the exec plugin as kubectl does (its env over ours, KUBERNETES_EXEC_INFO, no stdin) until it
+        ends, ``stop`` is set or EXEC_TIMEOUT_S passes. Its CPU time is the measure: wall time would say
+        more about this machine's load than about the plugin. The ExecCredential it prints holds a token:
+        checked for shape, then dropped."""
+        command = self.which(config.command) or config.command
+        info = {"kind": "ExecCredential", "apiVersion": config.api_version, "spec": {"interactive": False}}
+        env = {**self.env, **dict(config.env), "KUBERNETES_EXEC_INFO": json.dumps(info)}
+        start = time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                [command, *config.args],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            return ExecRun(cpu_seconds=0.0, wall_seconds=0.0, finished=True, ok=False)
+        reader = threading.Thread(target=lambda: out.append(proc.stdout.read() if proc.stdout else b""))
+        out: list[bytes] = []
+        reader.start()
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)  # reaped here, with its CPU usage
+        finished = True
+        while pid == 0:
+            if stop.wait(0.01) or time.monotonic() - start > EXEC_TIMEOUT_S:
+                finished = False
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - start
+        reader.join()
+        cpu = usage.ru_utime + usage.ru_stime
+        try:
+            ok = code == 0 and json.loads(out[0] if out else b"").get("kind") == "ExecCredential"
+        except (ValueError, AttributeError):
+            ok = False
+        out.clear()
+        return ExecRun(cpu_seconds=cpu, wall_seconds=wall, finished=finished, ok=ok or not finished)
 
     def sts_check(self, url: str, cluster_name: str) -> tuple[int, str]:
         """GET the presigned URL as the authenticator does, with the real cluster's x-k8s-aws-id."""

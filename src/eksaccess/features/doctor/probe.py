@@ -7,6 +7,7 @@ with its error, never turned into "nothing found".
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 from eksaccess.adapters.aws import AwsCallError, AwsSession, CallerIdentity, ClusterDescription
 from eksaccess.adapters.kube import ConfigMapData, KubeCallError, KubeClient, WhoAmI
 from eksaccess.domain.access import AccessEntry
+from eksaccess.domain.kubeconfig import ExecConfig, ExecPlugin
 from eksaccess.domain.token import TokenError, verify_token
 from eksaccess.features.doctor.target import DoctorOptions, Target
 
@@ -25,7 +27,20 @@ T = TypeVar("T")
 GET_TOKEN_SESSION = "EKSGetTokenAuth"  # the session name aws eks get-token --role-arn uses
 
 
+@dataclass(frozen=True, kw_only=True)
+class ExecRun:
+    """The kubeconfig's exec plugin, run once as kubectl runs it, beside doctor's own calls (its output,
+    a token, is thrown away). ``cpu_seconds`` is what it cost, a lower bound when it was stopped
+    (``finished`` False: it ran out of time, or doctor stopped early)."""
+
+    cpu_seconds: float
+    wall_seconds: float
+    finished: bool
+    ok: bool
+
+
 class DoctorPorts(Protocol):
+    def run_exec(self, config: ExecConfig, stop: threading.Event) -> ExecRun: ...
     def aws(self, *, profile: str | None, region: str | None) -> AwsSession: ...
     def kube(self, *, server: str, ca_data: str | None, token: str | None) -> KubeClient: ...
     def now(self) -> datetime: ...
@@ -77,6 +92,7 @@ class Facts:
     baseline_permission: Outcome[tuple[bool, str]] = field(default_factory=Outcome)  # list pods, live
     server_now: datetime | None = None
     local_now: datetime | None = None
+    exec_run: ExecRun | None = None
 
     @property
     def principal_arn(self) -> str | None:
@@ -142,6 +158,12 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
     def probe_token(session: AwsSession, at: _Endpoint) -> _TokenProbe:
         return _token_probe(facts, ports, session, at)
 
+    stop_exec = threading.Event()
+    f_exec = (
+        pool.submit(ports.run_exec, target.exec_config, stop_exec)
+        if target.exec_config is not None and target.plugin is ExecPlugin.AWS_CLI and not options.as_arn
+        else None
+    )
     admin: AwsSession | None = None
     if options.admin_profile:
         made = _attempt(lambda: ports.aws(profile=options.admin_profile, region=region))
@@ -171,6 +193,7 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
         facts.admin_caller = f_admin.result()
     reader = sessions.get("admin") or sessions.get("principal")
     if reader is None:
+        stop_exec.set()
         if f_shell is not None:
             facts.shell_caller = f_shell.result()
         return
@@ -228,6 +251,7 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
         facts.permission, facts.baseline_permission = probe.permission, probe.baseline_permission
     for leftover in early.values():  # speculative answers nobody needs: wait, so no thread outlives us
         leftover.result()
+    facts.exec_run = f_exec.result() if f_exec is not None else None
     facts.local_now = ports.now()
     date = (facts.endpoint_version.value or {}).get("_date")
     if isinstance(date, str):

@@ -39,6 +39,7 @@ def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
     codes = {f.code for f in findings}
     findings += access_path.network(facts, codes)
     findings += access_path.token(facts, codes)
+    findings += access_path.exec_plugin(facts)
 
     mode = facts.cluster.value.authentication_mode if facts.cluster.value else None
     aws_auth = _aws_auth(facts)

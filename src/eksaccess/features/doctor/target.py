@@ -17,6 +17,7 @@ from eksaccess.domain.kubeconfig import (
     EXEC_V1ALPHA1,
     SUPPORTED_EXEC_VERSIONS,
     EksExec,
+    ExecConfig,
     ExecPlugin,
     KubeconfigError,
     eks_exec,
@@ -62,6 +63,7 @@ class Target:
     namespace: str | None
     plugin: ExecPlugin | None
     exec_command: str | None
+    exec_config: ExecConfig | None = None  # the user's exec entry, run as kubectl runs it
     kubeconfig_paths: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = field(default_factory=tuple)
 
@@ -159,6 +161,7 @@ def resolve_target(
         namespace=options.namespace or (context.namespace if context else None),
         plugin=exec_info.plugin if exec_info else None,
         exec_command=user_entry.exec.command if user_entry and user_entry.exec else None,
+        exec_config=user_entry.exec if user_entry else None,
         kubeconfig_paths=tuple(str(p) for p in loaded.paths) if loaded else (),
         findings=tuple(findings),
     )

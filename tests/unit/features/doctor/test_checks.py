@@ -14,11 +14,12 @@ from eksaccess.domain.access import AccessEntry, AccessPolicyAssociation, Access
 from eksaccess.domain.authorize import Authorizer
 from eksaccess.domain.awsauth import parse_aws_auth
 from eksaccess.domain.identity import Caller, resolve
+from eksaccess.domain.kubeconfig import ExecPlugin
 from eksaccess.domain.state import AuthenticationMode
 from eksaccess.features.doctor.catalog import CATALOG, Code
 from eksaccess.features.doctor.checks import access_path, authorization
 from eksaccess.features.doctor.checks.mapping import mapping
-from eksaccess.features.doctor.probe import Facts, Outcome
+from eksaccess.features.doctor.probe import ExecRun, Facts, Outcome
 from eksaccess.features.doctor.reference import findings_reference
 from eksaccess.features.doctor.target import DoctorOptions, Target
 
@@ -342,3 +343,48 @@ def test_every_code_is_catalogued_emitted_and_tested() -> None:
 def test_findings_reference_is_in_sync() -> None:
     page = Path(__file__).parents[4] / "docs" / "doctor-findings.md"
     assert page.read_text() == findings_reference()
+
+
+# --- the exec plugin's own cost ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("run", "expected"),
+    [
+        (ExecRun(cpu_seconds=0.52, wall_seconds=0.61, finished=True, ok=True), True),
+        (ExecRun(cpu_seconds=0.25, wall_seconds=0.9, finished=True, ok=True), True),
+        (
+            ExecRun(cpu_seconds=0.31, wall_seconds=0.4, finished=False, ok=True),
+            True,
+        ),  # stopped: a lower bound
+        (
+            ExecRun(cpu_seconds=0.08, wall_seconds=0.9, finished=True, ok=True),
+            False,
+        ),  # slow machine, cheap plugin
+        (
+            ExecRun(cpu_seconds=1.5, wall_seconds=1.6, finished=True, ok=False),
+            False,
+        ),  # failing: other findings
+        (None, False),  # not run (--as-arn, or not the aws CLI)
+    ],
+)
+def test_a_costly_aws_cli_plugin_is_named_with_the_switch(run: ExecRun | None, expected: bool) -> None:
+    facts = _facts(
+        _target(plugin=ExecPlugin.AWS_CLI, role_arn=f"arn:aws:iam::{ACCOUNT}:role/ops"),
+        DoctorOptions(kubeconfig="/tmp/kc"),
+        exec_run=run,
+    )
+    found = access_path.exec_plugin(facts)
+    assert _codes(found) == ({"EXEC_PLUGIN_SLOW"} if expected else set())
+    if expected and run is not None:
+        (finding,) = found
+        assert finding.severity.value == "info"
+        assert finding.evidence["pluginCpuSeconds"] == round(run.cpu_seconds, 3)
+        assert finding.evidence["pluginFinished"] is run.finished
+        assert f"{run.cpu_seconds:.2f} s of CPU" in finding.detail
+        assert ("not yet printed" in finding.detail) is not run.finished
+        (step,) = finding.fix
+        assert step.eksaccess == (
+            "eksaccess kubeconfig --cluster prod --region eu-west-1 --profile dev "
+            f"--role-arn arn:aws:iam::{ACCOUNT}:role/ops --alias prod --kubeconfig /tmp/kc --exec eksaccess",
+        )

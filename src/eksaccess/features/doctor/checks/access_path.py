@@ -18,6 +18,7 @@ from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 
 SKEW_LIMIT = timedelta(minutes=5)
+SLOW_PLUGIN_S = 0.25  # CPU seconds: the aws CLI needs ~0.5 s to start; a cached eksaccess token ~0.05 s
 
 
 def _profile_flag(facts: Facts) -> list[str]:
@@ -302,6 +303,47 @@ def token(facts: Facts, masked: set[Code]) -> list[Finding]:
             )
         )
     return findings
+
+
+def exec_plugin(facts: Facts) -> list[Finding]:
+    """kubectl pays the aws CLI's start-up on every command: say so, with the measured time."""
+    run, target = facts.exec_run, facts.target
+    if run is None or not run.ok or run.cpu_seconds < SLOW_PLUGIN_S or not target.cluster_name:
+        return []
+    spent, before = ("spent", "to print") if run.finished else ("had spent", "and not yet printed")
+    switch = cmd(
+        "eksaccess",
+        "kubeconfig",
+        "--cluster",
+        target.cluster_name,
+        *(["--region", target.region] if target.region else []),
+        *_profile_flag(facts),
+        *(["--role-arn", target.role_arn] if target.role_arn else []),
+        *(["--alias", target.context] if target.context else []),
+        *(["--kubeconfig", facts.options.kubeconfig] if facts.options.kubeconfig else []),
+        "--exec",
+        "eksaccess",
+    )
+    return [
+        Finding(
+            code=Code.EXEC_PLUGIN_SLOW,
+            detail=f"`{target.exec_command} eks get-token` {spent} {run.cpu_seconds:.2f} s of CPU {before} a token, "
+            "and kubectl runs it for every command. `eksaccess token` answers from its cache in a few "
+            "hundredths of a second.",
+            evidence={
+                "pluginCpuSeconds": round(run.cpu_seconds, 3),
+                "pluginFinished": run.finished,
+                "command": target.exec_command,
+            },
+            fix=(
+                FixStep(
+                    text="Point the exec entry at `eksaccess token` (same identity, same token format; "
+                    "a cached token is reused while more than a minute of it is left).",
+                    eksaccess=(switch,),
+                ),
+            ),
+        )
+    ]
 
 
 def utc(moment: datetime) -> datetime:
