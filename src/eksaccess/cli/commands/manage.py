@@ -20,7 +20,7 @@ from eksaccess.adapters.history_files import HistoryFiles, default_root
 from eksaccess.cli.output import emit_json, note, output_option
 from eksaccess.domain.access import EntryType
 from eksaccess.domain.arn import parse_principal
-from eksaccess.errors import InputError
+from eksaccess.errors import InputError, RemoteError
 from eksaccess.features.manage.apply import ApplyFailedError, ApplyReport, apply_plan
 from eksaccess.features.manage.connect import Connection, LiveView, connect, read_live
 from eksaccess.features.manage.desired import Via
@@ -94,6 +94,8 @@ def render_report(report: ApplyReport, output: str, *, to_stderr: bool = False) 
     if report.mismatches:
         for line in report.mismatches:
             note(f"error: verification: {line}")
+    elif report.unverified:
+        note(f"warning: not verified: {report.unverified}")
     elif report.results and not report.failed:
         echo("Verified: every changed principal resolves on the cluster as planned.")
 
@@ -127,6 +129,11 @@ def run_plan(
     render_report(report, output)
     if report.mismatches:
         click.get_current_context().exit(1)
+    if report.unverified:
+        raise RemoteError(
+            f"applied {report.changed} step(s), but {report.unverified}",
+            hint="run the same command again, or `eksaccess plan`, to check (what is done stays done)",
+        )
 
 
 # --- list -------------------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ from eksaccess.features.manage.plan import Plan
 from eksaccess.features.manage.retry import kube_retry
 from eksaccess.features.manage.steps import AWS_AUTH_CODES, Mechanism, Step, StepCode, edit_aws_auth
 
+READ_BACK_ATTEMPTS = 4  # whole read-backs for the verification, each call retried on its own
+
 MAX_CONFLICTS = 40
 
 
@@ -68,6 +70,7 @@ class ApplyReport:
     results: tuple[StepResult, ...] = ()
     version: int | None = None  # history version
     mismatches: tuple[str, ...] = ()
+    unverified: str | None = None  # why the read-back that verifies the run could not be made
     notices: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     conflicts: int = 0  # aws-auth write conflicts retried
@@ -86,7 +89,12 @@ class ApplyReport:
             "historyVersion": self.version,
             "failed": self.failed,
             "results": [r.to_json() for r in self.results],
-            "verification": {"ok": not self.mismatches, "mismatches": list(self.mismatches)},
+            "verification": {
+                "ran": self.unverified is None,
+                "ok": None if self.unverified is not None else not self.mismatches,
+                "mismatches": list(self.mismatches),
+                "error": self.unverified,
+            },
             "conflictsRetried": self.conflicts,
             "notices": list(self.notices),
             "warnings": list(self.warnings),
@@ -192,16 +200,16 @@ def apply_plan(
 
 def _finish(run: _Run, view: LiveView, failure: EksAccessError | None) -> ApplyReport:
     mismatches: tuple[str, ...] = ()
+    unverified: str | None = None
     warnings = list(run.plan.warnings)
     fresh: LiveView | None = None
     try:
-        fresh = read_live(run.conn)
+        fresh = _read_back(run)
     except (RemoteError, KubeCallError) as err:
         unverified = f"could not read the cluster back to verify: {err}"
         if run.operator_force:  # forced past the guard: losing one's own access is what was asked for
             warnings.append(unverified)
-        else:
-            mismatches = (unverified,)
+            unverified = None
     if fresh is not None and failure is None:
         mismatches = verify(run.plan, fresh.state)
     run.record.update(
@@ -220,6 +228,7 @@ def _finish(run: _Run, view: LiveView, failure: EksAccessError | None) -> ApplyR
         results=tuple(run.results),
         version=run.version,
         mismatches=mismatches,
+        unverified=unverified if failure is None else None,
         notices=run.plan.notices,
         warnings=tuple(warnings),
         conflicts=run.conflicts,
@@ -230,6 +239,21 @@ def _finish(run: _Run, view: LiveView, failure: EksAccessError | None) -> ApplyR
         done = sum(r.status in (StepStatus.DONE, StepStatus.ALREADY) for r in run.results)
         raise ApplyFailedError(f"stopped after {done} of {len(run.results)} steps: {failure.message}", report)
     return report
+
+
+def _read_back(run: _Run) -> LiveView:
+    """The cluster as it is now. Each call already retries; the whole read is tried again a few times,
+    since a verification that could not run is not a mismatch (throttling right after a burst of writes
+    is common). Not when forced past the guard: the operator may have just given up their own access."""
+    attempts = 1 if run.operator_force else READ_BACK_ATTEMPTS
+    for attempt in range(attempts):
+        try:
+            return read_live(run.conn)
+        except (RemoteError, KubeCallError):
+            if attempt == attempts - 1:
+                raise
+            run.conn.backoff.wait(attempt + 2)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # --- one step ---------------------------------------------------------------------------------------------
