@@ -10,7 +10,9 @@ credentials files named by ``AWS_CONFIG_FILE``/``AWS_SHARED_CREDENTIALS_FILE``, 
 from __future__ import annotations
 
 import base64
+import logging
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -76,6 +78,15 @@ _CODES: Mapping[str, AwsErrorKind] = {
     "ThrottlingException": AwsErrorKind.THROTTLED,
     "Throttling": AwsErrorKind.THROTTLED,
 }
+
+
+log = logging.getLogger(__name__)
+
+
+def _log_call(service: str, operation: str, region: str | None, start: float, outcome: str) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        took = (time.monotonic() - start) * 1000
+        log.debug("%s %s (%s) -> %s in %.0f ms", service, operation, region or "no region", outcome, took)
 
 
 def _has_policies(entry: Mapping[str, Any]) -> bool:
@@ -206,11 +217,16 @@ class AwsSession:
         return None if creds is None else str(creds.access_key)
 
     def call(self, service: str, operation: str, region: str | None = None, **params: Any) -> Any:
-        """One boto3 call (retried by botocore); failures become AwsCallError."""
+        """One botocore call (retried by botocore); failures become AwsCallError."""
+        start = time.monotonic()
         try:
-            return getattr(self.client(service, region), operation)(**params)
+            out = getattr(self.client(service, region), operation)(**params)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:
-            raise classify(err, operation) from err
+            failure = classify(err, operation)
+            _log_call(service, operation, region or self.region, start, f"{failure.code or failure.kind}")
+            raise failure from err
+        _log_call(service, operation, region or self.region, start, "ok")
+        return out
 
     # STS -----------------------------------------------------------------------------------------
     def caller_identity(self) -> CallerIdentity:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import ssl
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -74,7 +76,7 @@ class KubeClient:
             except (ValueError, ssl.SSLError):
                 context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # unusable CA data: nothing verifies
         self._pool = urllib3.PoolManager(
-            ssl_context=context, timeout=urllib3.Timeout(total=timeout), retries=False
+            ssl_context=context, timeout=urllib3.Timeout(total=timeout), retries=False, maxsize=8
         )
 
     def close(self) -> None:
@@ -104,16 +106,21 @@ class KubeClient:
         if query:
             url += "?" + urlencode(query)
         payload = json.dumps(body).encode() if body is not None else None
+        start = time.monotonic()
         try:
             response = self._pool.request(method, url, body=payload, headers=self._headers(), redirect=False)
         except urllib3.exceptions.SSLError as err:
+            _log_request(method, url, start, "TLS verification failed")
             raise KubeCallError(
                 f"TLS verification failed for {self.server}: {err}", status=None, tls=True
             ) from None
         except urllib3.exceptions.MaxRetryError as err:
+            _log_request(method, url, start, f"unreachable: {err.reason}")
             raise _transport_error(self.server, err.reason) from None
         except (urllib3.exceptions.HTTPError, OSError) as err:
+            _log_request(method, url, start, f"unreachable: {err}")
             raise _transport_error(self.server, err) from None
+        _log_request(method, url, start, str(response.status))
         self.last_date = response.headers.get("Date")
         if response.status >= 400:
             raise _status_error(response.status, response.data)
@@ -196,6 +203,14 @@ class KubeClient:
     def namespaces(self) -> list[str]:
         out = self.request("GET", "/api/v1/namespaces")
         return [str((item.get("metadata") or {}).get("name")) for item in out.get("items") or []]
+
+
+log = logging.getLogger(__name__)
+
+
+def _log_request(method: str, url: str, start: float, outcome: str) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("%s %s -> %s in %.0f ms", method, url, outcome, (time.monotonic() - start) * 1000)
 
 
 def _strip_server_fields(item: dict[str, Any]) -> None:

@@ -113,6 +113,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """Diagnose, analyse and manage IAM access to Amazon EKS clusters."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if debug:
+        from eksaccess.cli.debug_log import enable
+
+        enable()
 
 
 def main(argv: list[str] | None = None) -> Any:

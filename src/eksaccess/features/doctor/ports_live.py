@@ -78,6 +78,8 @@ class LivePorts:
         proc.returncode = code = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - start
         reader.join()
+        if proc.stdout is not None:
+            proc.stdout.close()
         cpu = usage.ru_utime + usage.ru_stime
         try:
             ok = code == 0 and json.loads(out[0] if out else b"").get("kind") == "ExecCredential"
