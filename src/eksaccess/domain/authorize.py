@@ -2,7 +2,8 @@
 
 No authorizer denies: each allows or has no opinion, and a request is allowed when any allows. The order
 only decides which reason is reported first, in the API server's words. A denied request carries its
-nearest misses (see ``explain``). ``kube_forbidden_message`` renders kube-apiserver's 403 text.
+nearest misses (see ``explain``). Impersonation and escalation
+checks are in ``escalation``; kube-apiserver's 403 text in ``forbidden``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from eksaccess.domain.policy_rules import (
     PolicyAssociationLike,
     ScopeLike,
     access_policy_rules,
-    covers,
     first_allowing_rule,
     namespace_pattern_matches,
     policy_near_misses,
@@ -25,7 +25,6 @@ from eksaccess.domain.policy_rules import (
     scope_text,
 )
 from eksaccess.domain.rbac import (
-    RBAC_GROUP,
     Attributes,
     Authority,
     MissKind,
@@ -57,11 +56,6 @@ __all__ = [
     "Reason",
     "RulesReview",
     "ScopeLike",
-    "can_impersonate",
-    "impersonated_groups",
-    "kube_forbidden_message",
-    "may_bind",
-    "may_write_role",
 ]
 
 MAX_NEAR_MISSES = 12
@@ -325,215 +319,3 @@ class PreparedRequest:
         if not reasons:
             return None
         return Decision(allowed=True, reason=reasons[0].text, reasons=reasons)
-
-
-# ------------------------------------------------------------------------ impersonation, escalation
-
-AUTHENTICATION_GROUP = "authentication.k8s.io"
-ALL_AUTHENTICATED = "system:authenticated"
-ALL_UNAUTHENTICATED = "system:unauthenticated"
-ANONYMOUS = "system:anonymous"
-
-
-def impersonation_attributes(
-    *,
-    user: str | None = None,
-    groups: Sequence[str] = (),
-    uid: str | None = None,
-    extra: Mapping[str, Sequence[str]] | None = None,
-) -> list[Attributes]:
-    """The checks the impersonation filter makes, in its order (facts/rbac.md 1.6)."""
-    checks: list[Attributes] = []
-    if user is not None:
-        namespace, name = _split_service_account(user)
-        if name:
-            checks.append(
-                Attributes(verb="impersonate", resource="serviceaccounts", namespace=namespace, name=name)
-            )
-        else:
-            checks.append(Attributes(verb="impersonate", resource="users", name=user))
-    checks += [Attributes(verb="impersonate", resource="groups", name=g) for g in groups]
-    for key, values in (extra or {}).items():
-        checks += [
-            Attributes(
-                verb="impersonate",
-                resource="userextras",
-                subresource=key,
-                api_group=AUTHENTICATION_GROUP,
-                name=v,
-            )
-            for v in values
-        ]
-    if uid is not None:
-        checks.append(
-            Attributes(verb="impersonate", resource="uids", api_group=AUTHENTICATION_GROUP, name=uid)
-        )
-    return checks
-
-
-def _split_service_account(username: str) -> tuple[str, str]:
-    prefix = "system:serviceaccount:"
-    if not username.startswith(prefix):
-        return "", ""
-    namespace, sep, name = username[len(prefix) :].partition(":")
-    return (namespace, name) if sep and namespace and name and ":" not in name else ("", "")
-
-
-def impersonated_groups(user: str, groups: Sequence[str]) -> tuple[str, ...]:
-    """The groups of the impersonated identity: ServiceAccount groups when none are given, then
-    system:authenticated (or system:unauthenticated for system:anonymous) unless already implied."""
-    result = list(groups)
-    namespace, name = _split_service_account(user)
-    if name and not groups:
-        result += ["system:serviceaccounts", f"system:serviceaccounts:{namespace}"]
-    if user == ANONYMOUS:
-        if ALL_UNAUTHENTICATED not in result:
-            result.append(ALL_UNAUTHENTICATED)
-    elif ALL_AUTHENTICATED not in result and ALL_UNAUTHENTICATED not in result:
-        result.append(ALL_AUTHENTICATED)
-    return tuple(result)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ImpersonationCheck:
-    allowed: bool
-    denied: Attributes | None = None  # the first check that failed
-    decision: Decision | None = None  # its decision (or the last allowing one)
-
-
-def can_impersonate(
-    authorizer: Authorizer,
-    *,
-    username: str,
-    groups: Sequence[str],
-    policies: Sequence[PolicyAssociationLike] = (),
-    principal_arn: str = "",
-    target_user: str | None = None,
-    target_groups: Sequence[str] = (),
-    target_uid: str | None = None,
-    target_extra: Mapping[str, Sequence[str]] | None = None,
-) -> ImpersonationCheck:
-    """Whether the caller may send these Impersonate-* headers: verb ``impersonate`` on users / groups /
-    serviceaccounts (group "") or uids / userextras (authentication.k8s.io), through the whole chain."""
-    decision: Decision | None = None
-    checks = impersonation_attributes(
-        user=target_user, groups=target_groups, uid=target_uid, extra=target_extra
-    )
-    for attrs in checks:
-        decision = authorizer.authorize(
-            attrs, username=username, groups=groups, policies=policies, principal_arn=principal_arn
-        )
-        if not decision.allowed:
-            return ImpersonationCheck(allowed=False, denied=attrs, decision=decision)
-    return ImpersonationCheck(allowed=True, decision=decision)
-
-
-def may_write_role(
-    authorizer: Authorizer,
-    *,
-    username: str,
-    groups: Sequence[str],
-    role_kind: str,
-    name: str,
-    namespace: str,
-    rules: Sequence[PolicyRule],
-    policies: Sequence[PolicyAssociationLike] = (),
-) -> bool:
-    """Escalation prevention on Role/ClusterRole writes: system:masters, verb ``escalate`` on the role,
-    or the caller already holds every rule (RBAC rules only, as the API server's rule resolver)."""
-    if SYSTEM_MASTERS in groups:
-        return True
-    resource = "roles" if role_kind == "Role" else "clusterroles"
-    attrs = Attributes(
-        verb="escalate", resource=resource, api_group=RBAC_GROUP, name=name, namespace=namespace
-    )
-    if authorizer.authorize(
-        attrs, username=username, groups=groups, policies=policies, explain=False
-    ).allowed:
-        return True
-    owned, _ = authorizer.index.rules_for(username, groups, namespace)
-    return covers(owned, rules)[0]
-
-
-def may_bind(
-    authorizer: Authorizer,
-    *,
-    username: str,
-    groups: Sequence[str],
-    role_kind: str,
-    role_name: str,
-    namespace: str,
-    policies: Sequence[PolicyAssociationLike] = (),
-) -> bool:
-    """Escalation prevention on (Cluster)RoleBinding writes: system:masters, verb ``bind`` on the referenced
-    role by name in the binding's namespace ("" for ClusterRoleBindings), or the caller covers the role."""
-    if SYSTEM_MASTERS in groups:
-        return True
-    resource = "roles" if role_kind == "Role" else "clusterroles"
-    attrs = Attributes(
-        verb="bind", resource=resource, api_group=RBAC_GROUP, name=role_name, namespace=namespace
-    )
-    if authorizer.authorize(
-        attrs, username=username, groups=groups, policies=policies, explain=False
-    ).allowed:
-        return True
-    if role_kind == "Role":
-        role = authorizer.index.objects_role(namespace, role_name)
-    else:
-        role = authorizer.index.cluster_roles.get(role_name)
-    if role is None:
-        return False
-    owned, _ = authorizer.index.rules_for(username, groups, namespace)
-    return covers(owned, role.rules)[0]
-
-
-_SANITIZE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-_GO_ESCAPES = {"\a": r"\a", "\b": r"\b", "\f": r"\f", "\n": r"\n", "\r": r"\r", "\t": r"\t", "\v": r"\v"}
-
-
-def go_quote(text: str) -> str:
-    """Go's ``%q`` for the strings the API server quotes (strconv.Quote)."""
-    out = ['"']
-    for ch in text:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[ch])
-        elif ch.isprintable():
-            out.append(ch)
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
-    return "".join(out)
-
-
-def kube_forbidden_message(attrs: Attributes, username: str, reason: str = "") -> str:
-    """kube-apiserver's 403 message (responsewriters.Forbidden + apierrors.NewForbidden).
-
-    ``pods "x" is forbidden: User "u" cannot get resource "pods" in API group "" in the namespace "ns"``;
-    non-resource: ``forbidden: User "u" cannot get path "/x"``; a non-empty reason is appended as
-    ``: <reason>`` (unquoted, as in current API servers).
-    """
-    if not attrs.is_resource_request:
-        msg = f"User {go_quote(username)} cannot {attrs.verb} path {go_quote(attrs.path)}"
-    else:
-        where = f"in the namespace {go_quote(attrs.namespace)}" if attrs.namespace else "at the cluster scope"
-        msg = (
-            f"User {go_quote(username)} cannot {attrs.verb} resource {go_quote(attrs.combined_resource)} "
-            f"in API group {go_quote(attrs.api_group)} {where}"
-        )
-    detail = msg.translate(_SANITIZE) + (f": {reason}" if reason else "")
-    qualified = (
-        attrs.resource + (f".{attrs.api_group}" if attrs.api_group else "")
-        if attrs.is_resource_request
-        else ""
-    )
-    if not qualified:
-        return f"forbidden: {detail}"
-    if attrs.name:
-        return f"{qualified} {go_quote(attrs.name)} is forbidden: {detail}"
-    return f"{qualified} is forbidden: {detail}"

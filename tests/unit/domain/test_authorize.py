@@ -8,17 +8,9 @@ from typing import Any
 import pytest
 
 from eksaccess.domain.access import AccessPolicyAssociation, AccessScope, ScopeType
-from eksaccess.domain.authorize import (
-    Attributes,
-    Authority,
-    Authorizer,
-    MissKind,
-    can_impersonate,
-    impersonated_groups,
-    kube_forbidden_message,
-    may_bind,
-    may_write_role,
-)
+from eksaccess.domain.authorize import Attributes, Authority, Authorizer, MissKind
+from eksaccess.domain.escalation import can_impersonate, impersonated_groups, may_bind, may_write_role
+from eksaccess.domain.forbidden import kube_forbidden_message
 from eksaccess.domain.rbac import PolicyRule
 
 AUTH = "system:authenticated"

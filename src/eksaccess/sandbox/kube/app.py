@@ -16,12 +16,9 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
-from eksaccess.domain.authorize import (
-    Authorizer,
-    impersonated_groups,
-    impersonation_attributes,
-    kube_forbidden_message,
-)
+from eksaccess.domain.authorize import Authorizer
+from eksaccess.domain.escalation import impersonated_groups, impersonation_attributes
+from eksaccess.domain.forbidden import kube_forbidden_message
 from eksaccess.domain.rbac import Attributes
 from eksaccess.sandbox.kube import discovery, openapi, protobuf, status
 from eksaccess.sandbox.kube.authn import ANONYMOUS, AuthenticationError, KubeUser
