@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from eksaccess.domain.authorize import Authorizer, Decision
 from eksaccess.domain.bootstrap import SYSTEM_MASTERS
+from eksaccess.domain.forbidden import go_quote
 from eksaccess.domain.policy_rules import PolicyAssociationLike, covers
 from eksaccess.domain.rbac import RBAC_GROUP, Attributes, PolicyRule
 
@@ -111,7 +113,16 @@ def can_impersonate(
     return ImpersonationCheck(allowed=True, decision=decision)
 
 
-def may_write_role(
+class RoleNotFoundError(LookupError):
+    """A binding names a role that does not exist (the API server answers the role's 404)."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"{kind} {name!r} not found")
+        self.kind = kind
+        self.name = name
+
+
+def role_write_refusal(
     authorizer: Authorizer,
     *,
     username: str,
@@ -121,11 +132,12 @@ def may_write_role(
     namespace: str,
     rules: Sequence[PolicyRule],
     policies: Sequence[PolicyAssociationLike] = (),
-) -> bool:
-    """Escalation prevention on Role/ClusterRole writes: system:masters, verb ``escalate`` on the role,
-    or the caller already holds every rule (RBAC rules only, as the API server's rule resolver)."""
+) -> str | None:
+    """Escalation prevention on Role/ClusterRole writes: None when allowed (system:masters, verb
+    ``escalate`` on the role, or the caller already holds every rule through RBAC, as the API server's
+    rule resolver sees it), else the API server's reason naming the rules not held."""
     if SYSTEM_MASTERS in groups:
-        return True
+        return None
     resource = "roles" if role_kind == "Role" else "clusterroles"
     attrs = Attributes(
         verb="escalate", resource=resource, api_group=RBAC_GROUP, name=name, namespace=namespace
@@ -133,12 +145,11 @@ def may_write_role(
     if authorizer.authorize(
         attrs, username=username, groups=groups, policies=policies, explain=False
     ).allowed:
-        return True
-    owned, _ = authorizer.index.rules_for(username, groups, namespace)
-    return covers(owned, rules)[0]
+        return None
+    return _not_held(authorizer, username, groups, namespace, rules)
 
 
-def may_bind(
+def binding_refusal(
     authorizer: Authorizer,
     *,
     username: str,
@@ -147,11 +158,13 @@ def may_bind(
     role_name: str,
     namespace: str,
     policies: Sequence[PolicyAssociationLike] = (),
-) -> bool:
-    """Escalation prevention on (Cluster)RoleBinding writes: system:masters, verb ``bind`` on the referenced
-    role by name in the binding's namespace ("" for ClusterRoleBindings), or the caller covers the role."""
+) -> str | None:
+    """Escalation prevention on (Cluster)RoleBinding writes: None when allowed (system:masters, verb
+    ``bind`` on the referenced role by name in the binding's namespace, "" for ClusterRoleBindings, or the
+    caller covers the role), else the reason. RoleNotFoundError when the check needs a role that is not
+    there."""
     if SYSTEM_MASTERS in groups:
-        return True
+        return None
     resource = "roles" if role_kind == "Role" else "clusterroles"
     attrs = Attributes(
         verb="bind", resource=resource, api_group=RBAC_GROUP, name=role_name, namespace=namespace
@@ -159,12 +172,86 @@ def may_bind(
     if authorizer.authorize(
         attrs, username=username, groups=groups, policies=policies, explain=False
     ).allowed:
-        return True
+        return None
     if role_kind == "Role":
         role = authorizer.index.objects_role(namespace, role_name)
     else:
         role = authorizer.index.cluster_roles.get(role_name)
     if role is None:
+        raise RoleNotFoundError(role_kind, role_name)
+    return _not_held(authorizer, username, groups, namespace, role.rules)
+
+
+def may_write_role(authorizer: Authorizer, **request: Any) -> bool:
+    return role_write_refusal(authorizer, **request) is None
+
+
+def may_bind(authorizer: Authorizer, **request: Any) -> bool:
+    try:
+        return binding_refusal(authorizer, **request) is None
+    except RoleNotFoundError:
         return False
+
+
+def _not_held(
+    authorizer: Authorizer, username: str, groups: Sequence[str], namespace: str, rules: Sequence[PolicyRule]
+) -> str | None:
     owned, _ = authorizer.index.rules_for(username, groups, namespace)
-    return covers(owned, role.rules)[0]
+    held, missing = covers(owned, rules)
+    if held:
+        return None
+    lines = sorted({compact_string(rule) for rule in compact_rules(missing)})
+    return (
+        f"user {go_quote(username)} (groups={go_list(groups)}) is attempting to grant RBAC permissions not "
+        "currently held:\n" + "\n".join(lines)
+    )
+
+
+def compact_rules(atoms: Sequence[PolicyRule]) -> list[PolicyRule]:
+    """``CompactRules``: atomic rules of one group, one resource and at most one name are merged, their
+    verbs in the order met; anything else is kept as it is."""
+    merged: dict[tuple[str, str, str | None], list[str]] = {}
+    kept: list[PolicyRule] = []
+    for rule in atoms:
+        simple = (
+            len(rule.api_groups) == 1
+            and len(rule.resources) == 1
+            and len(rule.resource_names) <= 1
+            and not rule.non_resource_urls
+        )
+        if not simple:
+            kept.append(rule)
+            continue
+        key = (rule.api_groups[0], rule.resources[0], rule.resource_names[0] if rule.resource_names else None)
+        merged.setdefault(key, []).extend(rule.verbs)
+    kept += [
+        PolicyRule(
+            verbs=tuple(verbs),
+            api_groups=(group,),
+            resources=(resource,),
+            resource_names=(name,) if name else (),
+        )
+        for (group, resource, name), verbs in merged.items()
+    ]
+    return kept
+
+
+def compact_string(rule: PolicyRule) -> str:
+    """``CompactString``: ``{APIGroups:["apps"], Resources:["deployments"], Verbs:["get" "list"]}``."""
+    parts = [
+        f"{label}:{go_list(values)}"
+        for label, values in (
+            ("APIGroups", rule.api_groups),
+            ("Resources", rule.resources),
+            ("NonResourceURLs", rule.non_resource_urls),
+            ("ResourceNames", rule.resource_names),
+            ("Verbs", rule.verbs),
+        )
+        if values
+    ]
+    return "{" + ", ".join(parts) + "}"
+
+
+def go_list(items: Sequence[str]) -> str:
+    """Go's ``%q`` of a []string: ``["a" "b"]``."""
+    return "[" + " ".join(go_quote(item) for item in items) + "]"

@@ -17,14 +17,20 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
 from eksaccess.domain.authorize import Authorizer
-from eksaccess.domain.escalation import impersonated_groups, impersonation_attributes
-from eksaccess.domain.forbidden import kube_forbidden_message
-from eksaccess.domain.rbac import Attributes
+from eksaccess.domain.escalation import (
+    RoleNotFoundError,
+    binding_refusal,
+    impersonated_groups,
+    impersonation_attributes,
+    role_write_refusal,
+)
+from eksaccess.domain.forbidden import go_quote, kube_forbidden_message
+from eksaccess.domain.rbac import Attributes, parse_rules
 from eksaccess.sandbox.kube import discovery, openapi, protobuf, status
 from eksaccess.sandbox.kube.authn import ANONYMOUS, AuthenticationError, KubeUser
 from eksaccess.sandbox.kube.controllers import aggregate_cluster_roles_in
 from eksaccess.sandbox.kube.discovery import BY_PATH, RBAC, STORED_KINDS, Resource
-from eksaccess.sandbox.kube.handlers import ResourceHandler
+from eksaccess.sandbox.kube.handlers import ResourceHandler, WriteGuard
 from eksaccess.sandbox.kube.requestinfo import RequestInfo, parse_request
 from eksaccess.sandbox.kube.reviews import ReviewHandler
 from eksaccess.sandbox.kube.storage import KubeObjects
@@ -141,7 +147,8 @@ class KubeApp:
             code, obj = self.reviews.handle(res, info, body, user)
             return code, obj, JSON_TYPE, []
         table = "as=Table" in accept
-        code, obj = self.resources.handle(res, info, query, body, ctype, raw, table)
+        guard = self._escalation_guard(user) if res.group == RBAC else None
+        code, obj = self.resources.handle(res, info, query, body, ctype, raw, table, guard)
         return code, obj, JSON_TYPE, []
 
     def _faults(self) -> None:
@@ -187,6 +194,49 @@ class KubeApp:
         if not decision.allowed:
             message = kube_forbidden_message(attrs, user.username, decision.reason)
             raise status.forbidden(attrs.resource, attrs.api_group, attrs.name, message)
+
+    def _escalation_guard(self, user: KubeUser) -> WriteGuard:
+        """The RBAC storage's escalation prevention (facts/rbac.md 1.5), on the object about to be stored."""
+
+        def guard(res: Resource, obj: dict[str, Any], stored: dict[str, Any] | None) -> None:
+            if stored is not None and _only_gc_fields_differ(obj, stored):
+                return
+            meta = obj.get("metadata") or {}
+            name, namespace = str(meta.get("name", "")), str(meta.get("namespace", "") or "")
+            if res.kind in ("Role", "ClusterRole"):
+                rules = parse_rules(obj.get("rules"))
+                refusal = role_write_refusal(
+                    self.authorizer(),
+                    username=user.username,
+                    groups=user.groups,
+                    policies=user.policies,
+                    role_kind=res.kind,
+                    name=name,
+                    namespace=namespace,
+                    rules=rules,
+                )
+            else:
+                ref = obj.get("roleRef") or {}
+                kind, role = str(ref.get("kind", "")), str(ref.get("name", ""))
+                try:
+                    refusal = binding_refusal(
+                        self.authorizer(),
+                        username=user.username,
+                        groups=user.groups,
+                        policies=user.policies,
+                        role_kind=kind,
+                        role_name=role,
+                        namespace=namespace,
+                    )
+                except RoleNotFoundError:
+                    raise status.not_found(
+                        "roles" if kind == "Role" else "clusterroles", RBAC, role
+                    ) from None
+            if refusal is not None:
+                message = f"{status.qualified(res.name, res.group)} {go_quote(name)} is forbidden: {refusal}"
+                raise status.forbidden(res.name, res.group, name, message)
+
+        return guard
 
     def _impersonate(self, environ: WSGIEnvironment, user: KubeUser) -> KubeUser:
         target = str(environ.get("HTTP_IMPERSONATE_USER", "")).strip()
@@ -251,6 +301,29 @@ def _discovery_doc(path: str) -> Any:
     if parts[0] == "apis" and len(parts) == 3:
         return discovery.resource_list(parts[1], parts[2])
     return None
+
+
+def _only_gc_fields_differ(new: dict[str, Any], old: dict[str, Any]) -> bool:
+    """Updates that touch only ownerReferences/finalizers skip the escalation check."""
+
+    def strip(obj: dict[str, Any]) -> dict[str, Any]:
+        meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in _GC_AND_SERVER_FIELDS}
+        return {**{k: v for k, v in obj.items() if k != "metadata"}, "metadata": meta}
+
+    return strip(new) == strip(old)
+
+
+_GC_AND_SERVER_FIELDS = frozenset(
+    {
+        "ownerReferences",
+        "finalizers",
+        "resourceVersion",
+        "generation",
+        "managedFields",
+        "uid",
+        "creationTimestamp",
+    }
+)
 
 
 def _unauthorized() -> status.ApiError:

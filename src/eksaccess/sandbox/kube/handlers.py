@@ -25,6 +25,9 @@ JSON_PATCH = "application/json-patch+json"
 STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 
 
+WriteGuard = Callable[[Resource, Obj, Obj | None], None]  # (resource, new object, stored object or None)
+
+
 def _suffix() -> str:
     return "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
 
@@ -48,7 +51,10 @@ class ResourceHandler:
         ctype: str,
         raw: bytes,
         table: bool,
+        guard: WriteGuard | None = None,
     ) -> Reply:
+        """``guard`` sees every object about to be written (with the stored one on updates): the RBAC
+        storage's escalation prevention lives there, since it needs the caller."""
         if info.subresource:
             raise status.resource_not_found()
         verb = info.verb
@@ -57,11 +63,11 @@ class ResourceHandler:
         if verb == "get":
             return self.get(res, info, table)
         if verb == "create":
-            return self.create(res, info, query, body)
+            return self.create(res, info, query, body, guard)
         if verb == "update":
-            return self.update(res, info, query, body)
+            return self.update(res, info, query, body, guard)
         if verb == "patch":
-            return self.patch(res, info, query, ctype, raw)
+            return self.patch(res, info, query, ctype, raw, guard)
         if verb == "delete":
             return self.delete(res, info)
         raise status.method_not_allowed(verb, res.name)
@@ -173,9 +179,18 @@ class ResourceHandler:
             except NotFoundError:
                 raise status.not_found("namespaces", "", namespace) from None
 
-    def create(self, res: Resource, info: RequestInfo, query: dict[str, str], body: Obj | None) -> Reply:
+    def create(
+        self,
+        res: Resource,
+        info: RequestInfo,
+        query: dict[str, str],
+        body: Obj | None,
+        guard: WriteGuard | None,
+    ) -> Reply:
         obj = self._prepare(res, info, query, body)
         self._check_namespace(res, info.namespace)
+        if guard is not None:
+            guard(res, obj, None)
         name = obj["metadata"]["name"]
         if query.get("dryRun") == "All":
             try:
@@ -208,18 +223,35 @@ class ResourceHandler:
         self.on_write(res)
         return updated
 
-    def update(self, res: Resource, info: RequestInfo, query: dict[str, str], body: Obj | None) -> Reply:
+    def update(
+        self,
+        res: Resource,
+        info: RequestInfo,
+        query: dict[str, str],
+        body: Obj | None,
+        guard: WriteGuard | None,
+    ) -> Reply:
         obj = self._prepare(res, info, query, body)
         if obj["metadata"]["name"] != info.name:
             raise status.bad_request(
                 f"the name of the object ({obj['metadata']['name']}) does not match the name on the URL "
                 f"({info.name})"
             )
+        if guard is not None:
+            guard(res, obj, self._get(res, obj["metadata"].get("namespace", ""), info.name))
         if query.get("dryRun") == "All":
             return 200, obj
         return 200, self._store_update(res, obj, info.name)
 
-    def patch(self, res: Resource, info: RequestInfo, query: dict[str, str], ctype: str, raw: bytes) -> Reply:
+    def patch(
+        self,
+        res: Resource,
+        info: RequestInfo,
+        query: dict[str, str],
+        ctype: str,
+        raw: bytes,
+        guard: WriteGuard | None,
+    ) -> Reply:
         try:
             document = json.loads(raw or b"null")
         except (ValueError, RecursionError) as err:  # RecursionError: nesting too deep
@@ -241,6 +273,8 @@ class ResourceHandler:
             if not isinstance(patched, dict):
                 raise status.bad_request("the patch did not produce an object")
             obj = self._prepare(res, info, query, patched)
+            if guard is not None:
+                guard(res, obj, current)
             if query.get("dryRun") == "All":
                 return 200, obj
             pinned = isinstance(document, dict) and (document.get("metadata") or {}).get("resourceVersion")
