@@ -12,8 +12,9 @@ from botocore.exceptions import ClientError
 from werkzeug.test import Client
 
 from eksaccess.domain.awsauth import split_manifest
+from eksaccess.domain.go_text import go_quote
 from eksaccess.domain.state import parse_cluster_state
-from eksaccess.domain.token import TokenError, encode_token, go_quote, verify_token
+from eksaccess.domain.token import TokenError, encode_token, verify_token
 from eksaccess.errors import InputError
 from eksaccess.sandbox.kube.app import MAX_BODY_BYTES, make_kube_app
 from eksaccess.sandbox.scenarios.model import parse_scenario

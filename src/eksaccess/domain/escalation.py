@@ -10,7 +10,7 @@ from typing import Any
 
 from eksaccess.domain.authorize import Authorizer, Decision
 from eksaccess.domain.bootstrap import SYSTEM_MASTERS
-from eksaccess.domain.forbidden import go_quote
+from eksaccess.domain.go_text import go_list, go_quote
 from eksaccess.domain.policy_rules import PolicyAssociationLike, covers
 from eksaccess.domain.rbac import RBAC_GROUP, Attributes, PolicyRule
 
@@ -250,8 +250,3 @@ def compact_string(rule: PolicyRule) -> str:
         if values
     ]
     return "{" + ", ".join(parts) + "}"
-
-
-def go_list(items: Sequence[str]) -> str:
-    """Go's ``%q`` of a []string: ``["a" "b"]``."""
-    return "[" + " ".join(go_quote(item) for item in items) + "]"

@@ -10,9 +10,9 @@ from eksaccess.domain.escalation import (
     binding_refusal,
     compact_rules,
     compact_string,
-    go_list,
     role_write_refusal,
 )
+from eksaccess.domain.go_text import go_list
 from eksaccess.domain.policy_rules import covers
 from eksaccess.domain.rbac import PolicyRule
 

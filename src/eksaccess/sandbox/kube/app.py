@@ -24,7 +24,8 @@ from eksaccess.domain.escalation import (
     impersonation_attributes,
     role_write_refusal,
 )
-from eksaccess.domain.forbidden import go_quote, kube_forbidden_message
+from eksaccess.domain.forbidden import kube_forbidden_message
+from eksaccess.domain.go_text import go_quote
 from eksaccess.domain.rbac import Attributes, parse_rules
 from eksaccess.sandbox.kube import discovery, openapi, protobuf, status
 from eksaccess.sandbox.kube.authn import ANONYMOUS, AuthenticationError, KubeUser

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from eksaccess.domain.forbidden import go_quote
+from eksaccess.domain.go_text import go_quote
 
 UNAUTHORIZED_BODY: dict[str, Any] = {
     "kind": "Status",
