@@ -136,15 +136,7 @@ def role_write_refusal(
     """Escalation prevention on Role/ClusterRole writes: None when allowed (system:masters, verb
     ``escalate`` on the role, or the caller already holds every rule through RBAC, as the API server's
     rule resolver sees it), else the API server's reason naming the rules not held."""
-    if SYSTEM_MASTERS in groups:
-        return None
-    resource = "roles" if role_kind == "Role" else "clusterroles"
-    attrs = Attributes(
-        verb="escalate", resource=resource, api_group=RBAC_GROUP, name=name, namespace=namespace
-    )
-    if authorizer.authorize(
-        attrs, username=username, groups=groups, policies=policies, explain=False
-    ).allowed:
+    if _privileged(authorizer, "escalate", role_kind, name, namespace, username, groups, policies):
         return None
     return _not_held(authorizer, username, groups, namespace, rules)
 
@@ -163,15 +155,7 @@ def binding_refusal(
     ``bind`` on the referenced role by name in the binding's namespace, "" for ClusterRoleBindings, or the
     caller covers the role), else the reason. RoleNotFoundError when the check needs a role that is not
     there."""
-    if SYSTEM_MASTERS in groups:
-        return None
-    resource = "roles" if role_kind == "Role" else "clusterroles"
-    attrs = Attributes(
-        verb="bind", resource=resource, api_group=RBAC_GROUP, name=role_name, namespace=namespace
-    )
-    if authorizer.authorize(
-        attrs, username=username, groups=groups, policies=policies, explain=False
-    ).allowed:
+    if _privileged(authorizer, "bind", role_kind, role_name, namespace, username, groups, policies):
         return None
     if role_kind == "Role":
         role = authorizer.index.objects_role(namespace, role_name)
@@ -180,6 +164,26 @@ def binding_refusal(
     if role is None:
         raise RoleNotFoundError(role_kind, role_name)
     return _not_held(authorizer, username, groups, namespace, role.rules)
+
+
+def _privileged(
+    authorizer: Authorizer,
+    verb: str,
+    role_kind: str,
+    name: str,
+    namespace: str,
+    username: str,
+    groups: Sequence[str],
+    policies: Sequence[PolicyAssociationLike],
+) -> bool:
+    """system:masters, or ``verb`` (escalate, bind) on the role by name, through the whole chain."""
+    if SYSTEM_MASTERS in groups:
+        return True
+    resource = "roles" if role_kind == "Role" else "clusterroles"
+    attrs = Attributes(verb=verb, resource=resource, api_group=RBAC_GROUP, name=name, namespace=namespace)
+    return authorizer.authorize(
+        attrs, username=username, groups=groups, policies=policies, explain=False
+    ).allowed
 
 
 def may_write_role(authorizer: Authorizer, **request: Any) -> bool:
