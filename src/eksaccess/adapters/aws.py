@@ -112,6 +112,8 @@ def _entry(
 
 _LOADER: list[Any] = []  # botocore's data loader, shared by every session of the process
 _LOADER_LOCK = threading.Lock()
+_CREATING = threading.Lock()
+_MODEL_KINDS = ("service-2", "endpoint-rule-set-1", "paginators-1")
 
 
 def _share_loader(session: botocore.session.Session) -> botocore.session.Session:
@@ -119,7 +121,10 @@ def _share_loader(session: botocore.session.Session) -> botocore.session.Session
     (a new session's first client costs ~70 ms of CPU, a session sharing the loader ~3 ms)."""
     with _LOADER_LOCK:
         if not _LOADER:
-            _LOADER.append(session.get_component("data_loader"))
+            loader = session.get_component("data_loader")
+            for kind in _MODEL_KINDS:  # once, here: threads that miss botocore's cache together each walk
+                loader.list_available_services(kind)  # every service directory (~450) to check a name
+            _LOADER.append(loader)
         else:
             session.register_component("data_loader", _LOADER[0])
     return session
@@ -207,8 +212,13 @@ class AwsSession:
             return self._clients[key]
 
     def _new_client(self, service: str, region: str | None) -> Any:
+        # One client is made at a time in the process: making one is CPU under the GIL, and clients made
+        # together each parse the same service model and endpoint rules before botocore's cache has them.
         try:
-            return self._session.create_client(service, region_name=region or self.region, config=_RETRIES)
+            with _CREATING:
+                return self._session.create_client(
+                    service, region_name=region or self.region, config=_RETRIES
+                )
         except botocore.exceptions.BotoCoreError as err:
             raise classify(err, f"{service} client") from err
 
