@@ -184,6 +184,15 @@ def test_cli_snapshot_can_i_who_can_and_audit_live(
     assert [c["chain"] for c in developer_row["reachableBy"]] == [
         ["arn:aws:iam::111122223333:user/alice", developer]
     ]
-    assert [r["code"] for r in data["risks"]] == ["SYSTEM_MASTERS_OUTSIDE_CREATOR"]
+    # eks-admin trusts the account root: admin (allowed everything) and alice (allowed sts:AssumeRole) can
+    # become it, and both hold long-term keys (the sandbox lists them as IAM does)
+    assert sorted(r["code"] for r in data["risks"]) == [
+        "SYSTEM_MASTERS_OUTSIDE_CREATOR",
+        *["USER_KEYS_CLUSTER_ADMIN"] * 3,
+    ]
+    assert set(data["clusters"][0]["clusterAdminUsers"]) == {
+        "arn:aws:iam::111122223333:user/admin",
+        "arn:aws:iam::111122223333:user/alice",
+    }
     offline_report = cli(sandbox, "audit", "--snapshot", str(file), "-o", "json")
     assert offline_report.code == 1 and json.loads(offline_report.out)["iamRead"] is False

@@ -1,4 +1,5 @@
-"""IAM over the query protocol: users, roles and their trust policies, as the scenario declared them.
+"""IAM over the query protocol: users, roles, their trust and identity policies and users' access keys,
+as the scenario declared them.
 
 IAM is global: the caller sees the principals of its own account. ``AssumeRolePolicyDocument`` is
 URL-encoded JSON, as IAM returns it (botocore decodes it back into a dict).
@@ -32,6 +33,27 @@ def trust_policy(role: PrincipalRecord) -> dict[str, Any]:
 
 def encoded_trust_policy(role: PrincipalRecord) -> str:
     return quote(json.dumps(trust_policy(role), separators=(",", ":")), safe="")
+
+
+SANDBOX_POLICY = "eksaccess-sandbox-allow"
+
+
+def identity_policies(p: PrincipalRecord) -> list[dict[str, str]]:
+    """The principal's identity policy as IAM would list it inline: what the scenario's ``allow`` says
+    (absent: every action). The sandbox decides every call by the same list."""
+    actions = ["*"] if p.allow is None else list(p.allow)
+    if not actions:
+        return []
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+    }
+    return [
+        {
+            "PolicyName": SANDBOX_POLICY,
+            "PolicyDocument": quote(json.dumps(document, separators=(",", ":")), safe=""),
+        }
+    ]
 
 
 def _user(p: PrincipalRecord) -> dict[str, Any]:
@@ -134,7 +156,13 @@ def get_account_authorization_details(req: ServiceRequest) -> AwsResponse:
     for p in req.ctx.store.list_principals(req.caller.account):
         if p.kind is PrincipalType.USER and (not filters or "User" in filters):
             details.append(
-                {**_user(p), "GroupList": [], "AttachedManagedPolicies": [], "UserPolicyList": [], "Tags": []}
+                {
+                    **_user(p),
+                    "GroupList": [],
+                    "AttachedManagedPolicies": [],
+                    "UserPolicyList": identity_policies(p),
+                    "Tags": [],
+                }
             )
     users = details
     roles: list[dict[str, Any]] = []
@@ -146,7 +174,7 @@ def get_account_authorization_details(req: ServiceRequest) -> AwsResponse:
                 {
                     **role,
                     "InstanceProfileList": [],
-                    "RolePolicyList": [],
+                    "RolePolicyList": identity_policies(p),
                     "AttachedManagedPolicies": [],
                     "Tags": [],
                 }
@@ -167,7 +195,32 @@ def get_account_authorization_details(req: ServiceRequest) -> AwsResponse:
     return query_response("iam", "GetAccountAuthorizationDetails", result, req.request_id)
 
 
+def list_access_keys(req: ServiceRequest) -> AwsResponse:
+    """The user's long-term keys (never a secret); without UserName, the calling user's."""
+    name = req.params.get("UserName")
+    if name is None:
+        if req.caller.principal.kind is not PrincipalType.USER:
+            raise validation_error("Must specify userName when calling with non-User credentials")
+        user: PrincipalRecord | None = req.caller.principal
+    else:
+        user = req.ctx.store.find_principal(req.caller.account, PrincipalType.USER, name)
+    ensure_allowed(req.caller, "iam:ListAccessKeys", user.arn if user else _arn(req, "user", name or ""))
+    if user is None:
+        raise _no_such("user", name or "")
+    keys = [
+        {
+            "UserName": user.name,
+            "AccessKeyId": k.access_key_id,
+            "Status": "Active",
+            "CreateDate": iso8601(user.created_at),
+        }
+        for k in req.ctx.store.keys_of(user.arn)
+    ]
+    return query_response("iam", "ListAccessKeys", _page(req, keys, "AccessKeyMetadata"), req.request_id)
+
+
 _ACTIONS: dict[str, Callable[[ServiceRequest], AwsResponse]] = {
+    "ListAccessKeys": list_access_keys,
     "GetUser": get_user,
     "GetRole": get_role,
     "ListUsers": list_users,
