@@ -74,3 +74,21 @@ def test_identity_policies_and_access_keys_on_the_wire(sandbox: RunningSandbox) 
     assert [k["Status"] for k in keys] == ["Active"] and keys[0]["AccessKeyId"].startswith("AKIA")
     assert "SecretAccessKey" not in keys[0]
     assert iam.list_access_keys()["AccessKeyMetadata"][0]["UserName"] == "admin"  # the caller's own
+
+
+def test_keys_that_cannot_be_listed_are_unknown_for_everyone(
+    make_sandbox: MakeSandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scenario = tmp_path / "scenario.yaml"
+    admin_line = "      - name: admin\n"
+    assert admin_line in BASELINE
+    limited = '      - name: admin\n        allow: ["eks:*", "sts:*", "iam:GetAccountAuthorizationDetails"]\n'
+    scenario.write_text(BASELINE.replace(admin_line, limited, 1))
+    report = _audit(make_sandbox(str(scenario)), monkeypatch, capsys)
+    assert report["iamRead"] is True
+    notes = report["notes"] + report["clusters"][0]["notes"]
+    assert [n for n in notes if "access keys unknown" in n and "ListAccessKeys" in n], notes
+    assert not [r for r in report["risks"] if r["code"] == "USER_KEYS_CLUSTER_ADMIN"]

@@ -2,13 +2,15 @@
 trust policies) plus, per user, whether it holds active long-term access keys.
 
 ``read_account_iam`` answers an AccountIam (domain/trust.py). A failure of the details call raises
-AwsCallError (the caller decides whether IAM is optional); failures of ListAccessKeys only make the
-key count unknown for that user, with a note.
+AwsCallError (the caller decides whether IAM is optional); a failure of ListAccessKeys makes the key
+counts unknown, with a note.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from eksaccess.adapters.aws import AwsCallError, AwsSession
@@ -16,6 +18,7 @@ from eksaccess.domain.trust import AccountIam, parse_authorization_details
 
 _LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 GLOBAL_REGION = "us-east-1"
+KEY_READERS = 8  # concurrent ListAccessKeys calls (botocore retries IAM throttling)
 
 
 def authorization_details(session: AwsSession) -> dict[str, Any]:
@@ -50,11 +53,31 @@ def read_account_iam(
     details = authorization_details(session)
     notes: list[str] = []
     if with_keys:
-        for user in details["UserDetailList"]:
-            try:
-                user["AccessKeyMetadata"] = _access_keys(session, user)
-            except AwsCallError as err:
-                notes.append(f"access keys unknown (ListAccessKeys failed: {err.message})")
-                break  # the same answer for every user: do not ask again
+        notes += _read_keys(session, details["UserDetailList"])
     found = parse_authorization_details(details, account=account)
     return AccountIam(account=found.account, principals=found.principals, notes=tuple(notes))
+
+
+def _read_keys(session: AwsSession, users: list[dict[str, Any]]) -> list[str]:
+    """ListAccessKeys for every user, KEY_READERS at a time (one call per user, one after another, is an
+    hour for a large account). The first failure stops the asking: it is the same answer for every user."""
+    failed: list[AwsCallError] = []
+    stop = threading.Event()
+
+    def read(user: dict[str, Any]) -> None:
+        if stop.is_set():
+            return
+        try:
+            user["AccessKeyMetadata"] = _access_keys(session, user)
+        except AwsCallError as err:
+            failed.append(err)
+            stop.set()
+
+    session.client("iam", session.region or GLOBAL_REGION)  # made once, before the threads share it
+    with ThreadPoolExecutor(max_workers=KEY_READERS, thread_name_prefix="iam-keys") as pool:
+        list(pool.map(read, users))
+    if failed:
+        for user in users:
+            user.pop("AccessKeyMetadata", None)  # unknown for all, not known for some
+        return [f"access keys unknown (ListAccessKeys failed: {failed[0].message})"]
+    return []
