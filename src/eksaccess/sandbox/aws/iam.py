@@ -113,7 +113,9 @@ def _arn(req: ServiceRequest, kind: str, name: str) -> str:
     return f"arn:{req.caller.partition}:iam::{req.caller.account}:{kind}/{name}"
 
 
-def get_user(req: ServiceRequest) -> AwsResponse:
+def _named_user(req: ServiceRequest, action: str) -> PrincipalRecord:
+    """The user named by ``UserName`` or, without one, the calling user (a role session must name one);
+    authorized for ``action`` on it."""
     name = req.params.get("UserName")
     if name is None:
         if req.caller.principal.kind is not PrincipalType.USER:
@@ -122,9 +124,14 @@ def get_user(req: ServiceRequest) -> AwsResponse:
         name = req.caller.principal.name
     else:
         user = req.ctx.store.find_principal(req.caller.account, PrincipalType.USER, name)
-    ensure_allowed(req.caller, "iam:GetUser", user.arn if user else _arn(req, "user", name))
+    ensure_allowed(req.caller, action, user.arn if user else _arn(req, "user", name))
     if user is None:
         raise _no_such("user", name)
+    return user
+
+
+def get_user(req: ServiceRequest) -> AwsResponse:
+    user = _named_user(req, "iam:GetUser")
     return query_response("iam", "GetUser", {"User": _user(user)}, req.request_id)
 
 
@@ -197,16 +204,7 @@ def get_account_authorization_details(req: ServiceRequest) -> AwsResponse:
 
 def list_access_keys(req: ServiceRequest) -> AwsResponse:
     """The user's long-term keys (never a secret); without UserName, the calling user's."""
-    name = req.params.get("UserName")
-    if name is None:
-        if req.caller.principal.kind is not PrincipalType.USER:
-            raise validation_error("Must specify userName when calling with non-User credentials")
-        user: PrincipalRecord | None = req.caller.principal
-    else:
-        user = req.ctx.store.find_principal(req.caller.account, PrincipalType.USER, name)
-    ensure_allowed(req.caller, "iam:ListAccessKeys", user.arn if user else _arn(req, "user", name or ""))
-    if user is None:
-        raise _no_such("user", name or "")
+    user = _named_user(req, "iam:ListAccessKeys")
     keys = [
         {
             "UserName": user.name,
