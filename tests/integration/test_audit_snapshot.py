@@ -181,9 +181,12 @@ def test_cli_snapshot_can_i_who_can_and_audit_live(
     }
     assert data["iamRead"] is True
     developer_row = next(p for p in data["clusters"][0]["principals"] if p["arn"] == developer)
-    assert [c["chain"] for c in developer_row["reachableBy"]] == [
-        ["arn:aws:iam::111122223333:user/alice", developer]
+    assert [(c["arn"], c["via"]) for c in developer_row["reachableBy"]] == [
+        ("arn:aws:iam::111122223333:user/alice", [])
     ]
+    cluster = data["clusters"][0]  # bindings by name: the groups' once per cluster, each with its role
+    held = [b for g in developer_row["groups"] for b in cluster["groupBindings"].get(g, [])]
+    assert all(b in cluster["bindings"] for b in held + developer_row["userBindings"])
     # eks-admin trusts the account root: admin (allowed everything) and alice (allowed sts:AssumeRole) can
     # become it, and both hold long-term keys (the sandbox lists them as IAM does)
     assert sorted(r["code"] for r in data["risks"]) == [

@@ -260,19 +260,30 @@ def _name_key(arn: str) -> str:
     return f"{match[1]}:{match[2]}:{match[3].lower()}" if match else arn.lower()
 
 
-def _names(principal_value: str, me: IamPrincipal) -> tuple[bool, bool]:
-    """(matches, via_account): whether one Principal.AWS value covers ``me``, and whether by account."""
-    if principal_value == ANYONE:
-        return True, True
-    value = principal_value
-    if re.fullmatch(r"\d{12}", value):
-        return value == me.account, True
-    if re.fullmatch(r"arn:[\w-]+:iam::\d{12}:root", value):
-        return _account_of(value) == me.account, True
-    session_role = _role_of_session(value)
-    if session_role is not None:
-        return me.kind is SourceKind.ROLE and _name_key(session_role) == _name_key(me.arn), False
-    return _name_key(value) == _name_key(me.arn), False
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_ACCOUNT_ROOT = re.compile(r"arn:[\w-]+:iam::\d{12}:root")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TrustRule:
+    """One trust statement that concerns sts:AssumeRole, its ``Principal.AWS`` values sorted by how they
+    match: ``*``, whole accounts (ids and roots), and principals by name key (sessions: their role)."""
+
+    allow: bool
+    conditional: bool
+    anyone: bool = False
+    accounts: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AssumeGrant:
+    """One identity statement that concerns sts:AssumeRole, with its resources as compiled patterns."""
+
+    allow: bool
+    conditional: bool
+    resources: tuple[re.Pattern[str], ...]
+    policy: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -283,10 +294,9 @@ class Verdict:
     notes: tuple[str, ...] = ()
 
 
-def trust_verdict(trust: PolicyDocument, me: IamPrincipal) -> Verdict:
-    """Whether a role's trust policy lets ``me`` call sts:AssumeRole, and if the identity side is needed."""
-    allowed = conditional = False
-    direct = False
+def trust_rules(trust: PolicyDocument) -> tuple[tuple[TrustRule, ...], tuple[str, ...]]:
+    """A trust policy compiled once: its AssumeRole rules, and notes on the statements it ignores."""
+    rules: list[TrustRule] = []
     notes: list[str] = []
     for st in trust.statements:
         if st.negated:
@@ -294,41 +304,102 @@ def trust_verdict(trust: PolicyDocument, me: IamPrincipal) -> Verdict:
             continue
         if not action_matches(st.actions):
             continue
-        hits = [_names(value, me) for value in st.aws]
-        if not any(m for m, _ in hits):
+        accounts: set[str] = set()
+        names: set[str] = set()
+        for value in st.aws:
+            if _ACCOUNT_ID.fullmatch(value):
+                accounts.add(value)
+            elif _ACCOUNT_ROOT.fullmatch(value):
+                accounts.add(_account_of(value))
+            elif value != ANYONE:
+                names.add(_name_key(_role_of_session(value) or value))
+        rules.append(
+            TrustRule(
+                allow=st.allow,
+                conditional=st.conditional,
+                anyone=ANYONE in st.aws,
+                accounts=frozenset(accounts),
+                names=frozenset(names),
+            )
+        )
+    return tuple(rules), tuple(notes)
+
+
+def judge_trust(rules: Sequence[TrustRule], me: IamPrincipal, name: str = "trust policy") -> Verdict:
+    """Whether trust rules let ``me`` call sts:AssumeRole, and if the identity side is needed (it is,
+    unless a statement names ``me`` itself)."""
+    key = _name_key(me.arn)
+    allowed = conditional = direct = False
+    notes: list[str] = []
+    for rule in rules:
+        named = key in rule.names
+        if not (named or rule.anyone or me.account in rule.accounts):
             continue
-        if not st.allow:
-            if not st.conditional:
+        if not rule.allow:
+            if not rule.conditional:
                 return Verdict(allowed=False, notes=tuple(notes))
-            notes.append(f"{trust.name}: a conditional Deny is not evaluated")
+            notes.append(f"{name}: a conditional Deny is not evaluated")
             continue
         if not allowed or conditional:
-            conditional = st.conditional
+            conditional = rule.conditional
         allowed = True
-        direct = direct or any(m and not by_account for m, by_account in hits)
+        direct = direct or named
     return Verdict(allowed=allowed, conditional=conditional, needs_identity=not direct, notes=tuple(notes))
 
 
-def identity_verdict(policies: Sequence[PolicyDocument], role_arn: str) -> Verdict:
-    """Whether identity policies allow sts:AssumeRole on ``role_arn`` (Deny statements subtract)."""
-    allowed = conditional = False
+def trust_verdict(trust: PolicyDocument, me: IamPrincipal) -> Verdict:
+    """Whether a role's trust policy lets ``me`` call sts:AssumeRole, and if the identity side is needed."""
+    rules, notes = trust_rules(trust)
+    verdict = judge_trust(rules, me, trust.name)
+    return Verdict(
+        allowed=verdict.allowed,
+        conditional=verdict.conditional,
+        needs_identity=verdict.needs_identity,
+        notes=notes + verdict.notes,
+    )
+
+
+def assume_grants(policies: Sequence[PolicyDocument]) -> tuple[tuple[AssumeGrant, ...], tuple[str, ...]]:
+    """Identity policies compiled once: the statements about sts:AssumeRole, and notes on ignored ones."""
+    grants: list[AssumeGrant] = []
     notes: list[str] = []
     for doc in policies:
         for st in doc.statements:
             if st.negated:
                 notes.append(f"policy {doc.name}: a statement with {st.negated} is ignored")
-                continue
-            if not (action_matches(st.actions) and resource_matches(st.resources, role_arn)):
-                continue
-            if not st.allow:
-                if not st.conditional:
-                    return Verdict(allowed=False, notes=tuple(notes))
-                notes.append(f"policy {doc.name}: a conditional Deny is not evaluated")
-                continue
-            if not allowed or conditional:
-                conditional = st.conditional
-            allowed = True
+            elif action_matches(st.actions):
+                patterns = tuple(_pattern(r, False) for r in st.resources)
+                grants.append(
+                    AssumeGrant(
+                        allow=st.allow, conditional=st.conditional, resources=patterns, policy=doc.name
+                    )
+                )
+    return tuple(grants), tuple(notes)
+
+
+def judge_identity(grants: Sequence[AssumeGrant], role_arn: str) -> Verdict:
+    """Whether identity grants allow sts:AssumeRole on ``role_arn`` (Deny statements subtract)."""
+    allowed = conditional = False
+    notes: list[str] = []
+    for grant in grants:
+        if not any(p.match(role_arn) for p in grant.resources):
+            continue
+        if not grant.allow:
+            if not grant.conditional:
+                return Verdict(allowed=False, notes=tuple(notes))
+            notes.append(f"policy {grant.policy}: a conditional Deny is not evaluated")
+            continue
+        if not allowed or conditional:
+            conditional = grant.conditional
+        allowed = True
     return Verdict(allowed=allowed, conditional=conditional, notes=tuple(notes))
+
+
+def identity_verdict(policies: Sequence[PolicyDocument], role_arn: str) -> Verdict:
+    """Whether identity policies allow sts:AssumeRole on ``role_arn`` (Deny statements subtract)."""
+    grants, notes = assume_grants(policies)
+    verdict = judge_identity(grants, role_arn)
+    return Verdict(allowed=verdict.allowed, conditional=verdict.conditional, notes=notes + verdict.notes)
 
 
 # --------------------------------------------------------------------------------------------- graph
@@ -355,10 +426,11 @@ class Chain:
         return self.arns[0]
 
     def to_json(self) -> dict[str, Any]:
+        """``via``: the roles assumed on the way (the chain without its source and its target)."""
         return {
             "arn": self.source,
             "kind": str(self.kind),
-            "chain": list(self.arns),
+            "via": list(self.arns[1:-1]),
             "conditional": self.conditional,
         }
 
@@ -380,37 +452,23 @@ class TrustGraph:
         for account in known.values():
             graph.notes.extend(account.notes)
         by_name = {_name_key(p.arn): p for p in everyone}
+        judge = _Judge()
         assumers: dict[str, list[IamPrincipal]] = {}  # per account: identity policies allow some AssumeRole
         for p in everyone:
             graph.notes.extend(_not_action_notes(p))
-            if any(
-                st.allow and not st.negated and action_matches(st.actions)
-                for d in p.policies
-                for st in d.statements
-            ):
+            grants, ignored = assume_grants(p.policies)
+            graph.notes.extend(f"{p.arn}: {n}" for n in ignored)
+            if judge.add(p, grants):
                 assumers.setdefault(p.account, []).append(p)
         for role in everyone:
             if role.kind is SourceKind.ROLE and role.trust is not None:
-                candidates = _candidates(role.trust, by_name, assumers)
-                hops = [h for me in candidates if me.arn != role.arn and (h := graph._hop(role, me))]
+                rules, ignored = trust_rules(role.trust)
+                graph.notes.extend(f"{role.arn}: {n}" for n in ignored)
+                hops = judge.hops(role, rules, _candidates(rules, by_name, assumers), graph.notes)
                 graph.hops_into[_name_key(role.arn)] = hops + _external_hops(role, known)
         graph.by_name = by_name
         graph.notes = list(dict.fromkeys(graph.notes))
         return graph
-
-    def _hop(self, role: IamPrincipal, me: IamPrincipal) -> Hop | None:
-        assert role.trust is not None
-        trust = trust_verdict(role.trust, me)
-        self.notes.extend(f"{role.arn}: {n}" for n in trust.notes)
-        if not trust.allowed:
-            return None
-        identity = identity_verdict(me.policies, role.arn)
-        self.notes.extend(f"{me.arn}: {n}" for n in identity.notes)
-        cross_account = me.account != role.account
-        if (trust.needs_identity or cross_account) and not identity.allowed:
-            return None
-        conditional = trust.conditional or (identity.allowed and identity.conditional)
-        return Hop(source=me.arn, kind=me.kind, target=role.arn, conditional=conditional)
 
     def principal(self, arn: str) -> IamPrincipal | None:
         found = self.principals.get(arn.lower())
@@ -443,6 +501,65 @@ class TrustGraph:
         return list(chains.values())
 
 
+class _Judge:
+    """Hop verdicts with the work shared: principals with equal identity grants (the same managed or
+    group policies) are judged once per role, and principals a trust policy lets in only through their
+    account or ``*`` get the same trust verdict per account."""
+
+    def __init__(self) -> None:
+        self.grant_ids: dict[str, int] = {}  # principal ARN -> id of its grants
+        self.grant_sets: dict[tuple[AssumeGrant, ...], int] = {}
+        self.grants: list[tuple[AssumeGrant, ...]] = []
+        self.identity: dict[tuple[int, str], Verdict] = {}
+
+    def add(self, p: IamPrincipal, grants: tuple[AssumeGrant, ...]) -> bool:
+        """Record a principal's grants; whether any of them allows some AssumeRole."""
+        gid = self.grant_ids[p.arn] = self.grant_sets.setdefault(grants, len(self.grant_sets))
+        if gid == len(self.grants):
+            self.grants.append(grants)
+        return any(g.allow for g in grants)
+
+    def _identity(self, me: IamPrincipal, role_arn: str) -> Verdict:
+        gid = self.grant_ids[me.arn]
+        found = self.identity.get((gid, role_arn))
+        if found is None:
+            found = self.identity[(gid, role_arn)] = judge_identity(self.grants[gid], role_arn)
+        return found
+
+    def hops(
+        self,
+        role: IamPrincipal,
+        rules: Sequence[TrustRule],
+        candidates: Iterable[IamPrincipal],
+        notes: list[str],
+    ) -> list[Hop]:
+        assert role.trust is not None
+        named = frozenset(k for rule in rules for k in rule.names)
+        by_account: dict[str, Verdict] = {}
+        hops: list[Hop] = []
+        for me in candidates:
+            if me.arn == role.arn:
+                continue
+            if _name_key(me.arn) in named:
+                trust = judge_trust(rules, me, role.trust.name)
+            else:
+                trust = by_account.get(me.account) or by_account.setdefault(
+                    me.account, judge_trust(rules, me, role.trust.name)
+                )
+            if trust.notes:
+                notes.extend(f"{role.arn}: {n}" for n in trust.notes)
+            if not trust.allowed:
+                continue
+            identity = self._identity(me, role.arn)
+            if identity.notes:
+                notes.extend(f"{me.arn}: {n}" for n in identity.notes)
+            if (trust.needs_identity or me.account != role.account) and not identity.allowed:
+                continue
+            conditional = trust.conditional or (identity.allowed and identity.conditional)
+            hops.append(Hop(source=me.arn, kind=me.kind, target=role.arn, conditional=conditional))
+        return hops
+
+
 def _not_action_notes(p: IamPrincipal) -> list[str]:
     """An Allow with NotAction that does not list sts:AssumeRole would allow it: say it was ignored."""
     return [
@@ -454,23 +571,24 @@ def _not_action_notes(p: IamPrincipal) -> list[str]:
 
 
 def _candidates(
-    trust: PolicyDocument, by_name: Mapping[str, IamPrincipal], assumers: Mapping[str, list[IamPrincipal]]
+    rules: Sequence[TrustRule],
+    by_name: Mapping[str, IamPrincipal],
+    assumers: Mapping[str, list[IamPrincipal]],
 ) -> list[IamPrincipal]:
     """The known principals a trust policy may let in: those it names, and for an account root or ``*``
     the principals of that account (or of every account) whose identity policies allow some AssumeRole."""
     found: dict[str, IamPrincipal] = {}
-    for st in trust.statements:
-        if st.negated or not st.allow:
+    for rule in rules:
+        if not rule.allow:
             continue
-        for value in st.aws:
-            if value == ANYONE:
-                found.update((p.arn, p) for ps in assumers.values() for p in ps)
-            elif re.fullmatch(r"\d{12}", value) or value.endswith(":root"):
-                found.update((p.arn, p) for p in assumers.get(_account_of(value) or value, ()))
-            else:
-                named = by_name.get(_name_key(_role_of_session(value) or value))
-                if named is not None:
-                    found[named.arn] = named
+        if rule.anyone:
+            found.update((p.arn, p) for ps in assumers.values() for p in ps)
+        for account in rule.accounts:
+            found.update((p.arn, p) for p in assumers.get(account, ()))
+        for key in rule.names:
+            named = by_name.get(key)
+            if named is not None:
+                found[named.arn] = named
     return list(found.values())
 
 

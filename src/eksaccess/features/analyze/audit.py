@@ -22,6 +22,7 @@ from eksaccess.features.analyze.risks import run_checks
 from eksaccess.features.analyze.risks.context import (
     AuditContext,
     PrincipalReport,
+    binding_tables,
     cluster_admin_users,
     gather,
 )
@@ -51,6 +52,7 @@ class ClusterAudit:
         return cluster_admin_users(self.principals)
 
     def to_json(self) -> dict[str, Any]:
+        bindings, group_bindings = binding_tables(self.principals)
         return {
             "name": self.name,
             "region": self.region,
@@ -58,6 +60,8 @@ class ClusterAudit:
             "profile": self.profile,
             "authenticationMode": self.mode,
             "principals": [p.to_json() for p in self.principals],
+            "bindings": bindings,
+            "groupBindings": group_bindings,
             "clusterAdminUsers": self.cluster_admin_users,
             "risks": [r.to_json() for r in self.risks],
             "notes": list(self.notes),
@@ -101,23 +105,20 @@ class AuditReport:
         return 1 if any(r.severity is Severity.ERROR for r in self.risks) else 0
 
     def people(self) -> list[dict[str, Any]]:
-        """Per IAM user: every cluster principal it is or can reach, with the level and chain."""
+        """Per IAM user: every cluster principal it is or can reach, with the level and the roles on the
+        way (the principal's row has its reach and bindings)."""
         found: dict[str, list[dict[str, Any]]] = {}
         for cluster in self.clusters:
             for p in cluster.principals:
                 if p.level is AccessLevel.NONE:
                     continue
-                chains = {p.principal_arn: [p.principal_arn]} if p.kind == "user" else {}
-                chains.update({c.source: list(c.arns) for c in p.reachable_by if c.kind.value == "user"})
-                for user, chain in chains.items():
+                chains: dict[str, list[str]] = {p.principal_arn: []} if p.kind == "user" else {}
+                chains.update(
+                    {c.source: list(c.arns[1:-1]) for c in p.reachable_by if c.kind.value == "user"}
+                )
+                for user, via in chains.items():
                     found.setdefault(user, []).append(
-                        {
-                            "cluster": cluster.key,
-                            "principal": p.arn,
-                            "level": str(p.level),
-                            "reach": list(p.access.reach),
-                            "chain": chain,
-                        }
+                        {"cluster": cluster.key, "principal": p.arn, "level": str(p.level), "via": via}
                     )
         return [{"arn": user, "access": found[user]} for user in sorted(found)]
 

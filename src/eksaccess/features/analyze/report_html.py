@@ -75,6 +75,8 @@ def _short(text: str) -> str:
 class Graph:
     """Nodes per column (in first-seen order) and edges between node keys."""
 
+    bindings: dict[str, str] = field(default_factory=dict)  # the cluster's: binding name -> its role
+    group_bindings: dict[str, list[str]] = field(default_factory=dict)  # the cluster's: group -> bindings
     columns: list[dict[str, str]] = field(default_factory=lambda: [{} for _ in COLUMNS])
     edges: set[tuple[str, str]] = field(default_factory=set)
 
@@ -88,7 +90,7 @@ class Graph:
     def add(self, p: dict[str, Any]) -> None:
         principal = self.node(2, "p:" + p["arn"], p["arn"])
         for reach in p["reachableBy"]:
-            arns = reach["chain"]
+            arns = [reach["arn"], *reach["via"], p["arn"]]
             keys = [self.node(0, "s:" + arns[0], arns[0])]
             keys += [self.node(1, "r:" + arn, arn) for arn in arns[1:-1]]
             for a, b in zip(keys, [*keys[1:], principal], strict=True):
@@ -97,17 +99,19 @@ class Graph:
             return
         user = self.node(3, "u:" + p["username"], p["username"] or '""')
         self.edge(principal, user)
-        for group in p["groups"]:
-            if group != IMPLICIT:
-                self.edge(user, self.node(4, "g:" + group, group))
         for policy in p["accessPolicies"]:
             self.edge(user, self.node(5, "a:" + policy, "policy " + policy))
-        for b in p["bindings"]:
-            if b["subject"] == IMPLICIT:
-                continue
-            target = self.node(5, "b:" + b["binding"], f"{b['binding']} -> {b['role']}")
-            source = "g:" + b["subject"] if b["subjectKind"] == "Group" else user
-            self.edge(source if source in self.columns[4] else user, target)
+        for name in p["userBindings"]:
+            self.edge(user, self._binding(name))
+        for group in p["groups"]:
+            if group != IMPLICIT:
+                key = self.node(4, "g:" + group, group)
+                self.edge(user, key)
+                for name in self.group_bindings.get(group, ()):
+                    self.edge(key, self._binding(name))
+
+    def _binding(self, name: str) -> str:
+        return self.node(5, "b:" + name, f"{name} -> {self.bindings.get(name, '?')}")
 
     def svg(self) -> str:
         positions: dict[str, tuple[int, int]] = {}
@@ -199,7 +203,7 @@ def _graphs(report: dict[str, Any]) -> str:
     parts = []
     for cluster in report["clusters"]:
         shown = [p for p in cluster["principals"] if p["level"] != "none"][:MAX_GRAPH_PRINCIPALS]
-        graph = Graph()
+        graph = Graph(bindings=cluster["bindings"], group_bindings=cluster["groupBindings"])
         for p in shown:
             graph.add(p)
         note = ""

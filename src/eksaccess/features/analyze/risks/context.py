@@ -3,7 +3,7 @@ access, and (when known) the IAM side: the trust graph over the accounts whose d
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +13,7 @@ from eksaccess.domain.authorize import Authorizer
 from eksaccess.domain.awsauth import AwsAuth
 from eksaccess.domain.identity import Caller, KubeIdentity, Resolution, SourceKind
 from eksaccess.domain.policy_rules import policy_name_from_arn, scope_text
-from eksaccess.domain.rbac import Binding, first_applying_subject
+from eksaccess.domain.rbac import Binding
 from eksaccess.domain.state import ClusterState
 from eksaccess.domain.trust import Chain, IamPrincipal, TrustGraph
 from eksaccess.domain.trust import SourceKind as IamKind
@@ -36,10 +36,10 @@ class PrincipalReport:
     identity: KubeIdentity | None
     access: Access
     policies: tuple[str, ...] = ()  # "AmazonEKSEditPolicy (namespaces dev)"
-    bindings: tuple[Binding, ...] = ()
+    bindings: tuple[Binding, ...] = ()  # every binding that applies to the identity
+    user_bindings: tuple[Binding, ...] = ()  # those naming its username (User or ServiceAccount subject)
     entry: AccessEntry | None = None
     reachable_by: tuple[Chain, ...] = ()
-    labels: Mapping[int, tuple[str, str]] = field(default_factory=dict)  # binding order -> its names, shared
 
     @property
     def level(self) -> AccessLevel:
@@ -54,33 +54,10 @@ class PrincipalReport:
         own = [self.principal_arn] if self.kind == "user" else []
         return own + [c.source for c in self.reachable_by if c.kind is IamKind.USER]
 
-    def _bindings_json(self) -> list[dict[str, str]]:
-        identity = self.identity
-        if identity is None:
-            return []
-        groups = frozenset(identity.groups) - {IMPLICIT_GROUP}
-        out = []
-        for binding in self.bindings:
-            subject = next(
-                (
-                    s
-                    for s in binding.subjects
-                    if (s.kind == "Group" and s.name in groups)
-                    or (s.kind == "User" and s.name == identity.username)
-                ),
-                None,
-            ) or first_applying_subject(binding, identity.username, tuple(groups))
-            if subject is None:
-                continue  # bound only through system:authenticated, like every identity
-            label = self.labels.get(binding.order)
-            if label is None:
-                label = (binding.describe(), f'{binding.role_ref.kind} "{binding.role_ref.name}"')
-            out.append(
-                {"binding": label[0], "role": label[1], "subjectKind": subject.kind, "subject": subject.name}
-            )
-        return out
-
     def to_json(self) -> dict[str, Any]:
+        """Bindings by name only: the username's own here, the groups' in the cluster's ``groupBindings``,
+        and each binding's role in the cluster's ``bindings`` (a group shared by thousands of principals
+        is written once, not once per principal)."""
         identity = self.identity
         return {
             "arn": self.arn,
@@ -92,9 +69,33 @@ class PrincipalReport:
             "groups": list(identity.groups) if identity else [],
             **self.access.to_json(),
             "accessPolicies": list(self.policies),
-            "bindings": self._bindings_json(),
+            "userBindings": [b.describe() for b in self.user_bindings],
             "reachableBy": [c.to_json() for c in self.reachable_by],
         }
+
+
+def binding_tables(principals: Sequence[PrincipalReport]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """(binding name -> its role, group -> the bindings naming it) over the bindings the principals hold,
+    for every group some principal has (``system:authenticated`` left out, as every identity has it)."""
+    held = {g for p in principals if p.identity is not None for g in p.identity.groups} - {IMPLICIT_GROUP}
+    found: dict[int, Binding] = {}
+    for p in principals:
+        for binding in p.bindings:
+            found.setdefault(binding.order, binding)
+        for binding in p.user_bindings:
+            found.setdefault(binding.order, binding)
+    users = {b.order for p in principals for b in p.user_bindings}
+    roles: dict[str, str] = {}
+    groups: dict[str, list[str]] = {}
+    for order in sorted(found):
+        binding = found[order]
+        name = binding.describe()
+        named = [s.name for s in binding.subjects if s.kind == "Group" and s.name in held]
+        for group in dict.fromkeys(named):
+            groups.setdefault(group, []).append(name)
+        if named or order in users:
+            roles[name] = f'{binding.role_ref.kind} "{binding.role_ref.name}"'
+    return roles, {g: groups[g] for g in sorted(groups)}
 
 
 @dataclass(kw_only=True)
@@ -165,13 +166,13 @@ def build_report(
     arn: str,
     kind: str,
     graph: TrustGraph | None,
-    labels: Mapping[int, tuple[str, str]] | None = None,
 ) -> PrincipalReport:
     identity = resolution.identity
     entry = resolution.access_entry
     policies = entry.policies if entry is not None else ()
     access = NO_ACCESS
     bindings: tuple[Binding, ...] = ()
+    user_bindings: tuple[Binding, ...] = ()
     if identity is not None:
         index = levels.authorizer.index
         crbs = index.bindings_for(identity.username, identity.groups, "")
@@ -180,6 +181,10 @@ def build_report(
             username=identity.username, groups=identity.groups, policies=policies, bindings=(crbs, rbs)
         )
         bindings = (*crbs, *rbs)
+        user_bindings = (
+            *index.bindings_for(identity.username, (), ""),
+            *index.role_bindings_elsewhere(identity.username, (), ""),
+        )
     reach: tuple[Chain, ...] = ()
     if graph is not None and kind == "role":
         reach = tuple(graph.reachers(arn))
@@ -198,9 +203,9 @@ def build_report(
         access=access,
         policies=tuple(f"{policy_name_from_arn(p.policy_arn)} ({scope_text(p.scope)})" for p in policies),
         bindings=bindings,
+        user_bindings=user_bindings,
         entry=entry,
         reachable_by=reach,
-        labels=labels or {},
     )
 
 
@@ -209,10 +214,6 @@ def gather(directory: Directory, authorizer: Authorizer, graph: TrustGraph | Non
     bucket of mappings is looked at), with its effective access."""
     state = directory.state
     levels = LevelIndex(authorizer)
-    labels = {
-        b.order: (b.describe(), f'{b.role_ref.kind} "{b.role_ref.name}"')
-        for b in authorizer.index.objects.bindings
-    }
     out: list[PrincipalReport] = []
     seen: set[str] = set()
     for reported, arn in candidates(state, directory.aws_auth):
@@ -228,7 +229,7 @@ def gather(directory: Directory, authorizer: Authorizer, graph: TrustGraph | Non
             continue
         seen.add(key)
         kind = "account" if account_row else str(parse_principal(arn).kind)
-        out.append(build_report(levels, resolution, reported, kind, graph, labels))
+        out.append(build_report(levels, resolution, reported, kind, graph))
     return out
 
 
