@@ -22,6 +22,9 @@ from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from eksaccess.domain.awsauth_fast import FastItem, parse_list
+from eksaccess.domain.awsauth_manifest import split_manifest as split_manifest
+from eksaccess.domain.awsauth_manifest import split_manifest_lines as split_manifest_lines
 from eksaccess.domain.awsauth_yaml import (
     GoYamlError,
     first_document,
@@ -31,7 +34,6 @@ from eksaccess.domain.awsauth_yaml import (
     scalar_kind,
     to_json,
 )
-from eksaccess.errors import InputError
 
 ROLES_KEY = "mapRoles"
 USERS_KEY = "mapUsers"
@@ -152,17 +154,27 @@ def parse_aws_auth(data: Mapping[str, str] | None) -> AwsAuth:
 
 
 def inspect_aws_auth(data: Mapping[str, str] | None) -> AwsAuthReport:
+    """Everything the authenticator does with each item; the common YAML is read by awsauth_fast."""
+    return _inspect(data, fast=True)
+
+
+def inspect_aws_auth_careful(data: Mapping[str, str] | None) -> AwsAuthReport:
+    """inspect_aws_auth through ruamel.yaml alone: the reference the fast reader is proven against."""
+    return _inspect(data, fast=False)
+
+
+def _inspect(data: Mapping[str, str] | None, *, fast: bool) -> AwsAuthReport:
     data = data or {}
     dropped: list[DroppedKey] = []
     entries: list[RawEntry] = []
     for key in (ROLES_KEY, USERS_KEY):
         if key in data:
-            found, drop = _load_entries(key, data[key])
+            found, drop = _load_entries(key, data[key], fast=fast)
             entries.extend(found)
             dropped.extend([drop] if drop else [])
     accounts: list[AccountItem] = []
     if ACCOUNTS_KEY in data:
-        accounts, drop = _load_accounts(data[ACCOUNTS_KEY])
+        accounts, drop = _load_accounts(data[ACCOUNTS_KEY], fast=fast)
         dropped.extend([drop] if drop else [])
     auth = AwsAuth(
         roles=tuple(_role(e) for e in entries if e.key == ROLES_KEY and e.problem is None),
@@ -202,7 +214,7 @@ def _user(entry: RawEntry) -> UserMapping:
     )
 
 
-def _load_entries(key: str, text: str) -> tuple[list[RawEntry], DroppedKey | None]:
+def _load_entries(key: str, text: str, *, fast: bool) -> tuple[list[RawEntry], DroppedKey | None]:
     if not isinstance(text, str) or is_skippable(text):
         return [], None
     if text.lstrip().startswith("{"):
@@ -216,6 +228,11 @@ def _load_entries(key: str, text: str) -> tuple[list[RawEntry], DroppedKey | Non
         return [], DroppedKey(
             key=key, error=f"json: cannot unmarshal {kind} into Go value of type {_GO_TYPE[key]}", line=1
         )
+    found = parse_list(text) if fast else None
+    if found is not None:
+        return [
+            raw_entry(key, i, it.line, it.value, it.field_lines) for i, it in enumerate(found.items)
+        ], None
     doc = first_document(text)
     if doc.error is not None:
         return [], DroppedKey(key=key, error=doc.error, line=doc.line)
@@ -231,18 +248,18 @@ def _load_entries(key: str, text: str) -> tuple[list[RawEntry], DroppedKey | Non
         error = f"json: cannot unmarshal {json_type(value)} into Go value of type {_GO_TYPE[key]}"
         return [], DroppedKey(key=key, error=error, line=line_of(doc.node))
     return [
-        _entry(key, i, node, item) for i, (node, item) in enumerate(zip(doc.node.value, value, strict=True))
+        raw_entry(key, i, line_of(node), item, _field_lines(node))
+        for i, (node, item) in enumerate(zip(doc.node.value, value, strict=True))
     ], None
 
 
-def _entry(key: str, index: int, node: Node, item: Any) -> RawEntry:
-    line = line_of(node)
+def raw_entry(key: str, index: int, line: int, item: Any, lines: Mapping[str, int]) -> RawEntry:
+    """One item (its JSON value, its line and its fields' lines) as the authenticator decodes it."""
     if not isinstance(item, dict):
         kind = json_type(item)
         what = "an empty item" if item is None else f"a {kind}, not a mapping"
         return RawEntry(key=key, index=index, line=line, kind=kind, problem=f"{what}: {_required(key)}")
     decoded = _decode_fields(key, item)
-    lines = _field_lines(node)
     entry = RawEntry(key=key, index=index, line=line, kind="object", field_lines=lines, **decoded)
     problem = _validate(entry)
     return entry if problem is None else replace(entry, problem=problem)
@@ -320,10 +337,13 @@ def _field_lines(node: Node) -> dict[str, int]:
     return lines
 
 
-def _load_accounts(text: str) -> tuple[list[AccountItem], DroppedKey | None]:
+def _load_accounts(text: str, *, fast: bool) -> tuple[list[AccountItem], DroppedKey | None]:
     """go-yaml v2 Unmarshal into []string: scalars keep their text; other items are skipped one by one."""
     if not isinstance(text, str) or is_skippable(text):
         return [], None
+    found = parse_list(text) if fast else None
+    if found is not None:
+        return [_account(i, item) for i, item in enumerate(found.items)], None
     doc = first_document(text)
     if doc.error is not None:
         return [], DroppedKey(key=ACCOUNTS_KEY, error=doc.error, line=doc.line)
@@ -347,106 +367,8 @@ def _load_accounts(text: str) -> tuple[list[AccountItem], DroppedKey | None]:
     return items, None
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Manifests: `kubectl get cm aws-auth -n kube-system -o yaml|json`, or the bare data mapping.
-
-
-def split_manifest(text: str) -> dict[str, str]:
-    """The data of a ConfigMap manifest (YAML or JSON) or of a bare data mapping; InputError otherwise."""
-    return split_manifest_lines(text)[0]
-
-
-def split_manifest_lines(text: str) -> tuple[dict[str, str], dict[str, int]]:
-    """Data plus, for each literal block value (``mapRoles: |``), the manifest line before its first line.
-
-    Line *n* (1-based) of such a key's YAML is manifest line ``offset + n``.
-    """
-    if not text.strip():
-        raise InputError("the aws-auth input is empty")
-    if text.lstrip().startswith("{"):
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise InputError(f"not valid JSON: {err.msg} (line {err.lineno})") from None
-        except RecursionError:
-            raise InputError("not valid JSON: nested too deeply") from None
-        return _data_from_json(obj), {}
-    doc = first_document(text)
-    if doc.error is not None:
-        raise InputError(f"not valid YAML: {doc.error}")
-    return _data_from_node(doc.node)
-
-
-def _pairs(node: MappingNode) -> dict[str, Node]:
-    return {str(k.value): v for k, v in node.value if isinstance(k, ScalarNode)}
-
-
-def _data_from_node(node: Node | None) -> tuple[dict[str, str], dict[str, int]]:
-    if not isinstance(node, MappingNode):
-        raise InputError("expected a ConfigMap manifest or its data (a YAML or JSON mapping)")
-    pairs = _pairs(node)
-    kind_node = pairs.get("kind")
-    kind = kind_node.value if isinstance(kind_node, ScalarNode) else None
-    if kind == "List":
-        items = pairs.get("items")
-        if not isinstance(items, SequenceNode) or len(items.value) != 1:
-            raise InputError("expected one ConfigMap, got a List that does not hold exactly one item")
-        return _data_from_node(items.value[0])
-    if "kind" in pairs and kind != "ConfigMap":
-        raise InputError(f"expected a ConfigMap, got kind {kind!r}")
-    manifest_like = any(k in pairs for k in ("kind", "apiVersion", "metadata", "data"))
-    data_node = pairs.get("data") if manifest_like else node
-    if data_node is None or (isinstance(data_node, ScalarNode) and scalar_kind(data_node) == "null"):
-        return {}, {}
-    if not isinstance(data_node, MappingNode):
-        raise InputError("the ConfigMap's data must be a mapping of keys to strings")
-    data: dict[str, str] = {}
-    offsets: dict[str, int] = {}
-    for key, value in _pairs(data_node).items():
-        data[key] = _data_string(key, value)
-        if isinstance(value, ScalarNode) and value.style == "|":
-            offsets[key] = int(value.start_mark.line) + 1
-    return data, offsets
-
-
-def _show(key: str) -> str:
-    """A data key as a message shows it: as is, or JSON-quoted when it holds control characters."""
-    return key if key.isprintable() else json.dumps(key)
-
-
-def _data_string(key: str, value: Node) -> str:
-    if not isinstance(value, ScalarNode):
-        raise InputError(
-            f"data.{_show(key)} must be a string: write `{_show(key)}: |` followed by the YAML list "
-            "(Kubernetes rejects a ConfigMap whose data value is a list or mapping)"
-        )
-    kind = scalar_kind(value)
-    if kind == "null":
-        return ""
-    if kind != "str":
-        raise InputError(f"data.{_show(key)} must be a string, got a {kind} ({value.value}): quote it")
-    return str(value.value)
-
-
-def _data_from_json(obj: Any) -> dict[str, str]:
-    if not isinstance(obj, dict):
-        raise InputError("expected a ConfigMap manifest or its data (a JSON object)")
-    if obj.get("kind") == "List":
-        items = obj.get("items")
-        if not isinstance(items, list) or len(items) != 1:
-            raise InputError("expected one ConfigMap, got a List that does not hold exactly one item")
-        return _data_from_json(items[0])
-    if "kind" in obj and obj["kind"] != "ConfigMap":
-        raise InputError(f"expected a ConfigMap, got kind {obj['kind']!r}")
-    manifest_like = any(k in obj for k in ("kind", "apiVersion", "metadata", "data"))
-    data = obj.get("data") if manifest_like else obj
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise InputError("the ConfigMap's data must be an object of keys to strings")
-    result: dict[str, str] = {}
-    for key, value in data.items():
-        if value is not None and not isinstance(value, str):
-            raise InputError(f"data.{_show(str(key))} must be a string, got {json_type(value)}")
-        result[str(key)] = value or ""
-    return result
+def _account(index: int, item: FastItem) -> AccountItem:
+    if item.scalar is None:
+        return AccountItem(index=index, text="", line=item.line, problem="cannot unmarshal !!map into string")
+    problem = "an empty item" if item.value is None else None
+    return AccountItem(index=index, text=item.scalar, line=item.line, problem=problem)

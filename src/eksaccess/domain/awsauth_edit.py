@@ -32,6 +32,7 @@ from eksaccess.domain.awsauth import (
     inspect_aws_auth,
     is_skippable,
 )
+from eksaccess.domain.awsauth_edit_fast import edit_entries, indent
 from eksaccess.domain.awsauth_yaml import (
     LINE_BREAKS,
     ItemSpan,
@@ -166,11 +167,6 @@ def _render_entry(key: str, arn: str, username: str | None, groups: Sequence[str
     return "\n".join(lines)
 
 
-def _indent(rendered: str, column: int, newline: str) -> str:
-    pad = " " * column
-    return "".join(f"{pad}{line}{newline}" for line in rendered.split("\n"))
-
-
 # ---------------------------------------------------------------------------------------------------------
 # The edit itself
 
@@ -195,26 +191,39 @@ def _report(data: Mapping[str, str], key: str) -> AwsAuthReport:
 
 
 def _upsert(
-    data: Mapping[str, str], key: str, arn: str, username: str | None, groups: Sequence[str]
+    data: Mapping[str, str],
+    key: str,
+    arn: str,
+    username: str | None,
+    groups: Sequence[str],
+    *,
+    careful: bool = False,
 ) -> dict[str, str]:
     if username is not None:
         _check_name("username", username)
     for group in groups:
         _check_name("group", group)
+    rendered = _render_entry(key, arn, username, groups)
+    wanted = (arn.lower(), username or "", tuple(groups))
+    fast = None
+    if key in data and not careful:  # the common form: only the touched items are read (awsauth_edit_fast)
+        fast = edit_entries(data[key], key, arn, rendered, lambda e: _wanted(e) == wanted)
+    if fast is not None:
+        return {**data, key: fast}
     report = _report(data, key)
     target = arn.lower()
     matches = [e.index for e in report.entries if e.key == key and e.arn.lower() == target]
-    wanted = (arn.lower(), username or "", tuple(groups))
     expect = _Expectation(
         is_target=lambda e: isinstance(e, RawEntry) and e.arn.lower() == target,
         wanted=wanted,
     )
-    return _edit(
-        data, key, report, matches=matches, rendered=_render_entry(key, arn, username, groups), expect=expect
-    )
+    return _edit(data, key, report, matches=matches, rendered=rendered, expect=expect)
 
 
-def _remove(data: Mapping[str, str], key: str, arn: str) -> dict[str, str]:
+def _remove(data: Mapping[str, str], key: str, arn: str, *, careful: bool = False) -> dict[str, str]:
+    fast = edit_entries(data[key], key, arn, None, lambda _: False) if key in data and not careful else None
+    if fast is not None:
+        return {**data, key: fast}
     report = _report(data, key)
     target = arn.lower()
     matches = [e.index for e in report.entries if e.key == key and e.arn.lower() == target]
@@ -258,7 +267,7 @@ def _new_text(
 ) -> tuple[str, bool | None]:
     """The edited text, and whether byte-preservation of untouched items can be checked (None: rewritten)."""
     if text is None or is_skippable(text):
-        return (_indent(rendered, 0, "\n") if rendered else (text or "")), None
+        return (indent(rendered, 0, "\n") if rendered else (text or "")), None
     newline = "\r\n" if "\r\n" in text else "\n"
     layout = sequence_layout(text)
     if layout.style == "block":
@@ -266,7 +275,7 @@ def _new_text(
     doc = first_document(text)
     if doc.node is None:  # comments only: keep them, append
         prefix = text if not text or text[-1] in LINE_BREAKS else text + newline
-        return prefix + (_indent(rendered, 0, newline) if rendered else ""), None
+        return prefix + (indent(rendered, 0, newline) if rendered else ""), None
     return _rewrite_flow(report, key, matches, rendered), None
 
 
@@ -276,13 +285,13 @@ def _splice(
     edits: list[tuple[int, int, str]] = []
     if rendered is not None and matches:
         first = spans[matches[0]]
-        edits.append((first.start, first.end, _indent(rendered, first.column, newline)))
+        edits.append((first.start, first.end, indent(rendered, first.column, newline)))
         matches = matches[1:]
     elif rendered is not None:
         end = spans[-1].end if spans else len(text)
         column = spans[0].column if spans else 0
         glue = "" if end == 0 or text[end - 1] in LINE_BREAKS else newline
-        edits.append((end, end, glue + _indent(rendered, column, newline)))
+        edits.append((end, end, glue + indent(rendered, column, newline)))
     edits.extend((spans[i].lead, spans[i].end, "") for i in matches)
     for start, end, replacement in sorted(edits, key=lambda e: e[0], reverse=True):
         text = text[:start] + replacement + text[end:]
@@ -304,7 +313,7 @@ def _rewrite_flow(report: AwsAuthReport, key: str, matches: list[int], rendered:
             parts.append(_render_entry(key, entry.arn, entry.username or None, entry.groups or ()))
     if rendered is not None:
         parts.append(rendered)
-    return "".join(_indent(part, 0, "\n") for part in parts)
+    return "".join(indent(part, 0, "\n") for part in parts)
 
 
 def _signature(item: Item) -> tuple[object, ...]:

@@ -44,12 +44,12 @@ from ruamel.yaml.tokens import (
 
 ScalarKind = Literal["null", "bool", "number", "str"]
 LINE_BREAKS = "\n\r\x85\u2028\u2029"
-_MAX_NODES = 100_000  # go-yaml refuses "excessive aliasing"; so do we
+MAX_NODES = 100_000  # go-yaml refuses "excessive aliasing"; so do we
 
 # go-yaml v2 resolve.go: values looked up before any number parsing.
-_V2_TRUE = frozenset(["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"])
+V2_TRUE = frozenset(["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"])
 _V2_MAP: dict[str, ScalarKind] = {
-    **dict.fromkeys(_V2_TRUE, "bool"),
+    **dict.fromkeys(V2_TRUE, "bool"),
     **dict.fromkeys(["n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"], "bool"),
     **dict.fromkeys(["", "~", "null", "Null", "NULL"], "null"),
     **dict.fromkeys([".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF"], "number"),
@@ -169,7 +169,7 @@ def line_of(node: Node) -> int:
 
 def to_json(node: Node) -> Any:
     """The JSON value sigs.k8s.io/yaml.YAMLToJSON produces (GoNumber for numbers); GoYamlError if none."""
-    budget = [_MAX_NODES]
+    budget = [MAX_NODES]
     return _to_json(node, budget)
 
 
@@ -182,7 +182,7 @@ def _to_json(node: Node, budget: list[int]) -> Any:
         if kind == "null":
             return None
         if kind == "bool":
-            return node.value in _V2_TRUE
+            return node.value in V2_TRUE
         return GoNumber(node.value) if kind == "number" else node.value
     if isinstance(node, SequenceNode):
         return [_to_json(child, budget) for child in node.value]
@@ -217,7 +217,7 @@ def _key_text(key: Node) -> str:
             line_of(key),
         )
     if kind == "bool":
-        return "true" if key.value in _V2_TRUE else "false"
+        return "true" if key.value in V2_TRUE else "false"
     return str(key.value)
 
 
