@@ -194,25 +194,33 @@ def bench_fleet(clusters: int, regions: int, latency_ms: int, per_region: int) -
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "fleet.yaml"
         path.write_text(fleet_scenario(clusters, regions))
-        with running_sandbox(Path(tmp), str(path), latency_ms=latency_ms) as sb:
+        # the sandbox in its own process, as AWS and EKS are: its CPU does not share our interpreter's lock
+        with running_sandbox(Path(tmp), str(path), latency_ms=latency_ms, process=True) as sb:
             factory = cached_factory(sb.boto_session)
 
-            record = sb.store.list_clusters()[0]
-            factory("admin", record.region).caller_identity()  # warm the shared botocore loader
+            records = sb.store.list_clusters()
+            factory("admin", records[0].region).caller_identity()  # warm the shared botocore loader
+            singles = []
+            for record in records[:3]:  # one cluster's snapshot alone: the best of three
+                start = time.perf_counter()
+                take_snapshot(factory("admin", record.region), record.name, record.region)
+                singles.append(time.perf_counter() - start)
+            single = min(singles)
+            region_names = sorted({c.region for c in records})
+            fresh = cached_factory(sb.boto_session)  # the fleet starts with no client or identity cached
+            fresh("admin", region_names[0]).caller_identity()
+            cpu = time.process_time()
             start = time.perf_counter()
-            take_snapshot(factory("admin", record.region), record.name, record.region)
-            single = time.perf_counter() - start
-            region_names = sorted({c.region for c in sb.store.list_clusters()})
-            start = time.perf_counter()
-            result = read_fleet(["admin"], region_names, session_factory=factory, per_region=per_region)
+            result = read_fleet(["admin"], region_names, session_factory=fresh, per_region=per_region)
             wall = time.perf_counter() - start
+            cpu = time.process_time() - cpu
     busiest = max(sum(1 for c in result.inputs if c.state.cluster.region == r) for r in region_names)
     floor = math.ceil(busiest / per_region) * single
     return [
         (f"fleet: {clusters} clusters in {regions} regions, sandbox latency {latency_ms} ms per request", ""),
         ("one cluster's snapshot alone", f"{single:.2f} s"),
         (f"floor: ceil({busiest} / {per_region} per region) x one snapshot", f"{floor:.2f} s"),
-        ("fleet wall time (discovery, snapshots, IAM)", f"{wall:.2f} s"),
+        ("fleet wall time (discovery, snapshots, IAM)", f"{wall:.2f} s (our CPU {cpu:.2f} s)"),
         ("**ratio to the floor (target <= 1.5)**", f"**{wall / floor:.2f}**"),
         ("clusters read / failed", f"{len(result.inputs)} / {len(result.failures)}"),
     ]

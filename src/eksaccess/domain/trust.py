@@ -443,6 +443,7 @@ class TrustGraph:
     hops_into: dict[str, list[Hop]]  # by role name key
     notes: list[str] = field(default_factory=list)
     by_name: dict[str, IamPrincipal] = field(default_factory=dict)
+    _into: dict[str, list[tuple[str, Hop]]] | None = None  # hops_into with each source's name key
 
     @classmethod
     def build(cls, accounts: Iterable[AccountIam]) -> TrustGraph:
@@ -480,25 +481,23 @@ class TrustGraph:
         """Every source that can reach the role, each with its shortest chain (breadth first)."""
         target = self.principal(role_arn)
         start = target.arn if target else role_arn
-        chains: dict[str, Chain] = {}
-        queue: deque[Chain] = deque([Chain(arns=(start,), kind=SourceKind.ROLE)])
-        seen = {_name_key(start)}
+        if self._into is None:
+            self._into = {k: [(_name_key(h.source), h) for h in hops] for k, hops in self.hops_into.items()}
+        chains: list[Chain] = []
+        start_key = _name_key(start)
+        queue: deque[tuple[str, tuple[str, ...], bool]] = deque([(start_key, (start,), False)])
+        seen = {start_key}
         while queue:
-            current = queue.popleft()
-            for hop in self.hops_into.get(_name_key(current.source), ()):
-                key = _name_key(hop.source)
-                if key in seen:
+            key, arns, conditional = queue.popleft()
+            for source_key, hop in self._into.get(key, ()):
+                if source_key in seen:
                     continue
-                seen.add(key)
-                chain = Chain(
-                    arns=(hop.source, *current.arns),
-                    kind=hop.kind,
-                    conditional=current.conditional or hop.conditional,
-                )
-                chains[key] = chain
+                seen.add(source_key)
+                path = (hop.source, *arns)
+                chains.append(Chain(arns=path, kind=hop.kind, conditional=conditional or hop.conditional))
                 if hop.kind is SourceKind.ROLE:
-                    queue.append(chain)
-        return list(chains.values())
+                    queue.append((source_key, path, conditional or hop.conditional))
+        return chains
 
 
 class _Judge:

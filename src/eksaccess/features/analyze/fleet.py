@@ -12,6 +12,7 @@ read becomes a ClusterFailure naming it; the others are audited (partial results
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,13 +20,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from eksaccess.adapters.aws import AwsCallError, AwsSession
+import botocore.exceptions
+
+from eksaccess.adapters.aws import AwsCallError, AwsSession, CallerIdentity, classify
 from eksaccess.adapters.iam import read_account_iam
 from eksaccess.domain.trust import AccountIam
 from eksaccess.errors import EksAccessError, InputError
 from eksaccess.features.analyze.audit import AuditInput, ClusterFailure
 from eksaccess.features.analyze.snapshot import DEFAULT_BACKOFF, Backoff, take_snapshot, with_backoff
 
+TOKEN_PREFIX = "k8s-aws-v1."
 SessionFactory = Callable[[str | None, str | None], AwsSession]
 DEFAULT_PER_REGION = 4
 MAX_WORKERS = 64
@@ -208,9 +212,10 @@ def read_fleet(
 
 
 class SharedClients(AwsSession):
-    """An AwsSession whose EKS and IAM clients are made once and shared by the fleet's threads (botocore
-    clients are thread-safe; making one costs tens of milliseconds of CPU under the GIL). STS clients stay
-    per call: ``presign_token`` registers a per-cluster header hook on the client it gets."""
+    """An AwsSession for the fleet's threads: EKS and IAM clients made once and shared (botocore clients
+    are thread-safe; making one costs tens of milliseconds of CPU, one at a time in the process), the
+    caller's identity asked once, and tokens presigned by one STS client (the per-cluster header hook is
+    registered around each presign, under a lock: presigning is CPU only, no network)."""
 
     SHARED = frozenset({"eks", "iam"})
 
@@ -218,6 +223,9 @@ class SharedClients(AwsSession):
         super().__init__(profile=profile, region=region, session=session)
         self._clients: dict[tuple[str, str | None], Any] = {}
         self._client_lock = threading.Lock()
+        self._identity: CallerIdentity | None = None
+        self._presigners: dict[str | None, Any] = {}
+        self._presign_lock = threading.Lock()
 
     def client(self, service: str, region: str | None = None) -> Any:
         if service not in self.SHARED:
@@ -228,6 +236,32 @@ class SharedClients(AwsSession):
             if found is None:
                 found = self._clients[key] = super().client(service, region)
             return found
+
+    def caller_identity(self) -> CallerIdentity:
+        found = self._identity
+        if found is None:
+            found = self._identity = super().caller_identity()
+        return found
+
+    def presign_token(self, cluster_name: str, region: str | None = None) -> str:
+        with self._presign_lock:
+            sts = self._presigners.get(region)
+            if sts is None:
+                sts = self._presigners[region] = self._new_client("sts", region)
+
+            def _add_cluster_header(request: Any, **_: Any) -> None:
+                request.headers["x-k8s-aws-id"] = cluster_name
+
+            sts.meta.events.register("before-sign.sts.GetCallerIdentity", _add_cluster_header)
+            try:
+                url = sts.generate_presigned_url(
+                    "get_caller_identity", Params={}, ExpiresIn=60, HttpMethod="GET"
+                )
+            except botocore.exceptions.BotoCoreError as err:
+                raise classify(err, "GetCallerIdentity (presign)") from err
+            finally:
+                sts.meta.events.unregister("before-sign.sts.GetCallerIdentity", _add_cluster_header)
+        return TOKEN_PREFIX + base64.urlsafe_b64encode(url.encode("utf-8")).decode("ascii").rstrip("=")
 
 
 def cached_factory(factory: Callable[[str | None, str | None], Any]) -> SessionFactory:

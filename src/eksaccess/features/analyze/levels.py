@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from eksaccess.domain.access import AccessPolicyAssociation, ScopeType
@@ -221,6 +222,7 @@ def mask_of(rules: tuple[PolicyRule, ...], probes: tuple[Attributes, ...] = PROB
     return sum(1 << i for i, attrs in enumerate(probes) if first_allowing_rule(rules, attrs) is not None)
 
 
+@cache
 def level_of(mask: int) -> AccessLevel | None:
     found = None
     for level, needed in _LEVEL_MASKS:
@@ -237,15 +239,20 @@ class LevelIndex:
         self.authorizer = authorizer
         self.probes = probes
         self._roles: dict[tuple[str, str, str], int] = {}
+        self._bindings: dict[int, int] = {}  # binding order -> its role's mask
         self._policies: dict[str, int] = {}
 
     def binding_mask(self, binding: Binding) -> int:
+        found = self._bindings.get(binding.order)
+        if found is not None:
+            return found
         ref = binding.role_ref
         key = (ref.kind, binding.namespace if ref.kind == "Role" else "", ref.name)
         found = self._roles.get(key)
         if found is None:
             role = self.authorizer.index.resolve(binding)
             found = self._roles[key] = mask_of(role.rules, self.probes) if role is not None else 0
+        self._bindings[binding.order] = found
         return found
 
     def policy_mask(self, policy_arn: str) -> int:
@@ -287,12 +294,14 @@ class LevelIndex:
         if (everywhere | cluster_policies) & CLUSTER_ADMIN_BIT:
             return _CLUSTER_ADMIN
         found: dict[str, AccessLevel] = {}
-        anywhere = level_of(self._in(ANY_NAMESPACE, everywhere | cluster_policies, policies))
+        base = everywhere | cluster_policies
+        scoped = [a for a in policies if a.scope.type is ScopeType.NAMESPACE]
+        anywhere = level_of(self._in(ANY_NAMESPACE, base, scoped))
         if anywhere is not None:
             found[ALL] = anywhere
         for namespace in sorted(per_namespace):
-            mask = self._in(namespace, everywhere | cluster_policies | per_namespace[namespace], policies)
-            level = level_of(mask)
+            mask = base | per_namespace[namespace]
+            level = level_of(self._in(namespace, mask, scoped) if scoped else mask)
             if level is not None and (anywhere is None or level.rank > anywhere.rank):
                 found[namespace] = level
         if not found:
@@ -300,9 +309,9 @@ class LevelIndex:
             return Access(level=AccessLevel.CUSTOM if has else AccessLevel.NONE, reach=(), namespaces={})
         return _summarize(found)
 
-    def _in(self, namespace: str, mask: int, policies: Sequence[AccessPolicyAssociation]) -> int:
-        for assoc in policies:
-            if assoc.scope.type is ScopeType.NAMESPACE and scope_covers(assoc.scope, namespace):
+    def _in(self, namespace: str, mask: int, scoped: Sequence[AccessPolicyAssociation]) -> int:
+        for assoc in scoped:
+            if scope_covers(assoc.scope, namespace):
                 mask |= self.policy_mask(assoc.policy_arn)
         return mask
 

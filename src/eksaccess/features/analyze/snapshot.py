@@ -18,7 +18,9 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -90,6 +92,7 @@ def _normal(obj: Mapping[str, Any]) -> Any:
     return (binding.role_ref, frozenset(binding.subjects))
 
 
+@cache
 def _defaults() -> dict[tuple[str, str], Any]:
     return {(str(m["kind"]), str(m["metadata"]["name"])): _normal(m) for m in bootstrap_manifests()}
 
@@ -130,28 +133,37 @@ def take_snapshot(
     region = region or session.region
     if not region:
         raise InputError("no region: pass --region or set one in the AWS profile")
-    described = with_backoff(lambda: session.describe_cluster(cluster, region), backoff)
-    if not described.endpoint:
-        raise RemoteError(f"cluster {cluster} has no endpoint yet (status {described.status})")
-    mode = described.authentication_mode or AuthenticationMode.CONFIG_MAP
-    entries = []
-    if mode.uses_access_entries:
-        entries = with_backoff(lambda: session.list_access_entries(cluster, region), backoff)
-    identity = with_backoff(lambda: session.caller_identity(), backoff)
-    operator = Caller(arn=identity.arn, account=identity.account, user_id=identity.user_id)
-    token = session.presign_token(cluster, region)
     notes: list[str] = []
-    with KubeClient(
-        server=described.endpoint, ca_data=described.certificate_authority_data, token=token
-    ) as kube:
-        aws_auth = with_backoff(kube.get_aws_auth, backoff).data
-        rbac = with_backoff(kube.rbac_manifests, backoff)
-        namespaces = with_backoff(kube.namespaces, backoff)
-        try:
-            creator = _creator(kube, operator, mode, aws_auth)
-        except KubeCallError as err:
-            creator = None
-            notes.append(f"cluster creator not checked: {err}")
+    # three rounds, not seven: the caller's identity while EKS describes the cluster, then the access
+    # entries while the API server answers for aws-auth, the RBAC lists and the namespaces
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="snapshot") as pool:
+        identity_job = pool.submit(with_backoff, session.caller_identity, backoff)
+        described = with_backoff(lambda: session.describe_cluster(cluster, region), backoff)
+        if not described.endpoint:
+            raise RemoteError(f"cluster {cluster} has no endpoint yet (status {described.status})")
+        mode = described.authentication_mode or AuthenticationMode.CONFIG_MAP
+        entries_job = (
+            pool.submit(with_backoff, lambda: session.list_access_entries(cluster, region), backoff)
+            if mode.uses_access_entries
+            else None
+        )
+        token = session.presign_token(cluster, region)
+        with KubeClient(
+            server=described.endpoint, ca_data=described.certificate_authority_data, token=token
+        ) as kube:
+            aws_auth_job = pool.submit(with_backoff, kube.get_aws_auth, backoff)
+            rbac_job = pool.submit(with_backoff, kube.rbac_manifests, backoff)
+            namespaces = with_backoff(kube.namespaces, backoff)
+            aws_auth = aws_auth_job.result().data
+            rbac = rbac_job.result()
+            identity = identity_job.result()
+            operator = Caller(arn=identity.arn, account=identity.account, user_id=identity.user_id)
+            try:
+                creator = _creator(kube, operator, mode, aws_auth)
+            except KubeCallError as err:
+                creator = None
+                notes.append(f"cluster creator not checked: {err}")
+        entries = entries_job.result() if entries_job is not None else []
     kubernetes: list[dict[str, Any]] = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}} for name in namespaces
     ]
