@@ -343,15 +343,22 @@ class AwsSession:
     # Token ---------------------------------------------------------------------------------------
     def presign_token(self, cluster_name: str, region: str | None = None) -> str:
         """A ``k8s-aws-v1.`` token exactly as ``aws eks get-token`` mints it."""
-        sts = self._new_client("sts", region)  # its own client: the event handler below must not leak
+        return presign_with(self._new_client("sts", region), cluster_name)
 
-        def _add_cluster_header(request: Any, **_: Any) -> None:
-            request.headers["x-k8s-aws-id"] = cluster_name
 
-        sts.meta.events.register("before-sign.sts.GetCallerIdentity", _add_cluster_header)
-        try:
-            url = sts.generate_presigned_url("get_caller_identity", Params={}, ExpiresIn=60, HttpMethod="GET")
-        except botocore.exceptions.BotoCoreError as err:
-            raise classify(err, "GetCallerIdentity (presign)") from err
-        encoded = base64.urlsafe_b64encode(url.encode("utf-8")).decode("ascii").rstrip("=")
-        return "k8s-aws-v1." + encoded
+def presign_with(sts: Any, cluster_name: str) -> str:
+    """The token for ``cluster_name`` presigned by the STS client ``sts``: the cluster's header is signed in
+    through an event handler registered for this presign only (one caller at a time per client)."""
+
+    def _add_cluster_header(request: Any, **_: Any) -> None:
+        request.headers["x-k8s-aws-id"] = cluster_name
+
+    sts.meta.events.register("before-sign.sts.GetCallerIdentity", _add_cluster_header)
+    try:
+        url = sts.generate_presigned_url("get_caller_identity", Params={}, ExpiresIn=60, HttpMethod="GET")
+    except botocore.exceptions.BotoCoreError as err:
+        raise classify(err, "GetCallerIdentity (presign)") from err
+    finally:
+        sts.meta.events.unregister("before-sign.sts.GetCallerIdentity", _add_cluster_header)
+    encoded = base64.urlsafe_b64encode(url.encode("utf-8")).decode("ascii").rstrip("=")
+    return "k8s-aws-v1." + encoded

@@ -22,7 +22,7 @@ from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from eksaccess.domain.awsauth_fast import FastItem, parse_list
+from eksaccess.domain.awsauth_fast import FastItem, parse_json_list, parse_list
 from eksaccess.domain.awsauth_manifest import split_manifest as split_manifest
 from eksaccess.domain.awsauth_manifest import split_manifest_lines as split_manifest_lines
 from eksaccess.domain.awsauth_yaml import (
@@ -233,6 +233,9 @@ def _load_entries(key: str, text: str, *, fast: bool) -> tuple[list[RawEntry], D
         return [
             raw_entry(key, i, it.line, it.value, it.field_lines) for i, it in enumerate(found.items)
         ], None
+    objects = parse_json_list(text) if fast else None
+    if objects is not None:
+        return [raw_entry(key, i, 1, item, lines) for i, (item, lines) in enumerate(objects)], None
     doc = first_document(text)
     if doc.error is not None:
         return [], DroppedKey(key=key, error=doc.error, line=doc.line)

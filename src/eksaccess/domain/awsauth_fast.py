@@ -21,6 +21,7 @@ nodes. Plain scalars resolve with go-yaml v2's YAML 1.1 rules (awsauth_yaml.v2_s
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -310,3 +311,46 @@ class _Reader:
         self.items.append(item)
         self.nodes += self.item_nodes
         self.mapping, self.scalar_item = None, None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One-line JSON lists (Terraform's jsonencode, and the like): JSON is YAML, and read as JSON it is the same.
+
+
+def _no_numbers(text: str) -> Any:
+    raise _DeclinedError  # a number's Go text (GoNumber) is not kept by json: the careful path decides
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _DeclinedError  # a duplicate key
+    return found
+
+
+def parse_json_list(text: str) -> list[tuple[dict[str, Any], dict[str, int]]] | None:
+    """The mappings of a one-line JSON list of objects, each with its fields' lines (all 1), or None.
+
+    In the subset: one line (a final line break allowed), no escapes, no tab, no number, no duplicate key,
+    every item an object. There a YAML reader sees only double-quoted scalars, true, false and null in
+    flow collections, which give exactly what json gives.
+    """
+    body = text.rstrip("\n")
+    if not body.startswith("[") or "\n" in body or "\\" in body or not readable(body):
+        return None
+    upper = (
+        1
+        + body.count('"') // 2
+        + body.count("{")
+        + body.count("[")
+        + len(re.findall("true|false|null", body))
+    )
+    if upper > MAX_NODES:
+        return None
+    try:
+        value = json.loads(body, object_pairs_hook=_unique, parse_int=_no_numbers, parse_float=_no_numbers)
+    except (ValueError, RecursionError, _DeclinedError):
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        return None
+    return [(item, {go_fold(k): 1 for k in item}) for item in value]

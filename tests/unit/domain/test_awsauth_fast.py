@@ -8,6 +8,7 @@ and every span the fast readers report must equal awsauth_yaml.sequence_layout's
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 
@@ -24,7 +25,7 @@ from eksaccess.domain.awsauth import (
     inspect_aws_auth_careful,
 )
 from eksaccess.domain.awsauth_edit_fast import edit_entries
-from eksaccess.domain.awsauth_fast import parse_list
+from eksaccess.domain.awsauth_fast import parse_json_list, parse_list
 from eksaccess.domain.awsauth_layout import layout
 from eksaccess.domain.awsauth_yaml import sequence_layout
 from eksaccess.errors import InputError
@@ -331,3 +332,49 @@ def test_a_fast_edit_touches_only_its_item_and_reads_back() -> None:
         "- rolearn: arn:aws:iam::111122223333:role/A\n  groups: [a]\n", ""
     )
     assert edit_entries(text, ROLES_KEY, "arn:aws:iam::111122223333:role/Zed", None, lambda _: False) == text
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One-line JSON lists (jsonencode): read by json, equal to the YAML reading, or declined.
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.sampled_from(SCALARS + WEIRD_SCALARS + ["a\\b", 'q"q', "tab\tx", "ünï", "x: y", "#c"])
+    | st.integers(-5, 5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=2),
+    max_leaves=6,
+)
+
+
+@st.composite
+def json_document(draw: st.DrawFn) -> str:
+    items = draw(
+        st.lists(st.dictionaries(st.sampled_from(KEYS), JSON_VALUES, max_size=4) | JSON_VALUES, max_size=4)
+    )
+    compact = draw(st.booleans())
+    text = json.dumps(items, ensure_ascii=False, separators=(",", ":") if compact else None)
+    text += draw(st.sampled_from(["", "\n", "\n\n", " "]))
+    for _ in range(draw(st.integers(0, 1))):
+        at = draw(st.integers(0, len(text) - 1))
+        text = text[:at] + draw(st.sampled_from(['"', ",", "{", "]", "\n", " ", ":"])) + text[at + 1 :]
+    return text
+
+
+@DIFFERENTIAL
+@given(json_document())
+def test_one_line_json_is_read_as_the_yaml_reader_reads_it(text: str) -> None:
+    data = {ROLES_KEY: text, USERS_KEY: text}
+    assert inspect_aws_auth(data) == inspect_aws_auth_careful(data)
+
+
+def test_jsonencode_output_takes_the_json_reader() -> None:
+    text = json.dumps(
+        [{"rolearn": "arn:aws:iam::111122223333:role/A", "username": "a:{{SessionName}}", "groups": ["x"]}],
+        separators=(",", ":"),
+    )
+    found = parse_json_list(text)
+    assert found is not None and found[0][1] == {"rolearn": 1, "username": 1, "groups": 1}
+    assert inspect_aws_auth({ROLES_KEY: text}) == inspect_aws_auth_careful({ROLES_KEY: text})
+    for declined in ['[{"a": 1}]', '[{"a": "\\u0041"}]', '[{"a": "x", "a": "y"}]', '["x"]', '[{"a":\n"x"}]']:
+        assert parse_json_list(declined) is None

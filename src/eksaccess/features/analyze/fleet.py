@@ -12,7 +12,6 @@ read becomes a ClusterFailure naming it; the others are audited (partial results
 
 from __future__ import annotations
 
-import base64
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,16 +19,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import botocore.exceptions
-
-from eksaccess.adapters.aws import AwsCallError, AwsSession, CallerIdentity, classify
+from eksaccess.adapters.aws import AwsCallError, AwsSession, CallerIdentity, presign_with
 from eksaccess.adapters.iam import read_account_iam
 from eksaccess.domain.trust import AccountIam
 from eksaccess.errors import EksAccessError, InputError
 from eksaccess.features.analyze.audit import AuditInput, ClusterFailure
 from eksaccess.features.analyze.snapshot import DEFAULT_BACKOFF, Backoff, take_snapshot, with_backoff
 
-TOKEN_PREFIX = "k8s-aws-v1."
 SessionFactory = Callable[[str | None, str | None], AwsSession]
 DEFAULT_PER_REGION = 4
 MAX_WORKERS = 64
@@ -248,20 +244,7 @@ class SharedClients(AwsSession):
             sts = self._presigners.get(region)
             if sts is None:
                 sts = self._presigners[region] = self._new_client("sts", region)
-
-            def _add_cluster_header(request: Any, **_: Any) -> None:
-                request.headers["x-k8s-aws-id"] = cluster_name
-
-            sts.meta.events.register("before-sign.sts.GetCallerIdentity", _add_cluster_header)
-            try:
-                url = sts.generate_presigned_url(
-                    "get_caller_identity", Params={}, ExpiresIn=60, HttpMethod="GET"
-                )
-            except botocore.exceptions.BotoCoreError as err:
-                raise classify(err, "GetCallerIdentity (presign)") from err
-            finally:
-                sts.meta.events.unregister("before-sign.sts.GetCallerIdentity", _add_cluster_header)
-        return TOKEN_PREFIX + base64.urlsafe_b64encode(url.encode("utf-8")).decode("ascii").rstrip("=")
+            return presign_with(sts, cluster_name)
 
 
 def cached_factory(factory: Callable[[str | None, str | None], Any]) -> SessionFactory:
