@@ -30,7 +30,8 @@ from eksaccess.domain.awsauth_yaml import MAX_NODES, V2_TRUE, GoNumber, ItemSpan
 
 # Printable BMP characters ruamel.yaml reads without complaint, minus NEL/LS/PS/BOM and tab.
 _BAD_CHAR = re.compile("[^\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
-_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*):(?: +(.*))?$")
+# a plain word, or a quoted key (Terraform's yamlencode quotes every key): then always a string
+_KEY = re.compile(r"""([A-Za-z_][A-Za-z0-9_.-]*|"[^"\\]*"|'(?:[^']|'')*'):(?: +(.*))?$""")
 _SINGLE = re.compile(r"'((?:[^']|'')*)'(?: +#.*| *)$")
 _DOUBLE = re.compile(r'"([^"\\]*)"(?: +#.*| *)$')
 _FLOW_EMPTY = re.compile(r"\[ *\](?: +#.*| *)$")
@@ -179,6 +180,7 @@ class _Reader:
         self.content_end = 0
         # a key whose block list is being read
         self.list_key: str | None = None
+        self.list_folded = ""
         self.list_column = -1
         self.list_items: list[Any] = []
 
@@ -251,14 +253,21 @@ class _Reader:
         if match is None:
             raise _DeclinedError
         key, rest = match.group(1, 2)
-        folded = _key_ok(key)
+        if key[0] == '"':
+            key = key[1:-1]
+            folded = go_fold(key)
+        elif key[0] == "'":
+            key = key[1:-1].replace("''", "'")
+            folded = go_fold(key)
+        else:
+            folded = _key_ok(key)
         if self.mapping is None:
             self.mapping = {}
             self.item_line = number
         if key in self.mapping:
             raise _DeclinedError
         if not rest or rest[0] == "#":
-            self.list_key, self.list_column, self.list_items = key, -1, []
+            self.list_key, self.list_folded, self.list_column, self.list_items = key, folded, -1, []
             self.mapping[key] = None  # placeholder, keeps the key's place
             self.lines[folded] = -1
             return
@@ -273,7 +282,7 @@ class _Reader:
             if indent < self.key_column or not _is_dash(body):
                 raise _DeclinedError  # an empty value, or a nested mapping: the careful path
             self.list_column = indent
-            self.lines[_key_ok(self.list_key or "")] = number
+            self.lines[self.list_folded] = number
         elif indent != self.list_column or not _is_dash(body):
             if indent > self.list_column or indent > self.key_column:
                 raise _DeclinedError

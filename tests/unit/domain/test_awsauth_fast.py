@@ -30,8 +30,36 @@ from eksaccess.domain.awsauth_layout import layout
 from eksaccess.domain.awsauth_yaml import sequence_layout
 from eksaccess.errors import InputError
 
-KEYS = ["rolearn", "roleARN", "userarn", "username", "groups", "Groups", "sso", "extra"]
-ODD_KEYS = ["y", "null", "on", "<<", "a b", "'rolearn'", '"groups"', "~", "? x", "[a]", "rolearn ", "-x"]
+KEYS = [
+    "rolearn",
+    "roleARN",
+    "userarn",
+    "username",
+    "groups",
+    "Groups",
+    "sso",
+    "extra",
+    '"rolearn"',
+    "'groups'",
+]
+ODD_KEYS = [
+    "y",
+    "null",
+    "on",
+    "<<",
+    "a b",
+    "'rolearn'",
+    '"groups"',
+    '"y"',
+    "'<<'",
+    '"a\\"b"',
+    "'a''b'",
+    "~",
+    "? x",
+    "[a]",
+    "rolearn ",
+    "-x",
+]
 SCALARS = [
     "arn:aws:iam::111122223333:role/Admin",
     "arn:aws:iam::111122223333:user/alice",
@@ -201,6 +229,8 @@ def test_fast_reader_agrees_with_ruamel_on_common_documents(text: str) -> None:
 
 
 COMMON = [
+    '- "groups":\n  - "system:bootstrappers"\n  - "system:nodes"\n  "rolearn": "arn:aws:iam::111122223333:role/n"\n'
+    '  "username": "system:node:{{EC2PrivateDNSName}}"\n',
     "- rolearn: arn:aws:iam::111122223333:role/A\n  username: a\n  groups:\n    - system:masters\n",
     "- rolearn: arn:aws:iam::111122223333:role/A  # legacy\n  username: 'a:{{SessionName}}'\n  groups: [a, b]\n",
     '# head\n\n- userarn: arn:aws:iam::111122223333:user/u\n  username: "u"\n  groups:\n  - dev\n  - view\n',
