@@ -6,7 +6,7 @@ kube-system/aws-auth ConfigMap, the implicit creator). Any failure is a plain 40
 goes to the server log like the authenticator's ``access denied`` line, never the token.
 
 The STS answer is cached for two minutes per token (by SHA-256 of the token, like the API server's webhook
-token cache); the mapping is resolved again on every request so an aws-auth edit counts on the next one.
+token cache, which also lets one request at a time verify a given token: singleflight); the mapping is resolved again on every request so an aws-auth edit counts on the next one.
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ class StsCache:
     def __init__(self, ttl: float = CACHE_SECONDS) -> None:
         self._ttl = ttl
         self._items: dict[str, tuple[float, StsIdentity, str]] = {}
+        self._inflight: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
 
     def get(self, key: str) -> tuple[StsIdentity, str] | None:
@@ -103,6 +104,21 @@ class StsCache:
                 del self._items[key]
                 return None
             return item[1], item[2]
+
+    def lead(self, key: str) -> threading.Event | None:
+        """None: the caller verifies the token and then calls ``done``; else the event set when the
+        request already verifying it is done (the API server's token cache runs one at a time per token)."""
+        with self._lock:
+            found = self._inflight.get(key)
+            if found is None:
+                self._inflight[key] = threading.Event()
+            return found
+
+    def done(self, key: str) -> None:
+        with self._lock:
+            event = self._inflight.pop(key, None)
+        if event is not None:
+            event.set()
 
     def put(self, key: str, identity: StsIdentity, access_key_id: str) -> None:
         with self._lock:
@@ -139,6 +155,17 @@ class TokenVerifier:
         cached = self.cache.get(key)
         if cached is not None:
             return cached
+        waiting = self.cache.lead(key)
+        if waiting is not None:  # a client's first requests come together with one new token
+            waiting.wait(STS_TIMEOUT)
+            cached = self.cache.get(key)
+            return cached if cached is not None else self._verify(token, key)
+        try:
+            return self._verify(token, key)
+        finally:
+            self.cache.done(key)
+
+    def _verify(self, token: str, key: str) -> tuple[StsIdentity, str]:
         try:
             request = verify_token(
                 token,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -93,3 +95,55 @@ def test_format_errors_never_reach_sts() -> None:
     with pytest.raises(AuthenticationError, match="unexpected hostname"):
         verifier(sts).verify(token(host="127.0.0.1:9999"))
     assert sts.calls == []
+
+
+class SlowSts(RecordingSts):
+    """Holds each STS answer until released, so that requests overlap as a client's first ones do."""
+
+    def __init__(self, signed_for: str) -> None:
+        super().__init__(signed_for)
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+
+    def get(self, url: str, cluster_id: str, region: str) -> tuple[int, str]:
+        with self.lock:
+            self.calls.append((url, cluster_id))
+        self.release.wait(5)
+        return (
+            (200, OK_BODY) if cluster_id == self.signed_for else (403, "<Code>SignatureDoesNotMatch</Code>")
+        )
+
+
+def overlapping(check: TokenVerifier, sts: SlowSts, n: int) -> list[object]:
+    results: list[object] = []
+
+    def run() -> None:
+        try:
+            results.append(check.verify(token())[1])
+        except AuthenticationError as err:
+            results.append(err)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 5
+    while not sts.calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)  # the others are waiting on the first by now
+    sts.release.set()
+    for t in threads:
+        t.join(5)
+    return results
+
+
+def test_one_token_asked_together_is_verified_once() -> None:
+    sts = SlowSts("demo")
+    assert overlapping(verifier(sts), sts, 6) == ["AKIAEXAMPLE"] * 6
+    assert len(sts.calls) == 1
+
+
+def test_when_the_first_verification_fails_each_waiting_request_is_refused_on_its_own() -> None:
+    sts = SlowSts("other")
+    results = overlapping(verifier(sts), sts, 4)
+    assert len(results) == 4 and all(isinstance(r, AuthenticationError) for r in results)
+    assert len(sts.calls) == 4  # a refusal is not cached: each request asked STS itself
