@@ -300,6 +300,8 @@ def test_a_map_over_the_node_budget_is_left_to_ruamel() -> None:
     assert parse_list(text) is None and layout(text) is None
     report = inspect_aws_auth({ROLES_KEY: text})
     assert report.auth.dropped and "excessive aliasing" in report.auth.dropped[0].error
+    as_json = "[" + ",".join(['{"groups":["a"]}'] * 40_000) + "]"  # 160,001 nodes as go-yaml counts them
+    assert parse_json_list(as_json) is None
 
 
 # ---------------------------------------------------------------------------------------------------------
