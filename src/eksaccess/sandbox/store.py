@@ -121,6 +121,8 @@ class SandboxStore:
         self.path = path
         self.lock = threading.RLock()
         self._local = threading.local()
+        self._idle: list[sqlite3.Connection] = []
+        self._idle_lock = threading.Lock()
         with self.write() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
@@ -137,23 +139,35 @@ class SandboxStore:
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self.connect()
-            self._local.conn = conn
-        return conn
+    @contextmanager
+    def _borrowed(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection while it holds one (a read inside a write sees the write), else one
+        from the idle ones, given back after: the servers answer each request on a new thread, and
+        opening a connection costs more than most requests' queries."""
+        held: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if held is not None:
+            yield held
+            return
+        with self._idle_lock:
+            conn = self._idle.pop() if self._idle else None
+        conn = conn or self.connect()
+        self._local.conn = conn
+        try:
+            yield conn
+        finally:
+            self._local.conn = None
+            with self._idle_lock:
+                self._idle.append(conn)
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One transaction under the store's write lock."""
-        with self.lock:
-            conn = self._conn()
-            with conn:
-                yield conn
+        with self.lock, self._borrowed() as conn, conn:
+            yield conn
 
     def _read(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-        return list(self._conn().execute(sql, args).fetchall())
+        with self._borrowed() as conn:
+            return list(conn.execute(sql, args).fetchall())
 
     # meta -------------------------------------------------------------------------------------------------
 
