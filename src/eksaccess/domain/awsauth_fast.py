@@ -54,13 +54,11 @@ class FastItem:
     value: Any  # dict for a mapping; None, bool, GoNumber or str for a scalar
     scalar: str | None  # a scalar item's text as written (unquoted), None for a mapping
     field_lines: dict[str, int]  # folded key -> line of its value
-    span: ItemSpan
-    nodes: int  # YAML nodes in the item (what awsauth_yaml.to_json counts)
+    span: ItemSpan  # as awsauth_yaml.sequence_layout gives it
 
 
 @dataclass(frozen=True, slots=True)
 class FastList:
-    column: int  # the column of every item's "-"
     items: tuple[FastItem, ...]
 
 
@@ -206,7 +204,7 @@ class _Reader:
         self._finish_item()
         if self.nodes > MAX_NODES:
             return None
-        return FastList(column=self.column, items=tuple(self.items))
+        return FastList(items=tuple(self.items))
 
     def _content(self, number: int, indent: int, body: str, offset: int, comments_from: int) -> None:
         if self.list_key is not None and self._list_line(number, indent, body):
@@ -315,7 +313,6 @@ class _Reader:
             scalar=text,
             field_lines=self.lines,
             span=span,
-            nodes=self.item_nodes,
         )
         self.items.append(item)
         self.nodes += self.item_nodes

@@ -28,7 +28,7 @@ import json
 import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -325,38 +325,32 @@ def trust_rules(trust: PolicyDocument) -> tuple[tuple[TrustRule, ...], tuple[str
     return tuple(rules), tuple(notes)
 
 
-def judge_trust(rules: Sequence[TrustRule], me: IamPrincipal, name: str = "trust policy") -> Verdict:
-    """Whether trust rules let ``me`` call sts:AssumeRole, and if the identity side is needed (it is,
-    unless a statement names ``me`` itself)."""
-    key = _name_key(me.arn)
-    allowed = conditional = direct = False
+def _fold(matching: Iterable[tuple[bool, bool, str]]) -> Verdict:
+    """Matching statements as (allow, conditional, who) combined as IAM does for one action: an
+    unconditional Deny wins; a conditional Deny is noted, not evaluated; any Allow allows, conditional
+    only if every Allow is."""
+    allowed = conditional = False
     notes: list[str] = []
-    for rule in rules:
-        named = key in rule.names
-        if not (named or rule.anyone or me.account in rule.accounts):
-            continue
-        if not rule.allow:
-            if not rule.conditional:
+    for allow, is_conditional, who in matching:
+        if not allow:
+            if not is_conditional:
                 return Verdict(allowed=False, notes=tuple(notes))
-            notes.append(f"{name}: a conditional Deny is not evaluated")
+            notes.append(f"{who}: a conditional Deny is not evaluated")
             continue
         if not allowed or conditional:
-            conditional = rule.conditional
+            conditional = is_conditional
         allowed = True
-        direct = direct or named
-    return Verdict(allowed=allowed, conditional=conditional, needs_identity=not direct, notes=tuple(notes))
+    return Verdict(allowed=allowed, conditional=conditional, notes=tuple(notes))
 
 
-def trust_verdict(trust: PolicyDocument, me: IamPrincipal) -> Verdict:
-    """Whether a role's trust policy lets ``me`` call sts:AssumeRole, and if the identity side is needed."""
-    rules, notes = trust_rules(trust)
-    verdict = judge_trust(rules, me, trust.name)
-    return Verdict(
-        allowed=verdict.allowed,
-        conditional=verdict.conditional,
-        needs_identity=verdict.needs_identity,
-        notes=notes + verdict.notes,
-    )
+def judge_trust(rules: Sequence[TrustRule], me: IamPrincipal, name: str = "trust policy") -> Verdict:
+    """Whether trust rules let ``me`` call sts:AssumeRole, and if the identity side is needed (it is,
+    unless an Allow names ``me`` itself)."""
+    key = _name_key(me.arn)
+    matching = [r for r in rules if key in r.names or r.anyone or me.account in r.accounts]
+    verdict = _fold((r.allow, r.conditional, name) for r in matching)
+    direct = verdict.allowed and any(r.allow and key in r.names for r in matching)
+    return replace(verdict, needs_identity=not direct)
 
 
 def assume_grants(policies: Sequence[PolicyDocument]) -> tuple[tuple[AssumeGrant, ...], tuple[str, ...]]:
@@ -379,27 +373,8 @@ def assume_grants(policies: Sequence[PolicyDocument]) -> tuple[tuple[AssumeGrant
 
 def judge_identity(grants: Sequence[AssumeGrant], role_arn: str) -> Verdict:
     """Whether identity grants allow sts:AssumeRole on ``role_arn`` (Deny statements subtract)."""
-    allowed = conditional = False
-    notes: list[str] = []
-    for grant in grants:
-        if not any(p.match(role_arn) for p in grant.resources):
-            continue
-        if not grant.allow:
-            if not grant.conditional:
-                return Verdict(allowed=False, notes=tuple(notes))
-            notes.append(f"policy {grant.policy}: a conditional Deny is not evaluated")
-            continue
-        if not allowed or conditional:
-            conditional = grant.conditional
-        allowed = True
-    return Verdict(allowed=allowed, conditional=conditional, notes=tuple(notes))
-
-
-def identity_verdict(policies: Sequence[PolicyDocument], role_arn: str) -> Verdict:
-    """Whether identity policies allow sts:AssumeRole on ``role_arn`` (Deny statements subtract)."""
-    grants, notes = assume_grants(policies)
-    verdict = judge_identity(grants, role_arn)
-    return Verdict(allowed=verdict.allowed, conditional=verdict.conditional, notes=notes + verdict.notes)
+    matching = (g for g in grants if any(p.match(role_arn) for p in g.resources))
+    return _fold((g.allow, g.conditional, f"policy {g.policy}") for g in matching)
 
 
 # --------------------------------------------------------------------------------------------- graph
@@ -541,10 +516,11 @@ class _Judge:
                 continue
             if _name_key(me.arn) in named:
                 trust = judge_trust(rules, me, role.trust.name)
-            else:
-                trust = by_account.get(me.account) or by_account.setdefault(
-                    me.account, judge_trust(rules, me, role.trust.name)
-                )
+            else:  # let in (or not) by account or "*": the same verdict for the whole account
+                found = by_account.get(me.account)
+                if found is None:
+                    found = by_account[me.account] = judge_trust(rules, me, role.trust.name)
+                trust = found
             if trust.notes:
                 notes.extend(f"{role.arn}: {n}" for n in trust.notes)
             if not trust.allowed:
