@@ -421,14 +421,13 @@ def check_kubeconfig(text: str) -> None:
 
 @functools.cache
 def _state_seed() -> list[str]:
-    from eksaccess.domain.state import ClusterState, dump_cluster_state
+    from eksaccess.domain.state import dump_cluster_state
     from eksaccess.sandbox.scenarios.model import load_scenario
 
     out = []
     for name in ("baseline", "aws-auth-malformed", "namespace-scope-elsewhere"):
         for cluster in load_scenario(name).clusters:
-            fields = cluster.model_dump(exclude={"bootstrapClusterCreatorAdminPermissions"})
-            out.append(dump_cluster_state(ClusterState.model_validate(fields)))
+            out.append(dump_cluster_state(cluster.cluster_state()))
     examples = Path(__file__).resolve().parents[1] / "examples" / "snapshot.yaml"
     if examples.is_file():
         out.append(examples.read_text(encoding="utf-8"))

@@ -74,13 +74,14 @@ def main() -> int:
         latencies: list[float] = []
         errors: list[int] = []
         _worker(
-            url, sb.ca_bundle, token, args.path, time.monotonic() + 0.5, [], errors
+            url, sb.cluster_ca_bundle("demo"), token, args.path, time.monotonic() + 0.5, [], errors
         )  # warm up, fill caches
         cpu_before = _cpu_seconds(pid) if pid else 0.0
         stop = time.monotonic() + args.seconds
         threads = [
             threading.Thread(
-                target=_worker, args=(url, sb.ca_bundle, token, args.path, stop, latencies, errors)
+                target=_worker,
+                args=(url, sb.cluster_ca_bundle("demo"), token, args.path, stop, latencies, errors),
             )
             for _ in range(args.threads)
         ]

@@ -214,7 +214,7 @@ def run(sb: Any, *, seconds: float, clients: int) -> list[dict[str, Any]]:
     kube = hammer(
         "kubernetes",
         sb.cluster_endpoint("demo"),
-        sb.ca_bundle,
+        sb.cluster_ca_bundle("demo"),  # each cluster serves with its own CA, as on EKS
         kube_shots(sb),
         seconds=seconds,
         clients=clients,

@@ -3,7 +3,7 @@
 For each scenario the exact set of error and warning codes is asserted, once with only the user's own
 credentials (doctor reads what it can and says what it could not see) and once with --admin-profile
 (doctor reads the cluster's state and names the precise cause). Where the fix is something a user can
-run, the printed fix is run and a second doctor run must be clean.
+run, test_doctor_fix_paste.py pastes the printed fix and checks kubectl and doctor after it.
 """
 
 from __future__ import annotations
@@ -30,42 +30,70 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "baseline": (set(), set()),
     "assume-role-denied": ({"ASSUME_ROLE_DENIED"}, {"ASSUME_ROLE_DENIED"}),
     "aws-auth-assumed-role-arn": (
-        {"AWS_AUTH_ENTRY_MISSING", "MAPPING_UNVERIFIED"},
+        {"NOT_MAPPED", "MAPPING_UNVERIFIED"},
         {"AWS_AUTH_ASSUMED_ROLE_ARN"},
     ),
     "aws-auth-ignored-api-mode": (
-        {"ACCESS_ENTRY_MISSING", "MAPPING_UNVERIFIED"},
+        {"NOT_MAPPED", "MAPPING_UNVERIFIED"},
         {"AWS_AUTH_IGNORED_API_MODE"},
     ),
-    "aws-auth-malformed": ({"AWS_AUTH_ENTRY_MISSING", "MAPPING_UNVERIFIED"}, {"AWS_AUTH_MALFORMED"}),
-    "aws-auth-role-path": ({"AWS_AUTH_ENTRY_MISSING", "MAPPING_UNVERIFIED"}, {"AWS_AUTH_ROLE_PATH"}),
-    "developer-locked-out": ({"ACCESS_ENTRY_MISSING", "MAPPING_UNVERIFIED"}, {"ACCESS_ENTRY_MISSING"}),
+    "aws-auth-malformed": ({"NOT_MAPPED", "MAPPING_UNVERIFIED"}, {"AWS_AUTH_MALFORMED"}),
+    "aws-auth-role-path": ({"NOT_MAPPED", "MAPPING_UNVERIFIED"}, {"AWS_AUTH_ROLE_PATH"}),
+    "developer-locked-out": ({"NOT_MAPPED", "MAPPING_UNVERIFIED"}, {"ACCESS_ENTRY_MISSING"}),
     "entry-without-permissions": ({"PERMISSION_DENIED"}, {"NO_PERMISSIONS"}),
     "exec-v1alpha1": ({"EXEC_API_VERSION_UNSUPPORTED"}, {"EXEC_API_VERSION_UNSUPPORTED"}),
     "expired-credentials": ({"CREDENTIALS_EXPIRED"}, {"CREDENTIALS_EXPIRED"}),
-    "groups-without-bindings": ({"PERMISSION_DENIED"}, {"NO_PERMISSIONS"}),
+    "groups-without-bindings": ({"PERMISSION_DENIED"}, {"NO_PERMISSIONS", "GROUPS_WITHOUT_BINDINGS"}),
     "invalid-keys": ({"CREDENTIALS_INVALID"}, {"CREDENTIALS_INVALID"}),
-    "missing-access-entry": ({"ACCESS_ENTRY_MISSING", "MAPPING_UNVERIFIED"}, {"ACCESS_ENTRY_MISSING"}),
+    "missing-access-entry": ({"NOT_MAPPED", "MAPPING_UNVERIFIED"}, {"ACCESS_ENTRY_MISSING"}),
     "namespace-scope-elsewhere": ({"PERMISSION_DENIED"}, {"NAMESPACE_SCOPE"}),
-    "recreated-role": ({"ACCESS_ENTRY_MISSING", "MAPPING_UNVERIFIED"}, {"ACCESS_ENTRY_STALE_PRINCIPAL"}),
+    "recreated-role": ({"NOT_MAPPED", "MAPPING_UNVERIFIED"}, {"ACCESS_ENTRY_STALE_PRINCIPAL"}),
     "stale-ca": ({"CA_MISMATCH"}, {"CA_MISMATCH"}),
     "wrong-cluster-name": ({"CLUSTER_NAME_MISMATCH"}, {"CLUSTER_NAME_MISMATCH"}),
     "wrong-endpoint": ({"ENDPOINT_MISMATCH"}, {"ENDPOINT_MISMATCH"}),
+    "access-entry-overrides-aws-auth": (set(), set()),  # AWS_AUTH_SHADOWED is info
+    "authenticator-not-installed": ({"EXEC_COMMAND_NOT_FOUND"}, {"EXEC_COMMAND_NOT_FOUND"}),
+    "aws-auth-key-case": ({"NOT_MAPPED", "MAPPING_UNVERIFIED"}, {"AWS_AUTH_KEY_CASE"}),
+    "clock-behind": ({"CLOCK_SKEW"}, {"CLOCK_SKEW"}),
+    "clock-far-behind": ({"CLOCK_SKEW"}, {"CLOCK_SKEW"}),
+    "cluster-creation-failed": ({"CLUSTER_NOT_ACTIVE"}, {"CLUSTER_NOT_ACTIVE"}),
+    "cluster-deleted": ({"CLUSTER_NOT_FOUND"}, {"CLUSTER_NOT_FOUND"}),
+    "cluster-still-creating": ({"CLUSTER_NOT_ACTIVE"}, {"CLUSTER_NOT_ACTIVE"}),
+    "credential-process-failing": ({"CREDENTIALS_NOT_FOUND"}, {"CREDENTIALS_NOT_FOUND"}),
+    "credential-process-user": (set(), set()),
+    "current-context-deleted": ({"KUBECONFIG_CONTEXT_MISSING"}, {"KUBECONFIG_CONTEXT_MISSING"}),
+    "describe-cluster-denied": ({"DESCRIBE_CLUSTER_DENIED"}, {"DESCRIBE_CLUSTER_DENIED"}),
+    "exec-region-mismatch": ({"REGION_MISMATCH"}, {"REGION_MISMATCH"}),
+    "kubeconfig-bearer-token": ({"KUBECONFIG_NOT_EKS_EXEC"}, {"KUBECONFIG_NOT_EKS_EXEC"}),
+    "kubeconfig-client-certificate": ({"KUBECONFIG_NOT_EKS_EXEC"}, {"KUBECONFIG_NOT_EKS_EXEC"}),
+    "kubeconfig-invalid": ({"KUBECONFIG_INVALID"}, {"KUBECONFIG_INVALID"}),
+    "kubeconfig-missing": ({"KUBECONFIG_NOT_FOUND"}, {"KUBECONFIG_NOT_FOUND"}),
+    "mapped-via-map-accounts": ({"PERMISSION_DENIED"}, {"MAPPED_VIA_ACCOUNT_ONLY", "NO_PERMISSIONS"}),
+    "no-cluster-admin": (
+        {"NOT_MAPPED", "MAPPING_UNVERIFIED"},
+        {"ACCESS_ENTRY_MISSING", "NO_ADMIN_AVAILABLE"},
+    ),
+    "private-endpoint-only": ({"ENDPOINT_UNREACHABLE"}, {"ENDPOINT_UNREACHABLE"}),
+    "profile-without-credentials": ({"CREDENTIALS_NOT_FOUND"}, {"CREDENTIALS_NOT_FOUND"}),
+    "recreated-user": ({"ACCESS_ENTRY_STALE_PRINCIPAL"}, {"ACCESS_ENTRY_STALE_PRINCIPAL"}),
+    "server-of-other-cluster": ({"ENDPOINT_MISMATCH"}, {"ENDPOINT_MISMATCH"}),
+    "shell-profile-differs": (set(), set()),  # IDENTITY_DIFFERS_FROM_SHELL: info
+    "sso-session-expired": ({"CREDENTIALS_EXPIRED"}, {"CREDENTIALS_EXPIRED"}),
+    "static-eks-token": (set(), set()),
+    "tls-inspecting-proxy": ({"TLS_VERIFY_FAILED"}, {"TLS_VERIFY_FAILED"}),
 }
 
-# Scenarios whose printed fix a user runs as printed (aws CLI commands, or doctor --fix for the kubeconfig).
-FIXABLE = [
-    "developer-locked-out",
-    "missing-access-entry",
-    "namespace-scope-elsewhere",
-    "aws-auth-ignored-api-mode",
-    "recreated-role",
-    "stale-ca",
-    "wrong-endpoint",
-    "wrong-cluster-name",
-    "exec-v1alpha1",
-]
-LOCAL_CODES = {"CA_MISMATCH", "ENDPOINT_MISMATCH", "CLUSTER_NAME_MISMATCH", "EXEC_API_VERSION_UNSUPPORTED"}
+# Scenarios where doctor today says something else than EXPECTED (see each reason).
+DOCTOR_GAPS = {
+    "clock-far-behind": "CREDENTIALS_INVALID (SignatureDoesNotMatch) instead of CLOCK_SKEW",
+    "cluster-creation-failed": "ENDPOINT_UNREACHABLE besides CLUSTER_NOT_ACTIVE",
+    "cluster-deleted": "ENDPOINT_UNREACHABLE besides CLUSTER_NOT_FOUND",
+    "cluster-still-creating": "ENDPOINT_UNREACHABLE besides CLUSTER_NOT_ACTIVE",
+    "credential-process-failing": "no finding: a failing credential_process is not classified",
+    "describe-cluster-denied": "with --admin-profile the principal's DescribeCluster is not checked",
+    "no-cluster-admin": "ADMIN_CANDIDATES (admin 'proven', admins []) instead of NO_ADMIN_AVAILABLE",
+    "sso-session-expired": "no finding: an expired SSO token is not classified",
+}
 
 
 def _require_aws() -> None:
@@ -103,7 +131,15 @@ def test_every_builtin_scenario_has_an_expectation() -> None:
     assert set(builtin_names()) == set(EXPECTED)
 
 
-@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=DOCTOR_GAPS[n]))
+        if n in DOCTOR_GAPS
+        else n
+        for n in sorted(EXPECTED)
+    ],
+)
 def test_doctor_names_the_broken_link(scenario: str, tmp_path: Path) -> None:
     _require_aws()
     alone, with_admin = EXPECTED[scenario]
@@ -117,38 +153,6 @@ def test_doctor_names_the_broken_link(scenario: str, tmp_path: Path) -> None:
         assert _codes(report) == with_admin, report["findings"]
         if not with_admin:
             assert all(link["status"] in ("ok", "unknown") for link in report["chain"])
-
-
-@pytest.mark.parametrize("scenario", FIXABLE)
-def test_the_printed_fix_makes_the_chain_whole(scenario: str, tmp_path: Path) -> None:
-    _require_aws()
-    with running_sandbox(tmp_path, scenario) as sandbox:
-        env = _env(sandbox.env, tmp_path)
-        _, report = _doctor(env, "--admin-profile", "admin")
-        errors = [f for f in report["findings"] if f["severity"] == "error"]
-        assert errors
-        for finding in errors:
-            if finding["code"] in LOCAL_CODES:
-                fixed = subprocess.run(
-                    [sys.executable, "-m", "eksaccess.cli.main", "doctor", "--fix", "-o", "json"],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=120,
-                    check=False,
-                )
-                assert "Updated context" in fixed.stderr or "Added new context" in fixed.stderr, fixed.stderr
-                continue
-            commands = [c for step in finding["fix"] for c in step["plain"] if c.startswith("aws ")]
-            assert commands, finding
-            for command in commands:
-                done = subprocess.run(
-                    shlex.split(command), env=env, capture_output=True, text=True, check=False
-                )
-                assert done.returncode == 0, (command, done.stderr)
-        code, again = _doctor(env)
-        assert _codes(again) == set(), again["findings"]
-        assert code == 0
 
 
 @pytest.mark.parametrize(

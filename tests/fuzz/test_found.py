@@ -86,7 +86,8 @@ def _raw(sb: RunningSandbox, url: str, payload: bytes) -> bytes:
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    context = ssl.create_default_context(cafile=str(sb.ca_bundle))
+    cafile = sb.ca_bundle if url == sb.aws_endpoint else sb.cluster_ca_bundle("demo")
+    context = ssl.create_default_context(cafile=str(cafile))
     with (
         socket.create_connection((parts.hostname, parts.port), timeout=10) as raw,
         context.wrap_socket(raw, server_hostname=parts.hostname) as tls,

@@ -37,7 +37,12 @@ def test_describe_cluster(sandbox: RunningSandbox) -> None:
     assert cluster["status"] == "ACTIVE"
     assert cluster["arn"] == f"arn:aws:eks:us-west-2:{ACCOUNT}:cluster/demo"
     assert cluster["endpoint"].startswith("https://127.0.0.1:")
-    assert base64.b64decode(cluster["certificateAuthority"]["data"]) == sandbox.ca_bundle.read_bytes()
+    # each scenario cluster has a CA of its own (not the AWS endpoint's)
+    assert base64.b64decode(cluster["certificateAuthority"]["data"]) == (
+        sandbox.cluster_ca_bundle("demo").read_bytes()
+    )
+    assert sandbox.cluster_ca_bundle("demo") != sandbox.ca_bundle
+    assert cluster["resourcesVpcConfig"]["endpointPublicAccess"] is True
     assert cluster["accessConfig"] == {
         "bootstrapClusterCreatorAdminPermissions": True,
         "authenticationMode": "API_AND_CONFIG_MAP",

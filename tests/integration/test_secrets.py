@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from eksaccess.cli.main import COMMANDS, main
-from eksaccess.domain.state import ClusterState, dump_cluster_state
+from eksaccess.domain.state import dump_cluster_state
 from eksaccess.sandbox.config_files import AWS_CREDENTIALS
 from eksaccess.sandbox.scenarios.model import load_scenario
 from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
@@ -56,9 +56,7 @@ def invocations(sb: RunningSandbox, work: Path) -> dict[str, list[Run]]:
     """A sensible invocation (or a few) of every command against the sandbox, in run order per command."""
     snapshot = work / "snapshot.yaml"
     cluster = load_scenario("baseline").clusters[0]
-    state = ClusterState.model_validate(
-        cluster.model_dump(exclude={"bootstrapClusterCreatorAdminPermissions"})
-    )
+    state = cluster.cluster_state()
     snapshot.write_text(dump_cluster_state(state), encoding="utf-8")
     aws_auth = work / "aws-auth.yaml"
     aws_auth.write_text(
@@ -101,6 +99,7 @@ def invocations(sb: RunningSandbox, work: Path) -> dict[str, list[Run]]:
         "apply": [Run(argv=("apply", "-f", str(desired), "--region", "us-west-2", "--auto-approve"))],
         "grant": [Run(argv=("grant", NEWCOMER, *LIVE, "--policy", "view", "--namespace", "dev"))],
         "revoke": [Run(argv=("revoke", NEWCOMER, *LIVE, "--via", "access-entry"))],
+        "repair": [Run(argv=("repair", "aws-auth", *LIVE, "--dry-run"))],
         "migrate": [
             Run(argv=("migrate", *LIVE, "--dry-run"), slow=True),
             Run(argv=("migrate", *LIVE, "--accept-differences")),
@@ -121,7 +120,7 @@ def invocations(sb: RunningSandbox, work: Path) -> dict[str, list[Run]]:
 
 
 # the commands that change the cluster run last, in this order
-WRITERS = ["export", "plan", "apply", "grant", "revoke", "migrate", "history", "rollback"]
+WRITERS = ["export", "plan", "apply", "grant", "revoke", "repair", "migrate", "history", "rollback"]
 
 
 def built(name: str) -> bool:

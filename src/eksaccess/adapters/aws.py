@@ -10,9 +10,11 @@ credentials files named by ``AWS_CONFIG_FILE``/``AWS_SHARED_CREDENTIALS_FILE``, 
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from eksaccess.domain.access import (
     EntryType,
     ScopeType,
 )
+from eksaccess.domain.sts_answer import THROTTLING_CODES
 from eksaccess.errors import RemoteError
 
 _RETRIES = Config(retries={"max_attempts": 6, "mode": "standard"}, connect_timeout=5, read_timeout=20)
@@ -183,6 +186,30 @@ class ClusterDescription:
     bootstrap_creator_admin: bool | None
 
 
+class TransientAnswers:
+    """Counts the answers of AWS that decided nothing (throttling, 5xx, no connection), retried or not:
+    a run that saw them cannot take a 401 that rests on STS as a decision."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.count += 1
+
+    def on_attempt(self, response: Any = None, caught_exception: Any = None, **_: Any) -> None:
+        """botocore's ``needs-retry`` event, after every attempt of every call."""
+        transient = caught_exception is not None
+        if response is not None:
+            http, parsed = response
+            status = getattr(http, "status_code", 200)
+            code = str((parsed or {}).get("Error", {}).get("Code", "")) if isinstance(parsed, dict) else ""
+            transient = transient or status >= 500 or status == 429 or code in THROTTLING_CODES
+        if transient:
+            self.add()
+
+
 class AwsSession:
     """One set of credentials (profile or explicit keys) and a region."""
 
@@ -192,12 +219,16 @@ class AwsSession:
         profile: str | None = None,
         region: str | None = None,
         session: Any = None,
+        transient: TransientAnswers | None = None,
     ) -> None:
-        """``session``: a botocore or boto3 session to use instead of one built from ``profile``."""
+        """``session``: a botocore or boto3 session to use instead of one built from ``profile``;
+        ``transient``: where to count the answers that decided nothing (shared with assumed sessions)."""
         try:
             self._session = _botocore_session(session, profile, region)
         except botocore.exceptions.BotoCoreError as err:
             raise classify(err, "Session") from err
+        self.transient = transient or TransientAnswers()
+        self._session.register("needs-retry", self.transient.on_attempt)
         self.profile = profile
         self.region = region or self._session.get_config_variable("region")
         self._clients: dict[tuple[str, str | None], Any] = {}
@@ -252,7 +283,19 @@ class AwsSession:
         session.set_credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
         if self.region:
             session.set_config_variable("region", self.region)
-        return AwsSession(session=session, region=self.region)
+        return AwsSession(session=session, region=self.region, transient=self.transient)
+
+    # IAM -----------------------------------------------------------------------------------------
+    def role_trust_policy(self, role_arn: str) -> dict[str, Any] | None:
+        """The role's trust policy document (decoded), or None when it cannot be read."""
+        name = role_arn.rsplit("/", 1)[-1]
+        try:
+            document = self.call("iam", "get_role", RoleName=name)["Role"]["AssumeRolePolicyDocument"]
+        except AwsCallError:
+            return None
+        if isinstance(document, str):  # botocore decodes it; some endpoints return it URL-encoded
+            document = json.loads(urllib.parse.unquote(document))
+        return dict(document) if isinstance(document, dict) else None
 
     # EKS -----------------------------------------------------------------------------------------
     def describe_cluster(self, name: str, region: str | None = None) -> ClusterDescription:

@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Give a principal access (access entry or aws-auth).",
     ),
     "revoke": ("eksaccess.cli.commands.manage", "revoke", "Take a principal's access away."),
+    "repair": ("eksaccess.cli.commands.manage", "repair", "Rewrite aws-auth rows that can never match."),
     "export": (
         "eksaccess.cli.commands.desired",
         "export",

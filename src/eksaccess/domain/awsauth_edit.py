@@ -54,6 +54,27 @@ def upsert_role(
     return _upsert(data, ROLES_KEY, _role_arn(rolearn), username, groups)
 
 
+def rewrite_role_arn(data: Mapping[str, str], written: str, rolearn: str) -> dict[str, str]:
+    """The mapRoles entries whose rolearn is ``written`` (any case) rewritten to ``rolearn`` (path-less),
+    each keeping its username and groups; the first takes their place, the others go (the later entry for
+    a role is the one that counts, so it gives the username and groups)."""
+    corrected = _role_arn(rolearn)
+    report = _report(data, ROLES_KEY)
+    target = written.strip().lower()
+    matches = [e.index for e in report.entries if e.key == ROLES_KEY and e.arn.lower() == target]
+    if not matches:
+        return dict(data)
+    last = report.entries[[e.index for e in report.entries].index(matches[-1])]
+    username = last.username or None
+    groups = tuple(last.groups or ())
+    rendered = render_entry(ROLES_KEY, corrected, username, groups)
+    expect = _Expectation(
+        is_target=lambda e: isinstance(e, RawEntry) and e.arn.lower() in (target, corrected.lower()),
+        wanted=(corrected.lower(), username or "", groups),
+    )
+    return _edit(data, ROLES_KEY, report, matches=matches, rendered=rendered, expect=expect)
+
+
 def remove_role(data: Mapping[str, str], rolearn: str) -> dict[str, str]:
     """Remove every mapRoles entry for the role (any case); unchanged if there is none."""
     return _remove(data, ROLES_KEY, rolearn.strip())
@@ -155,7 +176,7 @@ def quote(value: str) -> str:
     return value if plain else json.dumps(value, ensure_ascii=False)
 
 
-def _render_entry(key: str, arn: str, username: str | None, groups: Sequence[str]) -> str:
+def render_entry(key: str, arn: str, username: str | None, groups: Sequence[str]) -> str:
     lines = [f"- {ARN_FIELD[key]}: {quote(arn)}"]
     if username is not None:
         lines.append(f"  username: {quote(username)}")
@@ -203,7 +224,7 @@ def _upsert(
         _check_name("username", username)
     for group in groups:
         _check_name("group", group)
-    rendered = _render_entry(key, arn, username, groups)
+    rendered = render_entry(key, arn, username, groups)
     wanted = (arn.lower(), username or "", tuple(groups))
     fast = None
     if key in data and not careful:  # the common form: only the touched items are read (awsauth_edit_fast)
@@ -310,7 +331,7 @@ def _rewrite_flow(report: AwsAuthReport, key: str, matches: list[int], rendered:
         for entry in report.entries:
             if entry.index in matches:
                 continue
-            parts.append(_render_entry(key, entry.arn, entry.username or None, entry.groups or ()))
+            parts.append(render_entry(key, entry.arn, entry.username or None, entry.groups or ()))
     if rendered is not None:
         parts.append(rendered)
     return "".join(indent(part, 0, "\n") for part in parts)

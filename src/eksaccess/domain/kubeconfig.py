@@ -66,6 +66,7 @@ class UserEntry:
     name: str
     exec: ExecConfig | None = None
     has_token: bool = False
+    token: str | None = field(default=None, repr=False, compare=False)  # a static bearer token: a secret
     has_client_certificate: bool = False
 
 
@@ -196,6 +197,7 @@ def merge(documents: Sequence[tuple[str, Mapping[str, Any]]]) -> Kubeconfig:
                     name=name,
                     exec=_exec(body, name, source),
                     has_token=bool(body.get("token") or body.get("tokenFile")),
+                    token=body["token"] if isinstance(body.get("token"), str) and body["token"] else None,
                     has_client_certificate=bool(
                         body.get("client-certificate-data") or body.get("client-certificate")
                     ),

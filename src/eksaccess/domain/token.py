@@ -198,6 +198,20 @@ def verify_token(
     )
 
 
+def token_region(token: str) -> str | None:
+    """The region a k8s-aws-v1 token was signed for (its STS host's, else its credential scope's); None
+    when it is not such a token. The cluster's name is not in it: only a signed header carries it."""
+    try:
+        parts = urlsplit(decode_token(token))
+        scope = dict(parse_qsl(parts.query)).get("X-Amz-Credential", "").split("/")
+    except (TokenError, ValueError):
+        return None
+    host_region = _host_region(parts.netloc)
+    if host_region and host_region != "global":
+        return host_region
+    return scope[2] if len(scope) > 2 and scope[2] else None
+
+
 def go_time(moment: datetime) -> str:
     """Go's ``time.Time.String()`` for a UTC time: ``2022-06-01 12:00:00 +0000 UTC``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S +0000 UTC")

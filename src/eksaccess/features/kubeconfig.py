@@ -36,6 +36,7 @@ def write_kubeconfig(
     profile: str | None = None,
     role_arn: str | None = None,
     alias: str | None = None,
+    user_alias: str | None = None,
     kubeconfig: str | None = None,
     plugin: ExecPlugin = ExecPlugin.AWS_CLI,
     dry_run: bool = False,
@@ -55,7 +56,7 @@ def write_kubeconfig(
     before = read_document(path)
     before_text = dump_raw(before) if before else ""
     document, context, existed = update_kubeconfig(
-        before, ref, profile=profile, role_arn=role_arn, alias=alias, plugin=plugin
+        before, ref, profile=profile, role_arn=role_arn, alias=alias, user_alias=user_alias, plugin=plugin
     )
     after_text = dump_raw(document)
     diff = "".join(

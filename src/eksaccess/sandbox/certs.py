@@ -1,9 +1,12 @@
-"""The sandbox's certificate authority and its serving certificate.
+"""The sandbox's certificate authorities and their serving certificates.
 
-One CA per state directory, made once and kept: kubeconfigs and the AWS config name it, so it must not
-change between ``down`` and ``up``. The serving certificate covers ``127.0.0.1`` (IP SAN) and
-``localhost`` and is shared by every listener (AWS endpoint and each cluster's API server). Keys are
-EC P-256: generating them is fast enough to keep ``sandbox up`` under a second.
+The AWS endpoint's CA is one per state directory, made once and kept: the AWS config names it, so it
+must not change between ``down`` and ``up``. Each cluster of a scenario has a CA of its own (subject
+``kubernetes``, as an EKS cluster CA) in ``clusters/NAME/``, so a kubeconfig whose server is another
+cluster's endpoint fails as on EKS (x509: certificate signed by unknown authority), not with a 401.
+Clusters made later with CreateCluster share the AWS endpoint's CA. Serving certificates cover
+``127.0.0.1`` (IP SAN) and ``localhost``. Keys are EC P-256: generating them is fast enough to keep
+``sandbox up`` under a second.
 """
 
 from __future__ import annotations
@@ -89,6 +92,12 @@ def new_ca(common_name: str, *, now: datetime) -> tuple[ec.EllipticCurvePrivateK
     return key, cert
 
 
+SANDBOX_CA = "eksaccess sandbox CA"
+CLUSTER_CA = "kubernetes"  # the subject of an EKS cluster's CA
+PROXY_CA = "eksaccess inspecting proxy CA"
+CLUSTERS_DIR = "clusters"
+
+
 def _server_cert(
     ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate, *, now: datetime
 ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
@@ -124,8 +133,10 @@ def _load_cert(path: Path) -> x509.Certificate | None:
         return None
 
 
-def ensure_certificates(state_dir: Path, *, now: datetime | None = None) -> CertPaths:
-    """Create the CA (once) and a serving certificate (when missing or near expiry)."""
+def ensure_certificates(
+    state_dir: Path, *, now: datetime | None = None, common_name: str = SANDBOX_CA
+) -> CertPaths:
+    """Create the CA (once) and a serving certificate (when missing or near expiry) in ``state_dir``."""
     moment = now or datetime.now(UTC)
     paths = CertPaths.in_dir(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -136,7 +147,7 @@ def ensure_certificates(state_dir: Path, *, now: datetime | None = None) -> Cert
         if isinstance(loaded, ec.EllipticCurvePrivateKey):
             ca_key = loaded
     if ca_cert is None or ca_key is None:
-        ca_key, ca_cert = new_ca("eksaccess sandbox CA", now=moment)
+        ca_key, ca_cert = new_ca(common_name, now=moment)
         _write_private(paths.ca_key, _key_pem(ca_key))
         paths.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
         paths.server_cert.unlink(missing_ok=True)
@@ -151,6 +162,19 @@ def ensure_certificates(state_dir: Path, *, now: datetime | None = None) -> Cert
         _write_private(paths.server_key, _key_pem(key))
         paths.server_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return paths
+
+
+def cluster_cert_dir(state_dir: Path, cluster: str, *, proxy: bool = False) -> Path:
+    """Where a cluster's CA and serving certificate live (``proxy``: those of a TLS-inspecting proxy)."""
+    folder = state_dir / CLUSTERS_DIR / cluster
+    return folder / "proxy" if proxy else folder
+
+
+def ensure_cluster_certificates(state_dir: Path, cluster: str, *, proxy: bool = False) -> CertPaths:
+    """The CA and serving certificate of one cluster's API server (made once, like the sandbox CA)."""
+    folder = cluster_cert_dir(state_dir, cluster, proxy=proxy)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return ensure_certificates(folder, common_name=PROXY_CA if proxy else CLUSTER_CA)
 
 
 def ca_data(paths: CertPaths) -> str:

@@ -4,25 +4,52 @@ The AWS config names the sandbox endpoint (``endpoint_url``, honoured by botocor
 STS presigning included) and its CA (``ca_bundle``), so ``aws eks get-token`` mints tokens whose
 presigned URL points at the sandbox over https. The kubeconfig holds one context per scenario context,
 written as ``aws eks update-kubeconfig --alias CTX --user-alias CTX`` would, then broken where asked.
+
+Profiles of type ``credential-process`` run ``python -m eksaccess.sandbox.credential_process``, which
+prints the key kept in ``credential-process.json`` (0600). Profiles of type ``sso-expired`` use the
+``sso-session`` ``eksaccess-sandbox``; its expired token is written where botocore and the aws CLI look
+for it, ``$HOME/.aws/sso/cache/<sha1 of the session name>.json``: botocore reads no variable for that
+directory (it expands ``~`` when imported), so ``sandbox up`` writes into the home of the user, and
+``sandbox.testing`` into the test's temporary directory, which the tests use as HOME.
 """
 
 from __future__ import annotations
 
+import base64
 import configparser
+import hashlib
 import io
+import json
 import os
-from collections.abc import Mapping
+import secrets
+import shlex
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from eksaccess.domain.kubeconfig import EXEC_V1BETA1, EksClusterRef, dump_raw, exec_args
-from eksaccess.sandbox.scenarios.model import FOREIGN_CA, ContextSpec, ProfileType, Scenario
+from eksaccess.sandbox.credential_process import KEYS_FILE
+from eksaccess.sandbox.scenarios.model import (
+    FOREIGN_CA,
+    ContextCredential,
+    ContextSpec,
+    KubeconfigFile,
+    ProfileSpec,
+    ProfileType,
+    Scenario,
+)
 from eksaccess.sandbox.store import ClusterRecord
 
 AWS_CONFIG = "aws-config"
 AWS_CREDENTIALS = "aws-credentials"
 KUBECONFIG = "kubeconfig"
+CREDENTIAL_PROCESS = KEYS_FILE
+SSO_SESSION = "eksaccess-sandbox"
+SSO_START_URL = "https://eksaccess-sandbox.awsapps.com/start"
+AUTHENTICATOR = "aws-iam-authenticator"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -30,14 +57,25 @@ class ProfileCredentials:
     access_key_id: str
     secret_access_key: str
     session_token: str | None = None
+    via_process: bool = False  # printed by the profile's credential_process, not in the credentials file
 
-    def as_dict(self) -> dict[str, str | None]:
-        return {"a": self.access_key_id, "s": self.secret_access_key, "t": self.session_token}
+    def as_dict(self) -> dict[str, str | bool | None]:
+        data: dict[str, str | bool | None] = {
+            "a": self.access_key_id,
+            "s": self.secret_access_key,
+            "t": self.session_token,
+        }
+        if self.via_process:
+            data["p"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ProfileCredentials:
         return cls(
-            access_key_id=str(data["a"]), secret_access_key=str(data["s"]), session_token=data.get("t")
+            access_key_id=str(data["a"]),
+            secret_access_key=str(data["s"]),
+            session_token=data.get("t"),
+            via_process=bool(data.get("p")),
         )
 
 
@@ -60,24 +98,56 @@ def _ini(sections: Mapping[str, Mapping[str, str]]) -> str:
     return out.getvalue()
 
 
-def aws_config_text(scenario: Scenario, *, endpoint: str, ca_bundle: Path) -> str:
+def credential_process_command(state_dir: Path, profile: str, *, failing: bool = False) -> str:
+    """The ``credential_process`` line of a profile: this Python, the sandbox's helper, the profile."""
+    argv = [sys.executable, "-m", "eksaccess.sandbox.credential_process", str(state_dir), profile]
+    return shlex.join([*argv, "--fail"] if failing else argv)
+
+
+def _profile_values(profile: ProfileSpec, state_dir: Path) -> dict[str, str]:
+    kind = profile.kind
+    values: dict[str, str] = {}
+    if kind is ProfileType.ASSUME_ROLE:
+        values["role_arn"] = str(profile.roleArn)
+        values["source_profile"] = str(profile.sourceProfile)
+        if profile.roleSessionName:
+            values["role_session_name"] = profile.roleSessionName
+    elif kind is ProfileType.SSO_EXPIRED:
+        arn = str(profile.roleArn).split(":")
+        values["sso_session"] = SSO_SESSION
+        values["sso_account_id"] = arn[4]
+        values["sso_role_name"] = arn[5].rsplit("/", 1)[-1]
+    elif kind in (ProfileType.CREDENTIAL_PROCESS, ProfileType.CREDENTIAL_PROCESS_FAILING):
+        failing = kind is ProfileType.CREDENTIAL_PROCESS_FAILING
+        values["credential_process"] = credential_process_command(state_dir, profile.name, failing=failing)
+    return values
+
+
+def aws_config_text(
+    scenario: Scenario, *, endpoint: str, ca_bundle: Path, state_dir: Path | None = None
+) -> str:
     common = {"endpoint_url": endpoint, "ca_bundle": str(ca_bundle), "output": "json"}
     sections: dict[str, dict[str, str]] = {"default": {"region": scenario.default_region(), **common}}
+    folder = state_dir or ca_bundle.parent
     for profile in scenario.profiles:
         values = {"region": profile.region or scenario.default_region(), **common}
-        if profile.kind is ProfileType.ASSUME_ROLE:
-            values["role_arn"] = str(profile.roleArn)
-            values["source_profile"] = str(profile.sourceProfile)
-            if profile.roleSessionName:
-                values["role_session_name"] = profile.roleSessionName
+        values |= _profile_values(profile, folder)
         section = "default" if profile.name == "default" else f"profile {profile.name}"
         sections[section] = values
+    if any(p.kind is ProfileType.SSO_EXPIRED for p in scenario.profiles):
+        sections[f"sso-session {SSO_SESSION}"] = {
+            "sso_start_url": SSO_START_URL,
+            "sso_region": scenario.default_region(),
+            "sso_registration_scopes": "sso:account:access",
+        }
     return _ini(sections)
 
 
 def aws_credentials_text(credentials: Mapping[str, ProfileCredentials]) -> str:
     sections: dict[str, dict[str, str]] = {}
     for name, creds in credentials.items():
+        if creds.via_process:
+            continue
         values = {"aws_access_key_id": creds.access_key_id, "aws_secret_access_key": creds.secret_access_key}
         if creds.session_token:
             values["aws_session_token"] = creds.session_token
@@ -91,6 +161,11 @@ def _exec_block(context: ContextSpec, ref: EksClusterRef) -> dict[str, Any]:
         args[args.index("--cluster-name") + 1] = context.clusterNameArg
     if context.regionArg:
         args[args.index("--region") + 1] = context.regionArg
+    if context.execCommand:
+        command = context.execCommand
+        if Path(command).name == AUTHENTICATOR:  # its own arguments: token -i CLUSTER [-r ROLE]
+            args = ["token", "-i", context.clusterNameArg or ref.name]
+            args += ["-r", context.roleArn] if context.roleArn else []
     block: dict[str, Any] = {
         "apiVersion": context.execApiVersion or EXEC_V1BETA1,
         "args": args,
@@ -101,8 +176,45 @@ def _exec_block(context: ContextSpec, ref: EksClusterRef) -> dict[str, Any]:
     return block
 
 
+def _client_certificate() -> dict[str, str]:
+    """client-certificate-data/client-key-data of a CA the cluster has never seen (as an old kubeadm
+    or kind kubeconfig holds): EKS does not take client certificates from users."""
+    from cryptography.hazmat.primitives import serialization
+
+    from eksaccess.sandbox.certs import new_ca
+
+    key, cert = new_ca("kubernetes-admin", now=datetime.now(UTC))
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    return {
+        "client-certificate-data": base64.b64encode(cert_pem).decode("ascii"),
+        "client-key-data": base64.b64encode(key_pem).decode("ascii"),
+    }
+
+
+TokenMinter = Callable[[str, str, str], str]  # (profile, cluster name, region) -> k8s-aws-v1 token
+
+
+def _user_body(context: ContextSpec, ref: EksClusterRef, mint: TokenMinter | None) -> dict[str, Any]:
+    kind = context.credential
+    if kind is ContextCredential.CLIENT_CERTIFICATE:
+        return _client_certificate()
+    if kind is ContextCredential.BEARER_TOKEN:
+        return {"token": secrets.token_hex(24)}
+    if kind is ContextCredential.EKS_TOKEN:
+        token = mint(str(context.profile), ref.name, ref.region) if mint else ""
+        return {"token": token}
+    return {"exec": _exec_block(context, ref)}
+
+
 def kubeconfig_document(
-    scenario: Scenario, clusters: Mapping[str, ClusterRecord], *, foreign_ca_data: str
+    scenario: Scenario,
+    clusters: Mapping[str, ClusterRecord],
+    *,
+    foreign_ca_data: str,
+    mint: TokenMinter | None = None,
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "apiVersion": "v1",
@@ -116,7 +228,7 @@ def kubeconfig_document(
     written: set[str] = set()
     for context in scenario.kubeconfig.contexts:
         record = clusters.get(context.cluster)
-        if record is None:
+        if record is None or context.deleted:
             continue
         ref = EksClusterRef(
             name=record.name,
@@ -129,15 +241,48 @@ def kubeconfig_document(
             ca = context.certificateAuthorityData or ref.certificate_authority_data
             if ca == FOREIGN_CA:
                 ca = foreign_ca_data
-            body = {"certificate-authority-data": ca, "server": context.server or ref.endpoint}
+            other = clusters.get(context.serverOfCluster or "")
+            server = context.server or (other.endpoint if other else ref.endpoint)
+            body = {"certificate-authority-data": ca, "server": server}
             doc["clusters"].append({"cluster": body, "name": cluster_name})
             written.add(cluster_name)
-        doc["users"].append({"name": context.name, "user": {"exec": _exec_block(context, ref)}})
+        doc["users"].append({"name": context.name, "user": _user_body(context, ref, mint)})
         ctx_body: dict[str, Any] = {"cluster": cluster_name, "user": context.name}
         if context.namespace:
             ctx_body["namespace"] = context.namespace
         doc["contexts"].append({"context": ctx_body, "name": context.name})
     return doc
+
+
+def kubeconfig_text(scenario: Scenario, doc: Mapping[str, Any]) -> str | None:
+    """The kubeconfig file's text (None: no file), broken as the scenario asks."""
+    wanted = scenario.kubeconfig.file
+    if wanted is KubeconfigFile.ABSENT:
+        return None
+    text = dump_raw(dict(doc))
+    if wanted is KubeconfigFile.INVALID:  # YAML forbids tabs in indentation; kubectl cannot load it
+        text = text.replace("preferences: {}\n", "preferences:\n\tcolors: true\n", 1)
+    return text
+
+
+def sso_cache_file(home: Path) -> Path:
+    """Where botocore looks for the token of the sso-session ``eksaccess-sandbox``."""
+    digest = hashlib.sha1(SSO_SESSION.encode("utf-8")).hexdigest()  # noqa: S324 - botocore's cache key
+    return home / ".aws" / "sso" / "cache" / f"{digest}.json"
+
+
+def write_sso_cache(home: Path, *, region: str, expired_at: datetime) -> Path:
+    """An SSO access token that expired at ``expired_at``, with no refresh token (aws sso login needed)."""
+    path = sso_cache_file(home)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    token = {
+        "startUrl": SSO_START_URL,
+        "region": region,
+        "accessToken": "aoa" + secrets.token_urlsafe(48),
+        "expiresAt": expired_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    write_private(path, json.dumps(token) + "\n")
+    return path
 
 
 def write_client_files(
@@ -149,11 +294,72 @@ def write_client_files(
     endpoint: str,
     ca_bundle: Path,
     foreign_ca_data: str,
+    home: Path | None = None,
 ) -> None:
-    write_private(state_dir / AWS_CONFIG, aws_config_text(scenario, endpoint=endpoint, ca_bundle=ca_bundle))
+    """AWS config and credentials, the credential_process keys, the kubeconfig and (for sso-expired
+    profiles) the expired SSO token under ``home`` (default: the user's home)."""
+    config = aws_config_text(scenario, endpoint=endpoint, ca_bundle=ca_bundle, state_dir=state_dir)
+    write_private(state_dir / AWS_CONFIG, config)
     write_private(state_dir / AWS_CREDENTIALS, aws_credentials_text(credentials))
-    doc = kubeconfig_document(scenario, clusters, foreign_ca_data=foreign_ca_data)
-    write_private(state_dir / KUBECONFIG, dump_raw(doc))
+    process = {
+        name: {"AccessKeyId": c.access_key_id, "SecretAccessKey": c.secret_access_key}
+        for name, c in credentials.items()
+        if c.via_process
+    }
+    write_private(state_dir / CREDENTIAL_PROCESS, json.dumps(process, indent=2) + "\n")
+    mint = token_minter(credentials, endpoint=endpoint, ca_bundle=ca_bundle)
+    doc = kubeconfig_document(scenario, clusters, foreign_ca_data=foreign_ca_data, mint=mint)
+    text = kubeconfig_text(scenario, doc)
+    if text is None:
+        (state_dir / KUBECONFIG).unlink(missing_ok=True)
+    else:
+        write_private(state_dir / KUBECONFIG, text)
+    if any(p.kind is ProfileType.SSO_EXPIRED for p in scenario.profiles):
+        expired = datetime.now(UTC) - timedelta(hours=1)
+        write_sso_cache(home or Path.home(), region=scenario.default_region(), expired_at=expired)
+
+
+def token_minter(
+    credentials: Mapping[str, ProfileCredentials], *, endpoint: str, ca_bundle: Path
+) -> TokenMinter:
+    """Mints a token as ``aws eks get-token`` does, with the stored credentials of a profile (signed
+    now, by this machine's clock: valid 15 minutes)."""
+
+    def mint(profile: str, cluster: str, region: str) -> str:
+        from eksaccess.domain.token import encode_token
+
+        creds = credentials.get(profile)
+        if creds is None:
+            raise ValueError(f"profile {profile} has no stored credentials to mint a token with")
+        sts = _sandbox_botocore(ca_bundle.parent).create_client(
+            "sts",
+            region_name=region,
+            endpoint_url=endpoint,
+            verify=str(ca_bundle),
+            aws_access_key_id=creds.access_key_id,
+            aws_secret_access_key=creds.secret_access_key,
+            aws_session_token=creds.session_token,
+        )
+
+        def add_header(request: Any, **_: Any) -> None:
+            request.headers["x-k8s-aws-id"] = cluster
+
+        sts.meta.events.register("before-sign.sts.GetCallerIdentity", add_header)
+        url = sts.generate_presigned_url("get_caller_identity", Params={}, ExpiresIn=60, HttpMethod="GET")
+        return encode_token(str(url))
+
+    return mint
+
+
+def _sandbox_botocore(state_dir: Path) -> Any:
+    """A botocore session that reads only the sandbox's files (not the user's AWS_PROFILE)."""
+    import botocore.session
+
+    session = botocore.session.Session()
+    session.set_config_variable("config_file", str(state_dir / AWS_CONFIG))
+    session.set_config_variable("credentials_file", str(state_dir / AWS_CREDENTIALS))
+    session.set_config_variable("profile", "default")
+    return session
 
 
 def client_env(state_dir: Path, *, endpoint: str, profile: str | None = None) -> dict[str, str]:

@@ -12,6 +12,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,3 +102,5 @@ class SandboxContext:
     # Set by the server: start a Kubernetes API listener for a new cluster, return its endpoint URL.
     start_cluster_listener: Callable[[str], str] | None = None
     stop_cluster_listener: Callable[[str], None] | None = None
+    # The scenario's clockOffsetSeconds: every server of the sandbox runs this far ahead of this machine.
+    clock_offset: timedelta = timedelta(0)

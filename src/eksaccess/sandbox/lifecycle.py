@@ -23,7 +23,13 @@ import platformdirs
 
 from eksaccess.errors import EksAccessError, InputError
 from eksaccess.sandbox.aws.routing import HEALTH_PATH
-from eksaccess.sandbox.certs import CertPaths, ca_data, ensure_certificates, foreign_ca_data
+from eksaccess.sandbox.certs import (
+    CertPaths,
+    ca_data,
+    ensure_certificates,
+    ensure_cluster_certificates,
+    foreign_ca_data,
+)
 from eksaccess.sandbox.config_files import AWS_CONFIG, AWS_CREDENTIALS, KUBECONFIG, client_env
 from eksaccess.sandbox.context import FaultSettings
 from eksaccess.sandbox.scenarios.model import Scenario, load_scenario
@@ -87,7 +93,18 @@ def initialize(state_dir: Path, scenario_ref: str | None = None) -> Scenario:
     scenario = load_scenario(scenario_ref or DEFAULT_SCENARIO)
     certs = ensure_certificates(state_dir)
     store = SandboxStore.in_dir(state_dir)
-    seed_scenario(store, scenario, ca_data=ca_data(certs), foreign_ca_data=foreign_ca_data(), now=time.time())
+    own = {
+        c.cluster.name: ca_data(ensure_cluster_certificates(state_dir, c.cluster.name))
+        for c in scenario.clusters
+    }
+    seed_scenario(
+        store,
+        scenario,
+        ca_data=ca_data(certs),
+        foreign_ca_data=foreign_ca_data(),
+        now=time.time(),
+        cluster_ca=own,
+    )
     return scenario
 
 
@@ -319,4 +336,6 @@ def env(state_dir: Path, profile: str | None = None) -> dict[str, str]:
     if profile and scenario is not None and profile != "default" and scenario.profile(profile) is None:
         names = ", ".join(p.name for p in scenario.profiles)
         raise InputError(f"scenario {scenario.name!r} has no profile {profile!r} (profiles: {names})")
+    if profile is None and scenario is not None:
+        profile = scenario.shellProfile  # the scenario's shell: AWS_PROFILE already set to something
     return client_env(state_dir, endpoint=endpoint, profile=profile)

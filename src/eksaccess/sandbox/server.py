@@ -1,6 +1,11 @@
 """The sandbox server: one process, one loopback HTTPS listener for AWS (EKS, STS, IAM) and one per
 cluster for its Kubernetes API, each a threaded werkzeug server in a thread of its own.
 
+A cluster this machine cannot reach (CREATING, FAILED, deleted, or a private endpoint only) gets a
+loopback port that is bound but never listens: connecting to it is refused at once, as kubectl sees a
+closed endpoint, and no other program can take the port while the sandbox runs. Each scenario cluster
+serves with the certificate of its own CA (certs.py), or that of a TLS-inspecting proxy if it says so.
+
 Ports are recorded in ``ports.json`` and reused on the next start when free, so cluster endpoints (and the
 kubeconfig) stay the same across ``down`` / ``up``; a taken port is replaced and the client files are
 rewritten. Run as ``python -m eksaccess.sandbox.server --state-dir DIR`` (``sandbox up`` does that).
@@ -16,18 +21,27 @@ import signal
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from eksaccess.sandbox.certs import CertPaths, ensure_certificates, server_ssl_context
+from eksaccess.sandbox.certs import (
+    CertPaths,
+    ca_data,
+    cluster_cert_dir,
+    ensure_certificates,
+    ensure_cluster_certificates,
+    server_ssl_context,
+)
 from eksaccess.sandbox.config_files import write_client_files, write_private
 from eksaccess.sandbox.context import FaultInjector, FaultSettings, SandboxContext
-from eksaccess.sandbox.scenarios.seed import META_FOREIGN_CA, stored_credentials, stored_scenario
+from eksaccess.sandbox.scenarios.model import ServingCertificate
+from eksaccess.sandbox.scenarios.seed import META_FOREIGN_CA, serves_api, stored_credentials, stored_scenario
 from eksaccess.sandbox.store import ClusterRecord, SandboxStore
 
 if TYPE_CHECKING:
@@ -56,6 +70,19 @@ class _QuietHandler(WSGIRequestHandler):
             _listener_log.warning("listener error (%s)", self.command or "no request")
 
 
+def _handler(offset: timedelta) -> type[_QuietHandler]:
+    """The request handler whose Date header (http.server writes it) tells the sandbox's clock."""
+    if not offset:
+        return _QuietHandler
+    seconds = offset.total_seconds()
+
+    class _OffsetHandler(_QuietHandler):
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            return super().date_time_string(time.time() + seconds if timestamp is None else timestamp)
+
+    return _OffsetHandler
+
+
 def _bind(preferred: int | None) -> socket.socket:
     """A listening loopback socket on ``preferred`` if it is free, else on a port the kernel picks."""
     for port in ([preferred] if preferred else []) + [0]:
@@ -67,6 +94,19 @@ def _bind(preferred: int | None) -> socket.socket:
             sock.close()
             continue
         sock.listen(128)
+        return sock
+    raise OSError("could not bind a loopback port")
+
+
+def _reserve(preferred: int | None) -> socket.socket:
+    """A loopback port bound without listening: connections to it are refused (RST) at once."""
+    for port in ([preferred] if preferred else []) + [0]:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            sock.close()
+            continue
         return sock
     raise OSError("could not bind a loopback port")
 
@@ -87,7 +127,11 @@ class Listener:
 
 
 def _start_listener(
-    name: str, app: WSGIApplication, ssl_ctx: ssl.SSLContext, preferred: int | None
+    name: str,
+    app: WSGIApplication,
+    ssl_ctx: ssl.SSLContext,
+    preferred: int | None,
+    offset: timedelta = timedelta(0),
 ) -> Listener:
     sock = _bind(preferred)
     try:
@@ -96,7 +140,7 @@ def _start_listener(
             sock.getsockname()[1],
             app,
             threaded=True,
-            request_handler=_QuietHandler,
+            request_handler=_handler(offset),
             ssl_context=ssl_ctx,
             fd=sock.fileno(),
         )
@@ -147,14 +191,17 @@ class SandboxServer:
         faults: FaultSettings | None = None,
         log: logging.Logger | None = None,
         clock: Callable[[], datetime] | None = None,
+        home: Path | None = None,
     ) -> None:
         self.state_dir = state_dir
+        self.home = home  # where the clients' HOME is (the SSO token cache); None: this user's home
         self.clock = clock  # the AWS endpoint's clock (tests move it to expire signatures)
         self.faults = faults or FaultSettings()
         self.log = log or logging.getLogger("eksaccess.sandbox")
         self._lock = threading.RLock()
         self._aws: Listener | None = None
         self._clusters: dict[str, Listener] = {}
+        self._closed: dict[str, socket.socket] = {}  # clusters this machine cannot reach: refused ports
         self._ssl: ssl.SSLContext | None = None
         self.ctx: SandboxContext | None = None
 
@@ -183,8 +230,17 @@ class SandboxServer:
             start_cluster_listener=self.start_cluster_listener,
             stop_cluster_listener=self.stop_cluster_listener,
         )
+        scenario = stored_scenario(store)
+        ctx.clock_offset = timedelta(seconds=scenario.clockOffsetSeconds if scenario else 0)
         self.ctx = ctx
-        self._aws = _start_listener("aws", make_aws_app(ctx, clock=self.clock), self._ssl, ports.get("aws"))
+        base = self.clock or (lambda: datetime.now(UTC))
+        offset = ctx.clock_offset
+
+        def aws_clock() -> datetime:
+            return base() + offset
+
+        app = make_aws_app(ctx, clock=aws_clock)
+        self._aws = _start_listener("aws", app, self._ssl, ports.get("aws"), offset)
         ctx.aws_endpoint = self._aws.url
         preferred = ports.get("clusters") or {}
         for record in store.list_clusters():
@@ -197,23 +253,48 @@ class SandboxServer:
         )
         return ctx
 
-    def _serve_cluster(self, record: ClusterRecord, preferred: int | None) -> str:
+    def _cluster_ssl(self, record: ClusterRecord) -> ssl.SSLContext:
+        """The cluster's own CA's serving certificate (a TLS-inspecting proxy's, if the scenario says so);
+        a cluster with the AWS endpoint's CA (made by CreateCluster) shares its context."""
+        assert self._ssl is not None and self.ctx is not None
+        scenario = stored_scenario(self.ctx.store)
+        spec = scenario.cluster(record.name) if scenario else None
+        if spec is not None and spec.servingCertificate is ServingCertificate.FOREIGN:
+            return server_ssl_context(ensure_cluster_certificates(self.state_dir, record.name, proxy=True))
+        own = CertPaths.in_dir(cluster_cert_dir(self.state_dir, record.name))
+        if own.ca_cert.exists() and ca_data(own) == record.certificate_authority_data:
+            return server_ssl_context(ensure_cluster_certificates(self.state_dir, record.name))
+        return self._ssl
+
+    def _serve_cluster(self, record: ClusterRecord, preferred: int | None, *, created: bool = False) -> str:
         assert self.ctx is not None and self._ssl is not None
+        if preferred is None and record.endpoint:
+            preferred = int(record.endpoint.rsplit(":", 1)[1])
+        if not created and not serves_api(self.ctx.store, record):
+            sock = _reserve(preferred)
+            with self._lock:
+                self._closed[record.name] = sock
+            url = f"https://{HOST}:{sock.getsockname()[1]}"
+            self._set_endpoint(record, url)
+            return url
         try:
             from eksaccess.sandbox.kube.app import make_kube_app
 
             app: WSGIApplication = make_kube_app(record.name, self.ctx)
         except ImportError as err:
             app = _unavailable_app(f"the sandbox Kubernetes API is not available: {err}")
-        if preferred is None and record.endpoint:
-            preferred = int(record.endpoint.rsplit(":", 1)[1])
-        listener = _start_listener(record.name, app, self._ssl, preferred)
+        ssl_ctx = self._cluster_ssl(record)
+        listener = _start_listener(record.name, app, ssl_ctx, preferred, self.ctx.clock_offset)
         with self._lock:
             self._clusters[record.name] = listener
-        if record.endpoint != listener.url:
-            fields = {name: getattr(record, name) for name in ClusterRecord.__dataclass_fields__}
-            self.ctx.store.put_cluster(ClusterRecord(**{**fields, "endpoint": listener.url}))
+        self._set_endpoint(record, listener.url)
         return listener.url
+
+    def _set_endpoint(self, record: ClusterRecord, url: str) -> None:
+        assert self.ctx is not None
+        if record.endpoint != url:
+            fields = {name: getattr(record, name) for name in ClusterRecord.__dataclass_fields__}
+            self.ctx.store.put_cluster(ClusterRecord(**{**fields, "endpoint": url}))
 
     def start_cluster_listener(self, name: str) -> str:
         """Serve the Kubernetes API of a cluster just created (CreateCluster); returns its endpoint."""
@@ -221,13 +302,20 @@ class SandboxServer:
         record = self.ctx.store.get_cluster(name)
         if record is None:
             raise KeyError(name)
-        url = self._serve_cluster(record, None)
+        with self._lock:
+            closed = self._closed.pop(name, None)  # a deleted scenario cluster's name, used again
+        if closed is not None:
+            closed.close()
+        url = self._serve_cluster(record, None, created=True)
         self.write_ports()
         return url
 
     def stop_cluster_listener(self, name: str) -> None:
         with self._lock:
             listener = self._clusters.pop(name, None)
+            closed = self._closed.pop(name, None)
+        if closed is not None:
+            closed.close()
         if listener is not None:
             _shutdown(listener)  # another server's loop: no deadlock from a request thread
         self.write_ports()
@@ -236,7 +324,10 @@ class SandboxServer:
         with self._lock:
             data = {
                 "aws": self._aws.port if self._aws else None,
-                "clusters": {name: lst.port for name, lst in self._clusters.items()},
+                "clusters": {
+                    **{name: lst.port for name, lst in self._clusters.items()},
+                    **{name: int(sock.getsockname()[1]) for name, sock in self._closed.items()},
+                },
             }
         write_private(self.state_dir / PORTS_FILE, json.dumps(data, indent=2) + "\n")
 
@@ -255,12 +346,16 @@ class SandboxServer:
             endpoint=self.ctx.aws_endpoint,
             ca_bundle=CertPaths.in_dir(self.state_dir).ca_cert,
             foreign_ca_data=store.get_meta(META_FOREIGN_CA) or "",
+            home=self.home,
         )
 
     def stop(self) -> None:
         with self._lock:
             listeners = list(self._clusters.values())
             self._clusters.clear()
+            for sock in self._closed.values():
+                sock.close()
+            self._closed.clear()
             if self._aws is not None:
                 listeners.append(self._aws)
             self._aws = None

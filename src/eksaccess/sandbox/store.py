@@ -46,6 +46,24 @@ _SCHEMA = (
 )
 
 
+def _policy_column(allow: tuple[str, ...] | None, deny: tuple[str, ...]) -> str | None:
+    """The ``allow`` column: a JSON list of allowed actions (NULL: all); with denied actions, an object
+    ``{"allow": [...] | null, "deny": [...]}`` (rows written before Deny existed stay readable)."""
+    if deny:
+        return json.dumps({"allow": None if allow is None else list(allow), "deny": list(deny)})
+    return None if allow is None else json.dumps(list(allow))
+
+
+def _policy_from_column(value: object) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+    if value is None:
+        return None, ()
+    data = json.loads(str(value))
+    if isinstance(data, dict):
+        allow = data.get("allow")
+        return (None if allow is None else tuple(allow)), tuple(data.get("deny") or ())
+    return tuple(data), ()
+
+
 class PrincipalType(StrEnum):
     USER = "user"
     ROLE = "role"
@@ -60,6 +78,7 @@ class PrincipalRecord:
     path: str
     unique_id: str  # AIDA... / AROA...
     allow: tuple[str, ...] | None  # IAM actions allowed; None = all
+    deny: tuple[str, ...] = ()  # IAM actions denied explicitly (beats allow)
     trusted_by: tuple[str, ...] = ()  # roles: principal ARNs (or account root ARNs) that may assume it
     max_session_duration: int = 3600
     created_at: float = 0.0
@@ -192,7 +211,7 @@ class SandboxStore:
                     p.name,
                     p.path,
                     p.unique_id,
-                    None if p.allow is None else json.dumps(list(p.allow)),
+                    _policy_column(p.allow, p.deny),
                     json.dumps(list(p.trusted_by)),
                     p.max_session_duration,
                     p.created_at,
@@ -201,7 +220,7 @@ class SandboxStore:
 
     @staticmethod
     def _principal(row: tuple[object, ...]) -> PrincipalRecord:
-        allow = None if row[6] is None else tuple(json.loads(str(row[6])))
+        allow, deny = _policy_from_column(row[6])
         return PrincipalRecord(
             arn=str(row[0]),
             account_id=str(row[1]),
@@ -210,6 +229,7 @@ class SandboxStore:
             path=str(row[4]),
             unique_id=str(row[5]),
             allow=allow,
+            deny=deny,
             trusted_by=tuple(json.loads(str(row[7]))),
             max_session_duration=int(str(row[8])),
             created_at=float(str(row[9])),

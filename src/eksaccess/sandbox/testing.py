@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from eksaccess.sandbox import lifecycle
-from eksaccess.sandbox.certs import CertPaths
+from eksaccess.sandbox.certs import CertPaths, cluster_cert_dir
 from eksaccess.sandbox.config_files import AWS_CONFIG, AWS_CREDENTIALS, KUBECONFIG, client_env
 from eksaccess.sandbox.context import FaultSettings
 from eksaccess.sandbox.server import LOG_FILE, SandboxServer
@@ -59,6 +59,12 @@ class RunningSandbox:
     @property
     def store(self) -> SandboxStore:
         return SandboxStore.in_dir(self.state_dir)
+
+    def cluster_ca_bundle(self, name: str) -> Path:
+        """The CA a cluster's API server is verified with (its own; the sandbox CA for clusters made
+        with CreateCluster)."""
+        own = cluster_cert_dir(self.state_dir, name) / "ca.crt"
+        return own if own.exists() else self.ca_bundle
 
     def env_for(self, profile: str | None = None) -> dict[str, str]:
         return client_env(self.state_dir, endpoint=self.aws_endpoint, profile=profile)
@@ -117,10 +123,14 @@ def running_sandbox(
     throttle_rate: float = 0.0,
     seed: int = 0,
     clock: Callable[[], datetime] | None = None,
+    home: Path | None = None,
 ) -> Iterator[RunningSandbox]:
     """Start a sandbox with ``scenario`` in ``tmp_path/sandbox`` (or ``state_dir``); stop it at exit.
 
     ``clock`` (in-process only) replaces the AWS endpoint's clock, to test expiry of signatures.
+    ``home`` (in-process only; default ``tmp_path``, which the tests give clients as HOME) receives
+    what a scenario puts in the user's home: the SSO token cache of ``sso-expired`` profiles.
+    ``env`` carries the scenario's ``shellProfile`` as AWS_PROFILE, as ``sandbox env`` prints it.
     """
     directory = (state_dir or tmp_path / "sandbox").resolve()
     faults = FaultSettings(
@@ -131,21 +141,19 @@ def running_sandbox(
         try:
             endpoint = lifecycle.aws_endpoint(directory)
             assert endpoint is not None
-            yield RunningSandbox(
-                state_dir=directory, aws_endpoint=endpoint, env=client_env(directory, endpoint=endpoint)
-            )
+            yield RunningSandbox(state_dir=directory, aws_endpoint=endpoint, env=lifecycle.env(directory))
         finally:
             lifecycle.down(directory)
         return
     lifecycle.initialize(directory, scenario)
     log, handler = _logger(directory)
-    server = SandboxServer(directory, faults=faults, log=log, clock=clock)
+    server = SandboxServer(directory, faults=faults, log=log, clock=clock, home=home or tmp_path)
     try:
         server.start()
         yield RunningSandbox(
             state_dir=directory,
             aws_endpoint=server.aws_endpoint,
-            env=client_env(directory, endpoint=server.aws_endpoint),
+            env=lifecycle.env(directory),
             server=server,
         )
     finally:

@@ -341,7 +341,7 @@ def test_fast_edits_equal_the_careful_ones_or_decline(
         careful = careful_or_refusal(
             lambda: awsauth_edit._upsert(data, ROLES_KEY, arn, username, groups, careful=True)
         )
-        rendered = awsauth_edit._render_entry(ROLES_KEY, arn, username, groups)
+        rendered = awsauth_edit.render_entry(ROLES_KEY, arn, username, groups)
     wanted = (arn.lower(), username or "", tuple(groups))
     fast = edit_entries(text, ROLES_KEY, arn, rendered, lambda e: awsauth_edit._wanted(e) == wanted)
     if fast is not None:

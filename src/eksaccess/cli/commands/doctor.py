@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Sequence
+
 import click
 
 from eksaccess.cli.output import emit_json, note, output_option
@@ -29,7 +32,12 @@ _SEVERITY_COLOR = {"error": "red", "warning": "yellow", "info": "cyan"}
 @click.option("--verb", help="Also check this verb ...")
 @click.option("--resource", help="... on this resource (pods, deployments.apps, pods/log, ...).")
 @click.option("--namespace", "-n", help="... in this namespace.")
-@click.option("--fix", is_flag=True, help="Repair the local kubeconfig entry (shows the diff first).")
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Repair what can be repaired: the kubeconfig entry and stale cached credentials; with --admin-profile "
+    "also the cluster side (the eksaccess form of each fix, plan shown first, recorded in the history).",
+)
 @output_option()
 def doctor(
     context: str | None,
@@ -53,6 +61,7 @@ def doctor(
 
     if bool(verb) != bool(resource):
         raise click.UsageError("--verb and --resource go together")
+    _check_profiles(profile, admin_profile)
     options = DoctorOptions(
         context=context,
         kubeconfig=kubeconfig,
@@ -70,16 +79,66 @@ def doctor(
     note("eksaccess doctor: checking the chain ...")
     report = run_doctor(options, ports)
     if fix:
+        before = report
         changed = apply_local_fix(report, options, ports)
         for line in changed:
             note(line)
-        if changed:
+        ran = _fix_cluster(report) if admin_profile else []
+        if changed or ran:
             report = run_doctor(options, ports)
+            note(_before_after(before, report))
     if output == "json":
         emit_json(report.to_json())
     else:
         render_text(report)
+    if report.exit_code == 3:
+        note(
+            f"eksaccess: error: {report.call_failures} AWS or Kubernetes answer(s) decided nothing after retries "
+            "(throttling, 5xx, no connection); the chain could not be judged: run doctor again"
+        )
     raise SystemExit(report.exit_code)
+
+
+def _fix_cluster(report: Report) -> list[str]:
+    """The cluster-side fixes, run as printed (each shows its plan, then applies it through the engine)."""
+    import subprocess
+    import sys
+
+    from eksaccess.features.doctor.fix_cluster import apply_cluster_fixes
+
+    def run(argv: Sequence[str]) -> int:
+        note("doctor --fix: $ " + shlex.join(["eksaccess", *argv]))
+        done = subprocess.run(
+            [sys.executable, "-m", "eksaccess.cli.main", *argv], stdout=sys.stderr, check=False
+        )
+        return done.returncode
+
+    ran = apply_cluster_fixes(report, run)
+    failed = [r for r in ran if r.exit_code != 0]
+    if failed:
+        note(
+            f"doctor --fix: `{failed[0].command}` exited {failed[0].exit_code}; the fixes after it were not run."
+        )
+    return [r.command for r in ran]
+
+
+def _before_after(before: Report, after: Report) -> str:
+    def codes(report: Report) -> str:
+        return ", ".join(sorted(f.code.value for f in report.errors)) or "none"
+
+    return f"doctor --fix: errors before: {codes(before)}; after: {codes(after)}."
+
+
+def _check_profiles(*profiles: str | None) -> None:
+    """A profile named on the command line must exist, as the aws CLI insists (exit 2, one line)."""
+    import botocore.session
+
+    from eksaccess.errors import InputError
+
+    known = set(botocore.session.Session().available_profiles)
+    for name in profiles:
+        if name and name not in known:
+            raise InputError(f"The config profile ({name}) could not be found")
 
 
 def render_text(report: Report) -> None:

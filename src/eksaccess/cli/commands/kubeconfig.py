@@ -15,6 +15,7 @@ from eksaccess.cli.output import emit_json, note, output_option
 @click.option("--profile", help="AWS profile (written as AWS_PROFILE in the exec entry).")
 @click.option("--role-arn", help="Role to mint tokens with.")
 @click.option("--alias", help="Context name (default: the cluster ARN).")
+@click.option("--user-alias", help="User entry name (default: the cluster ARN, or --alias).")
 @click.option("--kubeconfig", help="File to write (default: as aws eks update-kubeconfig chooses).")
 @click.option(
     "--exec",
@@ -32,6 +33,7 @@ def kubeconfig(
     profile: str | None,
     role_arn: str | None,
     alias: str | None,
+    user_alias: str | None,
     kubeconfig: str | None,
     exec_plugin: str,
     dry_run: bool,
@@ -50,6 +52,7 @@ def kubeconfig(
         profile=profile,
         role_arn=role_arn,
         alias=alias,
+        user_alias=user_alias,
         kubeconfig=kubeconfig,
         plugin=ExecPlugin(exec_plugin),
         dry_run=dry_run,

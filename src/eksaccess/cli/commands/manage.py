@@ -307,3 +307,31 @@ def revoke(
     with conn:
         plan = plan_revoke(view.state, RevokeRequest(arn=arn, policy=policy, via=Via(via)))
         run_plan(conn, view, plan, output=output, dry_run=dry_run, force=force, command=command_line())
+
+
+# --- repair -----------------------------------------------------------------------------------------------
+
+
+@click.command("repair")
+@click.argument("what", type=click.Choice(["aws-auth"]))
+@cluster_options
+@click.option("--dry-run", is_flag=True, help="Show the plan, change nothing.")
+@click.option("--force", is_flag=True, help="Skip the lock-out guard.")
+@output_option()
+def repair(
+    what: str, cluster: str, region: str | None, profile: str | None, dry_run: bool, force: bool, output: str
+) -> None:
+    """Rewrite the aws-auth rows that can never match: a rolearn with the role's path or an assumed-role
+    ARN becomes the path-less role ARN; a key that does not parse is re-read as its author meant it.
+
+    \b
+    Examples:
+      eksaccess repair aws-auth --cluster demo --dry-run
+      eksaccess repair aws-auth --cluster demo --profile admin
+    """
+    from eksaccess.features.manage.repair import plan_repair
+
+    conn, view = open_cluster(cluster, region, profile)
+    with conn:
+        plan = plan_repair(view.state)
+        run_plan(conn, view, plan, output=output, dry_run=dry_run, force=force, command=command_line())

@@ -40,6 +40,7 @@ class Code(StrEnum):
     EXEC_API_VERSION_UNSUPPORTED = "EXEC_API_VERSION_UNSUPPORTED"
     EXEC_COMMAND_NOT_FOUND = "EXEC_COMMAND_NOT_FOUND"
     EXEC_PLUGIN_SLOW = "EXEC_PLUGIN_SLOW"
+    CACHED_CREDENTIALS_STALE = "CACHED_CREDENTIALS_STALE"
     ENDPOINT_MISMATCH = "ENDPOINT_MISMATCH"
     CA_MISMATCH = "CA_MISMATCH"
     CLUSTER_NAME_MISMATCH = "CLUSTER_NAME_MISMATCH"
@@ -68,6 +69,7 @@ class Code(StrEnum):
     NO_ADMIN_AVAILABLE = "NO_ADMIN_AVAILABLE"
     ADMIN_CANDIDATES = "ADMIN_CANDIDATES"
     MAPPING_UNVERIFIED = "MAPPING_UNVERIFIED"
+    NOT_MAPPED = "NOT_MAPPED"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -105,6 +107,14 @@ def _entries() -> list[CatalogEntry]:
             _E,
             "AWS credentials have expired",
             "The session credentials (SSO, assumed role) are past their expiry.",
+        ),
+        (
+            c.CACHED_CREDENTIALS_STALE,
+            lk.CREDENTIALS,
+            _E,
+            "kubectl's cached AWS credentials are stale or revoked",
+            "The aws CLI signs kubectl's token with assumed-role credentials from its cache (~/.aws/cli/cache) "
+            "until they expire; the cluster refuses them while fresh credentials of the profile work.",
         ),
         (
             c.ASSUME_ROLE_DENIED,
@@ -352,6 +362,14 @@ def _entries() -> list[CatalogEntry]:
             _I,
             "Who can fix this",
             "Principals with cluster-admin, and how to act as one of them.",
+        ),
+        (
+            c.NOT_MAPPED,
+            lk.MAPPING,
+            _E,
+            "The cluster maps no identity for this principal (inferred)",
+            "STS accepts the token yet the cluster answers 401, and the mapping could not be read to say "
+            "which row or entry is missing or wrong.",
         ),
         (
             c.MAPPING_UNVERIFIED,

@@ -1,8 +1,13 @@
-"""doctor --fix: the only repairs doctor makes itself are local (the kubeconfig entry)."""
+"""doctor --fix: the only repairs doctor makes itself are local (the kubeconfig entry, and the aws CLI's
+cache entries of stale credentials that kubectl's exec plugin signs with)."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from eksaccess.adapters.aws import AwsCallError
+from eksaccess.domain.cli_cache import CACHE_DIR, display_path
 from eksaccess.features.doctor.catalog import Code
 from eksaccess.features.doctor.model import Report
 from eksaccess.features.doctor.ports_live import LivePorts
@@ -22,10 +27,36 @@ LOCAL_CODES = frozenset(
 )
 
 
+_CACHE_FILE = re.compile(r"^[0-9a-f]{40}\.json$")
+
+
 def apply_local_fix(report: Report, options: DoctorOptions, ports: LivePorts) -> list[str]:
-    """Rewrite the kubeconfig entry when a finding says it is wrong; returns lines for the person."""
+    """Rewrite the kubeconfig entry when a finding says it is wrong, and remove stale cached credentials;
+    returns lines for the person."""
+    removed = _remove_stale_cache(report, ports)
     if not any(f.code in LOCAL_CODES for f in report.findings):
-        return ["doctor --fix: nothing local to repair."]
+        return removed or ["doctor --fix: nothing local to repair."]
+    return removed + _rewrite_kubeconfig(report, options, ports)
+
+
+def _remove_stale_cache(report: Report, ports: LivePorts) -> list[str]:
+    """Delete the aws CLI cache files CACHED_CREDENTIALS_STALE names (only files of that cache)."""
+    lines: list[str] = []
+    for finding in report.findings:
+        if finding.code is not Code.CACHED_CREDENTIALS_STALE:
+            continue
+        for name in finding.evidence.get("cacheFiles") or ():
+            path = Path(str(name))
+            if not _CACHE_FILE.match(path.name) or path.parent.parts[-len(CACHE_DIR) :] != CACHE_DIR:
+                continue
+            path.unlink(missing_ok=True)
+            lines.append(
+                f"doctor --fix: removed {display_path(str(path), ports.env.get('HOME'))} (stale cached credentials)."
+            )
+    return lines
+
+
+def _rewrite_kubeconfig(report: Report, options: DoctorOptions, ports: LivePorts) -> list[str]:
     name = report.cluster.get("name")
     if not isinstance(name, str):
         return ["doctor --fix: the cluster is unknown; pass --cluster."]

@@ -13,14 +13,25 @@ from eksaccess.features.doctor.catalog import CATALOG, Code, Link
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class FixStep:
-    """One step of a fix: a sentence, the eksaccess command, and the plain aws/kubectl equivalent."""
+    """One step of a fix: a sentence, the eksaccess command, and the plain aws/kubectl equivalent.
+
+    Commands are pasted literally, in order: each must run without a prompt or an editor, as an identity
+    that may make the change. ``by_hand`` marks the one kind of step that cannot: a person logs in or puts
+    new credential material in place (the command names what to run; nobody can run it for them).
+    """
 
     text: str
     eksaccess: tuple[str, ...] = ()
     plain: tuple[str, ...] = ()
+    by_hand: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "eksaccess": list(self.eksaccess), "plain": list(self.plain)}
+        return {
+            "text": self.text,
+            "eksaccess": list(self.eksaccess),
+            "plain": list(self.plain),
+            "byHand": self.by_hand,
+        }
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import subprocess
 import threading
@@ -11,26 +12,37 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import botocore.session
 import urllib3
 
-from eksaccess.adapters.aws import AwsSession
+from eksaccess.adapters.aws import AwsSession, TransientAnswers
+from eksaccess.adapters.aws_profiles import ProfileCredentials, describe_profile
 from eksaccess.adapters.kube import KubeClient
 from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig, load
 from eksaccess.domain.arn import InvalidArnError, canonicalize
+from eksaccess.domain.cli_cache import CacheEntry, assume_role_chain, cache_path, display_path, exec_profile
 from eksaccess.domain.kubeconfig import ExecConfig
+from eksaccess.domain.sts_answer import is_transient
 from eksaccess.features.doctor.probe import ExecRun
 
 EXEC_TIMEOUT_S = 10.0
+STS_ATTEMPTS = 6  # as botocore's adaptive and standard modes retry a throttled or failed call
 
 
 @dataclass
 class LivePorts:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
+    transient: TransientAnswers = field(default_factory=TransientAnswers)
+
     def aws(self, *, profile: str | None, region: str | None) -> AwsSession:
-        return AwsSession(profile=profile, region=region)
+        return AwsSession(profile=profile, region=region, transient=self.transient)
+
+    def transient_answers(self) -> int:
+        """AWS answers in this run that decided nothing (throttling, 5xx, no connection), retried or not."""
+        return self.transient.count
 
     def kube(self, *, server: str, ca_data: str | None, token: str | None) -> KubeClient:
         return KubeClient(server=server, ca_data=ca_data, token=token)
@@ -47,8 +59,8 @@ class LivePorts:
     def run_exec(self, config: ExecConfig, stop: threading.Event) -> ExecRun:
         """Run the exec plugin as kubectl does (its env over ours, KUBERNETES_EXEC_INFO, no stdin) until it
         ends, ``stop`` is set or EXEC_TIMEOUT_S passes. Its CPU time is the measure: wall time would say
-        more about this machine's load than about the plugin. The ExecCredential it prints holds a token:
-        checked for shape, then dropped."""
+        more about this machine's load than about the plugin. The ExecCredential it prints holds the token
+        kubectl would send: kept in memory (never rendered) when the plugin finished and succeeded."""
         command = self.which(config.command) or config.command
         info = {"kind": "ExecCredential", "apiVersion": config.api_version, "spec": {"interactive": False}}
         env = {**self.env, **dict(config.env), "KUBERNETES_EXEC_INFO": json.dumps(info)}
@@ -81,30 +93,73 @@ class LivePorts:
         if proc.stdout is not None:
             proc.stdout.close()
         cpu = usage.ru_utime + usage.ru_stime
-        try:
-            ok = code == 0 and json.loads(out[0] if out else b"").get("kind") == "ExecCredential"
-        except (ValueError, AttributeError):
-            ok = False
+        token = _exec_token(out[0] if out else b"") if finished and code == 0 else None
+        ok = token is not None
         out.clear()
-        return ExecRun(cpu_seconds=cpu, wall_seconds=wall, finished=finished, ok=ok or not finished)
+        return ExecRun(
+            cpu_seconds=cpu, wall_seconds=wall, finished=finished, ok=ok or not finished, token=token
+        )
+
+    def cli_cache(self, config: ExecConfig) -> tuple[CacheEntry, ...]:
+        """The aws CLI's cached assumed-role credentials the exec plugin signs with (its profile's chain),
+        read from the config files in the plugin's environment; nothing when they cannot be read."""
+        env = {**self.env, **dict(config.env)}
+        home = env.get("HOME") or os.path.expanduser("~")
+
+        def in_home(path: str) -> str:
+            return home + path[1:] if path == "~" or path.startswith("~/") else path
+
+        session = botocore.session.Session()
+        session.set_config_variable("config_file", in_home(env.get("AWS_CONFIG_FILE") or "~/.aws/config"))
+        session.set_config_variable(
+            "credentials_file", in_home(env.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials")
+        )
+        try:
+            profiles = session.full_config.get("profiles", {})
+        except Exception:  # noqa: BLE001 - an unreadable config only means no cache entry to name
+            return ()
+        entries = []
+        for role in assume_role_chain(profiles, exec_profile(config.args, env)):
+            path = cache_path(home, role.cache_key)
+            entries.append(
+                CacheEntry(
+                    profile=role.profile,
+                    role_arn=role.role_arn,
+                    path=path,
+                    shown=display_path(path, home),
+                    exists=os.path.isfile(path),
+                )
+            )
+        return tuple(entries)
 
     def sts_check(self, url: str, cluster_name: str) -> tuple[int, str]:
-        """GET the presigned URL as the authenticator does, with the real cluster's x-k8s-aws-id."""
+        """GET the presigned URL as the authenticator does, with the real cluster's x-k8s-aws-id; an answer
+        that decides nothing (throttling, 5xx, no connection) is retried with backoff, as botocore would."""
         ca_bundle = botocore.session.Session().get_config_variable("ca_bundle")
         pool = urllib3.PoolManager(
             cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle or None, timeout=urllib3.Timeout(total=10)
         )
-        try:
-            response = pool.request(
-                "GET",
-                url,
-                headers={"x-k8s-aws-id": cluster_name, "accept": "application/json"},
-                redirect=False,
-                retries=False,
-            )
-        except urllib3.exceptions.HTTPError as err:
-            return 0, str(err)
-        return response.status, response.data.decode("utf-8", errors="replace")[:500]
+        answer: tuple[int, str] = (0, "")
+        for attempt in range(STS_ATTEMPTS):
+            if attempt:
+                time.sleep(min(2.0, 0.2 * 2**attempt) * random.uniform(0.5, 1.0))
+            try:
+                response = pool.request(
+                    "GET",
+                    url,
+                    headers={"x-k8s-aws-id": cluster_name, "accept": "application/json"},
+                    redirect=False,
+                    retries=False,
+                )
+            except urllib3.exceptions.HTTPError as err:
+                answer = (0, str(err))
+                self.transient.add()
+                continue
+            answer = (response.status, response.data.decode("utf-8", errors="replace")[:4000])
+            if not is_transient(*answer):
+                break
+            self.transient.add()
+        return answer
 
     def candidate_regions(self) -> list[str]:
         """Regions worth looking in for a cluster: those of the AWS profiles and of the kubeconfig's clusters."""
@@ -138,3 +193,20 @@ class LivePorts:
                 except InvalidArnError:
                     continue
         return found
+
+    def describe_profile(self, profile: str | None) -> ProfileCredentials:
+        return describe_profile(profile, self.env)
+
+    def role_trust_policy(self, session: AwsSession, role_arn: str) -> dict[str, Any] | None:
+        """The role's trust policy, or None when it cannot be read (no iam:GetRole, no such role)."""
+        return session.role_trust_policy(role_arn)
+
+
+def _exec_token(stdout: bytes) -> str | None:
+    """The token of an ExecCredential (None when the output is not one)."""
+    try:
+        doc = json.loads(stdout)
+        token = doc.get("status", {}).get("token") if doc.get("kind") == "ExecCredential" else None
+    except (ValueError, AttributeError):
+        return None
+    return token if isinstance(token, str) and token else None

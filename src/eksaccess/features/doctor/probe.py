@@ -7,6 +7,7 @@ with its error, never turned into "nothing found".
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,8 +20,9 @@ from urllib.parse import urlsplit
 from eksaccess.adapters.aws import AwsCallError, AwsSession, CallerIdentity, ClusterDescription
 from eksaccess.adapters.kube import ConfigMapData, KubeCallError, KubeClient, WhoAmI
 from eksaccess.domain.access import AccessEntry
+from eksaccess.domain.cli_cache import CacheEntry
 from eksaccess.domain.kubeconfig import ExecConfig, ExecPlugin
-from eksaccess.domain.token import TokenError, verify_token
+from eksaccess.domain.token import TokenError, TokenRequest, parse_sts_response, verify_token
 from eksaccess.features.doctor.target import DoctorOptions, Target
 
 T = TypeVar("T")
@@ -29,23 +31,27 @@ GET_TOKEN_SESSION = "EKSGetTokenAuth"  # the session name aws eks get-token --ro
 
 @dataclass(frozen=True, kw_only=True)
 class ExecRun:
-    """The kubeconfig's exec plugin, run once as kubectl runs it, beside doctor's own calls (its output,
-    a token, is thrown away). ``cpu_seconds`` is what it cost, a lower bound when it was stopped
-    (``finished`` False: it ran out of time, or doctor stopped early)."""
+    """The kubeconfig's exec plugin, run once as kubectl runs it, beside doctor's own calls.
+    ``cpu_seconds`` is what it cost, a lower bound when it was stopped (``finished`` False: it ran out of
+    time, or doctor stopped early). ``token`` is what kubectl would send (None unless the plugin finished
+    and printed one): a secret, kept in memory only, never in repr, JSON or logs."""
 
     cpu_seconds: float
     wall_seconds: float
     finished: bool
     ok: bool
+    token: str | None = field(default=None, repr=False, compare=False)
 
 
 class DoctorPorts(Protocol):
     def run_exec(self, config: ExecConfig, stop: threading.Event) -> ExecRun: ...
+    def cli_cache(self, config: ExecConfig) -> tuple[CacheEntry, ...]: ...
     def aws(self, *, profile: str | None, region: str | None) -> AwsSession: ...
     def kube(self, *, server: str, ca_data: str | None, token: str | None) -> KubeClient: ...
     def now(self) -> datetime: ...
     def sts_check(self, url: str, cluster_name: str) -> tuple[int, str]: ...
     def candidate_regions(self) -> list[str]: ...
+    def transient_answers(self) -> int: ...
 
 
 @dataclass
@@ -93,6 +99,10 @@ class Facts:
     server_now: datetime | None = None
     local_now: datetime | None = None
     exec_run: ExecRun | None = None
+    exec_whoami: Outcome[WhoAmI] = field(default_factory=Outcome)  # the cluster's answer to kubectl's token
+    exec_sts: tuple[int, str] | None = None  # STS's answer to it, when the cluster refused it
+    cli_cache: tuple[CacheEntry, ...] = ()  # the aws CLI cache files the exec plugin signs from
+    static_token_error: str | None = None  # why the kubeconfig's static token is refused before STS
 
     @property
     def principal_arn(self) -> str | None:
@@ -106,7 +116,10 @@ def gather(target: Target, options: DoctorOptions, ports: DoctorPorts) -> Facts:
     if not target.usable:
         return facts
     with ThreadPoolExecutor(max_workers=12, thread_name_prefix="doctor") as pool:
-        _gather(facts, ports, pool)
+        if target.static_token is not None:
+            _gather_static(facts, ports, pool, target.static_token)
+        else:
+            _gather(facts, ports, pool)
     return facts
 
 
@@ -212,6 +225,11 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
     server = (cluster.endpoint if cluster else None) or target.server
     ca = (cluster.certificate_authority_data if cluster else None) or target.ca_data
     real = _Endpoint(server, ca) if server else None
+    f_kubectl = (
+        pool.submit(_kubectl_probe, facts, ports, f_exec, real, sessions.get("principal"))
+        if f_exec is not None and real is not None and _as_kubeconfig_says(options)
+        else None
+    )
     futures: dict[str, Future[Any]] = {}
     if real is not None and real != guess:  # the speculation missed: ask at the real endpoint
         futures["version"] = pool.submit(_attempt, lambda: _version(ports, real))
@@ -251,7 +269,73 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
         facts.permission, facts.baseline_permission = probe.permission, probe.baseline_permission
     for leftover in early.values():  # speculative answers nobody needs: wait, so no thread outlives us
         leftover.result()
+    if f_kubectl is not None:
+        kubectl = f_kubectl.result()
+        facts.exec_whoami, facts.exec_sts, facts.cli_cache = kubectl.whoami, kubectl.sts, kubectl.cache
     facts.exec_run = f_exec.result() if f_exec is not None else None
+    _clocks(facts, ports)
+
+
+def _gather_static(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor, token: str) -> None:
+    """A kubeconfig user with a static k8s-aws-v1 token: kubectl sends it as it is. The principal is the
+    STS caller its presigned URL resolves to; the cluster is asked with it at the kubeconfig's endpoint;
+    the cluster's state is read only as the administrator (--admin-profile): no credentials of the
+    shell stand for the token's."""
+    target, options = facts.target, facts.options
+    at = _Endpoint(target.server, target.ca_data) if target.server else None
+    early: dict[str, Future[Any]] = {}
+    if options.admin_profile:
+        made = _attempt(lambda: ports.aws(profile=options.admin_profile, region=target.region))
+        if made.value is not None:
+            admin = made.value
+            early = _reader_calls(pool, ports, facts, admin, {"admin": admin}, at)
+            early["admin"] = pool.submit(_attempt, admin.caller_identity)
+        else:
+            facts.admin_caller = Outcome(error=made.error)
+    if at is not None:
+        early["version"] = pool.submit(_attempt, lambda: _version(ports, at))
+        early["probe"] = pool.submit(_ask_cluster, facts, ports, token, at, None)
+    try:
+        request = _verify(token, facts, ports, None)
+    except TokenError as err:
+        facts.static_token_error = str(err)
+    else:
+        facts.token_sts = ports.sts_check(request.url, target.cluster_name or "")
+        facts.caller = facts.base_caller = _sts_caller(facts.token_sts, request)
+    answers = {key: future.result() for key, future in early.items()}
+    if "probe" in answers:
+        probe: _TokenProbe = answers["probe"]
+        facts.whoami, facts.permission = probe.whoami, probe.permission
+        facts.baseline_permission = probe.baseline_permission
+    if "kube_state" in answers:
+        state: _KubeState = answers["kube_state"]
+        facts.aws_auth, facts.rbac, facts.namespaces = state.aws_auth, state.rbac, state.namespaces
+    facts.cluster = answers.get("cluster", facts.cluster)
+    facts.access_entries = answers.get("entries", facts.access_entries)
+    facts.admin_caller = answers.get("admin", facts.admin_caller)
+    facts.endpoint_version = answers.get("version", facts.endpoint_version)
+    _clocks(facts, ports)
+
+
+def _sts_caller(answer: tuple[int, str], request: TokenRequest) -> Outcome[CallerIdentity]:
+    """The caller STS names in its answer to a token's URL (JSON, or the XML STS sends by default)."""
+    status, body = answer
+    if status != 200:
+        return Outcome()
+    try:
+        identity = parse_sts_response(status, body, region=request.region)
+        arn, account, user_id = identity.arn, identity.account, identity.user_id
+    except TokenError:
+        found = {tag: re.search(rf"<{tag}>([^<]+)</{tag}>", body) for tag in ("Arn", "Account", "UserId")}
+        if not all(found.values()):
+            return Outcome()
+        arn, account, user_id = (m.group(1) for m in found.values() if m is not None)
+    return Outcome(
+        value=CallerIdentity(arn=arn, account=account, user_id=user_id, access_key_id=request.access_key_id)
+    )
+
+
+def _clocks(facts: Facts, ports: DoctorPorts) -> None:
     facts.local_now = ports.now()
     date = (facts.endpoint_version.value or {}).get("_date")
     if isinstance(date, str):
@@ -259,6 +343,11 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
             facts.server_now = parsedate_to_datetime(date)
         except (TypeError, ValueError):
             facts.server_now = None
+
+
+def _as_kubeconfig_says(options: DoctorOptions) -> bool:
+    """Doctor's own token stands for kubectl's: no flag changes the cluster or the credentials."""
+    return not (options.cluster or options.region or options.profile or options.role_arn or options.as_arn)
 
 
 def _reader_calls(
@@ -310,10 +399,24 @@ def _token_probe(facts: Facts, ports: DoctorPorts, session: AwsSession, at: _End
             extra_sts_hosts=(sts_host,),
         )
     except TokenError as err:
-        probe.token_format_error = str(err)
         request = None
+        format_error: str | None = str(err)
+    else:
+        format_error = None
+    probe = _ask_cluster(facts, ports, token, at, request.url if request is not None else None)
+    probe.token_format_error = format_error
+    return probe
+
+
+def _ask_cluster(
+    facts: Facts, ports: DoctorPorts, token: str, at: _Endpoint, sts_url: str | None
+) -> _TokenProbe:
+    """The cluster's answers to a token (whoami and the permission asked, concurrently; a permission
+    answer counts only when whoami succeeded), and STS's answer to its URL when one is given."""
+    target, probe = facts.target, _TokenProbe()
+    real_name = target.cluster_name or target.token_cluster_name or ""
     with ports.kube(server=at.server, ca_data=at.ca, token=token) as client, ThreadPoolExecutor(3) as pool:
-        sts = pool.submit(ports.sts_check, request.url, real_name) if request is not None else None
+        sts = pool.submit(ports.sts_check, sts_url, real_name) if sts_url is not None else None
         who = pool.submit(_attempt, client.whoami)
         if facts.options.verb and facts.options.resource:
             asked = pool.submit(_attempt, lambda: _live_permission(client, facts.options, target))
@@ -332,6 +435,54 @@ def _token_probe(facts: Facts, ports: DoctorPorts, session: AwsSession, at: _End
         else:
             probe.baseline_permission = answer
     return probe
+
+
+@dataclass
+class _KubectlProbe:
+    whoami: Outcome[WhoAmI] = field(default_factory=Outcome)
+    sts: tuple[int, str] | None = None
+    cache: tuple[CacheEntry, ...] = ()
+
+
+def _kubectl_probe(
+    facts: Facts, ports: DoctorPorts, f_exec: Future[ExecRun], at: _Endpoint, session: AwsSession | None
+) -> _KubectlProbe:
+    """The token kubectl would send: the exec plugin's own output (waited for, up to the plugin's
+    timeout), asked of the cluster as kubectl asks; when refused, STS's answer to it and the aws CLI
+    cache files the plugin signs from."""
+    probe, config = _KubectlProbe(), facts.target.exec_config
+    token = f_exec.result().token
+    if token is None or config is None:
+        return probe
+    with ports.kube(server=at.server, ca_data=at.ca, token=token) as client:
+        probe.whoami = _attempt(client.whoami)
+    if probe.whoami.ok:
+        return probe
+    probe.cache = ports.cli_cache(config)
+    try:
+        request = _verify(token, facts, ports, session)
+    except TokenError:
+        return probe
+    probe.sts = ports.sts_check(request.url, facts.target.cluster_name or "")
+    return probe
+
+
+def _verify(token: str, facts: Facts, ports: DoctorPorts, session: AwsSession | None) -> TokenRequest:
+    """The authenticator's checks of a token not minted here (doctor GETs no URL that fails them); the
+    STS endpoint of ``session`` (or of the shell's configuration) counts as an STS host."""
+    region = facts.target.token_region or facts.target.region
+    try:
+        sts = (session or ports.aws(profile=None, region=region)).client("sts", region)
+        hosts: tuple[str, ...] = (urlsplit(sts.meta.endpoint_url).netloc,)
+    except Exception:  # noqa: BLE001 - no client (a profile that does not exist): the partition's hosts only
+        hosts = ()
+    return verify_token(
+        token,
+        cluster_id=facts.target.cluster_name or "",
+        now=ports.now(),
+        region=region or "us-east-1",
+        extra_sts_hosts=hosts,
+    )
 
 
 def _live_permission(client: KubeClient, options: DoctorOptions, target: Target) -> tuple[bool, str]:

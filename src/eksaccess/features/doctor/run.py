@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
-from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
+from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, AwsSession
+from eksaccess.adapters.aws_profiles import CredentialKind, ProfileCredentials
 from eksaccess.adapters.kube import KubeCallError
 from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
 from eksaccess.domain.access import AccessEntry, AuthenticationMode
@@ -14,8 +15,9 @@ from eksaccess.domain.authorize import Authorizer
 from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
 from eksaccess.domain.findings import Severity
 from eksaccess.domain.identity import Caller, KubeIdentity, Resolution, resolve
+from eksaccess.domain.sts_answer import is_transient
 from eksaccess.features.doctor.catalog import Code, Link
-from eksaccess.features.doctor.checks import access_path, authorization
+from eksaccess.features.doctor.checks import access_path, authorization, kubectl_token
 from eksaccess.features.doctor.checks.mapping import mapping
 from eksaccess.features.doctor.model import ChainLink, Finding, LinkStatus, Report, sort_findings
 from eksaccess.features.doctor.probe import DoctorPorts, Facts, gather
@@ -28,18 +30,22 @@ class RunPorts(DoctorPorts, Protocol):
     def which(self, command: str) -> str | None: ...
     def load_kubeconfig(self, explicit: str | None) -> LoadedKubeconfig: ...
     def profiles_by_role(self) -> dict[str, str]: ...
+    def describe_profile(self, profile: str | None) -> ProfileCredentials: ...
+    def transient_answers(self) -> int: ...
+    def role_trust_policy(self, session: AwsSession, role_arn: str) -> dict[str, Any] | None: ...
 
 
 def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
     target = resolve_target(options, lambda: ports.load_kubeconfig(options.kubeconfig), ports.which)
     facts = gather(target, options, ports)
     findings: list[Finding] = list(target.findings)
-    findings += access_path.credentials(facts)
+    findings += access_path.credentials(facts, *_credential_context(facts, ports))
     findings += access_path.cluster(facts)
     codes = {f.code for f in findings}
     findings += access_path.network(facts, codes)
     findings += access_path.token(facts, codes)
     findings += access_path.exec_plugin(facts)
+    findings += kubectl_token.kubectl_token(facts)
 
     mode = facts.cluster.value.authentication_mode if facts.cluster.value else None
     aws_auth = _aws_auth(facts)
@@ -55,8 +61,7 @@ def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
                 findings.append(
                     Finding(
                         code=Code.MAPPING_UNVERIFIED,
-                        detail="Neither the access entries nor aws-auth could be read with these credentials; pass "
-                        "--admin-profile to let doctor read them and say exactly why.",
+                        detail=_unverified(facts),
                     )
                 )
         else:
@@ -79,6 +84,7 @@ def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
         findings += authorization.authorization(facts, resolution, authorizer, identity)
     if entries is None and aws_auth is None and not _errors(findings):
         findings += authorization.live_only(facts, live_identity)
+    findings, withheld = _settle(findings, ports.transient_answers())
     if entries is not None or aws_auth is not None:
         everyone = _everyone(mode, entries or [], aws_auth)
         admins = authorization.admins(everyone, authorizer)
@@ -95,22 +101,91 @@ def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
         principal=_principal_json(facts, resolution, identity),
         chain=_chain(facts, ordered),
         findings=ordered,
-        call_failures=_call_failures(facts, ordered),
+        call_failures=_call_failures(facts, ordered) + withheld,
     )
 
 
 def _inferred_missing(facts: Facts, mode: AuthenticationMode | None, resolution: Resolution) -> Finding:
     """The token is valid (STS accepts it for this cluster) yet the cluster answers 401: nothing maps the
-    principal. Which mechanism to name follows the authentication mode."""
-    from eksaccess.features.doctor.checks.mapping import entry_arn_for, suggested_grant
+    principal as it is now. Without the mapping, the cause is one of several; the fix printed is only
+    what is right in each of them, and the read that decides is named."""
+    from eksaccess.features.doctor.checks.mapping import entry_arn_for, inferred_fix
 
-    code = Code.AWS_AUTH_ENTRY_MISSING if mode is AuthenticationMode.CONFIG_MAP else Code.ACCESS_ENTRY_MISSING
+    arn = entry_arn_for(resolution.principal_arn)
+    config_map = mode is AuthenticationMode.CONFIG_MAP
+    causes = (
+        [
+            Code.AWS_AUTH_ENTRY_MISSING,
+            Code.AWS_AUTH_ROLE_PATH,
+            Code.AWS_AUTH_ASSUMED_ROLE_ARN,
+            Code.AWS_AUTH_MALFORMED,
+        ]
+        if config_map
+        else [Code.ACCESS_ENTRY_MISSING, Code.ACCESS_ENTRY_STALE_PRINCIPAL]
+        + ([Code.AWS_AUTH_ENTRY_MISSING] if mode is AuthenticationMode.API_AND_CONFIG_MAP else [])
+    )
     return Finding(
-        code=code,
-        detail=f"The cluster refuses a valid token for {resolution.principal_arn}: nothing maps this principal "
-        f"(inferred: STS accepts the token, the cluster answers 401; mode {mode.value if mode else 'unknown'}).",
-        evidence={"principal": resolution.principal_arn, "inferred": True},
-        fix=suggested_grant(facts, entry_arn_for(resolution.principal_arn)),
+        code=Code.NOT_MAPPED,
+        detail=f"The cluster refuses a valid token for {resolution.principal_arn} (STS accepts it; mode "
+        f"{mode.value if mode else 'unknown'}), so nothing maps this principal as it is now. Inferred, not read: "
+        f"the cause is one of {', '.join(c.value for c in causes)}.",
+        evidence={"principal": arn, "inferred": True, "causes": [c.value for c in causes]},
+        fix=inferred_fix(facts, arn, mode),
+    )
+
+
+def _credential_context(
+    facts: Facts, ports: RunPorts
+) -> tuple[ProfileCredentials | None, dict[str, Any] | None]:
+    """Where the failing credentials come from, and (AssumeRole refused) the role's trust policy as the
+    administrator reads it."""
+    error = facts.base_caller.error or facts.caller.error
+    if facts.options.as_arn or not isinstance(error, AwsCallError):
+        return None, None
+    profile = ports.describe_profile(facts.target.profile)
+    trust = None
+    role = facts.target.role_arn or (profile.role_arn if profile.kind is CredentialKind.ASSUME_ROLE else None)
+    if (
+        error.kind is AwsErrorKind.ACCESS_DENIED
+        and role
+        and facts.options.admin_profile
+        and facts.admin_caller.ok
+    ):
+        admin = ports.aws(profile=facts.options.admin_profile, region=facts.target.region)
+        trust = ports.role_trust_policy(admin, role)
+    return profile, trust
+
+
+def _rests_on_a_401(finding: Finding) -> bool:
+    """A finding whose only evidence is the cluster's 401 to a token STS accepts."""
+    return finding.code in (Code.NOT_MAPPED, Code.CACHED_CREDENTIALS_STALE) or (
+        finding.code is Code.ACCESS_ENTRY_STALE_PRINCIPAL and "restsOn" in finding.evidence
+    )
+
+
+def _settle(findings: list[Finding], transient: int) -> tuple[list[Finding], int]:
+    """In a run where AWS answered with throttling, 5xx or no connection, the cluster's 401 may be its
+    authenticator failing to reach STS the same way (any webhook failure is a 401): the findings that rest
+    on it alone are withheld, and the run ends as a failed call (exit 3), never as a false finding."""
+    if not transient:
+        return findings, 0
+    kept = [f for f in findings if not _rests_on_a_401(f)]
+    return kept, len(findings) - len(kept)
+
+
+def _unverified(facts: Facts) -> str:
+    admin = facts.options.admin_profile
+    if admin is None:
+        return (
+            "Neither the access entries nor aws-auth could be read with these credentials; pass "
+            "--admin-profile to let doctor read them and say exactly why."
+        )
+    failure = facts.access_entries.error or facts.aws_auth.error or facts.admin_caller.error
+    return (
+        f"The administrator profile {admin} could not read the access entries or aws-auth either"
+        + (f" ({failure})" if failure else "")
+        + "; use a profile that can (eks:ListAccessEntries, or a Kubernetes identity that may read "
+        "kube-system/aws-auth)."
     )
 
 
@@ -274,11 +349,28 @@ def _call_failures(facts: Facts, findings: Sequence[Finding]) -> int:
     if findings and any(f.severity is Severity.ERROR for f in findings):
         return 0
     transient = {AwsErrorKind.THROTTLED, AwsErrorKind.UNREACHABLE, AwsErrorKind.OTHER}
-    outcomes = (facts.cluster, facts.access_entries, facts.aws_auth, facts.rbac)
+    outcomes = (  # every question whose answer a finding could rest on (the shell's identity is only info)
+        facts.caller,
+        facts.base_caller,
+        facts.admin_caller,
+        facts.cluster,
+        facts.endpoint_version,
+        facts.whoami,
+        facts.exec_whoami,
+        facts.access_entries,
+        facts.aws_auth,
+        facts.rbac,
+        facts.namespaces,
+        facts.permission,
+        facts.baseline_permission,
+    )
     count = 0
     for outcome in outcomes:
         err = outcome.error
         aws_failed = isinstance(err, AwsCallError) and err.kind in transient
         kube_failed = isinstance(err, KubeCallError) and (err.status is None or err.status >= 429)
         count += int(aws_failed or kube_failed)
+    for answer in (facts.token_sts, facts.exec_sts):
+        if answer is not None and is_transient(*answer):
+            count += 1  # STS never decided on the token
     return count

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
 from eksaccess.domain.kubeconfig import (
     EXEC_V1,
     EXEC_V1ALPHA1,
     SUPPORTED_EXEC_VERSIONS,
+    ClusterEntry,
     EksExec,
     ExecConfig,
     ExecPlugin,
+    Kubeconfig,
     KubeconfigError,
     eks_exec,
 )
+from eksaccess.domain.token import PREFIX as TOKEN_PREFIX
+from eksaccess.domain.token import token_region
 from eksaccess.features.doctor.catalog import Code
 from eksaccess.features.doctor.fixes import update_kubeconfig_fix
 from eksaccess.features.doctor.model import Finding, FixStep
@@ -64,7 +68,10 @@ class Target:
     plugin: ExecPlugin | None
     exec_command: str | None
     exec_config: ExecConfig | None = None  # the user's exec entry, run as kubectl runs it
+    static_token: str | None = field(default=None, repr=False)  # the user's k8s-aws-v1 token (a secret)
     kubeconfig_paths: tuple[str, ...] = ()
+    user_name: str | None = None  # the kubeconfig user entry of the context
+    profile_contexts: Mapping[str, str] = field(default_factory=dict)  # profile -> a context of this cluster
     findings: tuple[Finding, ...] = field(default_factory=tuple)
 
     @property
@@ -124,7 +131,9 @@ def resolve_target(
             )
         )
     exec_info: EksExec | None = eks_exec(user_entry) if user_entry else None
-    if user_entry is not None and exec_info is None and not options.cluster:
+    static = user_entry.token if user_entry is not None and user_entry.exec is None else None
+    static = static if static and static.startswith(TOKEN_PREFIX) else None  # kubectl sends it as it is
+    if user_entry is not None and exec_info is None and static is None and not options.cluster:
         findings.append(
             Finding(
                 code=Code.KUBECONFIG_NOT_EKS_EXEC,
@@ -147,12 +156,43 @@ def resolve_target(
     arn = _arn_parts(cluster_entry.name if cluster_entry else None)
     token_cluster = exec_info.cluster_name if exec_info else None
     cluster_name = options.cluster or (arn["name"] if arn else None) or token_cluster
-    region = options.region or (arn["region"] if arn else None) or (exec_info.region if exec_info else None)
+    static_region = token_region(static) if static else None
+    region = (
+        options.region
+        or (arn["region"] if arn else None)
+        or (exec_info.region if exec_info else None)
+        or static_region
+    )
+    if static is not None and cluster_name is None and user_entry is not None:
+        findings.append(
+            Finding(
+                code=Code.KUBECONFIG_NOT_EKS_EXEC,
+                detail=f"User {user_entry.name!r} has a static token and no 'aws eks get-token' exec entry; the "
+                "cluster entry is not named by its EKS ARN, and a token does not carry the cluster's name. "
+                "Pass --cluster.",
+                fix=_kubeconfig_fix(options),
+            )
+        )
+    if cluster_name and context is not None:  # the entry's own context, rewritten under its own names
+        rewrite = update_kubeconfig_fix(
+            cluster=cluster_name,
+            region=region,
+            profile=options.profile or (exec_info.profile if exec_info else None),
+            role_arn=options.role_arn or (exec_info.role_arn if exec_info else None),
+            kubeconfig=options.kubeconfig,
+            alias=context.name,
+            user_alias=context.user,
+            text=f"Rewrite the context {context.name} with the exec apiVersion kubectl accepts "
+            "(client.authentication.k8s.io/v1beta1).",
+        )
+        findings = [
+            replace(f, fix=rewrite) if f.code is Code.EXEC_API_VERSION_UNSUPPORTED else f for f in findings
+        ]
     return Target(
         cluster_name=cluster_name,
         token_cluster_name=options.cluster or token_cluster or cluster_name,
         region=region,
-        token_region=options.region or (exec_info.region if exec_info else None) or region,
+        token_region=options.region or (exec_info.region if exec_info else None) or static_region or region,
         profile=options.profile or (exec_info.profile if exec_info else None),
         role_arn=options.role_arn or (exec_info.role_arn if exec_info else None),
         context=context.name if context else None,
@@ -162,9 +202,33 @@ def resolve_target(
         plugin=exec_info.plugin if exec_info else None,
         exec_command=user_entry.exec.command if user_entry and user_entry.exec else None,
         exec_config=user_entry.exec if user_entry else None,
+        static_token=static,
         kubeconfig_paths=tuple(str(p) for p in loaded.paths) if loaded else (),
+        user_name=context.user if context else None,
+        profile_contexts=_profile_contexts(config, cluster_entry, cluster_name) if config else {},
         findings=tuple(findings),
     )
+
+
+def _profile_contexts(
+    config: Kubeconfig, diagnosed: ClusterEntry | None, cluster_name: str | None
+) -> dict[str, str]:
+    """The contexts that reach this cluster as an AWS profile (same cluster entry, or same server), by
+    profile: the printed fixes run cluster-side commands as the administrator through one of them."""
+    found: dict[str, str] = {}
+    for name, ctx in sorted(config.contexts.items()):
+        entry, user = config.clusters.get(ctx.cluster), config.users.get(ctx.user)
+        info = eks_exec(user) if user is not None else None
+        if entry is None or info is None or info.role_arn or not info.profile:
+            continue
+        same = diagnosed is not None and (
+            entry.name == diagnosed.name or (entry.server is not None and entry.server == diagnosed.server)
+        )
+        arn = _arn_parts(entry.name)
+        same = same or (arn is not None and arn["name"] == cluster_name)
+        if same and entry.server and info.cluster_name in (cluster_name, None):
+            found.setdefault(info.profile, name)
+    return found
 
 
 def _exec_findings(

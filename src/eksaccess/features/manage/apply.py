@@ -373,7 +373,7 @@ def check_nothing_dropped(
     if any(s.code is StepCode.AWS_AUTH_RESTORE for s in steps):
         return  # a restore writes recorded data back as it was
     before, after = parse_aws_auth(old), parse_aws_auth(new)
-    targeted = {s.principal.lower() for s in steps}
+    targeted = {s.principal.lower() for s in steps} | {s.replaces.lower() for s in steps if s.replaces}
     new_dropped = {d.key for d in after.dropped} - {d.key for d in before.dropped}
     if new_dropped:
         raise InputError(f"refusing to write aws-auth: {', '.join(sorted(new_dropped))} would not parse")

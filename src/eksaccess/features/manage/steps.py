@@ -20,6 +20,8 @@ from eksaccess.domain.access import (
     AccessScope,
     EntryType,
 )
+from eksaccess.domain.awsauth import parse_aws_auth
+from eksaccess.domain.awsauth_repair import rename_key, reread
 from eksaccess.domain.policies import CLUSTER_ADMIN, policy_arn, policy_name
 from eksaccess.domain.state import AccessEntryModel, AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
@@ -36,6 +38,9 @@ class StepCode(StrEnum):
     POLICY_DISASSOCIATE = "policy.disassociate"
     ROLE_UPSERT = "aws-auth.role.upsert"
     ROLE_REMOVE = "aws-auth.role.remove"
+    ROLE_REPAIR = "aws-auth.role.repair"  # a rolearn that never matches rewritten to the path-less role ARN
+    KEY_REPAIR = "aws-auth.key.repair"  # a key that does not parse, re-read as its author meant it
+    KEY_RENAME = "aws-auth.key.rename"  # a key in another letter case (maproles), moved to its name
     USER_UPSERT = "aws-auth.user.upsert"
     USER_REMOVE = "aws-auth.user.remove"
     ACCOUNT_ADD = "aws-auth.account.add"
@@ -73,6 +78,9 @@ AWS_AUTH_CODES = frozenset(
         StepCode.ACCOUNT_ADD,
         StepCode.ACCOUNT_REMOVE,
         StepCode.AWS_AUTH_RESTORE,
+        StepCode.ROLE_REPAIR,
+        StepCode.KEY_REPAIR,
+        StepCode.KEY_RENAME,
     }
 )
 
@@ -89,6 +97,7 @@ class Step:
     scope: AccessScope | None = None
     mode: AuthenticationMode | None = None
     manifest: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
+    replaces: str | None = None  # ROLE_REPAIR: the rolearn as written, which the step rewrites
     before: str = ""  # one line: what it was
     after: str = ""  # one line: what it will be
 
@@ -139,6 +148,8 @@ class Step:
             out["authenticationMode"] = str(self.mode)
         if self.manifest is not None:
             out["manifest"] = dict(self.manifest)
+        if self.replaces is not None:
+            out["replaces"] = self.replaces
         out["before"], out["after"] = self.before, self.after
         return out
 
@@ -173,6 +184,12 @@ def edit_aws_auth(data: Mapping[str, str] | None, steps: Iterable[Step]) -> dict
             )
         elif step.code is StepCode.ROLE_REMOVE:
             result = awsauth_edit.remove_role(current, step.principal)
+        elif step.code is StepCode.ROLE_REPAIR:
+            result = awsauth_edit.rewrite_role_arn(current, step.replaces or step.principal, step.principal)
+        elif step.code is StepCode.KEY_REPAIR:
+            result = _reread_key(current, step.principal)
+        elif step.code is StepCode.KEY_RENAME:
+            result = rename_key(current, step.replaces or step.principal, step.principal)
         elif step.code is StepCode.USER_REMOVE:
             result = awsauth_edit.remove_user(current, step.principal)
         elif step.code is StepCode.ACCOUNT_ADD:
@@ -180,6 +197,19 @@ def edit_aws_auth(data: Mapping[str, str] | None, steps: Iterable[Step]) -> dict
         else:
             result = awsauth_edit.remove_account(current, step.principal)
     return result
+
+
+def _reread_key(data: dict[str, str], key: str) -> dict[str, str]:
+    """The key re-read as its author meant it, if it still does not parse (another writer may have fixed
+    it since the plan was made: then it stays as that writer left it)."""
+    if key not in data or parse_aws_auth({key: data[key]}).dropped_key(key) is None:
+        return data
+    text = reread(key, data[key])
+    if text is None:
+        raise InputError(
+            f"aws-auth {key} does not parse and cannot be re-read with certainty; fix it by hand"
+        )
+    return {**data, key: text}
 
 
 def simulate(state: ClusterState, steps: Sequence[Step]) -> ClusterState:

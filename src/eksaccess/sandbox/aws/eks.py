@@ -9,6 +9,7 @@ each segment decoded after. A cluster is visible to callers of its own account, 
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import uuid
 from collections.abc import Callable
@@ -19,12 +20,13 @@ from eksaccess.domain.access import CLUSTER_SCOPE, AccessEntry, AccessPolicyAsso
 from eksaccess.domain.policies import CLUSTER_ADMIN, policy_arn
 from eksaccess.domain.state import AuthenticationMode
 from eksaccess.sandbox.aws import access_entries
-from eksaccess.sandbox.aws.eks_common import cluster_arn, entry_arn, find_cluster
+from eksaccess.sandbox.aws.eks_common import DELETED, cluster_arn, entry_arn, find_cluster
 from eksaccess.sandbox.aws.errors import AwsError, ErrorKind
 from eksaccess.sandbox.aws.identity import ensure_allowed
 from eksaccess.sandbox.aws.pagination import invalid_parameter, page
 from eksaccess.sandbox.aws.request import ServiceRequest
 from eksaccess.sandbox.aws.wire import AwsResponse, json_response
+from eksaccess.sandbox.scenarios.seed import endpoint_access, forget_endpoint_access
 from eksaccess.sandbox.store import ClusterRecord, EntryRecord, PolicyRecord
 
 DEFAULT_VERSION = "1.31"
@@ -40,14 +42,33 @@ def ca_data(req: ServiceRequest) -> str:
     return base64.b64encode(req.ctx.ca_bundle.read_bytes()).decode("ascii")
 
 
-def cluster_body(record: ClusterRecord, *, status: str | None = None) -> dict[str, Any]:
+def _vpc_config(record: ClusterRecord, access: tuple[bool, bool]) -> dict[str, Any]:
+    digest = hashlib.sha256(record.arn.encode()).hexdigest()
+    public, private = access
     return {
+        "subnetIds": [f"subnet-{digest[:17]}", f"subnet-{digest[17:34]}"],
+        "securityGroupIds": [],
+        "clusterSecurityGroupId": f"sg-{digest[34:51]}",
+        "vpcId": f"vpc-{digest[51:64]}",
+        "endpointPublicAccess": public,
+        "endpointPrivateAccess": private,
+        "publicAccessCidrs": ["0.0.0.0/0"] if public else [],
+    }
+
+
+def cluster_body(
+    record: ClusterRecord, *, status: str | None = None, access: tuple[bool, bool] = (True, False)
+) -> dict[str, Any]:
+    """DescribeCluster's ``cluster``; a cluster still CREATING has no endpoint or CA yet (as on EKS)."""
+    shown = status or record.status
+    body: dict[str, Any] = {
         "name": record.name,
         "arn": record.arn,
         "createdAt": record.created_at,
         "version": record.version,
         "endpoint": record.endpoint,
-        "status": status or record.status,
+        "resourcesVpcConfig": _vpc_config(record, access),
+        "status": shown,
         "certificateAuthority": {"data": record.certificate_authority_data},
         "platformVersion": PLATFORM_VERSION,
         "kubernetesNetworkConfig": {"serviceIpv4Cidr": "10.100.0.0/16", "ipFamily": "ipv4"},
@@ -57,6 +78,9 @@ def cluster_body(record: ClusterRecord, *, status: str | None = None) -> dict[st
             "authenticationMode": record.authentication_mode.value,
         },
     }
+    if shown == "CREATING":
+        del body["endpoint"], body["certificateAuthority"]
+    return body
 
 
 def _mode(value: object, field: str) -> AuthenticationMode:
@@ -116,7 +140,8 @@ def create_cluster(req: ServiceRequest) -> AwsResponse:
         )
     store = req.ctx.store
     with store.lock:
-        if store.get_cluster(name) is not None:
+        existing = store.get_cluster(name)
+        if existing is not None and existing.status != DELETED:
             raise AwsError("ResourceInUseException", f"Cluster already exists with name: {name}", status=409)
         record = ClusterRecord(
             name=name,
@@ -155,7 +180,8 @@ def seed_kube_objects(req: ServiceRequest, name: str) -> None:
 
 def describe_cluster(req: ServiceRequest, name: str) -> AwsResponse:
     record = find_cluster(req, name, "eks:DescribeCluster")
-    return json_response({"cluster": cluster_body(record)}, req.request_id)
+    access = endpoint_access(req.ctx.store, name)
+    return json_response({"cluster": cluster_body(record, access=access)}, req.request_id)
 
 
 def list_clusters(req: ServiceRequest) -> AwsResponse:
@@ -164,7 +190,7 @@ def list_clusters(req: ServiceRequest) -> AwsResponse:
     names = [
         c.name
         for c in req.ctx.store.list_clusters()
-        if c.region == req.region and c.account_id == caller.account
+        if c.region == req.region and c.account_id == caller.account and c.status != DELETED
     ]
     chunk, token = page(names, req.params, kind="clusters")
     data: dict[str, Any] = {"clusters": chunk}
@@ -178,6 +204,7 @@ def delete_cluster(req: ServiceRequest, name: str) -> AwsResponse:
     if req.ctx.stop_cluster_listener:
         req.ctx.stop_cluster_listener(name)
     req.ctx.store.delete_cluster(name)
+    forget_endpoint_access(req.ctx.store, name)
     _forget_kube_objects(req, name)
     req.ctx.log.info("eks DeleteCluster %s by %s", name, req.caller.arn)
     return json_response({"cluster": cluster_body(record, status="DELETING")}, req.request_id)

@@ -10,6 +10,8 @@ from eksaccess.sandbox.aws.identity import ensure_allowed
 from eksaccess.sandbox.aws.request import ServiceRequest
 from eksaccess.sandbox.store import ClusterRecord
 
+DELETED = "DELETED"  # a scenario's cluster deleted after its kubeconfig was written (seed.py)
+
 
 def cluster_arn(region: str, account: str, name: str, partition: str = "aws") -> str:
     return f"arn:{partition}:eks:{region}:{account}:cluster/{name}"
@@ -25,7 +27,12 @@ def find_cluster(req: ServiceRequest, name: str, action: str) -> ClusterRecord:
         req.caller, action, cluster_arn(req.region, req.caller.account, name, req.caller.partition)
     )
     record = req.ctx.store.get_cluster(name)
-    if record is None or record.region != req.region or record.account_id != req.caller.account:
+    if (
+        record is None
+        or record.status == DELETED
+        or record.region != req.region
+        or record.account_id != req.caller.account
+    ):
         raise not_found_cluster(name)
     return record
 

@@ -74,10 +74,12 @@ class AwsError(Exception):
         return self.status < 500
 
 
-def access_denied(caller_arn: str, action: str, resource: str) -> AwsError:
+def access_denied(caller_arn: str, action: str, resource: str, *, explicit: bool = False) -> AwsError:
+    """AccessDenied(Exception) as AWS words it; ``explicit``: a Deny statement refused the call."""
+    why = " with an explicit deny in an identity-based policy" if explicit else ""
     return AwsError.generic(
         ErrorKind.ACCESS_DENIED,
-        f"User: {caller_arn} is not authorized to perform: {action} on resource: {resource}",
+        f"User: {caller_arn} is not authorized to perform: {action} on resource: {resource}{why}",
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -40,14 +41,16 @@ SANDBOX_POLICY = "eksaccess-sandbox-allow"
 
 def identity_policies(p: PrincipalRecord) -> list[dict[str, str]]:
     """The principal's identity policy as IAM would list it inline: what the scenario's ``allow`` says
-    (absent: every action). The sandbox decides every call by the same list."""
+    (absent: every action) and, as a Deny statement, its ``deny``. The sandbox decides every call by the same list."""
     actions = ["*"] if p.allow is None else list(p.allow)
-    if not actions:
+    statements: list[dict[str, Any]] = []
+    if actions:
+        statements.append({"Effect": "Allow", "Action": actions, "Resource": "*"})
+    if p.deny:
+        statements.append({"Effect": "Deny", "Action": list(p.deny), "Resource": "*"})
+    if not statements:
         return []
-    document = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
-    }
+    document = {"Version": "2012-10-17", "Statement": statements}
     return [
         {
             "PolicyName": SANDBOX_POLICY,
@@ -133,6 +136,50 @@ def _named_user(req: ServiceRequest, action: str) -> PrincipalRecord:
 def get_user(req: ServiceRequest) -> AwsResponse:
     user = _named_user(req, "iam:GetUser")
     return query_response("iam", "GetUser", {"User": _user(user)}, req.request_id)
+
+
+def update_assume_role_policy(req: ServiceRequest) -> AwsResponse:
+    """Replace a role's trust policy. The sandbox models trust as the principals allowed sts:AssumeRole, so
+    it takes documents of Allow statements naming AWS principals for that action, and refuses others."""
+    name = req.params.get("RoleName", "")
+    role = req.ctx.store.find_principal(req.caller.account, PrincipalType.ROLE, name)
+    ensure_allowed(req.caller, "iam:UpdateAssumeRolePolicy", role.arn if role else _arn(req, "role", name))
+    if role is None:
+        raise _no_such("role", name)
+    try:
+        document = json.loads(req.params.get("PolicyDocument", ""))
+    except ValueError:
+        raise AwsError("MalformedPolicyDocument", "Syntax errors in policy.", status=400) from None
+    trusted: list[str] = []
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    items: list[Any] = statements if isinstance(statements, list) else [statements]
+    for statement in items:
+        if not isinstance(statement, dict):
+            raise AwsError("MalformedPolicyDocument", "Syntax errors in policy.", status=400)
+        actions = statement.get("Action")
+        principals = (
+            (statement.get("Principal") or {}).get("AWS")
+            if isinstance(statement.get("Principal"), dict)
+            else None
+        )
+        modelled = (
+            statement.get("Effect") == "Allow"
+            and "Condition" not in statement
+            and (actions == "sts:AssumeRole" or (isinstance(actions, list) and actions == ["sts:AssumeRole"]))
+            and isinstance(principals, str | list)
+        )
+        if not modelled:
+            raise AwsError(
+                "MalformedPolicyDocument",
+                "The sandbox models trust policies of Allow statements for sts:AssumeRole by AWS principals only.",
+                status=400,
+            )
+        if isinstance(principals, str):
+            trusted.append(principals)
+        elif isinstance(principals, list):
+            trusted += [str(p) for p in principals]
+    req.ctx.store.put_principal(replace(role, trusted_by=tuple(dict.fromkeys(trusted))))
+    return query_response("iam", "UpdateAssumeRolePolicy", {}, req.request_id)
 
 
 def get_role(req: ServiceRequest) -> AwsResponse:
@@ -224,6 +271,7 @@ _ACTIONS: dict[str, Callable[[ServiceRequest], AwsResponse]] = {
     "ListUsers": list_users,
     "ListRoles": list_roles,
     "GetAccountAuthorizationDetails": get_account_authorization_details,
+    "UpdateAssumeRolePolicy": update_assume_role_policy,
 }
 
 

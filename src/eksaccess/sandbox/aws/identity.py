@@ -147,6 +147,15 @@ def is_allowed(allow: tuple[str, ...] | None, action: str) -> bool:
     return any(fnmatch.fnmatchcase(wanted, pattern.lower()) for pattern in allow)
 
 
+def is_denied(deny: tuple[str, ...], action: str) -> bool:
+    """An explicit Deny for ``action`` (patterns as in ``is_allowed``)."""
+    wanted = action.lower()
+    return any(fnmatch.fnmatchcase(wanted, pattern.lower()) for pattern in deny)
+
+
 def ensure_allowed(caller: AwsCaller, action: str, resource: str) -> None:
+    """An explicit Deny beats any Allow (IAM's evaluation order), and says so as AWS does."""
+    if is_denied(caller.principal.deny, action):
+        raise access_denied(caller.arn, action, resource, explicit=True)
     if not is_allowed(caller.principal.allow, action):
         raise access_denied(caller.arn, action, resource)

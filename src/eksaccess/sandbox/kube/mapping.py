@@ -8,6 +8,7 @@ mappings) from the stored kube-system/aws-auth ConfigMap, re-parsed whenever the
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
@@ -59,12 +60,14 @@ class ClusterAuthenticator:
         region = record.region if record else "us-east-1"
         partition = record.arn.split(":")[1] if record and record.arn.startswith("arn:") else "aws"
         sts_host = urlsplit(ctx.aws_endpoint).netloc
+        offset = ctx.clock_offset
         self.verifier = TokenVerifier(
             cluster=cluster,
             region=region,
             partition=partition,
             sts_hosts=(sts_host,),
             sts=StsCaller(str(ctx.ca_bundle)),
+            clock=lambda: datetime.now(UTC) + offset,  # the authenticator's 15-minute window
         )
 
     def __call__(self, token: str) -> KubeUser:

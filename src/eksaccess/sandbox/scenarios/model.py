@@ -57,6 +57,14 @@ class UserSpec(_Model):
     allow: list[str] | None = Field(
         default=None, description='IAM actions this user may call ("eks:*", "eks:Describe*"); absent: all'
     )
+    deny: list[str] = Field(
+        default_factory=list,
+        description="IAM actions an identity policy denies explicitly (a Deny statement beats any Allow)",
+    )
+    recreated: bool = Field(
+        default=False,
+        description="deleted and created again: a new unique id (AIDA...), old access entries no longer match",
+    )
 
 
 class RoleSpec(_Model):
@@ -67,6 +75,10 @@ class RoleSpec(_Model):
         description="principal ARNs that may assume the role; an account root ARN means any principal of it",
     )
     allow: list[str] | None = None
+    deny: list[str] = Field(
+        default_factory=list,
+        description="IAM actions an identity policy denies explicitly (a Deny statement beats any Allow)",
+    )
     recreated: bool = Field(
         default=False,
         description="deleted and created again: a new unique id, old access entries no longer match",
@@ -86,6 +98,17 @@ class AccountSpec(_Model):
     roles: list[RoleSpec] = Field(default_factory=list)
 
 
+class ClusterStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    CREATING = "CREATING"
+    FAILED = "FAILED"
+
+
+class ServingCertificate(StrEnum):
+    CLUSTER = "cluster"  # signed by the cluster's own CA (certificateAuthority.data)
+    FOREIGN = "foreign"  # signed by a CA nobody trusts: what a TLS-inspecting proxy presents
+
+
 class ScenarioCluster(ClusterState):
     """A ClusterState (endpoint and CA are the sandbox's own) plus how the cluster was created."""
 
@@ -94,6 +117,41 @@ class ScenarioCluster(ClusterState):
     apiVersion: Literal["eksaccess/v1"] = "eksaccess/v1"
     kind: Literal["ClusterState"] = "ClusterState"
     bootstrapClusterCreatorAdminPermissions: bool = True
+    status: ClusterStatus = Field(
+        default=ClusterStatus.ACTIVE,
+        description="what DescribeCluster reports; the API server of a cluster not ACTIVE refuses connections",
+    )
+    endpointPublicAccess: bool = Field(
+        default=True,
+        description="false: a private endpoint; from this machine its API server refuses connections",
+    )
+    endpointPrivateAccess: bool = False
+    deleted: bool = Field(
+        default=False,
+        description="deleted after the kubeconfig was written: EKS does not know it, its endpoint refuses",
+    )
+    servingCertificate: ServingCertificate = Field(
+        default=ServingCertificate.CLUSTER,
+        description="foreign: the endpoint presents a certificate of another CA (a TLS-inspecting proxy)",
+    )
+
+    def cluster_state(self) -> ClusterState:
+        """The snapshot part alone (what a live read of this cluster gives), without how it was made."""
+        scenario_only = set(ScenarioCluster.model_fields) - set(ClusterState.model_fields)
+        return ClusterState.model_validate(self.model_dump(exclude=scenario_only))
+
+    @property
+    def reachable(self) -> bool:
+        """Whether this machine can connect to the cluster's API server."""
+        return self.status is ClusterStatus.ACTIVE and self.endpointPublicAccess and not self.deleted
+
+    @model_validator(mode="after")
+    def _endpoint_access(self) -> ScenarioCluster:
+        if not (self.endpointPublicAccess or self.endpointPrivateAccess):
+            raise ValueError(
+                f"cluster {self.cluster.name}: endpointPublicAccess and endpointPrivateAccess cannot both be false"
+            )
+        return self
 
 
 class ProfileType(StrEnum):
@@ -102,6 +160,10 @@ class ProfileType(StrEnum):
     UNKNOWN_KEY = "unknown-key"  # an access key id AWS has never heard of
     WRONG_SECRET = "wrong-secret"  # the key of `user` with a wrong secret
     EXPIRED_SESSION = "expired-session"  # session credentials of `roleArn` (or `user`) that have expired
+    NO_CREDENTIALS = "no-credentials"  # a profile with a region and no credentials at all
+    SSO_EXPIRED = "sso-expired"  # IAM Identity Center (sso_session) for `roleArn`; the cached token expired
+    CREDENTIAL_PROCESS = "credential-process"  # credential_process printing the key of `user`
+    CREDENTIAL_PROCESS_FAILING = "credential-process-failing"  # a credential_process that exits 1
 
 
 class ProfileSpec(_Model):
@@ -118,10 +180,17 @@ class ProfileSpec(_Model):
     @model_validator(mode="after")
     def _shape(self) -> ProfileSpec:
         kind = self.kind
-        if kind in (ProfileType.STATIC, ProfileType.WRONG_SECRET) and not self.user:
+        if (
+            kind in (ProfileType.STATIC, ProfileType.WRONG_SECRET, ProfileType.CREDENTIAL_PROCESS)
+            and not self.user
+        ):
             raise ValueError(f"profile {self.name}: type {kind} needs user")
         if kind is ProfileType.ASSUME_ROLE and not (self.roleArn and self.sourceProfile):
             raise ValueError(f"profile {self.name}: type assume-role needs roleArn and sourceProfile")
+        if kind is ProfileType.SSO_EXPIRED and not self.roleArn:
+            raise ValueError(
+                f"profile {self.name}: type sso-expired needs roleArn (the permission set's role)"
+            )
         if kind is ProfileType.EXPIRED_SESSION and not (self.roleArn or self.user):
             raise ValueError(f"profile {self.name}: type expired-session needs roleArn or user")
         if self.user:
@@ -139,6 +208,13 @@ class ProfileSpec(_Model):
         if self.user:
             return ProfileType.STATIC
         return ProfileType.UNKNOWN_KEY
+
+
+class ContextCredential(StrEnum):
+    EXEC = "exec"  # the exec entry update-kubeconfig writes
+    CLIENT_CERTIFICATE = "client-certificate"  # client-certificate-data/client-key-data of an unknown CA
+    BEARER_TOKEN = "bearer-token"  # token: a bearer token that is not an EKS token
+    EKS_TOKEN = "eks-token"  # token: k8s-aws-v1..., minted at `sandbox up` by `profile` (valid 15 minutes)
 
 
 class ContextSpec(_Model):
@@ -160,15 +236,42 @@ class ContextSpec(_Model):
     execApiVersion: str | None = Field(default=None, description="e.g. client.authentication.k8s.io/v1alpha1")
     clusterNameArg: str | None = Field(default=None, description="wrong --cluster-name argument")
     regionArg: str | None = Field(default=None, description="wrong --region argument")
+    execCommand: str | None = Field(
+        default=None,
+        description="the exec entry runs this command instead of aws (aws-iam-authenticator: its own arguments)",
+    )
+    credential: ContextCredential = Field(
+        default=ContextCredential.EXEC, description="what the kubeconfig user holds instead of the exec entry"
+    )
+    serverOfCluster: str | None = Field(
+        default=None, description="the server URL (and CA) of another cluster of this scenario"
+    )
+    deleted: bool = Field(
+        default=False,
+        description="not written (kubectl config delete-context), though currentContext may still name it",
+    )
 
     @property
     def broken(self) -> bool:
-        return bool(self.server or self.certificateAuthorityData)
+        return bool(self.server or self.certificateAuthorityData or self.serverOfCluster)
+
+    @model_validator(mode="after")
+    def _credential(self) -> ContextSpec:
+        if self.credential is ContextCredential.EKS_TOKEN and not self.profile:
+            raise ValueError(f"context {self.name}: credential eks-token needs the profile that mints it")
+        return self
+
+
+class KubeconfigFile(StrEnum):
+    WRITTEN = "written"
+    ABSENT = "absent"  # KUBECONFIG names a file that does not exist
+    INVALID = "invalid"  # the file is not valid YAML (a tab indents a line)
 
 
 class KubeconfigSpec(_Model):
     contexts: list[ContextSpec] = Field(default_factory=list)
     currentContext: str | None = None
+    file: KubeconfigFile = Field(default=KubeconfigFile.WRITTEN, description="absent or invalid: broken")
 
 
 class Scenario(_Model):
@@ -185,6 +288,16 @@ class Scenario(_Model):
     clusters: list[ScenarioCluster] = Field(default_factory=list)
     profiles: list[ProfileSpec] = Field(default_factory=list)
     kubeconfig: KubeconfigSpec = Field(default_factory=KubeconfigSpec)
+    shellProfile: str | None = Field(
+        default=None, description="AWS_PROFILE in the variables `sandbox up` / `sandbox env` print for eval"
+    )
+    clockOffsetSeconds: int = Field(
+        default=0,
+        ge=-86400,
+        le=86400,
+        description="the sandbox's servers run this far ahead of this machine (Date headers, signature and "
+        "token windows): the client's clock looks skewed",
+    )
 
     @field_validator("accounts", mode="before")
     @classmethod
@@ -223,6 +336,12 @@ class Scenario(_Model):
                 raise ValueError(f"context {context.name}: cluster {context.cluster} is not declared")
             if context.profile and context.profile not in profiles:
                 raise ValueError(f"context {context.name}: profile {context.profile} is not declared")
+            if context.serverOfCluster and context.serverOfCluster not in clusters:
+                raise ValueError(
+                    f"context {context.name}: serverOfCluster {context.serverOfCluster} is not declared"
+                )
+        if self.shellProfile and self.shellProfile not in profiles | {"default"}:
+            raise ValueError(f"shellProfile {self.shellProfile} is not declared")
         current = self.kubeconfig.currentContext
         if current and current not in {c.name for c in self.kubeconfig.contexts}:
             raise ValueError(f"currentContext {current} is not one of the contexts")

@@ -1,9 +1,12 @@
 """Load a scenario into a fresh sandbox store: principals and keys, clusters, access entries, the
 Kubernetes objects of each cluster, and the credentials each AWS profile will hold.
 
-IAM unique ids are derived from the ARN (stable across resets); a role marked ``recreated`` gets the id
-of its second incarnation, while access entries keep the id of the first, as in EKS after a role is
-deleted and created again under the same name.
+IAM unique ids are derived from the ARN (stable across resets); a user or role marked ``recreated`` gets
+the id of its second incarnation, while access entries keep the id of the first, as in EKS after a
+principal is deleted and created again under the same name.
+
+A cluster marked ``deleted`` is kept with the status ``DELETED`` (a sandbox-only marker): EKS answers
+for it as for a cluster that does not exist, while the server keeps its old endpoint refusing connections.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Mapping
 
 from eksaccess.domain.arn import parse_principal, role_arn, user_arn
-from eksaccess.sandbox.aws.eks_common import cluster_arn, entry_arn
+from eksaccess.sandbox.aws.eks_common import DELETED, cluster_arn, entry_arn
 from eksaccess.sandbox.aws.identity import new_access_key_id, new_secret, new_session_token, unique_id
 from eksaccess.sandbox.config_files import ProfileCredentials
 from eksaccess.sandbox.scenarios.model import ProfileSpec, ProfileType, Scenario
@@ -32,6 +36,7 @@ META_SCENARIO = "scenario"
 META_SCENARIO_NAME = "scenario_name"
 META_PROFILES = "profile_credentials"
 META_FOREIGN_CA = "foreign_ca"
+META_CLUSTER_ACCESS = "cluster_endpoint_access"
 EXPIRED_AGO = 3600.0
 
 
@@ -56,8 +61,9 @@ def _seed_principals(store: SandboxStore, scenario: Scenario, now: float) -> Non
                     kind=PrincipalType.USER,
                     name=user.name,
                     path=user.path,
-                    unique_id=principal_id(arn),
+                    unique_id=principal_id(arn, generation=1 if user.recreated else 0),
                     allow=None if user.allow is None else tuple(user.allow),
+                    deny=tuple(user.deny),
                     created_at=now,
                 )
             )
@@ -79,6 +85,7 @@ def _seed_principals(store: SandboxStore, scenario: Scenario, now: float) -> Non
                     path=role.path,
                     unique_id=principal_id(arn, generation=1 if role.recreated else 0),
                     allow=None if role.allow is None else tuple(role.allow),
+                    deny=tuple(role.deny),
                     trusted_by=tuple(role.trustedBy),
                     max_session_duration=role.maxSessionDuration,
                     created_at=now,
@@ -86,10 +93,20 @@ def _seed_principals(store: SandboxStore, scenario: Scenario, now: float) -> Non
             )
 
 
-def _seed_clusters(store: SandboxStore, scenario: Scenario, *, ca_data: str, now: float) -> None:
+def _seed_clusters(
+    store: SandboxStore, scenario: Scenario, *, ca_data: str, cluster_ca: Mapping[str, str], now: float
+) -> None:
     from eksaccess.sandbox.kube.storage import KubeObjects
 
     objects = KubeObjects(store)
+    access = {
+        spec.cluster.name: {
+            "endpointPublicAccess": spec.endpointPublicAccess,
+            "endpointPrivateAccess": spec.endpointPrivateAccess,
+        }
+        for spec in scenario.clusters
+    }
+    store.set_meta(META_CLUSTER_ACCESS, json.dumps(access))
     for spec in scenario.clusters:
         info = spec.cluster
         record = ClusterRecord(
@@ -100,13 +117,15 @@ def _seed_clusters(store: SandboxStore, scenario: Scenario, *, ca_data: str, now
             authentication_mode=spec.authenticationMode,
             creator_arn=info.creatorArn,
             endpoint="",
-            status="ACTIVE",
-            certificate_authority_data=ca_data,
+            status=DELETED if spec.deleted else spec.status.value,
+            certificate_authority_data=cluster_ca.get(info.name, ca_data),
             version=info.version or DEFAULT_VERSION,
             bootstrap_cluster_creator_admin_permissions=spec.bootstrapClusterCreatorAdminPermissions,
             created_at=now,
         )
         store.put_cluster(record)
+        if spec.deleted:  # nothing of it is left but the kubeconfig entry
+            continue
         for entry in spec.access_entries():
             bound = entry.principal_id or principal_id(entry.principal_arn)
             store.put_entry(
@@ -141,15 +160,24 @@ def _seed_clusters(store: SandboxStore, scenario: Scenario, *, ca_data: str, now
 
 def _credentials(store: SandboxStore, profile: ProfileSpec, now: float) -> ProfileCredentials | None:
     kind = profile.kind
-    if kind is ProfileType.ASSUME_ROLE:
+    if kind in (
+        ProfileType.ASSUME_ROLE,
+        ProfileType.NO_CREDENTIALS,
+        ProfileType.SSO_EXPIRED,
+        ProfileType.CREDENTIAL_PROCESS_FAILING,
+    ):
         return None
     if kind is ProfileType.UNKNOWN_KEY:
         return ProfileCredentials(access_key_id=new_access_key_id("AKIA"), secret_access_key=new_secret())
-    if kind in (ProfileType.STATIC, ProfileType.WRONG_SECRET):
+    if kind in (ProfileType.STATIC, ProfileType.WRONG_SECRET, ProfileType.CREDENTIAL_PROCESS):
         keys = store.keys_of(str(profile.user))
         key = keys[0]
-        secret = key.secret_access_key if kind is ProfileType.STATIC else new_secret()
-        return ProfileCredentials(access_key_id=key.access_key_id, secret_access_key=secret)
+        secret = key.secret_access_key if kind is not ProfileType.WRONG_SECRET else new_secret()
+        return ProfileCredentials(
+            access_key_id=key.access_key_id,
+            secret_access_key=secret,
+            via_process=kind is ProfileType.CREDENTIAL_PROCESS,
+        )
     # expired session credentials of a role (or a user's GetSessionToken session)
     owner = str(profile.roleArn or profile.user)
     session = (profile.roleSessionName or "expired-session") if profile.roleArn else None
@@ -170,11 +198,19 @@ def _credentials(store: SandboxStore, profile: ProfileSpec, now: float) -> Profi
 
 
 def seed_scenario(
-    store: SandboxStore, scenario: Scenario, *, ca_data: str, foreign_ca_data: str, now: float
+    store: SandboxStore,
+    scenario: Scenario,
+    *,
+    ca_data: str,
+    foreign_ca_data: str,
+    now: float,
+    cluster_ca: Mapping[str, str] | None = None,
 ) -> None:
-    """Write the whole scenario into an empty store (meta: the scenario itself and profile credentials)."""
+    """Write the whole scenario into an empty store (meta: the scenario itself and profile credentials).
+
+    ``cluster_ca``: cluster name -> base64 PEM of its own CA (a cluster not named uses ``ca_data``)."""
     _seed_principals(store, scenario, now)
-    _seed_clusters(store, scenario, ca_data=ca_data, now=now)
+    _seed_clusters(store, scenario, ca_data=ca_data, cluster_ca=cluster_ca or {}, now=now)
     creds = {}
     for profile in scenario.profiles:
         found = _credentials(store, profile, now)
@@ -194,3 +230,23 @@ def stored_scenario(store: SandboxStore) -> Scenario | None:
 def stored_credentials(store: SandboxStore) -> dict[str, ProfileCredentials]:
     data = json.loads(store.get_meta(META_PROFILES) or "{}")
     return {name: ProfileCredentials.from_dict(value) for name, value in data.items()}
+
+
+def endpoint_access(store: SandboxStore, name: str) -> tuple[bool, bool]:
+    """(endpointPublicAccess, endpointPrivateAccess) of a cluster; a cluster made later is public."""
+    found = json.loads(store.get_meta(META_CLUSTER_ACCESS) or "{}").get(name) or {}
+    return bool(found.get("endpointPublicAccess", True)), bool(found.get("endpointPrivateAccess", False))
+
+
+def serves_api(store: SandboxStore, record: ClusterRecord) -> bool:
+    """Whether this machine can connect to the cluster's API server: an ACTIVE cluster with a public
+    endpoint (CREATING, FAILED, deleted and private-only clusters refuse connections)."""
+    return record.status in ("ACTIVE", "UPDATING") and endpoint_access(store, record.name)[0]
+
+
+def forget_endpoint_access(store: SandboxStore, name: str) -> None:
+    """A deleted cluster's endpoint settings go with it (a cluster created again under its name is public)."""
+    with store.lock:
+        found = json.loads(store.get_meta(META_CLUSTER_ACCESS) or "{}")
+        if found.pop(name, None) is not None:
+            store.set_meta(META_CLUSTER_ACCESS, json.dumps(found))

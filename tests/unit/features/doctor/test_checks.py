@@ -265,7 +265,11 @@ BINDING = {
     ("entry", "options", "codes"),
     [
         (AccessEntry(principal_arn=ROLE), DoctorOptions(), {"NO_PERMISSIONS"}),
-        (AccessEntry(principal_arn=ROLE, kubernetes_groups=("ops",)), DoctorOptions(), {"NO_PERMISSIONS"}),
+        (  # the groups are its only grant, and they are bound nowhere: both are said (issue 15, item 6)
+            AccessEntry(principal_arn=ROLE, kubernetes_groups=("ops",)),
+            DoctorOptions(),
+            {"NO_PERMISSIONS", "GROUPS_WITHOUT_BINDINGS"},
+        ),
         (
             AccessEntry(principal_arn=ROLE, kubernetes_groups=("devs", "ops")),
             DoctorOptions(),

@@ -7,15 +7,22 @@ TOKEN_REJECTED).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
+from eksaccess.adapters.aws_profiles import ProfileCredentials
 from eksaccess.adapters.kube import KubeCallError
 from eksaccess.domain.arn import InvalidArnError, canonicalize
+from eksaccess.domain.sts_answer import is_rejection
 from eksaccess.features.doctor.catalog import Code
+from eksaccess.features.doctor.checks.credential_fixes import credential_fix
 from eksaccess.features.doctor.fixes import cmd, update_kubeconfig_fix
 from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
+from eksaccess.features.doctor.writer import writer_of
 
 SKEW_LIMIT = timedelta(minutes=5)
 SLOW_PLUGIN_S = 0.25  # CPU seconds: the aws CLI needs ~0.5 s to start; a cached eksaccess token ~0.05 s
@@ -25,80 +32,58 @@ def _profile_flag(facts: Facts) -> list[str]:
     return ["--profile", facts.target.profile] if facts.target.profile else []
 
 
-def credentials(facts: Facts) -> list[Finding]:
+def credentials(
+    facts: Facts,
+    profile: ProfileCredentials | None = None,
+    trust: Mapping[str, Any] | None = None,
+) -> list[Finding]:
+    """``profile``: where the exec entry's credentials come from; ``trust``: the trust policy of the role
+    it assumes, as the administrator read it (None: not read)."""
     if facts.options.as_arn:
         return []
     findings: list[Finding] = []
     base_error = facts.base_caller.error
     error = base_error or facts.caller.error
-    profile = facts.target.profile or "(default)"
-    login = FixStep(
-        text="Refresh the credentials of that profile (for IAM Identity Center: aws sso login), then retry.",
-        plain=(
-            cmd("aws", "sso", "login", *_profile_flag(facts)),
-            cmd("aws", "sts", "get-caller-identity", *_profile_flag(facts)),
-        ),
-    )
+    name = facts.target.profile or "(default)"
+    renew = credential_fix(profile) if profile is not None else ()
     if isinstance(error, AwsCallError):
         if error.kind in (AwsErrorKind.NO_CREDENTIALS, AwsErrorKind.PROFILE_NOT_FOUND):
             findings.append(
                 Finding(
                     code=Code.CREDENTIALS_NOT_FOUND,
-                    detail=f"Profile {profile}: {error}",
-                    evidence={"profile": profile},
-                    fix=(login,),
+                    detail=f"Profile {name}: {error}",
+                    evidence={"profile": name, "kind": profile.kind.value if profile else None},
+                    fix=renew,
                 )
             )
         elif error.kind is AwsErrorKind.INVALID_CREDENTIALS:
             findings.append(
                 Finding(
                     code=Code.CREDENTIALS_INVALID,
-                    detail=f"STS refused the access key of profile {profile}: {error.code}: {error}",
-                    evidence={"profile": profile, "error": error.code},
-                    fix=(
-                        FixStep(
-                            text="Replace the access key in your credentials file, or log in again.",
-                            plain=(cmd("aws", "configure", *_profile_flag(facts)),),
-                        ),
-                    ),
+                    detail=f"STS refused the access key of profile {name}: {error.code}: {error}",
+                    evidence={
+                        "profile": name,
+                        "error": error.code,
+                        "kind": profile.kind.value if profile else None,
+                    },
+                    fix=renew,
                 )
             )
         elif error.kind is AwsErrorKind.EXPIRED_CREDENTIALS:
             findings.append(
                 Finding(
                     code=Code.CREDENTIALS_EXPIRED,
-                    detail=f"The session credentials of profile {profile} have expired: {error}",
-                    evidence={"profile": profile, "error": error.code},
-                    fix=(login,),
+                    detail=f"The session credentials of profile {name} have expired: {error}",
+                    evidence={
+                        "profile": name,
+                        "error": error.code,
+                        "kind": profile.kind.value if profile else None,
+                    },
+                    fix=renew,
                 )
             )
         elif error.kind is AwsErrorKind.ACCESS_DENIED:  # GetCallerIdentity is never denied: AssumeRole was
-            findings.append(
-                Finding(
-                    code=Code.ASSUME_ROLE_DENIED,
-                    detail=f"The role cannot be assumed (profile {profile}): {error}",
-                    evidence={"roleArn": facts.target.role_arn or _role_in(str(error)), "profile": profile},
-                    fix=(
-                        FixStep(
-                            text="Ask the role's owner to trust your principal (the role's trust policy), or use a "
-                            "profile that may assume it.",
-                            plain=(
-                                cmd(
-                                    "aws",
-                                    "iam",
-                                    "get-role",
-                                    "--role-name",
-                                    (facts.target.role_arn or _role_in(str(error)) or "ROLE").rsplit("/", 1)[
-                                        -1
-                                    ],
-                                    "--query",
-                                    "Role.AssumeRolePolicyDocument",
-                                ),
-                            ),
-                        ),
-                    ),
-                )
-            )
+            findings.append(_assume_role_denied(facts, error, trust))
     shell, mine = facts.shell_caller.value, facts.caller.value
     if shell and mine and _canonical(shell.arn) != _canonical(mine.arn):
         findings.append(
@@ -110,6 +95,59 @@ def credentials(facts: Facts) -> list[Finding]:
             )
         )
     return findings
+
+
+def _assume_role_denied(facts: Facts, error: AwsCallError, trust: Mapping[str, Any] | None) -> Finding:
+    """The statement the role's trust policy lacks, and the whole new document to write as the writer."""
+    role = facts.target.role_arn or _role_in(str(error)) or ""
+    caller = facts.base_caller.value.arn if facts.base_caller.value else _caller_in(str(error))
+    name = facts.target.profile or "(default)"
+    writer = writer_of(facts)
+    statement = {"Effect": "Allow", "Principal": {"AWS": caller or "CALLER_ARN"}, "Action": "sts:AssumeRole"}
+    fix: tuple[FixStep, ...]
+    if trust is not None and caller and role:
+        document = dict(trust)
+        statements = document.get("Statement") or []
+        document["Statement"] = [*(statements if isinstance(statements, list) else [statements]), statement]
+        fix = (
+            FixStep(
+                text=f"As {writer.who}, add to the trust policy of {role} the statement that lets {caller} assume "
+                f"it (the rest of the document is kept as it is): {json.dumps(statement)}",
+                plain=(
+                    cmd(
+                        "aws",
+                        "iam",
+                        "update-assume-role-policy",
+                        "--role-name",
+                        role.rsplit("/", 1)[-1],
+                        "--policy-document",
+                        json.dumps(document, separators=(",", ":")),
+                        *(["--profile", writer.profile] if writer.profile else []),
+                    ),
+                ),
+            ),
+        )
+    else:
+        fix = (
+            FixStep(
+                text=f"Ask the owner of {role or 'the role'} to add this statement to its trust policy: "
+                f"{json.dumps(statement)} (doctor reads the current policy with --admin-profile), or use a "
+                "profile that may assume it.",
+                by_hand=True,
+            ),
+        )
+    return Finding(
+        code=Code.ASSUME_ROLE_DENIED,
+        detail=f"The role cannot be assumed (profile {name}): {error}",
+        evidence={"roleArn": role or None, "profile": name, "caller": caller, "missingStatement": statement},
+        fix=fix,
+    )
+
+
+def _caller_in(message: str) -> str | None:
+    """The caller ARN in an AccessDenied message ('User: ARN is not authorized to perform: ...')."""
+    head, marker, _ = message.partition(" is not authorized")
+    return head.rsplit("User: ", 1)[-1].strip() if marker and "User: " in head else None
 
 
 def _role_in(message: str) -> str | None:
@@ -194,6 +232,8 @@ def cluster(facts: Facts) -> list[Finding]:
         profile=target.profile,
         role_arn=target.role_arn,
         kubeconfig=facts.options.kubeconfig,
+        alias=target.context,
+        user_alias=target.user_name,
     )
     if target.token_cluster_name and target.token_cluster_name != described.name:
         findings.append(
@@ -278,7 +318,7 @@ def token(facts: Facts, masked: set[Code]) -> list[Finding]:
                 fix=(FixStep(text="Synchronize the clock (NTP)."),),
             )
         )
-    rejected_by_sts = facts.token_sts is not None and facts.token_sts[0] != 200
+    rejected_by_sts = facts.token_sts is not None and is_rejection(*facts.token_sts)
     if Code.CLUSTER_NAME_MISMATCH in masked:
         return findings
     if facts.token_format_error or rejected_by_sts:

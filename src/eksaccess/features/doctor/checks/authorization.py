@@ -10,15 +10,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eksaccess.domain.access import AccessPolicyAssociation, ScopeType
+from eksaccess.domain.arn import InvalidArnError, canonicalize
 from eksaccess.domain.authorize import Authorizer
 from eksaccess.domain.identity import KubeIdentity, Resolution
 from eksaccess.domain.policies import policy_name
 from eksaccess.domain.rbac import Attributes
 from eksaccess.domain.resources import resolve_resource
 from eksaccess.features.doctor.catalog import Code
-from eksaccess.features.doctor.fixes import cmd, grant_access_entry_fix
+from eksaccess.features.doctor.checks.mapping import suggested_aws_auth_grant
+from eksaccess.features.doctor.fixes import apply_manifests, cmd, grant_access_entry_fix
 from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
+from eksaccess.features.doctor.writer import writer_of
+from eksaccess.features.manage.translate import cluster_role_binding, role_binding
 
 ADMIN_REQUEST = Attributes(verb="*", resource="*", api_group="*")
 BASELINE_GROUPS = ("system:authenticated",)
@@ -52,60 +56,33 @@ def authorization(
     if identity is None:
         return []
     policies = resolution.access_entry.policies if resolution.access_entry else ()
-    cluster = facts.target.cluster_name or ""
-    region = facts.target.region
     findings: list[Finding] = []
     bound_groups: set[str] = set()
     if authorizer is not None:
         bound_groups = {g for g in identity.groups if authorizer.index.is_bound("Group", g)}
         unbound = [g for g in identity.groups if not g.startswith("system:") and g not in bound_groups]
         user_bound = authorizer.index.is_bound("User", identity.username)
+        if unbound:
+            findings.append(_groups_without_bindings(facts, unbound))
         if not policies and not user_bound and not [g for g in bound_groups if g not in BASELINE_GROUPS]:
+            fix: tuple[FixStep, ...] = ()
+            if unbound:
+                fix = ()  # binding the groups (GROUPS_WITHOUT_BINDINGS) is the fix the mapping meant
+            elif resolution.access_entry:
+                fix = grant_access_entry_fix(
+                    writer=writer_of(facts), principal_arn=resolution.principal_arn, create_entry=False
+                )
+            else:
+                fix = suggested_aws_auth_grant(facts, resolution.principal_arn)
             findings.append(
                 Finding(
                     code=Code.NO_PERMISSIONS,
                     detail=f"{identity.username} is authenticated but holds no access policy, and no RoleBinding or "
                     "ClusterRoleBinding names its username or groups"
-                    + (f" ({', '.join(unbound)} are bound nowhere)" if unbound else "")
+                    + (f" ({', '.join(unbound)} are bound nowhere: bind them)" if unbound else "")
                     + ".",
                     evidence={"username": identity.username, "groups": list(identity.groups), "policies": []},
-                    fix=grant_access_entry_fix(
-                        cluster=cluster,
-                        region=region,
-                        principal_arn=resolution.principal_arn,
-                        admin_profile=facts.options.admin_profile,
-                        create_entry=False,
-                    )
-                    if resolution.access_entry
-                    else (),
-                )
-            )
-        elif unbound:
-            findings.append(
-                Finding(
-                    code=Code.GROUPS_WITHOUT_BINDINGS,
-                    detail=f"The groups {', '.join(unbound)} are named by no RoleBinding or ClusterRoleBinding, so they "
-                    "grant nothing.",
-                    evidence={"groups": unbound},
-                    fix=(
-                        FixStep(
-                            text="Bind the group to a role, e.g. view in one namespace.",
-                            plain=(
-                                cmd(
-                                    "kubectl",
-                                    "create",
-                                    "rolebinding",
-                                    f"{unbound[0]}-view",
-                                    "--clusterrole",
-                                    "view",
-                                    "--group",
-                                    unbound[0],
-                                    "-n",
-                                    "default",
-                                ),
-                            ),
-                        ),
-                    ),
+                    fix=fix,
                 )
             )
     namespace = facts.options.namespace or facts.target.namespace
@@ -143,10 +120,8 @@ def authorization(
                         "live": live[0] if live else None,
                     },
                     fix=grant_access_entry_fix(
-                        cluster=cluster,
-                        region=region,
+                        writer=writer_of(facts),
                         principal_arn=resolution.principal_arn,
-                        admin_profile=facts.options.admin_profile,
                         policy="AmazonEKSEditPolicy",
                         short="edit",
                         namespaces=(request.namespace,) if request.namespace else (),
@@ -155,6 +130,30 @@ def authorization(
                 )
             )
     return findings
+
+
+def _groups_without_bindings(facts: Facts, unbound: Sequence[str]) -> Finding:
+    """Bind each group to edit in the context's namespace (view cluster-wide without one), with the
+    manifests ``grant`` writes for its own groups."""
+    namespace = facts.options.namespace or facts.target.namespace
+    manifests = [
+        role_binding(group, "edit", namespace) if namespace else cluster_role_binding(group, "view")
+        for group in unbound
+    ]
+    where = f"edit in namespace {namespace}" if namespace else "view cluster-wide"
+    return Finding(
+        code=Code.GROUPS_WITHOUT_BINDINGS,
+        detail=f"The groups {', '.join(unbound)} are named by no RoleBinding or ClusterRoleBinding, so they "
+        "grant nothing.",
+        evidence={"groups": list(unbound)},
+        fix=(
+            FixStep(
+                text=f"As {writer_of(facts).who}, bind the groups to the access they were meant to carry "
+                f"({where} here; pick the role).",
+                plain=(apply_manifests(writer_of(facts), manifests),),
+            ),
+        ),
+    )
 
 
 def live_only(facts: Facts, identity: KubeIdentity | None) -> list[Finding]:
@@ -189,13 +188,11 @@ def _namespace_scope(
         "among them.",
         evidence={"namespace": namespace, "scopes": [list(p.scope.namespaces) for p in scoped]},
         fix=grant_access_entry_fix(
-            cluster=facts.target.cluster_name or "",
-            region=facts.target.region,
+            writer=writer_of(facts),
             principal_arn=resolution.principal_arn,
             policy=policy_name(scoped[0].policy_arn),
             short=policy_name(scoped[0].policy_arn),
             namespaces=sorted({*scoped[0].scope.namespaces, namespace}),
-            admin_profile=facts.options.admin_profile,
             create_entry=False,
         ),
     )
@@ -229,9 +226,22 @@ def recovery(
     *,
     creator_admin: bool = False,
 ) -> list[Finding]:
+    """Who can apply the fixes: the administrator doctor just proved first, then the others that hold
+    cluster-admin, each with a way to act as them (never the profile that just failed)."""
     if not broken:
         return []
-    if not admin_list and creator_admin:
+    writer = writer_of(facts)
+    failed_profile = facts.target.profile if (facts.base_caller.error or facts.caller.error) else None
+    proven_arn = facts.admin_caller.value.arn if writer.known and facts.admin_caller.value else None
+    steps: list[FixStep] = []
+    if writer.known:
+        steps.append(
+            FixStep(
+                text=f"Profile {writer.profile} ({proven_arn}) read the cluster's state in this run: the commands "
+                "above run as it."
+            )
+        )
+    if not admin_list and creator_admin and not writer.known:
         return [
             Finding(
                 code=Code.ADMIN_CANDIDATES,
@@ -240,12 +250,14 @@ def recovery(
                 evidence={"admins": [{"arn": None, "via": "cluster creator"}]},
                 fix=(
                     FixStep(
-                        text="Find the creator in CloudTrail (CreateCluster) and act as that principal.",
+                        text="Find the creator in CloudTrail (CreateCluster, in the cluster's region, within the last "
+                        "90 days) and act as that principal.",
                         plain=(
                             cmd(
                                 "aws",
                                 "cloudtrail",
                                 "lookup-events",
+                                *(["--region", facts.target.region] if facts.target.region else []),
                                 "--lookup-attributes",
                                 "AttributeKey=EventName,AttributeValue=CreateCluster",
                             ),
@@ -254,7 +266,7 @@ def recovery(
                 ),
             )
         ]
-    if not admin_list:
+    if not admin_list and not writer.known:
         return [
             Finding(
                 code=Code.NO_ADMIN_AVAILABLE,
@@ -267,9 +279,12 @@ def recovery(
                 ),
             )
         ]
-    steps = []
     for admin in admin_list[:5]:
+        if proven_arn and _same_principal(admin.principal_arn, proven_arn):
+            continue
         profile = profiles.get(admin.principal_arn.lower())
+        if profile is not None and profile == failed_profile:
+            profile = None  # the profile that just failed to give its credentials is no way in
         how = (
             f"use --profile {profile}"
             if profile
@@ -289,13 +304,23 @@ def recovery(
     return [
         Finding(
             code=Code.ADMIN_CANDIDATES,
-            detail="These principals hold cluster-admin and can apply the fixes above.",
+            detail="These principals can apply the fixes above"
+            + (f" (profile {writer.profile} is proven in this run)" if writer.known else "")
+            + ".",
             evidence={
+                "proven": {"profile": writer.profile, "arn": proven_arn} if writer.known else None,
                 "admins": [
                     {"arn": a.principal_arn, "via": a.via, "profile": profiles.get(a.principal_arn.lower())}
                     for a in admin_list
-                ]
+                ],
             },
             fix=tuple(steps),
         )
     ]
+
+
+def _same_principal(a: str, b: str) -> bool:
+    try:
+        return canonicalize(a).lower() == canonicalize(b).lower()
+    except InvalidArnError:
+        return a.lower() == b.lower()

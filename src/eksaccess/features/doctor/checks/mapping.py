@@ -7,14 +7,35 @@ although a mapping exists: the entry belongs to a recreated principal).
 
 from __future__ import annotations
 
-from eksaccess.domain.access import AuthenticationMode
-from eksaccess.domain.arn import InvalidArnError, parse_principal
-from eksaccess.domain.awsauth import AwsAuth
+from typing import Any
+
+from eksaccess.domain import awsauth_edit
+from eksaccess.domain.access import (
+    CLUSTER_SCOPE,
+    AccessEntry,
+    AccessPolicyAssociation,
+    AccessScope,
+    AuthenticationMode,
+    ScopeType,
+)
+from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
+from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
+from eksaccess.domain.awsauth_repair import repair
 from eksaccess.domain.identity import NearMissKind, Resolution, SourceKind
+from eksaccess.domain.policies import policy_arn
 from eksaccess.features.doctor.catalog import Code
-from eksaccess.features.doctor.fixes import associate_command, cmd, edit_aws_auth_fix, grant_access_entry_fix
+from eksaccess.features.doctor.fixes import (
+    _opt,
+    aws_auth_grant_fix,
+    cmd,
+    grant_access_entry_fix,
+    repair_aws_auth_fix,
+    restore_entry_fix,
+)
 from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
+from eksaccess.features.doctor.writer import writer_of
+from eksaccess.features.manage.translate import default_aws_auth_username, policy_group
 
 _BY_KIND: dict[NearMissKind, Code] = {
     NearMissKind.ROLE_PATH: Code.AWS_AUTH_ROLE_PATH,
@@ -26,48 +47,17 @@ _BY_KIND: dict[NearMissKind, Code] = {
 }
 
 
+_REPAIRED = frozenset(
+    {Code.AWS_AUTH_ROLE_PATH, Code.AWS_AUTH_ASSUMED_ROLE_ARN, Code.AWS_AUTH_MALFORMED, Code.AWS_AUTH_KEY_CASE}
+)
+
+
 def entry_arn_for(principal_arn: str) -> str:
     """The ARN to give an access entry: for roles, the role ARN (IAM's full path is better when known)."""
     try:
         return parse_principal(principal_arn).canonical_arn
     except InvalidArnError:
         return principal_arn
-
-
-def recreate_entry_fix(facts: Facts, principal: str) -> tuple[FixStep, ...]:
-    """Delete the entry bound to the old principal and create it again, with the same policies."""
-    cluster = facts.target.cluster_name or ""
-    common = [
-        *(["--region", facts.target.region] if facts.target.region else []),
-        *(["--profile", facts.options.admin_profile] if facts.options.admin_profile else []),
-    ]
-    subject = parse_principal(principal)
-    entry = next(
-        (e for e in facts.access_entries.value or [] if _same(e.principal_arn, subject.canonical_arn)), None
-    )
-    arn = entry.principal_arn if entry else principal
-    create = ["aws", "eks", "create-access-entry", "--cluster-name", cluster, "--principal-arn", arn]
-    if entry and entry.username:
-        create += ["--username", entry.username]
-    if entry and entry.kubernetes_groups:
-        create += ["--kubernetes-groups", *entry.kubernetes_groups]
-    plain = [
-        cmd("aws", "eks", "delete-access-entry", "--cluster-name", cluster, "--principal-arn", arn, *common),
-        cmd(*create, *common),
-    ]
-    for assoc in entry.policies if entry else ():
-        plain.append(associate_command(cluster, arn, assoc.policy_arn, assoc.scope.namespaces, common))
-    return (
-        FixStep(
-            text="Delete the entry bound to the deleted principal and create it again (same username, groups "
-            "and policies); EKS then binds it to the current principal.",
-            eksaccess=(
-                cmd("eksaccess", "revoke", arn, "--cluster", cluster, "--force", *common),
-                cmd("eksaccess", "grant", arn, "--cluster", cluster, "--policy", "view", *common),
-            ),
-            plain=tuple(plain),
-        ),
-    )
 
 
 def _same(entry_arn: str, canonical: str) -> bool:
@@ -77,18 +67,109 @@ def _same(entry_arn: str, canonical: str) -> bool:
         return False
 
 
-def suggested_grant(facts: Facts, principal_arn: str) -> tuple[FixStep, ...]:
+def recreate_entry_fix(facts: Facts, principal: str) -> tuple[FixStep, ...]:
+    """Delete the entry bound to the old principal and create it again exactly as it was."""
+    subject = parse_principal(principal)
+    entry = next(
+        (e for e in facts.access_entries.value or [] if _same(e.principal_arn, subject.canonical_arn)), None
+    )
+    return restore_entry_fix(writer=writer_of(facts), entry=entry or AccessEntry(principal_arn=principal))
+
+
+def _wanted_access(facts: Facts) -> tuple[str, str, tuple[str, ...]]:
     """The access a person usually needs: edit in the context's namespace, else view cluster-wide."""
     namespace = facts.options.namespace or facts.target.namespace
-    policy, short = ("AmazonEKSEditPolicy", "edit") if namespace else ("AmazonEKSViewPolicy", "view")
+    if namespace:
+        return "AmazonEKSEditPolicy", "edit", (namespace,)
+    return "AmazonEKSViewPolicy", "view", ()
+
+
+def suggested_grant(facts: Facts, principal_arn: str) -> tuple[FixStep, ...]:
+    policy, short, namespaces = _wanted_access(facts)
     return grant_access_entry_fix(
-        cluster=facts.target.cluster_name or "",
-        region=facts.target.region,
+        writer=writer_of(facts),
         principal_arn=principal_arn,
         policy=policy,
         short=short,
-        namespaces=(namespace,) if namespace else (),
-        admin_profile=facts.options.admin_profile,
+        namespaces=namespaces,
+    )
+
+
+def suggested_aws_auth_grant(facts: Facts, principal_arn: str) -> tuple[FixStep, ...]:
+    """A row for the principal with a group bound to the policy's ClusterRole, exactly as ``grant --via
+    aws-auth`` writes it (the plain form patches aws-auth at the version doctor read)."""
+    policy, short, namespaces = _wanted_access(facts)
+    arn = entry_arn_for(principal_arn)
+    scope = AccessScope(type=ScopeType.NAMESPACE, namespaces=namespaces) if namespaces else CLUSTER_SCOPE
+    grants = policy_group(
+        AccessPolicyAssociation(policy_arn=policy_arn(policy, _partition(arn)), scope=scope)
+    )
+    groups = [g.group for g in grants]
+    existing = facts.rbac.value or []
+    manifests = [g.binding for g in grants if g.binding is not None and not _has(existing, g.binding)]
+    read = facts.aws_auth.value
+    patch: dict[str, str] | None = None
+    if read is not None:
+        data = dict(read.data or {})
+        is_user = parse_principal(arn).kind is not PrincipalKind.ROLE
+        auth = parse_aws_auth(data)
+        row = auth.match_user(arn) if is_user else auth.match_role(arn)
+        username = (row.username if row else None) or default_aws_auth_username(arn)
+        groups = list(dict.fromkeys([*(row.groups if row else ()), *groups]))
+        edited = (
+            awsauth_edit.upsert_user(data, arn, username=username, groups=groups)
+            if is_user
+            else awsauth_edit.upsert_role(data, arn, username=username, groups=groups)
+        )
+        patch = {k: v for k, v in edited.items() if data.get(k) != v}
+    return aws_auth_grant_fix(
+        writer=writer_of(facts),
+        principal_arn=arn,
+        short=short,
+        namespaces=namespaces,
+        patch=patch,
+        resource_version=read.resource_version if read else None,
+        manifests=manifests,
+    )
+
+
+def _has(manifests: list[dict[str, Any]], wanted: dict[str, Any]) -> bool:
+    meta = wanted["metadata"]
+    return any(
+        m.get("kind") == wanted["kind"]
+        and (m.get("metadata") or {}).get("name") == meta["name"]
+        and (m.get("metadata") or {}).get("namespace") == meta.get("namespace")
+        for m in manifests
+    )
+
+
+def _partition(arn: str) -> str:
+    try:
+        return parse_principal(arn).partition
+    except InvalidArnError:
+        return "aws"
+
+
+def aws_auth_repair(facts: Facts) -> tuple[FixStep, ...]:
+    """The rows that can never match rewritten, the keys that do not parse re-read (``repair aws-auth``)."""
+    read = facts.aws_auth.value
+    if read is None:
+        return ()
+    before = dict(read.data or {})
+    found = repair(before)
+    if not found.changed:
+        return ()
+    what = [f"key {r.written} -> {r.name}" for r in found.renames]
+    what += [f"{r.where}: rolearn {r.written} -> {r.corrected}" for r in found.rows]
+    what += [f"{k.key}: re-read as its {k.rows} row(s) were meant" for k in found.keys]
+    patch: dict[str, str | None] = {k: v for k, v in found.data.items() if before.get(k) != v}
+    patch |= {k: None for k in before if k not in found.data}  # a renamed key: deleted by the merge patch
+    return repair_aws_auth_fix(
+        writer=writer_of(facts),
+        text="rewrite the aws-auth rows that can never match (" + "; ".join(what) + "), keeping every other "
+        "byte; the write is refused if aws-auth changed since doctor read it.",
+        repaired=patch,
+        resource_version=read.resource_version,
     )
 
 
@@ -102,39 +183,24 @@ def mapping(
     *,
     live_authenticated: bool = False,
 ) -> list[Finding]:
-    cluster = facts.target.cluster_name or ""
-    admin = facts.options.admin_profile
     principal = resolution.principal_arn
     findings: list[Finding] = []
     grant = suggested_grant(facts, entry_arn_for(principal))
-    aws_auth_grant = edit_aws_auth_fix(
-        text=f"As a cluster administrator, map {principal} in aws-auth (mapRoles for roles, without any path).",
-        grant=cmd(
-            "eksaccess",
-            "grant",
-            principal,
-            "--cluster",
-            cluster,
-            "--policy",
-            "view",
-            "--via",
-            "aws-auth",
-            *(["--profile", admin] if admin else []),
-        ),
-    )
+    config_map = mode is AuthenticationMode.CONFIG_MAP
+    repaired = aws_auth_repair(facts)
     for miss in resolution.near_misses:
         code = _BY_KIND.get(miss.kind)
         if code is None:
             continue
-        fix: tuple[FixStep, ...]
+        if (resolution.authenticated or live_authenticated) and code is not Code.AWS_AUTH_MALFORMED:
+            continue  # it maps some other way; the near miss is only noise
+        fix: tuple[FixStep, ...] = ()
         if code is Code.ACCESS_ENTRY_STALE_PRINCIPAL and not resolution.authenticated:
             fix = recreate_entry_fix(facts, principal)
         elif code is Code.AWS_AUTH_IGNORED_API_MODE:
             fix = grant
-        else:
-            fix = edit_aws_auth_fix(text=f"Fix {miss.where}: {miss.reason}")
-        if (resolution.authenticated or live_authenticated) and code is not Code.AWS_AUTH_MALFORMED:
-            continue  # it maps some other way; the near miss is only noise
+        elif code in _REPAIRED:
+            fix, repaired = repaired, ()  # one repair rewrites every such row: print it once
         findings.append(
             Finding(code=code, detail=f"{miss.where}: {miss.reason}", evidence={"where": miss.where}, fix=fix)
         )
@@ -154,7 +220,7 @@ def mapping(
                     code=Code.MAPPED_VIA_ACCOUNT_ONLY,
                     detail=f"{principal} is authenticated only because its account is in mapAccounts: username is the "
                     "ARN and there are no groups.",
-                    fix=grant if mode is not AuthenticationMode.CONFIG_MAP else aws_auth_grant,
+                    fix=suggested_aws_auth_grant(facts, principal) if config_map else grant,
                 )
             )
         if live_unauthorized and token_ok and resolution.source.kind is SourceKind.ACCESS_ENTRY:
@@ -163,6 +229,7 @@ def mapping(
                     code=Code.ACCESS_ENTRY_STALE_PRINCIPAL,
                     detail=f"The access entry for {principal} exists, yet the cluster refuses the token: the entry is "
                     "bound to the unique ID of an earlier principal with this name (deleted and recreated).",
+                    evidence={"principal": principal, "restsOn": "the cluster's 401"},
                     fix=recreate_entry_fix(facts, principal),
                 )
             )
@@ -175,7 +242,7 @@ def mapping(
                 code=Code.AWS_AUTH_ENTRY_MISSING,
                 detail=f"The cluster reads aws-auth only (CONFIG_MAP) and no mapRoles/mapUsers entry matches {principal}.",
                 evidence={"principal": principal, "mode": mode.value},
-                fix=aws_auth_grant,
+                fix=suggested_aws_auth_grant(facts, principal),
             )
         )
     elif mode is not None:
@@ -191,3 +258,59 @@ def mapping(
             )
         )
     return findings
+
+
+def inferred_fix(facts: Facts, principal_arn: str, mode: AuthenticationMode | None) -> tuple[FixStep, ...]:
+    """What is right whatever the unread mapping holds. In CONFIG_MAP: repair the rows that never match,
+    then map the principal (each a no-op where it is not needed). With access entries, a missing entry and
+    one bound to a deleted principal need different repairs: only the read that decides is printed."""
+    writer = writer_of(facts)
+    cluster, flags = writer.cluster, writer.aws_flags()
+    decide = FixStep(
+        text=f"Let doctor read the mapping as {writer.who} to name the exact cause and its fix.",
+        eksaccess=(
+            cmd("eksaccess", "doctor", *_opt("--context", facts.target.context), "--admin-profile", "ADMIN"),
+        ),
+        plain=(
+            cmd(
+                "aws",
+                "eks",
+                "describe-access-entry",
+                "--cluster-name",
+                cluster,
+                "--principal-arn",
+                principal_arn,
+                *flags,
+            )
+            if mode is not AuthenticationMode.CONFIG_MAP
+            else writer.kubectl("-n", "kube-system", "get", "configmap", "aws-auth", "-o", "yaml"),
+        ),
+        by_hand=True,
+    )
+    if mode is not AuthenticationMode.CONFIG_MAP:
+        return (decide,)
+    _, short, namespaces = _wanted_access(facts)
+    ns_flags = [x for ns in namespaces for x in ("--namespace", ns)]
+    return (
+        FixStep(
+            text=f"As {writer.who} (pass their --profile): rewrite the aws-auth rows that can never match, then "
+            f"map {principal_arn} (each does nothing where it is not needed).",
+            eksaccess=(
+                cmd("eksaccess", "repair", "aws-auth", "--cluster", cluster, *flags),
+                cmd(
+                    "eksaccess",
+                    "grant",
+                    principal_arn,
+                    "--cluster",
+                    cluster,
+                    "--via",
+                    "aws-auth",
+                    "--policy",
+                    short,
+                    *ns_flags,
+                    *flags,
+                ),
+            ),
+        ),
+        decide,
+    )

@@ -1,0 +1,290 @@
+"""doctor's promise, end to end: every printed fix works when pasted.
+
+For every broken built-in scenario, in its own fresh sandbox and a fresh HOME, as the scenario's user:
+1. doctor runs with ``--admin-profile admin`` (and, where the mode allows an inferred fix, without it);
+2. each printed command of the error and warning findings is pasted literally, in order, into
+   ``bash -c`` with the sandbox's environment: once the eksaccess form (a step's eksaccess commands, or its
+   plain ones where it has none), once the plain aws/kubectl form;
+3. then ``kubectl get pods`` as that user works and doctor exits 0.
+
+A step only a person can do (log in, put a new key in place) is checked for being the right command for
+the profile's kind; the test then stands in for the person (a new key or session made with the admin's
+credentials and the aws CLI) and pastes the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
+
+VENV_BIN = Path(sys.executable).parent
+FORMS = ("eksaccess", "plain")
+
+
+def _require(name: str) -> str:
+    found = shutil.which(name, path=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]))
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is not installed (CI=true: end-to-end tests need the real client)")
+        pytest.skip(f"{name} is not installed")
+    return found
+
+
+def _env(sandbox: RunningSandbox, home: Path) -> dict[str, str]:
+    home.mkdir(parents=True, exist_ok=True)
+    keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR", "CI", "PYTHONPATH")}
+    path = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
+    return {**keep, **sandbox.env, "HOME": str(home), "PATH": path}
+
+
+def _run(
+    env: Mapping[str, str], argv: list[str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, env=dict(env), capture_output=True, text=True, timeout=180, check=False, input=stdin
+    )
+
+
+def _doctor(env: Mapping[str, str], *args: str) -> tuple[int, dict[str, Any]]:
+    done = _run(env, [sys.executable, "-m", "eksaccess.cli.main", "doctor", "-o", "json", *args])
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def _aws(env: Mapping[str, str], *args: str) -> Any:
+    done = _run(env, [_require("aws"), *args, "--output", "json"])
+    assert done.returncode == 0, (args, done.stderr)
+    return json.loads(done.stdout) if done.stdout.strip() else None
+
+
+# --- the person's part: new credential material, made with the admin's credentials -----------------------
+
+
+def _new_user_key(env: Mapping[str, str], profile: str, source: str) -> None:
+    """A working key of the user put in place (the sandbox's IAM keeps the keys it issued at start)."""
+    for name in ("aws_access_key_id", "aws_secret_access_key"):
+        got = _run(env, [_require("aws"), "configure", "get", name, "--profile", source])
+        assert got.returncode == 0, got.stderr
+        done = _run(
+            env, [_require("aws"), "configure", "set", name, got.stdout.strip(), "--profile", profile]
+        )
+        assert done.returncode == 0, done.stderr
+
+
+def _new_role_session(env: Mapping[str, str], profile: str, role_arn: str, source: str) -> None:
+    creds = _aws(
+        env,
+        "sts",
+        "assume-role",
+        "--role-arn",
+        role_arn,
+        "--role-session-name",
+        "renewed",
+        "--profile",
+        source,
+    )["Credentials"]
+    for name, value in (
+        ("aws_access_key_id", creds["AccessKeyId"]),
+        ("aws_secret_access_key", creds["SecretAccessKey"]),
+        ("aws_session_token", creds["SessionToken"]),
+    ):
+        done = _run(env, [_require("aws"), "configure", "set", name, value, "--profile", profile])
+        assert done.returncode == 0, done.stderr
+
+
+Renewal = Callable[[Mapping[str, str]], None]
+
+# scenario -> (what the by-hand step must say, the stand-in for the person)
+BY_HAND: dict[str, tuple[str, Renewal]] = {
+    "invalid-keys": (
+        "aws configure --profile broken",
+        lambda env: _new_user_key(env, "broken", "admin"),
+    ),
+    "expired-credentials": (
+        "--profile stale",
+        lambda env: _new_role_session(
+            env, "stale", "arn:aws:iam::111122223333:role/developer", source="alice"
+        ),
+    ),
+}
+
+# Every broken built-in scenario. With --admin-profile always; without it where doctor may infer the fix.
+BROKEN = [
+    "assume-role-denied",
+    "aws-auth-assumed-role-arn",
+    "aws-auth-ignored-api-mode",
+    "aws-auth-malformed",
+    "aws-auth-role-path",
+    "developer-locked-out",
+    "entry-without-permissions",
+    "exec-v1alpha1",
+    "expired-credentials",
+    "groups-without-bindings",
+    "invalid-keys",
+    "missing-access-entry",
+    "namespace-scope-elsewhere",
+    "recreated-role",
+    "stale-ca",
+    "wrong-cluster-name",
+    "wrong-endpoint",
+]
+# Without an admin profile doctor cannot read the cluster's state; where it can still name a fix that is
+# right in every case it cannot rule out, that fix must work too (as the person the scenario calls admin).
+INFERRED = [
+    "exec-v1alpha1",
+    "expired-credentials",
+    "invalid-keys",
+    "stale-ca",
+    "wrong-cluster-name",
+    "wrong-endpoint",
+]
+
+
+def _commands(report: Mapping[str, Any], form: str) -> list[tuple[str, bool]]:
+    """(command, by hand) in the order printed, for error and warning findings."""
+    out: list[tuple[str, bool]] = []
+    for finding in report["findings"]:
+        if finding["severity"] not in ("error", "warning"):
+            continue
+        for step in finding["fix"]:
+            chosen = (step["eksaccess"] or step["plain"]) if form == "eksaccess" else step["plain"]
+            out += [(command, bool(step.get("byHand"))) for command in chosen]
+    return out
+
+
+def _paste_and_verify(sandbox: RunningSandbox, scenario: str, form: str, home: Path, *args: str) -> None:
+    env = _env(sandbox, home)
+    code, report = _doctor(env, *args)
+    assert code == 1, report["findings"]
+    commands = _commands(report, form)
+    assert commands, f"{scenario}: doctor printed no command ({form} form): {report['findings']}"
+    renewed = False
+    for command, by_hand in commands:
+        if by_hand:
+            expected, renew = BY_HAND[scenario]
+            assert expected in command, (scenario, command)
+            if not renewed:
+                renew(env)
+                renewed = True
+            continue
+        done = _run(env, ["bash", "-c", command])
+        assert done.returncode == 0, f"{scenario} ({form}): `{command}` failed:\n{done.stdout}\n{done.stderr}"
+    assert renewed or scenario not in BY_HAND, f"{scenario}: no by-hand step was printed"
+    kubectl = _run(env, [_require("kubectl"), "get", "pods"])
+    assert kubectl.returncode == 0, f"{scenario} ({form}): kubectl after the fix: {kubectl.stderr}"
+    code, again = _doctor(env)
+    assert code == 0, [f for f in again["findings"] if f["severity"] == "error"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("scenario", BROKEN)
+def test_the_fix_doctor_prints_with_an_admin_profile_works_when_pasted(
+    scenario: str, form: str, tmp_path: Path
+) -> None:
+    _require("aws")
+    with running_sandbox(tmp_path / "sandbox", scenario) as sandbox:
+        _paste_and_verify(sandbox, scenario, form, tmp_path / "home", "--admin-profile", "admin")
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("scenario", INFERRED)
+def test_the_fix_doctor_infers_alone_works_when_pasted(scenario: str, form: str, tmp_path: Path) -> None:
+    _require("aws")
+    with running_sandbox(tmp_path / "sandbox", scenario) as sandbox:
+        _paste_and_verify(sandbox, scenario, form, tmp_path / "home")
+
+
+# Scenarios where nothing is broken (doctor exits 0, kubectl works).
+HEALTHY = {
+    "baseline",
+    "access-entry-overrides-aws-auth",
+    "credential-process-user",
+    "shell-profile-differs",
+    "static-eks-token",
+}
+# Broken scenarios whose paste test is still to come (each named in the issue's closing note).
+NOT_YET = {
+    "authenticator-not-installed",
+    "aws-auth-key-case",
+    "clock-behind",
+    "clock-far-behind",
+    "cluster-creation-failed",
+    "cluster-deleted",
+    "cluster-still-creating",
+    "credential-process-failing",
+    "current-context-deleted",
+    "describe-cluster-denied",
+    "exec-region-mismatch",
+    "kubeconfig-bearer-token",
+    "kubeconfig-client-certificate",
+    "kubeconfig-invalid",
+    "kubeconfig-missing",
+    "mapped-via-map-accounts",
+    "no-cluster-admin",
+    "private-endpoint-only",
+    "profile-without-credentials",
+    "recreated-user",
+    "server-of-other-cluster",
+    "sso-session-expired",
+    "tls-inspecting-proxy",
+}
+
+
+def test_every_broken_builtin_scenario_is_pasted() -> None:
+    from eksaccess.sandbox.scenarios.model import builtin_names
+
+    assert set(builtin_names()) == set(BROKEN) | HEALTHY | NOT_YET
+
+
+def test_a_fix_step_is_never_an_editor(tmp_path: Path) -> None:
+    """No printed command opens an editor or asks a question (aws configure excepted: it is by hand)."""
+    _require("aws")
+    with running_sandbox(tmp_path / "sandbox", "aws-auth-role-path") as sandbox:
+        _, report = _doctor(_env(sandbox, tmp_path / "home"), "--admin-profile", "admin")
+    for form in FORMS:
+        for command, by_hand in _commands(report, form):
+            words = shlex.split(command)
+            assert "edit" not in words or by_hand, command
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    ["aws-auth-role-path", "aws-auth-malformed", "recreated-role", "developer-locked-out", "stale-ca"],
+)
+def test_doctor_fix_with_an_admin_profile_repairs_the_cluster_side_too(scenario: str, tmp_path: Path) -> None:
+    """--fix runs the eksaccess form through the plan/apply engine (recorded in the history), then walks the
+    chain again: kubectl works, doctor is clean."""
+    _require("aws")
+    with running_sandbox(tmp_path / "sandbox", scenario) as sandbox:
+        env = {**_env(sandbox, tmp_path / "home"), "EKSACCESS_HISTORY_DIR": str(tmp_path / "history")}
+        done = _run(
+            env,
+            [
+                sys.executable,
+                "-m",
+                "eksaccess.cli.main",
+                "doctor",
+                "--fix",
+                "--admin-profile",
+                "admin",
+                "-o",
+                "json",
+            ],
+        )
+        assert done.returncode == 0, done.stderr
+        assert "errors before:" in done.stderr and "after: none" in done.stderr, done.stderr
+        kubectl = _run(env, [_require("kubectl"), "get", "pods"])
+        assert kubectl.returncode == 0, kubectl.stderr
+        if scenario != "stale-ca":  # a kubeconfig repair is local: nothing in the cluster's history
+            assert list((tmp_path / "history").rglob("*.json")), "the cluster-side fix was not recorded"
