@@ -84,16 +84,7 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
 }
 
 # Scenarios where doctor today says something else than EXPECTED (see each reason).
-DOCTOR_GAPS = {
-    "clock-far-behind": "CREDENTIALS_INVALID (SignatureDoesNotMatch) instead of CLOCK_SKEW",
-    "cluster-creation-failed": "ENDPOINT_UNREACHABLE besides CLUSTER_NOT_ACTIVE",
-    "cluster-deleted": "ENDPOINT_UNREACHABLE besides CLUSTER_NOT_FOUND",
-    "cluster-still-creating": "ENDPOINT_UNREACHABLE besides CLUSTER_NOT_ACTIVE",
-    "credential-process-failing": "no finding: a failing credential_process is not classified",
-    "describe-cluster-denied": "with --admin-profile the principal's DescribeCluster is not checked",
-    "no-cluster-admin": "ADMIN_CANDIDATES (admin 'proven', admins []) instead of NO_ADMIN_AVAILABLE",
-    "sso-session-expired": "no finding: an expired SSO token is not classified",
-}
+DOCTOR_GAPS: dict[str, str] = {}
 
 
 def _require_aws() -> None:

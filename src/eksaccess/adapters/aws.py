@@ -43,6 +43,7 @@ class AwsErrorKind(StrEnum):
     NO_CREDENTIALS = "no-credentials"
     INVALID_CREDENTIALS = "invalid-credentials"
     EXPIRED_CREDENTIALS = "expired-credentials"
+    CLOCK_SKEW = "clock-skew"  # the request's signature is outside AWS's time window: this machine's clock
     ACCESS_DENIED = "access-denied"
     NOT_FOUND = "not-found"
     INVALID_REQUEST = "invalid-request"
@@ -70,7 +71,8 @@ _CODES: Mapping[str, AwsErrorKind] = {
     "UnrecognizedClientException": AwsErrorKind.INVALID_CREDENTIALS,
     "ExpiredToken": AwsErrorKind.EXPIRED_CREDENTIALS,
     "ExpiredTokenException": AwsErrorKind.EXPIRED_CREDENTIALS,
-    "RequestExpired": AwsErrorKind.EXPIRED_CREDENTIALS,
+    "RequestExpired": AwsErrorKind.CLOCK_SKEW,
+    "RequestTimeTooSkewed": AwsErrorKind.CLOCK_SKEW,
     "AccessDenied": AwsErrorKind.ACCESS_DENIED,
     "AccessDeniedException": AwsErrorKind.ACCESS_DENIED,
     "ResourceNotFoundException": AwsErrorKind.NOT_FOUND,
@@ -146,14 +148,35 @@ def _botocore_session(session: Any, profile: str | None, region: str | None) -> 
     return made
 
 
+# What AWS says when a signature's time is outside its window (SignatureDoesNotMatch carries both).
+_CLOCK_MESSAGES = ("Signature expired", "Signature not yet current")
+
+
+def _kind_of(code: str, message: str) -> AwsErrorKind:
+    if any(marker in message for marker in _CLOCK_MESSAGES):
+        return AwsErrorKind.CLOCK_SKEW
+    return _CODES.get(code, AwsErrorKind.OTHER)
+
+
 def classify(err: Exception, operation: str) -> AwsCallError:
     if isinstance(err, botocore.exceptions.ClientError):
         error = err.response.get("Error", {})
         code = str(error.get("Code", ""))
         message = str(error.get("Message", "")) or code
-        return AwsCallError(_CODES.get(code, AwsErrorKind.OTHER), message, operation=operation, code=code)
+        return AwsCallError(_kind_of(code, message), message, operation=operation, code=code)
     if isinstance(err, botocore.exceptions.NoCredentialsError):
         return AwsCallError(AwsErrorKind.NO_CREDENTIALS, "no AWS credentials were found", operation=operation)
+    if isinstance(err, botocore.exceptions.CredentialRetrievalError):  # credential_process, container, ...
+        return AwsCallError(AwsErrorKind.NO_CREDENTIALS, str(err).strip(), operation=operation)
+    if isinstance(  # the SSO login is over (or never happened): `aws sso login` renews it
+        err,
+        (
+            botocore.exceptions.TokenRetrievalError,
+            botocore.exceptions.SSOTokenLoadError,
+            botocore.exceptions.UnauthorizedSSOTokenError,
+        ),
+    ):
+        return AwsCallError(AwsErrorKind.EXPIRED_CREDENTIALS, str(err).strip(), operation=operation)
     if isinstance(err, botocore.exceptions.ProfileNotFound):
         return AwsCallError(AwsErrorKind.PROFILE_NOT_FOUND, str(err), operation=operation)
     if isinstance(err, botocore.exceptions.NoRegionError):

@@ -79,6 +79,7 @@ class CatalogEntry:
     severity: Severity
     title: str
     why: str
+    fix: str  # which fix doctor prints (its eksaccess form; the plain aws/kubectl form does the same)
 
 
 _E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -379,7 +380,73 @@ def _entries() -> list[CatalogEntry]:
             "Without access to the access entries or aws-auth, doctor cannot tell why the identity is refused.",
         ),
     ]
-    return [CatalogEntry(code=a, link=b, severity=s, title=t, why=w) for a, b, s, t, w in rows]
+    return [CatalogEntry(code=a, link=b, severity=s, title=t, why=w, fix=FIXES[a]) for a, b, s, t, w in rows]
+
+
+ADMIN = "as the administrator doctor proved (`--admin-profile`; its context, or its token on yours)"
+# Which fix each code prints. Every command runs as printed, in order, without a prompt or an editor;
+# "by hand" marks the one step a person must do (a login, a new key).
+FIXES: Mapping[Code, str] = {
+    Code.CREDENTIALS_NOT_FOUND: "by the profile's kind: `aws sso login`, `aws configure`, the environment's variables, "
+    "the credential_process command (by hand); then `aws sts get-caller-identity --profile P`",
+    Code.CREDENTIALS_INVALID: "a working key in the profile (`aws configure --profile P`, by hand; SSO: `aws sso login`); "
+    "then `aws sts get-caller-identity`",
+    Code.CREDENTIALS_EXPIRED: "SSO: `aws sso login --sso-session S`; temporary keys in a file: `aws configure set "
+    "aws_access_key_id/aws_secret_access_key/aws_session_token` (by hand); assume-role: its source profile's; then "
+    "`aws sts get-caller-identity`",
+    Code.CACHED_CREDENTIALS_STALE: "`rm -f ~/.aws/cli/cache/<key>.json` (exactly the entry the profile's AssumeRole "
+    "uses); eksaccess: `eksaccess doctor --fix`",
+    Code.ASSUME_ROLE_DENIED: "`aws iam update-assume-role-policy --role-name R --policy-document '<the current document "
+    f"plus the missing statement>'` {ADMIN}; without it, the statement to ask for",
+    Code.IDENTITY_DIFFERS_FROM_SHELL: "none (information)",
+    Code.KUBECONFIG_NOT_FOUND: "`eksaccess kubeconfig --cluster C` / `aws eks update-kubeconfig --name C` (with `--cluster`)",
+    Code.KUBECONFIG_INVALID: "`eksaccess kubeconfig --cluster C` / `aws eks update-kubeconfig --name C` (with `--cluster`)",
+    Code.KUBECONFIG_CONTEXT_MISSING: "`aws eks update-kubeconfig --name C --alias CONTEXT` (with `--cluster`)",
+    Code.KUBECONFIG_NOT_EKS_EXEC: "`aws eks update-kubeconfig --name C --alias CONTEXT --user-alias USER` (with `--cluster`)",
+    Code.EXEC_API_VERSION_UNSUPPORTED: "`eksaccess kubeconfig --cluster C --alias CONTEXT --user-alias USER` / "
+    "`aws eks update-kubeconfig ... --alias CONTEXT --user-alias USER`: the diagnosed context, rewritten with v1beta1",
+    Code.EXEC_COMMAND_NOT_FOUND: "install the command, or rewrite the entry with `aws eks update-kubeconfig`",
+    Code.EXEC_PLUGIN_SLOW: "`eksaccess kubeconfig --cluster C --alias CONTEXT --exec eksaccess`",
+    Code.ENDPOINT_MISMATCH: "`eksaccess kubeconfig --cluster C --alias CONTEXT --user-alias USER` / "
+    "`aws eks update-kubeconfig --name C --alias CONTEXT --user-alias USER`: the diagnosed context rewritten",
+    Code.CA_MISMATCH: "the diagnosed context rewritten from DescribeCluster (as ENDPOINT_MISMATCH)",
+    Code.CLUSTER_NAME_MISMATCH: "the diagnosed context rewritten from DescribeCluster (as ENDPOINT_MISMATCH)",
+    Code.REGION_MISMATCH: "the diagnosed context rewritten from DescribeCluster (as ENDPOINT_MISMATCH)",
+    Code.CLUSTER_NOT_FOUND: "`aws eks list-clusters --region R`, with the similar names found in other regions",
+    Code.CLUSTER_NOT_ACTIVE: "CREATING: wait for it; FAILED: see its health (`aws eks describe-cluster`)",
+    Code.DESCRIBE_CLUSTER_DENIED: "the IAM statement to add (eks:DescribeCluster on the cluster)",
+    Code.ENDPOINT_UNREACHABLE: "check the endpoint's access (public/private, CIDRs, VPN); no command is certain",
+    Code.TLS_VERIFY_FAILED: "the diagnosed context rewritten from DescribeCluster, or the proxy's CA trusted",
+    Code.TOKEN_REJECTED: "mint tokens with an exec entry (`aws eks update-kubeconfig --alias CONTEXT`) instead of a "
+    "static token",
+    Code.CLOCK_SKEW: "synchronize the clock (NTP), by hand",
+    Code.ACCESS_ENTRY_MISSING: f"`eksaccess grant ARN --cluster C --policy edit -n NS` / `aws eks create-access-entry` + "
+    f"`associate-access-policy`, {ADMIN}",
+    Code.AWS_AUTH_ENTRY_MISSING: "`eksaccess grant ARN --via aws-auth --policy edit -n NS` / `kubectl apply` of the "
+    f"binding + `kubectl patch configmap aws-auth` pinned to the resourceVersion read, {ADMIN}",
+    Code.AWS_AUTH_ROLE_PATH: "`eksaccess repair aws-auth --cluster C` / `kubectl patch configmap aws-auth` with the "
+    f"path-less rolearn, pinned to the resourceVersion read, {ADMIN}",
+    Code.AWS_AUTH_ASSUMED_ROLE_ARN: "`eksaccess repair aws-auth` / `kubectl patch` with the role ARN (as ROLE_PATH)",
+    Code.AWS_AUTH_MALFORMED: "`eksaccess repair aws-auth` / `kubectl patch` with the key re-read as meant (as ROLE_PATH); "
+    "a key that cannot be re-read with certainty is named, to fix by hand",
+    Code.AWS_AUTH_KEY_CASE: "`eksaccess repair aws-auth` / `kubectl patch` moving the key to its name (as ROLE_PATH)",
+    Code.AWS_AUTH_IGNORED_API_MODE: "an access entry (as ACCESS_ENTRY_MISSING)",
+    Code.AWS_AUTH_SHADOWED: "none (information)",
+    Code.ACCESS_ENTRY_STALE_PRINCIPAL: "`eksaccess revoke ARN --via access-entry --force` then `eksaccess grant` with the "
+    "same type, username, groups and every policy with its scope / `aws eks delete-access-entry`, "
+    f"`create-access-entry`, `associate-access-policy` per policy, {ADMIN}",
+    Code.MAPPED_VIA_ACCOUNT_ONLY: "a mapping of its own (as ACCESS_ENTRY_MISSING, or AWS_AUTH_ENTRY_MISSING in CONFIG_MAP)",
+    Code.NO_PERMISSIONS: "an access policy for the entry (`eksaccess grant` / `aws eks associate-access-policy`), or "
+    "for an aws-auth identity a group bound to a ClusterRole (as AWS_AUTH_ENTRY_MISSING)",
+    Code.GROUPS_WITHOUT_BINDINGS: f"`kubectl apply` of a RoleBinding (edit in the context's namespace) per group, {ADMIN}",
+    Code.NAMESPACE_SCOPE: "the policy associated again with the namespace added to its scope",
+    Code.PERMISSION_DENIED: "the edit policy in that namespace (as ACCESS_ENTRY_MISSING)",
+    Code.NO_ADMIN_AVAILABLE: "an administrator added through the EKS API by a principal with eks:CreateAccessEntry",
+    Code.ADMIN_CANDIDATES: "none (who can run the fixes: the proven admin first, then each admin and how to act as it)",
+    Code.MAPPING_UNVERIFIED: "none (the read that would decide: `--admin-profile`)",
+    Code.NOT_MAPPED: "CONFIG_MAP: `eksaccess repair aws-auth` then `eksaccess grant --via aws-auth` (right whatever the "
+    "unread rows hold); access entries: only the read that decides",
+}
 
 
 CATALOG: Mapping[Code, CatalogEntry] = {entry.code: entry for entry in _entries()}

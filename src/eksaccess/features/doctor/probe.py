@@ -82,6 +82,8 @@ class Facts:
     shell_caller: Outcome[CallerIdentity] = field(default_factory=Outcome)
     admin_caller: Outcome[CallerIdentity] = field(default_factory=Outcome)
     cluster: Outcome[ClusterDescription] = field(default_factory=Outcome)
+    # the principal's own DescribeCluster when the administrator read the cluster (None, None: not asked)
+    principal_cluster: Outcome[ClusterDescription] = field(default_factory=Outcome)
     near_clusters: tuple[tuple[str, str], ...] = ()  # (region, name)
     endpoint_version: Outcome[Mapping[str, Any]] = field(default_factory=Outcome)
     kubeconfig_endpoint: Outcome[Mapping[str, Any]] = field(default_factory=Outcome)
@@ -194,28 +196,36 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
     if guess is not None:
         early["version"] = pool.submit(_attempt, lambda: _version(ports, guess))
     f_token: Future[_TokenProbe] | None = None
+    f_own_cluster: Future[Outcome[ClusterDescription]] | None = None
     sessions: dict[str, AwsSession] = {"admin": admin} if admin is not None else {}
     if f_principal is not None:
         outcome = f_principal.result()
         facts.caller = Outcome(value=outcome.value[0] if outcome.value else None, error=outcome.error)
         if outcome.value is not None:
-            sessions["principal"] = outcome.value[1]
+            own = sessions["principal"] = outcome.value[1]
             if guess is not None:
-                f_token = pool.submit(probe_token, outcome.value[1], guess)
+                f_token = pool.submit(probe_token, own, guess)
+            if admin is not None:  # the admin reads the cluster: may the principal itself?
+                f_own_cluster = pool.submit(_attempt, lambda: own.describe_cluster(name, region))
     if f_admin is not None:
         facts.admin_caller = f_admin.result()
     reader = sessions.get("admin") or sessions.get("principal")
-    if reader is None:
+    if reader is None:  # no credentials work: only the endpoint's own answer (and its clock) is left
         stop_exec.set()
         if f_shell is not None:
             facts.shell_caller = f_shell.result()
+        if "version" in early:
+            facts.endpoint_version = early.pop("version").result()
+        _clocks(facts, ports)
         return
     if not early or "cluster" not in early:
         early |= _reader_calls(pool, ports, facts, reader, sessions, guess)
 
     facts.cluster = early["cluster"].result()
-    if not facts.cluster.ok and "admin" in sessions and "principal" in sessions:
-        facts.cluster = _attempt(lambda: sessions["principal"].describe_cluster(name, region))
+    if f_own_cluster is not None:
+        facts.principal_cluster = f_own_cluster.result()
+        if not facts.cluster.ok:  # the admin could not read it: the principal's answer stands
+            facts.cluster = facts.principal_cluster
     if isinstance(facts.cluster.error, AwsCallError) and facts.cluster.error.kind.value == "not-found":
         regions = [region, *(r for r in ports.candidate_regions() if r != region)]
         found = pool.map(lambda r: _near_clusters(reader, name, r), regions)

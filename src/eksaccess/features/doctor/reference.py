@@ -12,14 +12,23 @@ def findings_reference() -> str:
         "Generated from `src/eksaccess/features/doctor/catalog.py` (`eksaccess schema` does not cover this page;",
         "regenerate with `python -m eksaccess.features.doctor.reference > docs/doctor-findings.md`).",
         "The codes are stable: scripts may rely on them. Exit code 1 when any finding of severity error.",
+        "Each fix prints two forms, the eksaccess command and the plain aws/kubectl one; both are pasted literally",
+        "in `tests/e2e/test_doctor_fix_paste.py`, then kubectl must work and doctor exit 0.",
         "",
     ]
     for link in Link:
         entries = [e for e in CATALOG.values() if e.link is link]
         if not entries:
             continue
-        lines += [f"## {link.value}", "", "| code | severity | title | why |", "|---|---|---|---|"]
-        lines += [f"| `{e.code.value}` | {e.severity.value} | {e.title} | {e.why} |" for e in entries]
+        lines += [
+            f"## {link.value}",
+            "",
+            "| code | severity | title | why | fix printed |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| `{e.code.value}` | {e.severity.value} | {e.title} | {e.why} | {e.fix} |" for e in entries
+        ]
         lines.append("")
     return "\n".join(lines)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, AwsSession
@@ -53,8 +54,9 @@ def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
     resolution = _resolve(facts, mode, entries, aws_auth)
     live_identity, live_unauthorized = _live(facts)
     token_ok = facts.token_format_error is None and (facts.token_sts is None or facts.token_sts[0] == 200)
+    read = _mapping_read(mode, entries, aws_auth)
     if resolution is not None:
-        if entries is None and aws_auth is None:
+        if not read:
             if live_identity is None and live_unauthorized and token_ok and not _errors(findings):
                 findings.append(_inferred_missing(facts, mode, resolution))
             if live_identity is None:
@@ -82,10 +84,10 @@ def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
     identity = live_identity or (resolution.identity if resolution else None)
     if resolution is not None and not _errors(findings):
         findings += authorization.authorization(facts, resolution, authorizer, identity)
-    if entries is None and aws_auth is None and not _errors(findings):
+    if not read and not _errors(findings):
         findings += authorization.live_only(facts, live_identity)
     findings, withheld = _settle(findings, ports.transient_answers())
-    if entries is not None or aws_auth is not None:
+    if read:
         everyone = _everyone(mode, entries or [], aws_auth)
         admins = authorization.admins(everyone, authorizer)
         findings += authorization.recovery(
@@ -94,6 +96,9 @@ def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
             ports.profiles_by_role(),
             broken=bool(_errors(findings)),
             creator_admin=mode is AuthenticationMode.CONFIG_MAP,
+            complete=entries is not None
+            and aws_auth is not None
+            or mode is not AuthenticationMode.API_AND_CONFIG_MAP,
         )
     ordered = sort_findings(_dedupe(findings))
     return Report(
@@ -156,6 +161,16 @@ def _credential_context(
     return profile, trust
 
 
+def _mapping_read(
+    mode: AuthenticationMode | None, entries: list[AccessEntry] | None, aws_auth: AwsAuth | None
+) -> bool:
+    """Whether what decides the mapping in this mode was read: the access entries where they count (they
+    win), aws-auth in CONFIG_MAP. A failed read of the entries never becomes "no entry"."""
+    if mode is None:
+        return False
+    return entries is not None if mode.uses_access_entries else aws_auth is not None
+
+
 def _rests_on_a_401(finding: Finding) -> bool:
     """A finding whose only evidence is the cluster's 401 to a token STS accepts."""
     return finding.code in (Code.NOT_MAPPED, Code.CACHED_CREDENTIALS_STALE) or (
@@ -194,13 +209,19 @@ def _errors(findings: Sequence[Finding]) -> list[Finding]:
 
 
 def _dedupe(findings: Sequence[Finding]) -> list[Finding]:
+    """One finding per code and detail; a fix step printed by an earlier finding is not printed again (two
+    findings with one cause share one fix, and a patch pinned to a resourceVersion runs only once)."""
     seen: set[tuple[Code, str]] = set()
+    steps: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
     out = []
     for f in findings:
         key = (f.code, f.detail)
-        if key not in seen:
-            seen.add(key)
-            out.append(f)
+        if key in seen:
+            continue
+        seen.add(key)
+        fix = tuple(s for s in f.fix if not (s.eksaccess or s.plain) or (s.eksaccess, s.plain) not in steps)
+        steps.update((s.eksaccess, s.plain) for s in f.fix if s.eksaccess or s.plain)
+        out.append(f if fix == f.fix else replace(f, fix=fix))
     return out
 
 

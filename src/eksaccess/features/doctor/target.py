@@ -96,7 +96,7 @@ def resolve_target(
         code = Code.KUBECONFIG_NOT_FOUND if "does not exist" in err.message else Code.KUBECONFIG_INVALID
         findings.append(Finding(code=code, detail=err.message, fix=_kubeconfig_fix(options)))
         loaded = None
-    if loaded is not None and not loaded.paths and not options.cluster:
+    if loaded is not None and not loaded.paths:  # kubectl has nothing to run with, --cluster or not
         findings.append(
             Finding(
                 code=Code.KUBECONFIG_NOT_FOUND,
@@ -185,8 +185,32 @@ def resolve_target(
             text=f"Rewrite the context {context.name} with the exec apiVersion kubectl accepts "
             "(client.authentication.k8s.io/v1beta1).",
         )
+        mint = update_kubeconfig_fix(
+            cluster=cluster_name,
+            region=region,
+            profile=options.profile,
+            role_arn=options.role_arn,
+            kubeconfig=options.kubeconfig,
+            alias=context.name,
+            user_alias=context.user,
+            text=f"Rewrite the context {context.name} with an exec entry that mints EKS tokens"
+            + (
+                f" as profile {options.profile}."
+                if options.profile
+                else ": add --profile P, the AWS profile of the identity this context should use."
+            ),
+        )
+        if not options.profile:
+            mint = tuple(replace(step, by_hand=True) for step in mint)
         findings = [
-            replace(f, fix=rewrite) if f.code is Code.EXEC_API_VERSION_UNSUPPORTED else f for f in findings
+            replace(f, fix=mint)
+            if f.code is Code.KUBECONFIG_NOT_EKS_EXEC and static is None
+            else replace(f, fix=rewrite)
+            if f.code is Code.EXEC_API_VERSION_UNSUPPORTED
+            else replace(f, fix=(*f.fix, *_use_the_aws_cli(rewrite)))
+            if f.code is Code.EXEC_COMMAND_NOT_FOUND
+            else f
+            for f in findings
         ]
     return Target(
         cluster_name=cluster_name,
@@ -207,6 +231,15 @@ def resolve_target(
         user_name=context.user if context else None,
         profile_contexts=_profile_contexts(config, cluster_entry, cluster_name) if config else {},
         findings=tuple(findings),
+    )
+
+
+def _use_the_aws_cli(rewrite: tuple[FixStep, ...]) -> tuple[FixStep, ...]:
+    return tuple(
+        replace(
+            step, text="Or mint the token with the aws CLI instead: " + step.text[0].lower() + step.text[1:]
+        )
+        for step in rewrite
     )
 
 

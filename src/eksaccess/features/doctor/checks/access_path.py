@@ -8,6 +8,7 @@ TOKEN_REJECTED).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -82,6 +83,8 @@ def credentials(
                     fix=renew,
                 )
             )
+        elif error.kind is AwsErrorKind.CLOCK_SKEW:
+            findings.append(_clock_refused(facts, error))
         elif error.kind is AwsErrorKind.ACCESS_DENIED:  # GetCallerIdentity is never denied: AssumeRole was
             findings.append(_assume_role_denied(facts, error, trust))
     shell, mine = facts.shell_caller.value, facts.caller.value
@@ -95,6 +98,57 @@ def credentials(
             )
         )
     return findings
+
+
+_AMZ_TIME = re.compile(r"\b(\d{8}T\d{6}Z)\b")
+
+
+def clock_fix() -> tuple[FixStep, ...]:
+    return (
+        FixStep(
+            text="Synchronize this machine's clock (NTP): on Linux turn NTP on as below; on macOS, System Settings "
+            "> General > Date & Time > Set time and date automatically. Tokens and AWS signatures are judged by "
+            "the server's clock.",
+            plain=("sudo timedatectl set-ntp true",),
+            by_hand=True,
+        ),
+    )
+
+
+def _clock_refused(facts: Facts, error: AwsCallError) -> Finding:
+    """AWS refused the signature for its time: the message names when this machine signed, and AWS's now."""
+    times = [
+        datetime.strptime(t, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) for t in _AMZ_TIME.findall(str(error))
+    ]
+    signed, aws_now = (times[0], times[-1]) if len(times) >= 2 else (None, None)
+    server = facts.server_now
+    if signed is not None and aws_now is not None:
+        offset = int((aws_now - signed).total_seconds())
+        detail = (
+            f"AWS refused the signature of profile {facts.target.profile or '(default)'}: this machine signed at "
+            f"{signed:%H:%M:%S} UTC, AWS's clock says {aws_now:%H:%M:%S} UTC ({_minutes(offset)} apart): "
+            f"{error.code}: {error}"
+        )
+    else:
+        offset = None
+        detail = f"AWS refused the signature for its time (this machine's clock): {error.code}: {error}"
+    return Finding(
+        code=Code.CLOCK_SKEW,
+        detail=detail,
+        evidence={
+            "error": error.code,
+            "signedAt": signed.isoformat() if signed else None,
+            "awsNow": aws_now.isoformat() if aws_now else None,
+            "offsetSeconds": offset,
+            "localNow": facts.local_now.isoformat() if facts.local_now else None,
+            "serverNow": server.isoformat() if server else None,
+        },
+        fix=clock_fix(),
+    )
+
+
+def _minutes(seconds: int) -> str:
+    return f"{abs(seconds) / 60:.0f} min" if abs(seconds) >= 60 else f"{abs(seconds)} s"
 
 
 def _assume_role_denied(facts: Facts, error: AwsCallError, trust: Mapping[str, Any] | None) -> Finding:
@@ -201,29 +255,21 @@ def cluster(facts: Facts) -> list[Finding]:
                 )
             )
         elif error.kind is AwsErrorKind.ACCESS_DENIED:
-            findings.append(
-                Finding(
-                    code=Code.DESCRIBE_CLUSTER_DENIED,
-                    detail=str(error),
-                    evidence={"action": "eks:DescribeCluster"},
-                    fix=(
-                        FixStep(
-                            text="Allow eks:DescribeCluster on the cluster in your IAM "
-                            "policy (update-kubeconfig needs it)."
-                        ),
-                    ),
-                )
-            )
+            findings.append(_describe_denied(error))
         return findings
     described = facts.cluster.value
     if described is None:
         return findings
+    own = facts.principal_cluster.error  # the administrator read it; the principal itself may not
+    if isinstance(own, AwsCallError) and own.kind is AwsErrorKind.ACCESS_DENIED:
+        findings.append(_describe_denied(own))
     if described.status not in ("ACTIVE", "UPDATING"):
         findings.append(
             Finding(
                 code=Code.CLUSTER_NOT_ACTIVE,
                 detail=f"Cluster status is {described.status}.",
                 evidence={"status": described.status},
+                fix=_not_active_fix(facts, described.status),
             )
         )
     fix = update_kubeconfig_fix(
@@ -281,9 +327,58 @@ def cluster(facts: Facts) -> list[Finding]:
     return findings
 
 
+def _describe_denied(error: AwsCallError) -> Finding:
+    return Finding(
+        code=Code.DESCRIBE_CLUSTER_DENIED,
+        detail=str(error),
+        evidence={"action": "eks:DescribeCluster"},
+        fix=(
+            FixStep(
+                text="Allow eks:DescribeCluster on the cluster in your IAM policy (update-kubeconfig needs it)."
+            ),
+        ),
+    )
+
+
+def _not_active_fix(facts: Facts, status: str) -> tuple[FixStep, ...]:
+    """CREATING: wait until it is ACTIVE; FAILED: read what failed (its health)."""
+    where = [
+        "--name",
+        facts.target.cluster_name or "",
+        *(["--region", facts.target.region] if facts.target.region else []),
+        *_profile_flag(facts),
+    ]
+    if status == "CREATING":
+        return (
+            FixStep(
+                text="The cluster is still being created (10-15 minutes): wait until it is ACTIVE, then run kubectl "
+                "again.",
+                plain=(cmd("aws", "eks", "wait", "cluster-active", *where),),
+            ),
+        )
+    if status == "FAILED":
+        return (
+            FixStep(
+                text="The cluster's creation failed and it cannot be repaired: read what failed (its health "
+                "issues), delete it and create it again.",
+                plain=(cmd("aws", "eks", "describe-cluster", *where, "--query", "cluster.health"),),
+            ),
+        )
+    return (
+        FixStep(
+            text=f"The cluster is {status}: see its status and health.",
+            plain=(cmd("aws", "eks", "describe-cluster", *where, "--query", "cluster.[status,health]"),),
+        ),
+    )
+
+
 def network(facts: Facts, masked: set[Code]) -> list[Finding]:
+    """``masked``: the codes found before. A cluster that is not there or not ACTIVE has no endpoint to
+    reach: that is a consequence, not a second cause."""
     error = facts.endpoint_version.error
     if not isinstance(error, KubeCallError) or error.status is not None:
+        return []
+    if masked & {Code.CLUSTER_NOT_ACTIVE, Code.CLUSTER_NOT_FOUND}:
         return []
     server = facts.cluster.value.endpoint if facts.cluster.value else facts.target.server
     if error.tls:
@@ -308,14 +403,20 @@ def network(facts: Facts, masked: set[Code]) -> list[Finding]:
 
 
 def token(facts: Facts, masked: set[Code]) -> list[Finding]:
+    """``masked``: the codes found before; a CLOCK_SKEW among them (AWS refused a signature) is not said twice."""
     findings: list[Finding] = []
-    if facts.server_now and facts.local_now and abs(facts.server_now - facts.local_now) > SKEW_LIMIT:
+    if (
+        Code.CLOCK_SKEW not in masked
+        and facts.server_now
+        and facts.local_now
+        and abs(facts.server_now - facts.local_now) > SKEW_LIMIT
+    ):
         findings.append(
             Finding(
                 code=Code.CLOCK_SKEW,
                 detail=f"This machine's clock is {facts.local_now:%H:%M:%S} UTC, the server's {facts.server_now:%H:%M:%S} "
                 "UTC; tokens are judged by the server's clock.",
-                fix=(FixStep(text="Synchronize the clock (NTP)."),),
+                fix=clock_fix(),
             )
         )
     rejected_by_sts = facts.token_sts is not None and is_rejection(*facts.token_sts)

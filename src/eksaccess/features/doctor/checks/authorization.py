@@ -225,6 +225,7 @@ def recovery(
     broken: bool,
     *,
     creator_admin: bool = False,
+    complete: bool = True,
 ) -> list[Finding]:
     """Who can apply the fixes: the administrator doctor just proved first, then the others that hold
     cluster-admin, each with a way to act as them (never the profile that just failed)."""
@@ -266,11 +267,19 @@ def recovery(
                 ),
             )
         ]
-    if not admin_list and not writer.known:
+    if not admin_list and not complete:
+        return []  # part of the mapping could not be read: "nobody is an admin" would be a guess
+    if not admin_list and not creator_admin:  # a profile that reads the state is no admin of the cluster
+        read = (
+            f"Profile {writer.profile} ({proven_arn or 'unknown ARN'}) could read the cluster's state, but no "
+            if writer.known
+            else "No "
+        )
         return [
             Finding(
                 code=Code.NO_ADMIN_AVAILABLE,
-                detail="No principal that the cluster's state shows holds cluster-admin.",
+                detail=f"{read}principal that the cluster's state shows holds cluster-admin.",
+                evidence={"reader": writer.profile, "readerArn": proven_arn},
                 fix=(
                     FixStep(
                         text="With IAM rights for eks:CreateAccessEntry, add an administrator through the EKS API "
