@@ -130,6 +130,7 @@ BROKEN = [
     "aws-auth-ignored-api-mode",
     "aws-auth-malformed",
     "aws-auth-role-path",
+    "aws-auth-row-missing",
     "developer-locked-out",
     "entry-without-permissions",
     "exec-v1alpha1",

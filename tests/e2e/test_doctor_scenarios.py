@@ -38,6 +38,7 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
         {"AWS_AUTH_IGNORED_API_MODE"},
     ),
     "aws-auth-malformed": ({"NOT_MAPPED", "MAPPING_UNVERIFIED"}, {"AWS_AUTH_MALFORMED"}),
+    "aws-auth-row-missing": ({"NOT_MAPPED", "MAPPING_UNVERIFIED"}, {"AWS_AUTH_ENTRY_MISSING"}),
     "aws-auth-role-path": ({"NOT_MAPPED", "MAPPING_UNVERIFIED"}, {"AWS_AUTH_ROLE_PATH"}),
     "developer-locked-out": ({"NOT_MAPPED", "MAPPING_UNVERIFIED"}, {"ACCESS_ENTRY_MISSING"}),
     "entry-without-permissions": ({"PERMISSION_DENIED"}, {"NO_PERMISSIONS"}),
@@ -120,6 +121,25 @@ def _codes(report: Mapping[str, Any]) -> set[str]:
 
 def test_every_builtin_scenario_has_an_expectation() -> None:
     assert set(builtin_names()) == set(EXPECTED)
+
+
+# Codes no scenario's EXPECTED names (it lists errors and warnings only), and the test that shows each.
+SHOWN_ELSEWHERE = {
+    "IDENTITY_DIFFERS_FROM_SHELL": "test_sandbox_scenarios_real_clients.py (shell-profile-differs)",
+    "EXEC_PLUGIN_SLOW": "test_a_slow_aws_cli_plugin_gets_the_switch_to_eksaccess_token",
+    "AWS_AUTH_SHADOWED": "test_checks.py (mapping), scenario access-entry-overrides-aws-auth",
+    "ADMIN_CANDIDATES": "every broken scenario with --admin-profile (info)",
+    "CACHED_CREDENTIALS_STALE": "test_doctor_kubectl_token.py (two sandboxes, one HOME)",
+    "TOKEN_REJECTED": "test_doctor_kubectl_token.py (an expired static token); no built-in scenario yet",
+}
+
+
+def test_every_code_has_a_scenario_or_a_named_test() -> None:
+    """One module, one scenario, one test per check: every catalogued code is diagnosed somewhere."""
+    from eksaccess.features.doctor.catalog import Code
+
+    named = {code for alone, admin in EXPECTED.values() for code in alone | admin}
+    assert {c.value for c in Code} - named == set(SHOWN_ELSEWHERE)
 
 
 @pytest.mark.parametrize(

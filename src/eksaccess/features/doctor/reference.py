@@ -1,4 +1,5 @@
-"""docs/doctor-findings.md, generated from the catalogue (a test keeps the committed page in sync)."""
+"""docs/doctor-findings.md, generated from the catalogue: the ENTRIES each check module declares (a test
+keeps the committed page in sync)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ def findings_reference() -> str:
     lines = [
         "# doctor findings",
         "",
-        "Generated from `src/eksaccess/features/doctor/catalog.py` (`eksaccess schema` does not cover this page;",
+        "Generated from the `ENTRIES` of each check in `src/eksaccess/features/doctor/checks/` (one module per",
+        "link or family of codes; `eksaccess schema` does not cover this page;",
         "regenerate with `python -m eksaccess.features.doctor.reference > docs/doctor-findings.md`).",
         "The codes are stable: scripts may rely on them. Exit code 1 when any finding of severity error.",
         "Each fix prints two forms, the eksaccess command and the plain aws/kubectl one; both are pasted literally",

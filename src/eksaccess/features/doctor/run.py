@@ -18,7 +18,17 @@ from eksaccess.domain.findings import Severity
 from eksaccess.domain.identity import Caller, KubeIdentity, Resolution, resolve
 from eksaccess.domain.sts_answer import is_transient
 from eksaccess.features.doctor.catalog import Code, Link
-from eksaccess.features.doctor.checks import access_path, authorization, kubectl_token
+from eksaccess.features.doctor.checks import (
+    authorization,
+    cluster,
+    credentials,
+    exec_plugin,
+    kubeconfig,
+    kubectl_token,
+    network,
+    recovery,
+    token,
+)
 from eksaccess.features.doctor.checks.mapping import mapping
 from eksaccess.features.doctor.model import ChainLink, Finding, LinkStatus, Report, sort_findings
 from eksaccess.features.doctor.probe import DoctorPorts, Facts, gather
@@ -39,13 +49,13 @@ class RunPorts(DoctorPorts, Protocol):
 def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
     target = resolve_target(options, lambda: ports.load_kubeconfig(options.kubeconfig), ports.which)
     facts = gather(target, options, ports)
-    findings: list[Finding] = list(target.findings)
-    findings += access_path.credentials(facts, *_credential_context(facts, ports))
-    findings += access_path.cluster(facts)
+    findings: list[Finding] = kubeconfig.kubeconfig(facts)
+    findings += credentials.credentials(facts, *_credential_context(facts, ports))
+    findings += cluster.cluster(facts)
     codes = {f.code for f in findings}
-    findings += access_path.network(facts, codes)
-    findings += access_path.token(facts, codes)
-    findings += access_path.exec_plugin(facts)
+    findings += network.network(facts, codes)
+    findings += token.token(facts, codes)
+    findings += exec_plugin.exec_plugin(facts)
     findings += kubectl_token.kubectl_token(facts)
 
     mode = facts.cluster.value.authentication_mode if facts.cluster.value else None
@@ -89,8 +99,8 @@ def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
     findings, withheld = _settle(findings, ports.transient_answers())
     if read:
         everyone = _everyone(mode, entries or [], aws_auth)
-        admins = authorization.admins(everyone, authorizer)
-        findings += authorization.recovery(
+        admins = recovery.admins(everyone, authorizer)
+        findings += recovery.recovery(
             facts,
             admins,
             ports.profiles_by_role(),

@@ -25,3 +25,8 @@ def writer_of(facts: Facts) -> Writer:
         context=target.profile_contexts.get(profile) if profile else None,
         diagnosed_context=target.context,
     )
+
+
+def profile_flag(facts: Facts) -> list[str]:
+    """``--profile P`` for the exec entry's profile, as the commands printed for the person need it."""
+    return ["--profile", facts.target.profile] if facts.target.profile else []

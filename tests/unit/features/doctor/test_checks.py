@@ -17,7 +17,12 @@ from eksaccess.domain.identity import Caller, resolve
 from eksaccess.domain.kubeconfig import ExecPlugin
 from eksaccess.domain.state import AuthenticationMode
 from eksaccess.features.doctor.catalog import CATALOG, Code
-from eksaccess.features.doctor.checks import access_path, authorization
+from eksaccess.features.doctor.checks import authorization, recovery
+from eksaccess.features.doctor.checks import cluster as cluster_check
+from eksaccess.features.doctor.checks import credentials as credentials_check
+from eksaccess.features.doctor.checks import exec_plugin as exec_plugin_check
+from eksaccess.features.doctor.checks import network as network_check
+from eksaccess.features.doctor.checks import token as token_check
 from eksaccess.features.doctor.checks.mapping import mapping
 from eksaccess.features.doctor.probe import ExecRun, Facts, Outcome
 from eksaccess.features.doctor.reference import findings_reference
@@ -89,7 +94,7 @@ def test_credential_failures(kind: AwsErrorKind, code: str) -> None:
         operation="GetCallerIdentity",
     )
     facts = _facts(caller=Outcome(error=error), base_caller=Outcome(error=error))
-    assert _codes(access_path.credentials(facts)) == {code}
+    assert _codes(credentials_check.credentials(facts)) == {code}
 
 
 def test_identity_differs_from_shell_is_info() -> None:
@@ -98,7 +103,7 @@ def test_identity_differs_from_shell_is_info() -> None:
             value=CallerIdentity(arn=f"arn:aws:iam::{ACCOUNT}:user/me", account=ACCOUNT, user_id="AIDA")
         )
     )
-    findings = access_path.credentials(facts)
+    findings = credentials_check.credentials(facts)
     assert _codes(findings) == {"IDENTITY_DIFFERS_FROM_SHELL"}
     assert findings[0].severity.value == "info"
 
@@ -107,7 +112,7 @@ def test_same_identity_is_silent() -> None:
     facts = _facts(
         shell_caller=Outcome(value=CallerIdentity(arn=SESSION, account=ACCOUNT, user_id="AROAX:alice"))
     )
-    assert access_path.credentials(facts) == []
+    assert credentials_check.credentials(facts) == []
 
 
 @pytest.mark.parametrize(
@@ -121,30 +126,30 @@ def test_same_identity_is_silent() -> None:
     ],
 )
 def test_kubeconfig_against_the_cluster(target: Target, cluster: ClusterDescription, codes: set[str]) -> None:
-    assert _codes(access_path.cluster(_facts(target))) == codes
+    assert _codes(cluster_check.cluster(_facts(target))) == codes
 
 
 def test_cluster_not_active_and_not_found_and_denied() -> None:
     creating = ClusterDescription(**{**CLUSTER.__dict__, "status": "CREATING"})
-    assert _codes(access_path.cluster(_facts(cluster=Outcome(value=creating)))) == {"CLUSTER_NOT_ACTIVE"}
+    assert _codes(cluster_check.cluster(_facts(cluster=Outcome(value=creating)))) == {"CLUSTER_NOT_ACTIVE"}
     missing = AwsCallError(
         AwsErrorKind.NOT_FOUND, "No cluster found for name: prod.", operation="DescribeCluster"
     )
     facts = _facts(cluster=Outcome(error=missing), near_clusters=(("eu-west-1", "prod-1"),))
-    [finding] = access_path.cluster(facts)
+    [finding] = cluster_check.cluster(facts)
     assert finding.code is Code.CLUSTER_NOT_FOUND and "prod-1" in finding.detail
     denied = AwsCallError(AwsErrorKind.ACCESS_DENIED, "not authorized", operation="DescribeCluster")
-    assert _codes(access_path.cluster(_facts(cluster=Outcome(error=denied)))) == {"DESCRIBE_CLUSTER_DENIED"}
+    assert _codes(cluster_check.cluster(_facts(cluster=Outcome(error=denied)))) == {"DESCRIBE_CLUSTER_DENIED"}
 
 
 def test_network_findings_yield_to_the_more_specific_kubeconfig_ones() -> None:
     tls = KubeCallError("TLS verification failed", status=None, tls=True)
     refused = KubeCallError("cannot reach", status=None)
-    assert _codes(access_path.network(_facts(endpoint_version=Outcome(error=tls)), set())) == {
+    assert _codes(network_check.network(_facts(endpoint_version=Outcome(error=tls)), set())) == {
         "TLS_VERIFY_FAILED"
     }
-    assert access_path.network(_facts(endpoint_version=Outcome(error=tls)), {Code.CA_MISMATCH}) == []
-    assert _codes(access_path.network(_facts(endpoint_version=Outcome(error=refused)), set())) == {
+    assert network_check.network(_facts(endpoint_version=Outcome(error=tls)), {Code.CA_MISMATCH}) == []
+    assert _codes(network_check.network(_facts(endpoint_version=Outcome(error=refused)), set())) == {
         "ENDPOINT_UNREACHABLE"
     }
 
@@ -154,9 +159,9 @@ def test_token_rejected_and_clock_skew() -> None:
     facts = _facts(
         token_sts=(403, "SignatureDoesNotMatch"), local_now=now, server_now=now + timedelta(minutes=20)
     )
-    assert _codes(access_path.token(facts, set())) == {"TOKEN_REJECTED", "CLOCK_SKEW"}
-    assert _codes(access_path.token(facts, {Code.CLUSTER_NAME_MISMATCH})) == {"CLOCK_SKEW"}
-    assert access_path.token(_facts(token_format_error=None, token_sts=(200, "ok")), set()) == []
+    assert _codes(token_check.token(facts, set())) == {"TOKEN_REJECTED", "CLOCK_SKEW"}
+    assert _codes(token_check.token(facts, {Code.CLUSTER_NAME_MISMATCH})) == {"CLOCK_SKEW"}
+    assert token_check.token(_facts(token_format_error=None, token_sts=(200, "ok")), set()) == []
 
 
 def _resolution(mode: AuthenticationMode, entries: list[AccessEntry], aws_auth: dict[str, str] | None):  # type: ignore[no-untyped-def]
@@ -326,17 +331,17 @@ def test_recovery_names_admins_or_says_there_are_none() -> None:
         aws_auth=parse_aws_auth(None),
         caller=Caller(arn=admin_entry.principal_arn),
     )
-    admins = authorization.admins([res], Authorizer.from_manifests([]))
+    admins = recovery.admins([res], Authorizer.from_manifests([]))
     assert [a.principal_arn for a in admins] == [admin_entry.principal_arn]
-    assert _codes(authorization.recovery(_facts(), admins, {}, broken=True)) == {"ADMIN_CANDIDATES"}
-    assert _codes(authorization.recovery(_facts(), [], {}, broken=True)) == {"NO_ADMIN_AVAILABLE"}
-    assert authorization.recovery(_facts(), admins, {}, broken=False) == []
+    assert _codes(recovery.recovery(_facts(), admins, {}, broken=True)) == {"ADMIN_CANDIDATES"}
+    assert _codes(recovery.recovery(_facts(), [], {}, broken=True)) == {"NO_ADMIN_AVAILABLE"}
+    assert recovery.recovery(_facts(), admins, {}, broken=False) == []
 
 
 def test_every_code_is_catalogued_emitted_and_tested() -> None:
     assert set(CATALOG) == set(Code)
     sources = "".join(
-        p.read_text() for p in Path(access_path.__file__).parents[1].rglob("*.py") if p.name != "catalog.py"
+        p.read_text() for p in Path(authorization.__file__).parents[1].rglob("*.py") if p.name != "catalog.py"
     )
     tests = "".join(p.read_text() for p in Path(__file__).parents[3].rglob("test_*.py"))
     for code in Code:
@@ -378,7 +383,7 @@ def test_a_costly_aws_cli_plugin_is_named_with_the_switch(run: ExecRun | None, e
         DoctorOptions(kubeconfig="/tmp/kc"),
         exec_run=run,
     )
-    found = access_path.exec_plugin(facts)
+    found = exec_plugin_check.exec_plugin(facts)
     assert _codes(found) == ({"EXEC_PLUGIN_SLOW"} if expected else set())
     if expected and run is not None:
         (finding,) = found

@@ -12,7 +12,11 @@ from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, CallerIdentity, C
 from eksaccess.adapters.kube import KubeCallError
 from eksaccess.domain.state import AuthenticationMode
 from eksaccess.features.doctor.catalog import Code
-from eksaccess.features.doctor.checks import access_path, authorization
+from eksaccess.features.doctor.checks import cluster as cluster_check
+from eksaccess.features.doctor.checks import credentials as credentials_check
+from eksaccess.features.doctor.checks import network as network_check
+from eksaccess.features.doctor.checks import recovery
+from eksaccess.features.doctor.checks import token as token_check
 from eksaccess.features.doctor.probe import Facts, Outcome
 from eksaccess.features.doctor.target import DoctorOptions, Target
 
@@ -70,13 +74,13 @@ def test_a_signature_refused_for_its_time_is_clock_skew_said_once() -> None:
     facts = _facts(
         caller=Outcome(error=error), base_caller=Outcome(error=error), local_now=local, server_now=server
     )
-    [finding] = access_path.credentials(facts)
+    [finding] = credentials_check.credentials(facts)
     assert finding.code is Code.CLOCK_SKEW
     assert "16:48:20" in finding.detail and "17:08:20" in finding.detail
     assert finding.evidence["offsetSeconds"] == 1200
     assert [step.by_hand for step in finding.fix] == [True]
-    assert access_path.token(facts, {finding.code}) == []  # the Date header says it again: not twice
-    assert _codes(access_path.token(facts, set())) == {"CLOCK_SKEW"}
+    assert token_check.token(facts, {finding.code}) == []  # the Date header says it again: not twice
+    assert _codes(token_check.token(facts, set())) == {"CLOCK_SKEW"}
 
 
 @pytest.mark.parametrize(
@@ -91,7 +95,7 @@ def test_a_signature_refused_for_its_time_is_clock_skew_said_once() -> None:
 )
 def test_a_cluster_not_active_names_what_to_run(status: str, command: str) -> None:
     facts = _facts(cluster=Outcome(value=replace(CLUSTER, status=status)))
-    [finding] = access_path.cluster(facts)
+    [finding] = cluster_check.cluster(facts)
     assert finding.code is Code.CLUSTER_NOT_ACTIVE
     assert [c for step in finding.fix for c in step.plain] == [command]
 
@@ -100,16 +104,16 @@ def test_a_cluster_not_active_names_what_to_run(status: str, command: str) -> No
 def test_an_unreachable_endpoint_of_a_cluster_not_there_is_no_second_cause(cause: Code) -> None:
     refused = KubeCallError("cannot reach", status=None)
     facts = _facts(endpoint_version=Outcome(error=refused))
-    assert access_path.network(facts, {cause}) == []
-    assert _codes(access_path.network(facts, set())) == {"ENDPOINT_UNREACHABLE"}
+    assert network_check.network(facts, {cause}) == []
+    assert _codes(network_check.network(facts, set())) == {"ENDPOINT_UNREACHABLE"}
 
 
 def test_the_principals_own_describe_cluster_denied_is_said_when_the_admin_read_it() -> None:
     denied = AwsCallError(AwsErrorKind.ACCESS_DENIED, "explicit deny", operation="DescribeCluster")
-    assert _codes(access_path.cluster(_facts(principal_cluster=Outcome(error=denied)))) == {
+    assert _codes(cluster_check.cluster(_facts(principal_cluster=Outcome(error=denied)))) == {
         "DESCRIBE_CLUSTER_DENIED"
     }
-    assert access_path.cluster(_facts(principal_cluster=Outcome(value=CLUSTER))) == []
+    assert cluster_check.cluster(_facts(principal_cluster=Outcome(value=CLUSTER))) == []
 
 
 def test_no_admin_available_even_when_the_admin_profile_read_the_state() -> None:
@@ -119,8 +123,8 @@ def test_no_admin_available_even_when_the_admin_profile_read_the_state() -> None
         admin_caller=Outcome(value=admin),
         access_entries=Outcome(value=[]),  # it read the state: no entry holds cluster-admin
     )
-    [finding] = authorization.recovery(facts, [], {}, broken=True)
+    [finding] = recovery.recovery(facts, [], {}, broken=True)
     assert finding.code is Code.NO_ADMIN_AVAILABLE
     assert "admin" in finding.detail and admin.arn in finding.detail
-    [kept] = authorization.recovery(_facts(), [], {}, broken=True, creator_admin=True)
+    [kept] = recovery.recovery(_facts(), [], {}, broken=True, creator_admin=True)
     assert kept.code is Code.ADMIN_CANDIDATES

@@ -1,1 +1,49 @@
-"""Doctor checks, one module per group of links."""
+"""doctor's checks: one module per link of the chain (or tight family of codes), each declaring its codes
+(``ENTRIES``: link, severity, title, why, and which fix it prints) beside the function that finds them and
+the builders of their fixes. The catalogue and docs/doctor-findings.md are made from ``MODULES``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import ModuleType
+
+from eksaccess.features.doctor.catalog import CatalogEntry, Code
+from eksaccess.features.doctor.checks import (
+    authorization,
+    cluster,
+    credentials,
+    exec_plugin,
+    kubeconfig,
+    kubectl_token,
+    mapping,
+    network,
+    recovery,
+    token,
+)
+
+MODULES: tuple[ModuleType, ...] = (
+    credentials,
+    kubectl_token,
+    kubeconfig,
+    exec_plugin,
+    cluster,
+    network,
+    token,
+    mapping,
+    authorization,
+    recovery,
+)
+
+
+def entries() -> Mapping[Code, CatalogEntry]:
+    """Every code's entry, from the module that owns it; a code owned twice or by nobody is a bug."""
+    found: dict[Code, CatalogEntry] = {}
+    for module in MODULES:
+        for entry in module.ENTRIES:
+            if entry.code in found:
+                raise RuntimeError(f"{entry.code} is declared by two checks")
+            found[entry.code] = entry
+    missing = set(Code) - set(found)
+    if missing:
+        raise RuntimeError(f"no check declares {', '.join(sorted(missing))}")
+    return found

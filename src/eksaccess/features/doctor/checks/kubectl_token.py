@@ -15,11 +15,24 @@ import shlex
 from collections.abc import Iterable
 
 from eksaccess.adapters.kube import KubeCallError
+from eksaccess.domain.findings import Severity
 from eksaccess.domain.sts_answer import is_rejection
-from eksaccess.features.doctor.catalog import Code
+from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
 from eksaccess.features.doctor.fixes import cmd, update_kubeconfig_fix
 from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
+
+# This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
+ENTRIES: tuple[CatalogEntry, ...] = (
+    CatalogEntry(
+        code=Code.CACHED_CREDENTIALS_STALE,
+        link=Link.CREDENTIALS,
+        severity=Severity.ERROR,
+        title="kubectl's cached AWS credentials are stale or revoked",
+        why="The aws CLI signs kubectl's token with assumed-role credentials from its cache (~/.aws/cli/cache) until they expire; the cluster refuses them while fresh credentials of the profile work.",
+        fix="`rm -f ~/.aws/cli/cache/<key>.json` (exactly the entry the profile's AssumeRole uses); eksaccess: `eksaccess doctor --fix`",
+    ),
+)
 
 WHOLE_CACHE = "~/.aws/cli/cache/*.json"
 

@@ -21,9 +21,10 @@ from eksaccess.domain.access import (
 from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
 from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
 from eksaccess.domain.awsauth_repair import repair
+from eksaccess.domain.findings import Severity
 from eksaccess.domain.identity import NearMissKind, Resolution, SourceKind
 from eksaccess.domain.policies import policy_arn
-from eksaccess.features.doctor.catalog import Code
+from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
 from eksaccess.features.doctor.fixes import (
     _opt,
     aws_auth_grant_fix,
@@ -49,6 +50,107 @@ _BY_KIND: dict[NearMissKind, Code] = {
 
 _REPAIRED = frozenset(
     {Code.AWS_AUTH_ROLE_PATH, Code.AWS_AUTH_ASSUMED_ROLE_ARN, Code.AWS_AUTH_MALFORMED, Code.AWS_AUTH_KEY_CASE}
+)
+
+
+# This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
+ENTRIES: tuple[CatalogEntry, ...] = (
+    CatalogEntry(
+        code=Code.ACCESS_ENTRY_MISSING,
+        link=Link.MAPPING,
+        severity=Severity.ERROR,
+        title="No access entry for this principal",
+        why="The cluster maps IAM principals through access entries and has none for this one.",
+        fix=f"`eksaccess grant ARN --cluster C --policy edit -n NS` / `aws eks create-access-entry` + `associate-access-policy`, {ADMIN}",
+    ),
+    CatalogEntry(
+        code=Code.AWS_AUTH_ENTRY_MISSING,
+        link=Link.MAPPING,
+        severity=Severity.ERROR,
+        title="No aws-auth mapping for this principal",
+        why="The aws-auth ConfigMap has no mapRoles/mapUsers entry matching this principal.",
+        fix=f"`eksaccess grant ARN --via aws-auth --policy edit -n NS` / `kubectl apply` of the binding + `kubectl patch configmap aws-auth` pinned to the resourceVersion read, {ADMIN}",
+    ),
+    CatalogEntry(
+        code=Code.AWS_AUTH_ROLE_PATH,
+        link=Link.MAPPING,
+        severity=Severity.ERROR,
+        title="The aws-auth entry has the role's path",
+        why="STS drops role paths from assumed-role ARNs, so a rolearn with a path never matches.",
+        fix=f"`eksaccess repair aws-auth --cluster C` / `kubectl patch configmap aws-auth` with the path-less rolearn, pinned to the resourceVersion read, {ADMIN}",
+    ),
+    CatalogEntry(
+        code=Code.AWS_AUTH_ASSUMED_ROLE_ARN,
+        link=Link.MAPPING,
+        severity=Severity.ERROR,
+        title="The aws-auth entry holds an assumed-role ARN",
+        why="aws-auth matches role ARNs (arn:aws:iam::ACCOUNT:role/NAME), never STS session ARNs.",
+        fix="`eksaccess repair aws-auth` / `kubectl patch` with the role ARN (as ROLE_PATH)",
+    ),
+    CatalogEntry(
+        code=Code.AWS_AUTH_MALFORMED,
+        link=Link.MAPPING,
+        severity=Severity.ERROR,
+        title="The aws-auth ConfigMap is malformed",
+        why="The authenticator drops every mapping of a key whose YAML does not parse.",
+        fix="`eksaccess repair aws-auth` / `kubectl patch` with the key re-read as meant (as ROLE_PATH); a key that cannot be re-read with certainty is named, to fix by hand",
+    ),
+    CatalogEntry(
+        code=Code.AWS_AUTH_KEY_CASE,
+        link=Link.MAPPING,
+        severity=Severity.ERROR,
+        title="An aws-auth key is spelled with the wrong case",
+        why="Only mapRoles, mapUsers and mapAccounts are read; other spellings are ignored silently.",
+        fix="`eksaccess repair aws-auth` / `kubectl patch` moving the key to its name (as ROLE_PATH)",
+    ),
+    CatalogEntry(
+        code=Code.AWS_AUTH_IGNORED_API_MODE,
+        link=Link.MAPPING,
+        severity=Severity.ERROR,
+        title="The aws-auth mapping is ignored in API mode",
+        why="In authentication mode API the cluster reads access entries only.",
+        fix="an access entry (as ACCESS_ENTRY_MISSING)",
+    ),
+    CatalogEntry(
+        code=Code.AWS_AUTH_SHADOWED,
+        link=Link.MAPPING,
+        severity=Severity.INFO,
+        title="An access entry overrides the aws-auth mapping",
+        why="In API_AND_CONFIG_MAP the access entry wins; the aws-auth row is ignored.",
+        fix="none (information)",
+    ),
+    CatalogEntry(
+        code=Code.ACCESS_ENTRY_STALE_PRINCIPAL,
+        link=Link.MAPPING,
+        severity=Severity.ERROR,
+        title="The access entry belongs to a deleted principal",
+        why="Access entries bind the principal's unique ID; a recreated role or user no longer matches.",
+        fix=f"`eksaccess revoke ARN --via access-entry --force` then `eksaccess grant` with the same type, username, groups and every policy with its scope / `aws eks delete-access-entry`, `create-access-entry`, `associate-access-policy` per policy, {ADMIN}",
+    ),
+    CatalogEntry(
+        code=Code.MAPPED_VIA_ACCOUNT_ONLY,
+        link=Link.MAPPING,
+        severity=Severity.WARNING,
+        title="Mapped only through mapAccounts",
+        why="mapAccounts authenticates with the ARN as username and no groups: usually 403 everywhere.",
+        fix="a mapping of its own (as ACCESS_ENTRY_MISSING, or AWS_AUTH_ENTRY_MISSING in CONFIG_MAP)",
+    ),
+    CatalogEntry(
+        code=Code.NOT_MAPPED,
+        link=Link.MAPPING,
+        severity=Severity.ERROR,
+        title="The cluster maps no identity for this principal (inferred)",
+        why="STS accepts the token yet the cluster answers 401, and the mapping could not be read to say which row or entry is missing or wrong.",
+        fix="CONFIG_MAP: `eksaccess repair aws-auth` then `eksaccess grant --via aws-auth` (right whatever the unread rows hold); access entries: only the read that decides",
+    ),
+    CatalogEntry(
+        code=Code.MAPPING_UNVERIFIED,
+        link=Link.MAPPING,
+        severity=Severity.WARNING,
+        title="The mapping could not be read",
+        why="Without access to the access entries or aws-auth, doctor cannot tell why the identity is refused.",
+        fix="none (the read that would decide: `--admin-profile`)",
+    ),
 )
 
 

@@ -1,0 +1,60 @@
+"""The network link: can the endpoint be reached over TLS? A consequence of an earlier cause is not said
+again (a cluster that is not active or not found is unreachable too)."""
+
+from __future__ import annotations
+
+from eksaccess.adapters.kube import KubeCallError
+from eksaccess.domain.findings import Severity
+from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.features.doctor.model import Finding, FixStep
+from eksaccess.features.doctor.probe import Facts
+
+# This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
+ENTRIES: tuple[CatalogEntry, ...] = (
+    CatalogEntry(
+        code=Code.ENDPOINT_UNREACHABLE,
+        link=Link.NETWORK,
+        severity=Severity.ERROR,
+        title="The cluster endpoint cannot be reached",
+        why="No connection to the API server (private endpoint, firewall, DNS, or a stale address).",
+        fix="check the endpoint's access (public/private, CIDRs, VPN); no command is certain",
+    ),
+    CatalogEntry(
+        code=Code.TLS_VERIFY_FAILED,
+        link=Link.NETWORK,
+        severity=Severity.ERROR,
+        title="The endpoint's certificate is not trusted",
+        why="The certificate does not chain to the kubeconfig's certificate authority.",
+        fix="the diagnosed context rewritten from DescribeCluster, or the proxy's CA trusted",
+    ),
+)
+
+
+def network(facts: Facts, masked: set[Code]) -> list[Finding]:
+    """``masked``: the codes found before. A cluster that is not there or not ACTIVE has no endpoint to
+    reach: that is a consequence, not a second cause."""
+    error = facts.endpoint_version.error
+    if not isinstance(error, KubeCallError) or error.status is not None:
+        return []
+    if masked & {Code.CLUSTER_NOT_ACTIVE, Code.CLUSTER_NOT_FOUND}:
+        return []
+    server = facts.cluster.value.endpoint if facts.cluster.value else facts.target.server
+    if error.tls:
+        if Code.CA_MISMATCH in masked:
+            return []
+        return [Finding(code=Code.TLS_VERIFY_FAILED, detail=str(error), evidence={"server": server})]
+    if Code.ENDPOINT_MISMATCH in masked:
+        return []
+    return [
+        Finding(
+            code=Code.ENDPOINT_UNREACHABLE,
+            detail=str(error),
+            evidence={"server": server},
+            fix=(
+                FixStep(
+                    text="Check the endpoint's access (public/private endpoint, security groups, VPN) "
+                    "and that the kubeconfig points at the current cluster."
+                ),
+            ),
+        )
+    ]

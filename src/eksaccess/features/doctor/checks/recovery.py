@@ -1,0 +1,184 @@
+"""The recovery link: who can apply the fixes (the administrator doctor proved first, then every principal
+that holds cluster-admin, and how to act as it), or that nobody can from inside the cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eksaccess.domain.arn import InvalidArnError, canonicalize
+from eksaccess.domain.authorize import Authorizer
+from eksaccess.domain.findings import Severity
+from eksaccess.domain.identity import Resolution
+from eksaccess.domain.policies import policy_name
+from eksaccess.domain.rbac import Attributes
+from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.features.doctor.fixes import cmd
+from eksaccess.features.doctor.model import Finding, FixStep
+from eksaccess.features.doctor.probe import Facts
+from eksaccess.features.doctor.writer import writer_of
+
+# This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
+ENTRIES: tuple[CatalogEntry, ...] = (
+    CatalogEntry(
+        code=Code.NO_ADMIN_AVAILABLE,
+        link=Link.RECOVERY,
+        severity=Severity.WARNING,
+        title="No principal can administer the cluster",
+        why="Nobody holds cluster-admin; recovery needs the EKS API (an access entry) or the creator.",
+        fix="an administrator added through the EKS API by a principal with eks:CreateAccessEntry",
+    ),
+    CatalogEntry(
+        code=Code.ADMIN_CANDIDATES,
+        link=Link.RECOVERY,
+        severity=Severity.INFO,
+        title="Who can fix this",
+        why="Principals with cluster-admin, and how to act as one of them.",
+        fix="none (who can run the fixes: the proven admin first, then each admin and how to act as it)",
+    ),
+)
+
+ADMIN_REQUEST = Attributes(verb="*", resource="*", api_group="*")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Admin:
+    principal_arn: str
+    via: str
+
+
+def admins(resolutions: Sequence[Resolution], authorizer: Authorizer | None) -> list[Admin]:
+    """Principals that hold cluster-admin (all verbs on all resources), by whatever path."""
+    found: list[Admin] = []
+    for res in resolutions:
+        if res.identity is None:
+            continue
+        policies = res.access_entry.policies if res.access_entry else ()
+        if authorizer is None:
+            allowed = "system:masters" in res.identity.groups or any(
+                policy_name(p.policy_arn) == "AmazonEKSClusterAdminPolicy" for p in policies
+            )
+        else:
+            allowed = authorizer.authorize(
+                ADMIN_REQUEST, username=res.identity.username, groups=res.identity.groups, policies=policies
+            ).allowed
+        if allowed:
+            found.append(Admin(principal_arn=res.principal_arn, via=str(res.source)))
+    return found
+
+
+def recovery(
+    facts: Facts,
+    admin_list: Sequence[Admin],
+    profiles: dict[str, str],
+    broken: bool,
+    *,
+    creator_admin: bool = False,
+    complete: bool = True,
+) -> list[Finding]:
+    """Who can apply the fixes: the administrator doctor just proved first, then the others that hold
+    cluster-admin, each with a way to act as them (never the profile that just failed)."""
+    if not broken:
+        return []
+    writer = writer_of(facts)
+    failed_profile = facts.target.profile if (facts.base_caller.error or facts.caller.error) else None
+    proven_arn = facts.admin_caller.value.arn if writer.known and facts.admin_caller.value else None
+    steps: list[FixStep] = []
+    if writer.known:
+        steps.append(
+            FixStep(
+                text=f"Profile {writer.profile} ({proven_arn}) read the cluster's state in this run: the commands "
+                "above run as it."
+            )
+        )
+    if not admin_list and creator_admin and not writer.known:
+        return [
+            Finding(
+                code=Code.ADMIN_CANDIDATES,
+                detail="In authentication mode CONFIG_MAP the cluster's creator holds an invisible system:masters "
+                "grant; no other principal holds cluster-admin.",
+                evidence={"admins": [{"arn": None, "via": "cluster creator"}]},
+                fix=(
+                    FixStep(
+                        text="Find the creator in CloudTrail (CreateCluster, in the cluster's region, within the last "
+                        "90 days) and act as that principal.",
+                        plain=(
+                            cmd(
+                                "aws",
+                                "cloudtrail",
+                                "lookup-events",
+                                *(["--region", facts.target.region] if facts.target.region else []),
+                                "--lookup-attributes",
+                                "AttributeKey=EventName,AttributeValue=CreateCluster",
+                            ),
+                        ),
+                    ),
+                ),
+            )
+        ]
+    if not admin_list and not complete:
+        return []  # part of the mapping could not be read: "nobody is an admin" would be a guess
+    if not admin_list and not creator_admin:  # a profile that reads the state is no admin of the cluster
+        read = (
+            f"Profile {writer.profile} ({proven_arn or 'unknown ARN'}) could read the cluster's state, but no "
+            if writer.known
+            else "No "
+        )
+        return [
+            Finding(
+                code=Code.NO_ADMIN_AVAILABLE,
+                detail=f"{read}principal that the cluster's state shows holds cluster-admin.",
+                evidence={"reader": writer.profile, "readerArn": proven_arn},
+                fix=(
+                    FixStep(
+                        text="With IAM rights for eks:CreateAccessEntry, add an administrator through the EKS API "
+                        "(needs authentication mode API or API_AND_CONFIG_MAP)."
+                    ),
+                ),
+            )
+        ]
+    for admin in admin_list[:5]:
+        if proven_arn and _same_principal(admin.principal_arn, proven_arn):
+            continue
+        profile = profiles.get(admin.principal_arn.lower())
+        if profile is not None and profile == failed_profile:
+            profile = None  # the profile that just failed to give its credentials is no way in
+        how = (
+            f"use --profile {profile}"
+            if profile
+            else cmd(
+                "aws",
+                "sts",
+                "assume-role",
+                "--role-arn",
+                admin.principal_arn,
+                "--role-session-name",
+                "eksaccess-fix",
+            )
+            if ":role/" in admin.principal_arn
+            else "use that user's credentials"
+        )
+        steps.append(FixStep(text=f"{admin.principal_arn} ({admin.via}): {how}"))
+    return [
+        Finding(
+            code=Code.ADMIN_CANDIDATES,
+            detail="These principals can apply the fixes above"
+            + (f" (profile {writer.profile} is proven in this run)" if writer.known else "")
+            + ".",
+            evidence={
+                "proven": {"profile": writer.profile, "arn": proven_arn} if writer.known else None,
+                "admins": [
+                    {"arn": a.principal_arn, "via": a.via, "profile": profiles.get(a.principal_arn.lower())}
+                    for a in admin_list
+                ],
+            },
+            fix=tuple(steps),
+        )
+    ]
+
+
+def _same_principal(a: str, b: str) -> bool:
+    try:
+        return canonicalize(a).lower() == canonicalize(b).lower()
+    except InvalidArnError:
+        return a.lower() == b.lower()
