@@ -4,213 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, Protocol
 
-from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, AwsSession
-from eksaccess.adapters.aws_profiles import CredentialKind, ProfileCredentials
+from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
 from eksaccess.adapters.kube import KubeCallError
-from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
-from eksaccess.domain.access import AccessEntry, AuthenticationMode
-from eksaccess.domain.arn import InvalidArnError
-from eksaccess.domain.authorize import Authorizer
-from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
+from eksaccess.domain.access import AuthenticationMode
 from eksaccess.domain.findings import Severity
-from eksaccess.domain.identity import Caller, KubeIdentity, Resolution, resolve
+from eksaccess.domain.identity import KubeIdentity, Resolution
 from eksaccess.domain.sts_answer import is_transient
 from eksaccess.features.doctor.catalog import Code, Link
-from eksaccess.features.doctor.checks import (
-    authorization,
-    cluster,
-    credentials,
-    exec_plugin,
-    kubeconfig,
-    kubectl_token,
-    network,
-    recovery,
-    token,
-)
-from eksaccess.features.doctor.checks.mapping import mapping
+from eksaccess.features.doctor.checks import CHECKS
+from eksaccess.features.doctor.context import RunPorts, build_context
 from eksaccess.features.doctor.model import ChainLink, Finding, LinkStatus, Report, sort_findings
-from eksaccess.features.doctor.probe import DoctorPorts, Facts, gather
+from eksaccess.features.doctor.probe import Facts, gather
 from eksaccess.features.doctor.target import DoctorOptions, resolve_target
-
-AS_ARN_SESSION = "eksaccess-doctor"  # the session name templates see for --as-arn (no real session)
-
-
-class RunPorts(DoctorPorts, Protocol):
-    def which(self, command: str) -> str | None: ...
-    def load_kubeconfig(self, explicit: str | None) -> LoadedKubeconfig: ...
-    def profiles_by_role(self) -> dict[str, str]: ...
-    def describe_profile(self, profile: str | None) -> ProfileCredentials: ...
-    def transient_answers(self) -> int: ...
-    def role_trust_policy(self, session: AwsSession, role_arn: str) -> dict[str, Any] | None: ...
 
 
 def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
+    """Read the kubeconfig, gather the facts, then run every check in link order on one Context."""
     target = resolve_target(options, lambda: ports.load_kubeconfig(options.kubeconfig), ports.which)
     facts = gather(target, options, ports)
-    findings: list[Finding] = kubeconfig.kubeconfig(facts)
-    findings += credentials.credentials(facts, *_credential_context(facts, ports))
-    findings += cluster.cluster(facts)
-    codes = {f.code for f in findings}
-    findings += network.network(facts, codes)
-    findings += token.token(facts, codes)
-    findings += exec_plugin.exec_plugin(facts)
-    findings += kubectl_token.kubectl_token(facts)
-
-    mode = facts.cluster.value.authentication_mode if facts.cluster.value else None
-    aws_auth = _aws_auth(facts)
-    entries = facts.access_entries.value
-    resolution = _resolve(facts, mode, entries, aws_auth)
-    live_identity, live_unauthorized = _live(facts)
-    token_ok = facts.token_format_error is None and (facts.token_sts is None or facts.token_sts[0] == 200)
-    read = _mapping_read(mode, entries, aws_auth)
-    if resolution is not None:
-        if not read:
-            if live_identity is None and live_unauthorized and token_ok and not _errors(findings):
-                findings.append(_inferred_missing(facts, mode, resolution))
-            if live_identity is None:
-                findings.append(
-                    Finding(
-                        code=Code.MAPPING_UNVERIFIED,
-                        detail=_unverified(facts),
-                    )
-                )
-        else:
-            findings += mapping(
-                facts,
-                resolution,
-                mode,
-                aws_auth,
-                live_unauthorized,
-                token_ok and not _errors(findings),
-                live_authenticated=live_identity is not None,
-            )
-    authorizer = (
-        Authorizer.from_manifests(facts.rbac.value)
-        if facts.rbac.ok and facts.rbac.value is not None
-        else None
-    )
-    identity = live_identity or (resolution.identity if resolution else None)
-    if resolution is not None and not _errors(findings):
-        findings += authorization.authorization(facts, resolution, authorizer, identity)
-    if not read and not _errors(findings):
-        findings += authorization.live_only(facts, live_identity)
-    findings, withheld = _settle(findings, ports.transient_answers())
-    if read:
-        everyone = _everyone(mode, entries or [], aws_auth)
-        admins = recovery.admins(everyone, authorizer)
-        findings += recovery.recovery(
-            facts,
-            admins,
-            ports.profiles_by_role(),
-            broken=bool(_errors(findings)),
-            creator_admin=mode is AuthenticationMode.CONFIG_MAP,
-            complete=entries is not None
-            and aws_auth is not None
-            or mode is not AuthenticationMode.API_AND_CONFIG_MAP,
-        )
-    ordered = sort_findings(_dedupe(findings))
+    ctx = build_context(facts, ports)
+    for check in CHECKS:
+        ctx.findings += check(ctx)
+    ordered = sort_findings(_dedupe(ctx.findings))
     return Report(
-        cluster=_cluster_json(facts, mode),
-        principal=_principal_json(facts, resolution, identity),
+        cluster=_cluster_json(facts, ctx.mode),
+        principal=_principal_json(facts, ctx.resolution, ctx.identity),
         chain=_chain(facts, ordered),
         findings=ordered,
-        call_failures=_call_failures(facts, ordered) + withheld,
-    )
-
-
-def _inferred_missing(facts: Facts, mode: AuthenticationMode | None, resolution: Resolution) -> Finding:
-    """The token is valid (STS accepts it for this cluster) yet the cluster answers 401: nothing maps the
-    principal as it is now. Without the mapping, the cause is one of several; the fix printed is only
-    what is right in each of them, and the read that decides is named."""
-    from eksaccess.features.doctor.checks.mapping import entry_arn_for, inferred_fix
-
-    arn = entry_arn_for(resolution.principal_arn)
-    config_map = mode is AuthenticationMode.CONFIG_MAP
-    causes = (
-        [
-            Code.AWS_AUTH_ENTRY_MISSING,
-            Code.AWS_AUTH_ROLE_PATH,
-            Code.AWS_AUTH_ASSUMED_ROLE_ARN,
-            Code.AWS_AUTH_MALFORMED,
-        ]
-        if config_map
-        else [Code.ACCESS_ENTRY_MISSING, Code.ACCESS_ENTRY_STALE_PRINCIPAL]
-        + ([Code.AWS_AUTH_ENTRY_MISSING] if mode is AuthenticationMode.API_AND_CONFIG_MAP else [])
-    )
-    return Finding(
-        code=Code.NOT_MAPPED,
-        detail=f"The cluster refuses a valid token for {resolution.principal_arn} (STS accepts it; mode "
-        f"{mode.value if mode else 'unknown'}), so nothing maps this principal as it is now. Inferred, not read: "
-        f"the cause is one of {', '.join(c.value for c in causes)}.",
-        evidence={"principal": arn, "inferred": True, "causes": [c.value for c in causes]},
-        fix=inferred_fix(facts, arn, mode),
-    )
-
-
-def _credential_context(
-    facts: Facts, ports: RunPorts
-) -> tuple[ProfileCredentials | None, dict[str, Any] | None]:
-    """Where the failing credentials come from, and (AssumeRole refused) the role's trust policy as the
-    administrator reads it."""
-    error = facts.base_caller.error or facts.caller.error
-    if facts.options.as_arn or not isinstance(error, AwsCallError):
-        return None, None
-    profile = ports.describe_profile(facts.target.profile)
-    trust = None
-    role = facts.target.role_arn or (profile.role_arn if profile.kind is CredentialKind.ASSUME_ROLE else None)
-    if (
-        error.kind is AwsErrorKind.ACCESS_DENIED
-        and role
-        and facts.options.admin_profile
-        and facts.admin_caller.ok
-    ):
-        admin = ports.aws(profile=facts.options.admin_profile, region=facts.target.region)
-        trust = ports.role_trust_policy(admin, role)
-    return profile, trust
-
-
-def _mapping_read(
-    mode: AuthenticationMode | None, entries: list[AccessEntry] | None, aws_auth: AwsAuth | None
-) -> bool:
-    """Whether what decides the mapping in this mode was read: the access entries where they count (they
-    win), aws-auth in CONFIG_MAP. A failed read of the entries never becomes "no entry"."""
-    if mode is None:
-        return False
-    return entries is not None if mode.uses_access_entries else aws_auth is not None
-
-
-def _rests_on_a_401(finding: Finding) -> bool:
-    """A finding whose only evidence is the cluster's 401 to a token STS accepts."""
-    return finding.code in (Code.NOT_MAPPED, Code.CACHED_CREDENTIALS_STALE) or (
-        finding.code is Code.ACCESS_ENTRY_STALE_PRINCIPAL and "restsOn" in finding.evidence
-    )
-
-
-def _settle(findings: list[Finding], transient: int) -> tuple[list[Finding], int]:
-    """In a run where AWS answered with throttling, 5xx or no connection, the cluster's 401 may be its
-    authenticator failing to reach STS the same way (any webhook failure is a 401): the findings that rest
-    on it alone are withheld, and the run ends as a failed call (exit 3), never as a false finding."""
-    if not transient:
-        return findings, 0
-    kept = [f for f in findings if not _rests_on_a_401(f)]
-    return kept, len(findings) - len(kept)
-
-
-def _unverified(facts: Facts) -> str:
-    admin = facts.options.admin_profile
-    if admin is None:
-        return (
-            "Neither the access entries nor aws-auth could be read with these credentials; pass "
-            "--admin-profile to let doctor read them and say exactly why."
-        )
-    failure = facts.access_entries.error or facts.aws_auth.error or facts.admin_caller.error
-    return (
-        f"The administrator profile {admin} could not read the access entries or aws-auth either"
-        + (f" ({failure})" if failure else "")
-        + "; use a profile that can (eks:ListAccessEntries, or a Kubernetes identity that may read "
-        "kube-system/aws-auth)."
+        call_failures=_call_failures(facts, ordered) + ctx.withheld,
     )
 
 
@@ -232,66 +54,6 @@ def _dedupe(findings: Sequence[Finding]) -> list[Finding]:
         fix = tuple(s for s in f.fix if not (s.eksaccess or s.plain) or (s.eksaccess, s.plain) not in steps)
         steps.update((s.eksaccess, s.plain) for s in f.fix if s.eksaccess or s.plain)
         out.append(f if fix == f.fix else replace(f, fix=fix))
-    return out
-
-
-def _aws_auth(facts: Facts) -> AwsAuth | None:
-    outcome = facts.aws_auth
-    if outcome.value is None:
-        return None
-    return parse_aws_auth(outcome.value.data)
-
-
-def _resolve(
-    facts: Facts, mode: AuthenticationMode | None, entries: list[AccessEntry] | None, aws_auth: AwsAuth | None
-) -> Resolution | None:
-    arn = facts.principal_arn
-    if arn is None or mode is None:
-        return None
-    caller = facts.caller.value
-    try:
-        return resolve(
-            mode=mode,
-            access_entries=entries or [],
-            aws_auth=aws_auth or parse_aws_auth(None),
-            caller=Caller(
-                arn=arn,
-                account=caller.account if caller else None,
-                user_id=caller.user_id if caller else None,
-                access_key_id=caller.access_key_id if caller else None,
-                session_name=AS_ARN_SESSION if facts.options.as_arn else None,
-            ),
-            aws_auth_data=facts.aws_auth.value.data if facts.aws_auth.value else None,
-        )
-    except InvalidArnError:
-        return None
-
-
-def _live(facts: Facts) -> tuple[KubeIdentity | None, bool]:
-    who = facts.whoami
-    if who.value is not None:
-        v = who.value
-        return KubeIdentity(username=v.username, uid=v.uid, groups=v.groups, extra=v.extra), False
-    unauthorized = isinstance(who.error, KubeCallError) and who.error.status == 401
-    return None, unauthorized
-
-
-def _everyone(
-    mode: AuthenticationMode | None, entries: Sequence[AccessEntry], aws_auth: AwsAuth | None
-) -> list[Resolution]:
-    if mode is None:
-        return []
-    auth = aws_auth or parse_aws_auth(None)
-    arns = (
-        [e.principal_arn for e in entries] + [r.rolearn for r in auth.roles] + [u.userarn for u in auth.users]
-    )
-    out: list[Resolution] = []
-    for arn in dict.fromkeys(arns):
-        try:
-            res = resolve(mode=mode, access_entries=entries, aws_auth=auth, caller=Caller(arn=arn))
-        except InvalidArnError:
-            continue
-        out.append(res)
     return out
 
 

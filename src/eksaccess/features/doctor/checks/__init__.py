@@ -4,7 +4,7 @@ the builders of their fixes. The catalogue and docs/doctor-findings.md are made 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import ModuleType
 
 from eksaccess.features.doctor.catalog import CatalogEntry, Code
@@ -16,23 +16,29 @@ from eksaccess.features.doctor.checks import (
     kubeconfig,
     kubectl_token,
     mapping,
+    mapping_unread,
     network,
     recovery,
     token,
 )
+from eksaccess.features.doctor.context import Context
+from eksaccess.features.doctor.model import Finding
 
+# In the order doctor walks the chain: a check sees the findings of those before it.
 MODULES: tuple[ModuleType, ...] = (
-    credentials,
-    kubectl_token,
     kubeconfig,
-    exec_plugin,
+    credentials,
     cluster,
     network,
     token,
+    exec_plugin,
+    kubectl_token,
     mapping,
+    mapping_unread,
     authorization,
     recovery,
 )
+CHECKS: tuple[Callable[[Context], list[Finding]], ...] = tuple(module.check for module in MODULES)
 
 
 def entries() -> Mapping[Code, CatalogEntry]:

@@ -15,6 +15,7 @@ from eksaccess.domain.rbac import Attributes
 from eksaccess.domain.resources import resolve_resource
 from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
 from eksaccess.features.doctor.checks.mapping import suggested_aws_auth_grant
+from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import apply_manifests, grant_access_entry_fix
 from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
@@ -223,3 +224,12 @@ def _namespace_scope(
             create_entry=False,
         ),
     )
+
+
+def check(ctx: Context) -> list[Finding]:
+    if ctx.errors():
+        return []
+    found = authorization(ctx.facts, ctx.resolution, ctx.authorizer, ctx.identity) if ctx.resolution else []
+    if not ctx.read and not any(f.severity is Severity.ERROR for f in found):
+        found += live_only(ctx.facts, ctx.live_identity)  # the cluster's own answer, for want of its state
+    return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
 from eksaccess.domain.findings import Severity
 from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd, update_kubeconfig_fix
 from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
@@ -225,3 +226,7 @@ def _not_active_fix(facts: Facts, status: str) -> tuple[FixStep, ...]:
             plain=(cmd("aws", "eks", "describe-cluster", *where, "--query", "cluster.[status,health]"),),
         ),
     )
+
+
+def check(ctx: Context) -> list[Finding]:
+    return cluster(ctx.facts)

@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
-from eksaccess.adapters.aws_profiles import ProfileCredentials
+from eksaccess.adapters.aws_profiles import CredentialKind, ProfileCredentials
 from eksaccess.domain.arn import InvalidArnError, canonicalize
 from eksaccess.domain.findings import Severity
 from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
 from eksaccess.features.doctor.checks.credential_fixes import credential_fix
 from eksaccess.features.doctor.checks.token import clock_fix
+from eksaccess.features.doctor.context import Context, RunPorts
 from eksaccess.features.doctor.fixes import cmd
 from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
@@ -236,3 +237,29 @@ def _canonical(arn: str) -> str:
         return canonicalize(arn).lower()
     except InvalidArnError:
         return arn.lower()
+
+
+def check(ctx: Context) -> list[Finding]:
+    return credentials(ctx.facts, *_credential_context(ctx.facts, ctx.ports))
+
+
+def _credential_context(
+    facts: Facts, ports: RunPorts
+) -> tuple[ProfileCredentials | None, dict[str, Any] | None]:
+    """Where the failing credentials come from, and (AssumeRole refused) the role's trust policy as the
+    administrator reads it."""
+    error = facts.base_caller.error or facts.caller.error
+    if facts.options.as_arn or not isinstance(error, AwsCallError):
+        return None, None
+    profile = ports.describe_profile(facts.target.profile)
+    trust = None
+    role = facts.target.role_arn or (profile.role_arn if profile.kind is CredentialKind.ASSUME_ROLE else None)
+    if (
+        error.kind is AwsErrorKind.ACCESS_DENIED
+        and role
+        and facts.options.admin_profile
+        and facts.admin_caller.ok
+    ):
+        admin = ports.aws(profile=facts.options.admin_profile, region=facts.target.region)
+        trust = ports.role_trust_policy(admin, role)
+    return profile, trust

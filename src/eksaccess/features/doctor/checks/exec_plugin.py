@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from eksaccess.domain.findings import Severity
 from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd
 from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
@@ -63,3 +64,7 @@ def exec_plugin(facts: Facts) -> list[Finding]:
             ),
         )
     ]
+
+
+def check(ctx: Context) -> list[Finding]:
+    return exec_plugin(ctx.facts)

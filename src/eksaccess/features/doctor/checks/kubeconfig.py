@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from eksaccess.domain.findings import Severity
 from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.model import Finding
 from eksaccess.features.doctor.probe import Facts
 
@@ -64,3 +65,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
 
 def kubeconfig(facts: Facts) -> list[Finding]:
     return list(facts.target.findings)
+
+
+def check(ctx: Context) -> list[Finding]:
+    return kubeconfig(ctx.facts)

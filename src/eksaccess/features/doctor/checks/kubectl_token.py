@@ -18,6 +18,7 @@ from eksaccess.adapters.kube import KubeCallError
 from eksaccess.domain.findings import Severity
 from eksaccess.domain.sts_answer import is_rejection
 from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd, update_kubeconfig_fix
 from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
@@ -148,3 +149,7 @@ def _static_token(facts: Facts) -> list[Finding]:
             ),
         )
     ]
+
+
+def check(ctx: Context) -> list[Finding]:
+    return ctx.decided(kubectl_token(ctx.facts))

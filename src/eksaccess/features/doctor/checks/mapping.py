@@ -25,10 +25,9 @@ from eksaccess.domain.findings import Severity
 from eksaccess.domain.identity import NearMissKind, Resolution, SourceKind
 from eksaccess.domain.policies import policy_arn
 from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
+from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import (
-    _opt,
     aws_auth_grant_fix,
-    cmd,
     grant_access_entry_fix,
     repair_aws_auth_fix,
     restore_entry_fix,
@@ -134,22 +133,6 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         title="Mapped only through mapAccounts",
         why="mapAccounts authenticates with the ARN as username and no groups: usually 403 everywhere.",
         fix="a mapping of its own (as ACCESS_ENTRY_MISSING, or AWS_AUTH_ENTRY_MISSING in CONFIG_MAP)",
-    ),
-    CatalogEntry(
-        code=Code.NOT_MAPPED,
-        link=Link.MAPPING,
-        severity=Severity.ERROR,
-        title="The cluster maps no identity for this principal (inferred)",
-        why="STS accepts the token yet the cluster answers 401, and the mapping could not be read to say which row or entry is missing or wrong.",
-        fix="CONFIG_MAP: `eksaccess repair aws-auth` then `eksaccess grant --via aws-auth` (right whatever the unread rows hold); access entries: only the read that decides",
-    ),
-    CatalogEntry(
-        code=Code.MAPPING_UNVERIFIED,
-        link=Link.MAPPING,
-        severity=Severity.WARNING,
-        title="The mapping could not be read",
-        why="Without access to the access entries or aws-auth, doctor cannot tell why the identity is refused.",
-        fix="none (the read that would decide: `--admin-profile`)",
     ),
 )
 
@@ -362,57 +345,17 @@ def mapping(
     return findings
 
 
-def inferred_fix(facts: Facts, principal_arn: str, mode: AuthenticationMode | None) -> tuple[FixStep, ...]:
-    """What is right whatever the unread mapping holds. In CONFIG_MAP: repair the rows that never match,
-    then map the principal (each a no-op where it is not needed). With access entries, a missing entry and
-    one bound to a deleted principal need different repairs: only the read that decides is printed."""
-    writer = writer_of(facts)
-    cluster, flags = writer.cluster, writer.aws_flags()
-    decide = FixStep(
-        text=f"Let doctor read the mapping as {writer.who} to name the exact cause and its fix.",
-        eksaccess=(
-            cmd("eksaccess", "doctor", *_opt("--context", facts.target.context), "--admin-profile", "ADMIN"),
-        ),
-        plain=(
-            cmd(
-                "aws",
-                "eks",
-                "describe-access-entry",
-                "--cluster-name",
-                cluster,
-                "--principal-arn",
-                principal_arn,
-                *flags,
-            )
-            if mode is not AuthenticationMode.CONFIG_MAP
-            else writer.kubectl("-n", "kube-system", "get", "configmap", "aws-auth", "-o", "yaml"),
-        ),
-        by_hand=True,
+def check(ctx: Context) -> list[Finding]:
+    """The mapping as read (the unread case is mapping_unread's)."""
+    if ctx.resolution is None or not ctx.read:
+        return []
+    found = mapping(
+        ctx.facts,
+        ctx.resolution,
+        ctx.mode,
+        ctx.aws_auth,
+        ctx.live_unauthorized,
+        ctx.token_ok and not ctx.errors(),
+        live_authenticated=ctx.live_identity is not None,
     )
-    if mode is not AuthenticationMode.CONFIG_MAP:
-        return (decide,)
-    _, short, namespaces = _wanted_access(facts)
-    ns_flags = [x for ns in namespaces for x in ("--namespace", ns)]
-    return (
-        FixStep(
-            text=f"As {writer.who} (pass their --profile): rewrite the aws-auth rows that can never match, then "
-            f"map {principal_arn} (each does nothing where it is not needed).",
-            eksaccess=(
-                cmd("eksaccess", "repair", "aws-auth", "--cluster", cluster, *flags),
-                cmd(
-                    "eksaccess",
-                    "grant",
-                    principal_arn,
-                    "--cluster",
-                    cluster,
-                    "--via",
-                    "aws-auth",
-                    "--policy",
-                    short,
-                    *ns_flags,
-                    *flags,
-                ),
-            ),
-        ),
-        decide,
-    )
+    return ctx.decided(found)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from eksaccess.adapters.kube import KubeCallError
 from eksaccess.domain.findings import Severity
 from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 
@@ -58,3 +59,7 @@ def network(facts: Facts, masked: set[Code]) -> list[Finding]:
             ),
         )
     ]
+
+
+def check(ctx: Context) -> list[Finding]:
+    return network(ctx.facts, ctx.codes())

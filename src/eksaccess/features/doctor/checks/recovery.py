@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from eksaccess.domain.access import AccessEntry, AuthenticationMode
 from eksaccess.domain.arn import InvalidArnError, canonicalize
 from eksaccess.domain.authorize import Authorizer
+from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
 from eksaccess.domain.findings import Severity
-from eksaccess.domain.identity import Resolution
+from eksaccess.domain.identity import Caller, Resolution, resolve
 from eksaccess.domain.policies import policy_name
 from eksaccess.domain.rbac import Attributes
 from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd
 from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
@@ -182,3 +185,38 @@ def _same_principal(a: str, b: str) -> bool:
         return canonicalize(a).lower() == canonicalize(b).lower()
     except InvalidArnError:
         return a.lower() == b.lower()
+
+
+def check(ctx: Context) -> list[Finding]:
+    if not ctx.read:
+        return []
+    everyone = _everyone(ctx.mode, ctx.entries or [], ctx.aws_auth)
+    return recovery(
+        ctx.facts,
+        admins(everyone, ctx.authorizer),
+        ctx.ports.profiles_by_role(),
+        broken=ctx.errors(),
+        creator_admin=ctx.mode is AuthenticationMode.CONFIG_MAP,
+        complete=ctx.entries is not None
+        and ctx.aws_auth is not None
+        or ctx.mode is not AuthenticationMode.API_AND_CONFIG_MAP,
+    )
+
+
+def _everyone(
+    mode: AuthenticationMode | None, entries: Sequence[AccessEntry], aws_auth: AwsAuth | None
+) -> list[Resolution]:
+    if mode is None:
+        return []
+    auth = aws_auth or parse_aws_auth(None)
+    arns = (
+        [e.principal_arn for e in entries] + [r.rolearn for r in auth.roles] + [u.userarn for u in auth.users]
+    )
+    out: list[Resolution] = []
+    for arn in dict.fromkeys(arns):
+        try:
+            res = resolve(mode=mode, access_entries=entries, aws_auth=auth, caller=Caller(arn=arn))
+        except InvalidArnError:
+            continue
+        out.append(res)
+    return out

@@ -7,6 +7,7 @@ from datetime import timedelta
 from eksaccess.domain.findings import Severity
 from eksaccess.domain.sts_answer import is_rejection
 from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 
@@ -87,3 +88,7 @@ def token(facts: Facts, masked: set[Code]) -> list[Finding]:
             )
         )
     return findings
+
+
+def check(ctx: Context) -> list[Finding]:
+    return token(ctx.facts, ctx.codes())
