@@ -97,6 +97,8 @@ def demo(keep: bool) -> None:
             _run([kubectl, "get", "pods"], env)
         _banner("eksaccess doctor (as the developer, no arguments)")
         _run([*_eksaccess(), "doctor"], env)
+        _banner("eksaccess doctor --admin-profile admin (an administrator lets doctor read the mapping)")
+        _run([*_eksaccess(), "doctor", "--admin-profile", "admin"], env)
         commands = _fix_commands(env)
         if not commands:
             raise click.ClickException("doctor printed no fix to apply")
