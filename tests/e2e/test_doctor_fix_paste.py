@@ -220,6 +220,7 @@ NAMED = {
     "kubeconfig-client-certificate": ("--profile", "admin"),
     "kubeconfig-bearer-token": ("--profile", "admin"),
     "kubeconfig-missing": ("--cluster", "demo", "--profile", "admin"),
+    "kubeconfig-invalid": ("--cluster", "demo", "--profile", "admin"),
 }
 
 
@@ -259,7 +260,6 @@ NOT_YET = {
     "credential-process-failing",
     "current-context-deleted",
     "describe-cluster-denied",
-    "kubeconfig-invalid",
     "no-cluster-admin",
     "private-endpoint-only",
     "sso-session-expired",

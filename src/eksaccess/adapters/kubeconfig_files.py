@@ -51,7 +51,10 @@ def load(explicit: str | None, env: Mapping[str, str]) -> LoadedKubeconfig:
             text = path.read_text(encoding="utf-8")
         except OSError as err:
             raise KubeconfigError(f"cannot read kubeconfig {path}: {err.strerror}") from err
-        documents.append((path, load_raw(text, source=str(path))))
+        try:
+            documents.append((path, load_raw(text, source=str(path))))
+        except KubeconfigError as err:
+            raise KubeconfigError(err.message, path=str(path), hint=err.hint) from err
     config = merge([(str(p), d) for p, d in documents])
     return LoadedKubeconfig(config=config, paths=tuple(p for p, _ in documents), documents=tuple(documents))
 

@@ -25,7 +25,11 @@ SUPPORTED_EXEC_VERSIONS = (EXEC_V1, EXEC_V1BETA1)
 
 
 class KubeconfigError(InputError):
-    """A kubeconfig kubectl itself would refuse to load."""
+    """A kubeconfig kubectl itself would refuse to load; ``path``: the file, when one is to blame."""
+
+    def __init__(self, message: str, *, path: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
 
 
 class ExecPlugin(StrEnum):

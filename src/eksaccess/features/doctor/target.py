@@ -27,7 +27,7 @@ from eksaccess.domain.kubeconfig import (
 from eksaccess.domain.token import PREFIX as TOKEN_PREFIX
 from eksaccess.domain.token import token_region
 from eksaccess.features.doctor.catalog import Code
-from eksaccess.features.doctor.fixes import update_kubeconfig_fix
+from eksaccess.features.doctor.fixes import cmd, update_kubeconfig_fix
 from eksaccess.features.doctor.model import Finding, FixStep
 
 _CLUSTER_ARN = re.compile(
@@ -94,7 +94,17 @@ def resolve_target(
         loaded: LoadedKubeconfig | None = load()
     except KubeconfigError as err:
         code = Code.KUBECONFIG_NOT_FOUND if "does not exist" in err.message else Code.KUBECONFIG_INVALID
-        findings.append(Finding(code=code, detail=err.message, fix=_kubeconfig_fix(options)))
+        aside = (
+            (
+                FixStep(
+                    text="Move the unreadable file aside (kubectl refuses all of it); copy entries back by hand later.",
+                    plain=(cmd("mv", err.path, err.path + ".unreadable"),),
+                ),
+            )
+            if code is Code.KUBECONFIG_INVALID and err.path
+            else ()
+        )
+        findings.append(Finding(code=code, detail=err.message, fix=(*aside, *_kubeconfig_fix(options))))
         loaded = None
     if loaded is not None and not loaded.paths:  # kubectl has nothing to run with, --cluster or not
         findings.append(
