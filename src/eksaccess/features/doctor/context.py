@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from eksaccess.adapters.aws import AwsSession
 from eksaccess.adapters.aws_profiles import ProfileCredentials
 from eksaccess.adapters.kube import KubeCallError
 from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
@@ -35,7 +34,6 @@ class RunPorts(DoctorPorts, Protocol):
     def profiles_by_role(self) -> dict[str, str]: ...
     def describe_profile(self, profile: str | None) -> ProfileCredentials: ...
     def transient_answers(self) -> int: ...
-    def role_trust_policy(self, session: AwsSession, role_arn: str) -> dict[str, Any] | None: ...
 
 
 @dataclass

@@ -24,7 +24,7 @@ def cmd(*parts: str | None) -> str:
     return shlex.join(p for p in parts if p)
 
 
-def _opt(flag: str, value: str | None) -> list[str]:
+def opt(flag: str, value: str | None) -> list[str]:
     return [flag, value] if value else []
 
 
@@ -47,7 +47,7 @@ class Writer:
         return f"the administrator (profile {self.profile})" if self.profile else "a cluster administrator"
 
     def aws_flags(self) -> list[str]:
-        return [*_opt("--region", self.region), *_opt("--profile", self.profile)]
+        return [*opt("--region", self.region), *opt("--profile", self.profile)]
 
     def kubectl(self, *args: str) -> str:
         """kubectl as the writer: their context, or their token on the diagnosed context."""
@@ -66,7 +66,7 @@ class Writer:
                 "--output",
                 "text",
             )
-            head = cmd("kubectl", *_opt("--context", self.diagnosed_context))
+            head = cmd("kubectl", *opt("--context", self.diagnosed_context))
             return f'{head} --token "$({token})" {shlex.join(args)}'
         return cmd("kubectl", *args)
 
@@ -83,17 +83,17 @@ def update_kubeconfig_fix(
     text: str | None = None,
 ) -> tuple[FixStep, ...]:
     """Rewrite the diagnosed context (its name kept with --alias/--user-alias) from the cluster's description."""
-    common = [*_opt("--region", region), *_opt("--profile", profile)]
+    common = [*opt("--region", region), *opt("--profile", profile)]
     eks = cmd(
         "eksaccess",
         "kubeconfig",
         "--cluster",
         cluster,
         *common,
-        *_opt("--role-arn", role_arn),
-        *_opt("--alias", alias),
-        *_opt("--user-alias", user_alias or alias),
-        *_opt("--kubeconfig", kubeconfig),
+        *opt("--role-arn", role_arn),
+        *opt("--alias", alias),
+        *opt("--user-alias", user_alias or alias),
+        *opt("--kubeconfig", kubeconfig),
     )
     plain = cmd(
         "aws",
@@ -102,10 +102,10 @@ def update_kubeconfig_fix(
         "--name",
         cluster,
         *common,
-        *_opt("--role-arn", role_arn),
-        *_opt("--alias", alias),
-        *_opt("--user-alias", user_alias or alias),
-        *_opt("--kubeconfig", kubeconfig),
+        *opt("--role-arn", role_arn),
+        *opt("--alias", alias),
+        *opt("--user-alias", user_alias or alias),
+        *opt("--kubeconfig", kubeconfig),
     )
     return (
         FixStep(

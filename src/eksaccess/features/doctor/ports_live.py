@@ -12,7 +12,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import botocore.session
 import urllib3
@@ -196,10 +195,6 @@ class LivePorts:
 
     def describe_profile(self, profile: str | None) -> ProfileCredentials:
         return describe_profile(profile, self.env)
-
-    def role_trust_policy(self, session: AwsSession, role_arn: str) -> dict[str, Any] | None:
-        """The role's trust policy, or None when it cannot be read (no iam:GetRole, no such role)."""
-        return session.role_trust_policy(role_arn)
 
 
 def _exec_token(stdout: bytes) -> str | None:

@@ -54,7 +54,8 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         severity=Severity.ERROR,
         title="The permission asked for is denied",
         why="Neither an access policy nor RBAC allows this request.",
-        fix="the edit policy in that namespace (as ACCESS_ENTRY_MISSING)",
+        fix="the edit policy in that namespace associated with its access entry, or, for an identity mapped by "
+        "aws-auth, a group bound to edit (as AWS_AUTH_ENTRY_MISSING); edit may not grant every verb asked",
     ),
 )
 
@@ -153,8 +154,12 @@ def authorization(
                         policy="AmazonEKSEditPolicy",
                         short="edit",
                         namespaces=(request.namespace,) if request.namespace else (),
-                        create_entry=resolution.access_entry is None,
-                    ),
+                        create_entry=False,
+                    )
+                    if resolution.access_entry is not None
+                    else suggested_aws_auth_grant(
+                        facts, resolution.principal_arn
+                    ),  # its mapping is aws-auth's
                 )
             )
     return findings

@@ -67,6 +67,21 @@ ENTRIES: tuple[CatalogEntry, ...] = (
 )
 
 
+# The credential errors whose fix is renewing the profile's credentials: code, and what to say.
+_REFUSED: dict[AwsErrorKind, tuple[Code, str]] = {
+    AwsErrorKind.NO_CREDENTIALS: (Code.CREDENTIALS_NOT_FOUND, "Profile {profile}: {error}"),
+    AwsErrorKind.PROFILE_NOT_FOUND: (Code.CREDENTIALS_NOT_FOUND, "Profile {profile}: {error}"),
+    AwsErrorKind.INVALID_CREDENTIALS: (
+        Code.CREDENTIALS_INVALID,
+        "STS refused the access key of profile {profile}: {code}: {error}",
+    ),
+    AwsErrorKind.EXPIRED_CREDENTIALS: (
+        Code.CREDENTIALS_EXPIRED,
+        "The session credentials of profile {profile} have expired: {error}",
+    ),
+}
+
+
 def credentials(
     facts: Facts,
     profile: ProfileCredentials | None = None,
@@ -82,20 +97,13 @@ def credentials(
     name = facts.target.profile or "(default)"
     renew = credential_fix(profile) if profile is not None else ()
     if isinstance(error, AwsCallError):
-        if error.kind in (AwsErrorKind.NO_CREDENTIALS, AwsErrorKind.PROFILE_NOT_FOUND):
+        refused = _REFUSED.get(error.kind)
+        if refused is not None:
+            code, says = refused
             findings.append(
                 Finding(
-                    code=Code.CREDENTIALS_NOT_FOUND,
-                    detail=f"Profile {name}: {error}",
-                    evidence={"profile": name, "kind": profile.kind.value if profile else None},
-                    fix=renew,
-                )
-            )
-        elif error.kind is AwsErrorKind.INVALID_CREDENTIALS:
-            findings.append(
-                Finding(
-                    code=Code.CREDENTIALS_INVALID,
-                    detail=f"STS refused the access key of profile {name}: {error.code}: {error}",
+                    code=code,
+                    detail=says.format(profile=name, code=error.code, error=error),
                     evidence={
                         "profile": name,
                         "error": error.code,
@@ -104,20 +112,7 @@ def credentials(
                     fix=renew,
                 )
             )
-        elif error.kind is AwsErrorKind.EXPIRED_CREDENTIALS:
-            findings.append(
-                Finding(
-                    code=Code.CREDENTIALS_EXPIRED,
-                    detail=f"The session credentials of profile {name} have expired: {error}",
-                    evidence={
-                        "profile": name,
-                        "error": error.code,
-                        "kind": profile.kind.value if profile else None,
-                    },
-                    fix=renew,
-                )
-            )
-        elif error.kind is AwsErrorKind.CLOCK_SKEW:
+        if error.kind is AwsErrorKind.CLOCK_SKEW:
             findings.append(_clock_refused(facts, error))
         elif error.kind is AwsErrorKind.ACCESS_DENIED:  # GetCallerIdentity is never denied: AssumeRole was
             findings.append(_assume_role_denied(facts, error, trust))
@@ -261,5 +256,5 @@ def _credential_context(
         and facts.admin_caller.ok
     ):
         admin = ports.aws(profile=facts.options.admin_profile, region=facts.target.region)
-        trust = ports.role_trust_policy(admin, role)
+        trust = admin.role_trust_policy(role)
     return profile, trust

@@ -26,7 +26,8 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         severity=Severity.ERROR,
         title="The kubeconfig cannot be read",
         why="kubectl refuses a kubeconfig that is not valid YAML or has malformed entries.",
-        fix="`eksaccess kubeconfig --cluster C` / `aws eks update-kubeconfig --name C` (with `--cluster`)",
+        fix="`mv FILE FILE.unreadable`, then (with --cluster) `eksaccess kubeconfig --cluster C` / "
+        "`aws eks update-kubeconfig --name C`",
     ),
     CatalogEntry(
         code=Code.KUBECONFIG_CONTEXT_MISSING,
@@ -34,7 +35,8 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         severity=Severity.ERROR,
         title="The kubeconfig context is missing or incomplete",
         why="The context (or the cluster or user it names) does not exist.",
-        fix="`aws eks update-kubeconfig --name C --alias CONTEXT` (with `--cluster`)",
+        fix="with --cluster: `eksaccess kubeconfig --cluster C` / `aws eks update-kubeconfig --name C`; without it, "
+        "text only (which cluster the missing context was for is not known)",
     ),
     CatalogEntry(
         code=Code.KUBECONFIG_NOT_EKS_EXEC,

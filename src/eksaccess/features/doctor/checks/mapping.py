@@ -161,7 +161,7 @@ def recreate_entry_fix(facts: Facts, principal: str) -> tuple[FixStep, ...]:
     return restore_entry_fix(writer=writer_of(facts), entry=entry or AccessEntry(principal_arn=principal))
 
 
-def _wanted_access(facts: Facts) -> tuple[str, str, tuple[str, ...]]:
+def wanted_access(facts: Facts) -> tuple[str, str, tuple[str, ...]]:
     """The access a person usually needs: edit in the context's namespace, else view cluster-wide."""
     namespace = facts.options.namespace or facts.target.namespace
     if namespace:
@@ -170,7 +170,7 @@ def _wanted_access(facts: Facts) -> tuple[str, str, tuple[str, ...]]:
 
 
 def suggested_grant(facts: Facts, principal_arn: str) -> tuple[FixStep, ...]:
-    policy, short, namespaces = _wanted_access(facts)
+    policy, short, namespaces = wanted_access(facts)
     return grant_access_entry_fix(
         writer=writer_of(facts),
         principal_arn=principal_arn,
@@ -183,7 +183,7 @@ def suggested_grant(facts: Facts, principal_arn: str) -> tuple[FixStep, ...]:
 def suggested_aws_auth_grant(facts: Facts, principal_arn: str) -> tuple[FixStep, ...]:
     """A row for the principal with a group bound to the policy's ClusterRole, exactly as ``grant --via
     aws-auth`` writes it (the plain form patches aws-auth at the version doctor read)."""
-    policy, short, namespaces = _wanted_access(facts)
+    policy, short, namespaces = wanted_access(facts)
     arn = entry_arn_for(principal_arn)
     scope = AccessScope(type=ScopeType.NAMESPACE, namespaces=namespaces) if namespaces else CLUSTER_SCOPE
     grants = policy_group(

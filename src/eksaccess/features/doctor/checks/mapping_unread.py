@@ -8,9 +8,9 @@ from eksaccess.domain.access import AuthenticationMode
 from eksaccess.domain.findings import Severity
 from eksaccess.domain.identity import Resolution
 from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
-from eksaccess.features.doctor.checks.mapping import _wanted_access, entry_arn_for
+from eksaccess.features.doctor.checks.mapping import entry_arn_for, wanted_access
 from eksaccess.features.doctor.context import Context
-from eksaccess.features.doctor.fixes import _opt, cmd
+from eksaccess.features.doctor.fixes import cmd, opt
 from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 from eksaccess.features.doctor.writer import writer_of
@@ -99,7 +99,7 @@ def inferred_fix(facts: Facts, principal_arn: str, mode: AuthenticationMode | No
     decide = FixStep(
         text=f"Let doctor read the mapping as {writer.who} to name the exact cause and its fix.",
         eksaccess=(
-            cmd("eksaccess", "doctor", *_opt("--context", facts.target.context), "--admin-profile", "ADMIN"),
+            cmd("eksaccess", "doctor", *opt("--context", facts.target.context), "--admin-profile", "ADMIN"),
         ),
         plain=(
             cmd(
@@ -119,7 +119,7 @@ def inferred_fix(facts: Facts, principal_arn: str, mode: AuthenticationMode | No
     )
     if mode is not AuthenticationMode.CONFIG_MAP:
         return (decide,)
-    _, short, namespaces = _wanted_access(facts)
+    _, short, namespaces = wanted_access(facts)
     ns_flags = [x for ns in namespaces for x in ("--namespace", ns)]
     return (
         FixStep(

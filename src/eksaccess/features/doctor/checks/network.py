@@ -26,7 +26,8 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         severity=Severity.ERROR,
         title="The endpoint's certificate is not trusted",
         why="The certificate does not chain to the kubeconfig's certificate authority.",
-        fix="the diagnosed context rewritten from DescribeCluster, or the proxy's CA trusted",
+        fix="none printed: the certificate is not the cluster's CA (a TLS-inspecting proxy, or a wrong CA: see "
+        "CA_MISMATCH); no command is certain",
     ),
 )
 

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eksaccess.domain.access import AccessEntry, AuthenticationMode
-from eksaccess.domain.arn import InvalidArnError, canonicalize
+from eksaccess.domain.arn import InvalidArnError, parse_principal
 from eksaccess.domain.authorize import Authorizer
 from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
 from eksaccess.domain.findings import Severity
-from eksaccess.domain.identity import Caller, Resolution, resolve
+from eksaccess.domain.identity import Caller, Resolution, resolve, same_principal
 from eksaccess.domain.policies import policy_name
 from eksaccess.domain.rbac import Attributes
 from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
@@ -182,7 +182,7 @@ def recovery(
 
 def _same_principal(a: str, b: str) -> bool:
     try:
-        return canonicalize(a).lower() == canonicalize(b).lower()
+        return same_principal(parse_principal(a), parse_principal(b))
     except InvalidArnError:
         return a.lower() == b.lower()
 
