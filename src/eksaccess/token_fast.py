@@ -20,7 +20,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, TextIO
 
@@ -42,7 +42,9 @@ TOKEN_LIFETIME = timedelta(minutes=14)  # expirationTimestamp = now + 14 min, as
 URL_VALIDITY = timedelta(minutes=15)  # what the authenticator accepts after X-Amz-Date
 MIN_REMAINING = timedelta(seconds=60)  # a hit needs more than this left before expirationTimestamp
 CLOCK_SLACK = timedelta(seconds=5)
-NOW_ENV = "EKSACCESS_NOW"  # tests only: the clock, as ISO 8601 UTC or seconds since the epoch
+Clock = Callable[
+    [], datetime
+]  # now, in UTC: injected (tests pass a fixed one; nothing reads it from the env)
 
 PARSE_ERROR_MSG = (
     "Error parsing KUBERNETES_EXEC_INFO, defaulting to {0}. This is likely a bug in your Kubernetes "
@@ -112,17 +114,14 @@ def encode_token(presigned_url: str) -> str:
     return TOKEN_PREFIX + base64.urlsafe_b64encode(presigned_url.encode("utf-8")).decode("ascii").rstrip("=")
 
 
-def clock(env: Mapping[str, str]) -> datetime:
-    """Now (UTC, whole seconds), or the test clock of ``EKSACCESS_NOW``."""
-    override = env.get(NOW_ENV)
-    if override:
-        try:
-            value = datetime.fromtimestamp(float(override), UTC)
-        except ValueError:
-            value = datetime.fromisoformat(override.replace("Z", "+00:00")).astimezone(UTC)
-    else:
-        value = datetime.now(UTC)
-    return value.replace(microsecond=0)
+def system_clock() -> datetime:
+    """The machine's clock (the ``Clock`` every production path uses)."""
+    return datetime.now(UTC)
+
+
+def whole_seconds(clock: Clock) -> datetime:
+    """Now from ``clock``, in UTC and whole seconds, as the aws CLI stamps tokens."""
+    return clock().astimezone(UTC).replace(microsecond=0)
 
 
 def partition_of(region: str) -> str:
@@ -255,6 +254,7 @@ def serve_hit(
     *,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    clock: Clock = system_clock,
 ) -> int | None:
     """Print the cached ExecCredential and return 0, or return None to let the full command run.
 
@@ -268,7 +268,7 @@ def serve_hit(
         identity = resolve_light(environ, profile=args.profile)
         if identity is None:
             return None
-        _, read, ok = lookup(args, identity, TokenCache(default_cache_dir(environ)), clock(environ))
+        _, read, ok = lookup(args, identity, TokenCache(default_cache_dir(environ)), whole_seconds(clock))
         if not ok or read.token is None:
             return None
         api_version, note = negotiate_api_version(environ.get("KUBERNETES_EXEC_INFO"))
@@ -283,11 +283,13 @@ def serve_hit(
     return 0
 
 
-def issue(args: TokenArgs, env: Mapping[str, str], *, cache: TokenCache | None = None) -> Issued:
+def issue(
+    args: TokenArgs, env: Mapping[str, str], *, cache: TokenCache | None = None, clock: Clock = system_clock
+) -> Issued:
     """The full path: a cached token when servable, else a new one minted through botocore (and cached)."""
     from eksaccess.adapters.aws_credentials_light import TokenSigner
 
-    now = clock(env)
+    now = whole_seconds(clock)
     signer: TokenSigner | None = None
     store: tuple[CacheKey, CredentialIdentity] | None = None
     refusal: str | None = None
@@ -335,20 +337,20 @@ def _store(
     return None
 
 
-def console(argv: Sequence[str] | None = None) -> object:
+def console(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> object:
     """An ``eksaccess`` entry point that serves ``eksaccess token`` hits before click is imported.
 
     ``eksaccess token OPTIONS`` on a servable hit prints and exits 0; everything else (other commands, a
-    miss, --help, bad options) runs ``eksaccess.cli.main.main`` with the same arguments.
+    miss, --help, bad options) runs ``eksaccess.cli.main.main`` with the same arguments and clock.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["token"]:
-        code = serve_hit(args[1:])
+        code = serve_hit(args[1:], clock=clock)
         if code is not None:
             sys.exit(code)
     from eksaccess.cli.main import main as cli_main
 
-    return cli_main(args)
+    return cli_main(args, clock=clock)
 
 
 def main() -> None:  # pragma: no cover - exercised through subprocesses

@@ -84,7 +84,7 @@ def test_stdin_and_json_manifests(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "cannot read"),
+        (None, "cm.yaml: no such file"),
         ("kind: Secret\n", "expected a ConfigMap, got kind 'Secret'"),
         ("kind: ConfigMap\ndata:\n  mapRoles:\n    - rolearn: x\n", "data.mapRoles must be a string"),
         ("a: [\n", "not valid YAML"),
@@ -112,4 +112,5 @@ def test_the_installed_entry_point(tmp_path: Path) -> None:
     missing = subprocess.run(
         [*command, str(tmp_path / "nope.yaml")], capture_output=True, text=True, timeout=60
     )
-    assert missing.returncode == 2 and missing.stderr.startswith("eksaccess: error: cannot read")
+    assert missing.returncode == 2 and missing.stderr.startswith("eksaccess: error: ")
+    assert missing.stderr.strip().endswith("nope.yaml: no such file")

@@ -74,9 +74,13 @@ def _cache_files(home: Path) -> list[Path]:
     return sorted(cache.glob("*.json")) if cache.is_dir() else []
 
 
-def _stale_sandbox(tmp_path: Path, name: str, home: Path, kubectl: str) -> Iterator[dict[str, str]]:
-    """A fresh baseline sandbox whose developer has a cache entry left by an earlier sandbox in ``home``."""
-    with running_sandbox(tmp_path / name, "baseline") as sandbox:
+def _stale_sandbox(
+    tmp_path: Path, name: str, home: Path, kubectl: str, sandbox_id: str
+) -> Iterator[dict[str, str]]:
+    """A fresh baseline sandbox whose developer has a cache entry left by an earlier sandbox in ``home``:
+    it reuses that sandbox's id (so its key ids and role session names, which the aws CLI's cache key is
+    made of), as two accounts' sandboxes never would."""
+    with running_sandbox(tmp_path / name, "baseline", sandbox_id=sandbox_id) as sandbox:
         env = _env(sandbox, home)
         denied = _run(env, [kubectl, "--context", "developer", "get", "pods"])
         assert denied.returncode != 0
@@ -90,6 +94,7 @@ def test_stale_cached_credentials_are_named_and_the_printed_command_clears_them(
     _aws()
     home = tmp_path / "home"
     with running_sandbox(tmp_path / "a", "baseline") as first:
+        first_id = first.sandbox_id
         env = _env(first, home)
         done = _run(env, [kubectl, "--context", "developer", "get", "pods"])
         assert done.returncode == 0, done.stderr
@@ -97,7 +102,7 @@ def test_stale_cached_credentials_are_named_and_the_printed_command_clears_them(
         assert (code, _errors(report)) == (0, [])
     (written,) = _cache_files(home)  # what the aws CLI wrote for the developer profile
 
-    for env in _stale_sandbox(tmp_path, "b", home, kubectl):
+    for env in _stale_sandbox(tmp_path, "b", home, kubectl, first_id):
         code, report, raw = _doctor(env, "--context", "developer")
         assert code == 1
         (finding,) = _errors(report)
@@ -115,7 +120,7 @@ def test_stale_cached_credentials_are_named_and_the_printed_command_clears_them(
         code, report, _ = _doctor(env, "--context", "developer")
         assert (code, _errors(report)) == (0, []), report["findings"]
 
-    for env in _stale_sandbox(tmp_path, "c", home, kubectl):  # the eksaccess form: doctor --fix
+    for env in _stale_sandbox(tmp_path, "c", home, kubectl, first_id):  # the eksaccess form: doctor --fix
         code, report, _ = _doctor(env, "--context", "developer")
         (finding,) = _errors(report)
         (command,) = [c for step in finding["fix"] for c in step["eksaccess"]]

@@ -55,6 +55,8 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "access-entry-overrides-aws-auth": (set(), set()),  # AWS_AUTH_SHADOWED is info
     "authenticator-not-installed": ({"EXEC_COMMAND_NOT_FOUND"}, {"EXEC_COMMAND_NOT_FOUND"}),
     "aws-auth-key-case": ({"NOT_MAPPED", "MAPPING_UNVERIFIED"}, {"AWS_AUTH_KEY_CASE"}),
+    "aws-auth-duplicate-row": ({"PERMISSION_DENIED"}, {"AWS_AUTH_DUPLICATE_WRONG_ROW"}),
+    "rbac-subject-case": ({"PERMISSION_DENIED"}, {"RBAC_SUBJECT_CASE"}),
     "clock-behind": ({"CLOCK_SKEW"}, {"CLOCK_SKEW"}),
     "clock-far-behind": ({"CLOCK_SKEW"}, {"CLOCK_SKEW"}),
     "cluster-creation-failed": ({"CLUSTER_NOT_ACTIVE"}, {"CLUSTER_NOT_ACTIVE"}),
@@ -129,6 +131,7 @@ SHOWN_ELSEWHERE = {
     "EXEC_PLUGIN_SLOW": "test_a_slow_aws_cli_plugin_gets_the_switch_to_eksaccess_token",
     "AWS_AUTH_SHADOWED": "test_checks.py (mapping), scenario access-entry-overrides-aws-auth",
     "ADMIN_CANDIDATES": "every broken scenario with --admin-profile (info)",
+    "AWS_AUTH_DUPLICATE_ROW": "tests/unit/features/doctor/test_duplicate_row.py (the row in use is right)",
     "CACHED_CREDENTIALS_STALE": "test_doctor_kubectl_token.py (two sandboxes, one HOME)",
     "TOKEN_REJECTED": "test_doctor_kubectl_token.py (an expired static token); no built-in scenario yet",
 }

@@ -126,3 +126,22 @@ def test_repair_of_nothing_plans_nothing(make_sandbox: MakeSandbox, tmp_path: Pa
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert "No changes" in out and "no row that can be repaired" in err
+
+
+def test_repair_keeps_one_row_per_arn_the_one_rbac_grants(make_sandbox: MakeSandbox, tmp_path: Path) -> None:
+    """aws-auth-duplicate-row: the later row for the developer (a group bound nowhere) wins; repair removes it,
+    keeps the earlier row (bound to edit in dev) and every other byte, and records the change."""
+    sb = make_sandbox("aws-auth-duplicate-row")
+    before = _aws_auth(sb)["mapRoles"]
+    env = {**os.environ, **sb.env_for("admin"), "EKSACCESS_HISTORY_DIR": str(tmp_path / "history")}
+    proc = _eksaccess(env, "repair", "aws-auth", "--cluster", "demo")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and "aws-auth.row.dedupe" in out and "Verified" in out, (out, err)
+    after = _aws_auth(sb)["mapRoles"]
+    assert after == before[: before.index("# added later")]
+    developer = parse_aws_auth({"mapRoles": after}).match_role(f"arn:aws:iam::{ACCT}:role/developer")
+    assert developer is not None and developer.groups == ("dev-editors",)
+    assert list((tmp_path / "history").rglob("*.json"))
+    again = _eksaccess(env, "repair", "aws-auth", "--cluster", "demo", "--dry-run")
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0 and "No changes" in out, (out, err)

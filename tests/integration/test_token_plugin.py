@@ -67,14 +67,23 @@ def env(sandbox: RunningSandbox, tmp_path: Path) -> dict[str, str]:
     }
 
 
+# A test-only entry point: eksaccess.token_fast.console (fast path, then the CLI) with a fixed clock.
+# Production reads no clock from the environment; only this test launcher injects one.
+FIXED_CLOCK_ENTRY = (
+    "import sys; from datetime import datetime; from eksaccess.token_fast import console; "
+    "at = datetime.fromisoformat(sys.argv[1]); console(sys.argv[2:], clock=lambda: at)"
+)
+
+
 def run(
     env: Mapping[str, str], *args: str, exec_info: str | None = None, now: datetime | None = None
 ) -> subprocess.CompletedProcess[str]:
     extra = {} if exec_info is None else {"KUBERNETES_EXEC_INFO": exec_info}
+    command = eksaccess_command()
     if now is not None:
-        extra["EKSACCESS_NOW"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        command = [sys.executable, "-c", FIXED_CLOCK_ENTRY, now.isoformat(), "token"]
     return subprocess.run(
-        [*eksaccess_command(), *args],
+        [*command, *args],
         env={**env, **extra},
         capture_output=True,
         text=True,

@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,7 +29,6 @@ from eksaccess.token_fast import (
     EXEC_V1BETA1,
     TokenArgs,
     cache_key,
-    clock,
     encode_token,
     lookup,
     negotiate_api_version,
@@ -38,6 +37,8 @@ from eksaccess.token_fast import (
     render_exec_credential,
     servable,
     serve_hit,
+    system_clock,
+    whole_seconds,
 )
 
 NOW = datetime(2030, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -139,10 +140,11 @@ def test_partition_of_region(region: str, partition: str) -> None:
     assert partition_of(region) == partition
 
 
-def test_test_clock() -> None:
-    assert clock({"EKSACCESS_NOW": "2030-05-01T12:00:00Z"}) == NOW
-    assert clock({"EKSACCESS_NOW": str(NOW.timestamp() + 0.9)}) == NOW
-    real = clock({})
+def test_the_clock_is_injected_in_whole_utc_seconds() -> None:
+    assert whole_seconds(lambda: NOW + timedelta(seconds=0.9)) == NOW
+    paris = timezone(timedelta(hours=2))
+    assert whole_seconds(lambda: NOW.astimezone(paris)) == NOW and whole_seconds(lambda: NOW).tzinfo == UTC
+    real = whole_seconds(system_clock)
     assert real.microsecond == 0 and abs(real - datetime.now(UTC)) < timedelta(seconds=5)
 
 
@@ -450,16 +452,18 @@ def admin_env(tmp_path: Path) -> dict[str, str]:
         **write_aws_files(tmp_path, CONFIG, CREDENTIALS),
         "AWS_PROFILE": "admin",
         "EKSACCESS_CACHE_DIR": str(tmp_path / "cache"),
-        "EKSACCESS_NOW": "2030-05-01T12:05:00Z",
     }
 
 
 ARGV = ["--region", "us-west-2", "--cluster-name", "demo"]
+AT = NOW + timedelta(minutes=5)  # when the fast path runs, unless a test says otherwise
 
 
-def run_fast(env: Mapping[str, str], argv: list[str] = ARGV) -> tuple[int | None, str, str]:
+def run_fast(
+    env: Mapping[str, str], argv: list[str] = ARGV, *, now: datetime = AT
+) -> tuple[int | None, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = serve_hit(argv, env, stdout=out, stderr=err)
+    code = serve_hit(argv, env, stdout=out, stderr=err, clock=lambda: now)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -488,19 +492,19 @@ def test_hit_with_v1alpha1_notes_on_stderr_without_the_token(admin_env: dict[str
 
 
 @pytest.mark.parametrize(
-    ("change", "argv"),
+    ("change", "argv", "now"),
     [
-        ({"AWS_PROFILE": "alice"}, ARGV),  # another identity
-        ({}, ["--region", "us-west-2", "--cluster-name", "other"]),  # another cluster
-        ({}, ["--region", "us-east-2", "--cluster-name", "demo"]),  # another region
-        ({}, [*ARGV, "--role-arn", "arn:aws:iam::111122223333:role/eks-admin"]),  # another role
-        ({"AWS_ENDPOINT_URL": "https://127.0.0.1:1"}, ARGV),  # another STS endpoint
-        ({"AWS_ACCESS_KEY_ID": "AKIAENVEXAMPLE000007", "AWS_SECRET_ACCESS_KEY": "s"}, ARGV),  # env keys win
-        ({"EKSACCESS_NOW": "2030-05-01T12:13:01Z"}, ARGV),  # 59 s left
-        ({}, [*ARGV, "--no-cache"]),
+        ({"AWS_PROFILE": "alice"}, ARGV, AT),  # another identity
+        ({}, ["--region", "us-west-2", "--cluster-name", "other"], AT),  # another cluster
+        ({}, ["--region", "us-east-2", "--cluster-name", "demo"], AT),  # another region
+        ({}, [*ARGV, "--role-arn", "arn:aws:iam::111122223333:role/eks-admin"], AT),  # another role
+        ({"AWS_ENDPOINT_URL": "https://127.0.0.1:1"}, ARGV, AT),  # another STS endpoint
+        ({"AWS_ACCESS_KEY_ID": "AKIAENVEXAMPLE000007", "AWS_SECRET_ACCESS_KEY": "s"}, ARGV, AT),  # env keys
+        ({}, ARGV, NOW + timedelta(minutes=13, seconds=1)),  # 59 s left
+        ({}, [*ARGV, "--no-cache"], AT),
     ],
 )
-def test_miss(admin_env: dict[str, str], change: dict[str, str], argv: list[str]) -> None:
+def test_miss(admin_env: dict[str, str], change: dict[str, str], argv: list[str], now: datetime) -> None:
     fill_cache(
         admin_env,
         TokenArgs(cluster_id="demo", region="us-west-2"),
@@ -508,7 +512,19 @@ def test_miss(admin_env: dict[str, str], change: dict[str, str], argv: list[str]
         expiration=NOW + timedelta(minutes=14),
     )
     assert run_fast(admin_env)[0] == 0  # the control: unchanged, it is a hit
-    assert run_fast({**admin_env, **change}, argv) == (None, "", "")
+    assert run_fast({**admin_env, **change}, argv, now=now) == (None, "", "")
+
+
+def test_the_environment_does_not_set_the_clock(admin_env: dict[str, str]) -> None:
+    """EKSACCESS_NOW, the old test clock, is not read: only the injected clock decides."""
+    fill_cache(
+        admin_env,
+        TokenArgs(cluster_id="demo", region="us-west-2"),
+        signed_at=NOW,
+        expiration=NOW + timedelta(minutes=14),
+    )
+    assert run_fast({**admin_env, "EKSACCESS_NOW": "2030-05-01T12:13:01Z"})[0] == 0  # still a hit at AT
+    assert run_fast({**admin_env, "EKSACCESS_NOW": "garbage"})[0] == 0
 
 
 def test_rotated_key_of_the_same_profile_is_a_miss(admin_env: dict[str, str], tmp_path: Path) -> None:

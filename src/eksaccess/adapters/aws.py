@@ -34,7 +34,7 @@ from eksaccess.domain.access import (
     ScopeType,
 )
 from eksaccess.domain.sts_answer import THROTTLING_CODES
-from eksaccess.errors import RemoteError
+from eksaccess.errors import InputError, RemoteError
 
 _RETRIES = Config(retries={"max_attempts": 6, "mode": "standard"}, connect_timeout=5, read_timeout=20)
 
@@ -51,6 +51,7 @@ class AwsErrorKind(StrEnum):
     THROTTLED = "throttled"
     UNREACHABLE = "unreachable"
     PROFILE_NOT_FOUND = "profile-not-found"
+    CONFIG_INVALID = "config-invalid"  # the AWS config or credentials file cannot be parsed, a bad setting
     NO_REGION = "no-region"
     OTHER = "other"
 
@@ -63,6 +64,21 @@ class AwsCallError(RemoteError):
         self.kind = kind
         self.operation = operation
         self.code = code
+
+
+class AwsConfigError(AwsCallError, InputError):
+    """No call could be made because the user's AWS configuration is wrong (a profile that does not exist,
+    a config file botocore cannot parse, an invalid region name): bad input, exit 2, like any InputError."""
+
+    exit_code = 2
+
+
+_CONFIG_ERRORS = (
+    botocore.exceptions.ConfigParseError,
+    botocore.exceptions.InvalidConfigError,
+    botocore.exceptions.InvalidRegionError,
+    botocore.exceptions.PartialCredentialsError,
+)
 
 
 _CODES: Mapping[str, AwsErrorKind] = {
@@ -178,7 +194,9 @@ def classify(err: Exception, operation: str) -> AwsCallError:
     ):
         return AwsCallError(AwsErrorKind.EXPIRED_CREDENTIALS, str(err).strip(), operation=operation)
     if isinstance(err, botocore.exceptions.ProfileNotFound):
-        return AwsCallError(AwsErrorKind.PROFILE_NOT_FOUND, str(err), operation=operation)
+        return AwsConfigError(AwsErrorKind.PROFILE_NOT_FOUND, str(err), operation=operation)
+    if isinstance(err, _CONFIG_ERRORS):
+        return AwsConfigError(AwsErrorKind.CONFIG_INVALID, str(err).strip(), operation=operation)
     if isinstance(err, botocore.exceptions.NoRegionError):
         return AwsCallError(AwsErrorKind.NO_REGION, "You must specify a region.", operation=operation)
     if isinstance(err, (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError)):
@@ -248,12 +266,12 @@ class AwsSession:
         ``transient``: where to count the answers that decided nothing (shared with assumed sessions)."""
         try:
             self._session = _botocore_session(session, profile, region)
+            self.region = region or self._session.get_config_variable("region")  # reads the config files
         except botocore.exceptions.BotoCoreError as err:
             raise classify(err, "Session") from err
         self.transient = transient or TransientAnswers()
         self._session.register("needs-retry", self.transient.on_attempt)
         self.profile = profile
-        self.region = region or self._session.get_config_variable("region")
         self._clients: dict[tuple[str, str | None], Any] = {}
         self._lock = threading.Lock()
 
@@ -352,10 +370,11 @@ class AwsSession:
             return [_entry(d.result(), p.result()) for d, p in zip(described, listed, strict=True)]
 
     def describe_access_entry(
-        self, cluster: str, principal_arn: str, region: str | None = None
+        self, cluster: str, principal_arn: str, region: str | None = None, *, policies: bool = True
     ) -> AccessEntry:
+        """One entry; ``policies=False`` skips ListAssociatedAccessPolicies (one round trip, no policies)."""
         entry = self._describe_entry(cluster, principal_arn, region)
-        if not _has_policies(entry):
+        if not policies or not _has_policies(entry):
             return _entry(entry, None)
         return _entry(entry, tuple(self.list_associated_access_policies(cluster, principal_arn, region)))
 

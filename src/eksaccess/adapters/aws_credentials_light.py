@@ -282,8 +282,8 @@ class TokenSigner:
 
         try:
             chain = self._session.get_component("credential_provider")
-        except botocore.exceptions.ProfileNotFound:
-            return
+        except (botocore.exceptions.ProfileNotFound, botocore.exceptions.ConfigParseError):
+            return  # identity() and presign() report it, as the aws CLI does
         cache = JSONFileCache(os.path.expanduser(os.path.join("~", ".aws", "cli", "cache")))
         for provider_name in ("assume-role", "assume-role-with-web-identity"):
             provider = chain.get_provider(provider_name)
@@ -354,6 +354,8 @@ class TokenSigner:
             botocore.exceptions.InvalidConfigError,
             botocore.exceptions.ConfigParseError,
             botocore.exceptions.NoRegionError,
+            botocore.exceptions.InvalidRegionError,
+            botocore.exceptions.ParamValidationError,
         ) as err:
             raise InputError(str(err)) from err
         except botocore.exceptions.NoCredentialsError as err:

@@ -15,6 +15,8 @@ import botocore.configloader
 import botocore.exceptions
 import botocore.session
 
+from eksaccess.errors import InputError
+
 ENV_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
@@ -47,7 +49,10 @@ def describe_profile(profile: str | None, env: Mapping[str, str]) -> ProfileCred
     if explicit is None and env.get("AWS_ACCESS_KEY_ID"):
         return ProfileCredentials(profile=None, kind=CredentialKind.ENVIRONMENT)
     name = explicit or "default"
-    configs = session.full_config.get("profiles", {})
+    try:
+        configs = session.full_config.get("profiles", {})
+    except botocore.exceptions.ConfigParseError as err:
+        raise InputError(str(err)) from None
     path = session.get_config_variable("credentials_file")
     try:
         creds = botocore.configloader.raw_config_parse(path) if path else {}

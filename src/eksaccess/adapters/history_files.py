@@ -4,6 +4,9 @@ One JSON file per change under ``<root>/<account>/<region>/<cluster>/``, named b
 (``000001.json``, ...). ``root`` is ``$EKSACCESS_HISTORY_DIR`` when set, else
 ``platformdirs.user_state_dir("eksaccess")/history``. Files and directories are private (0600 / 0700)
 and written atomically (a temporary file renamed over the target), so a crash never leaves half a record.
+Every directory from the root down is made 0700 whatever mode it had, if the current user owns it.
+A record that cannot be read (truncated, not JSON, a stray file under a version's name) is named in an
+``InputError``; the features skip it where the other records still answer (``features.manage.history``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 import platformdirs
 
+from eksaccess.adapters.files import private_directory, read_text
 from eksaccess.errors import InputError
 
 ENV_VAR = "EKSACCESS_HISTORY_DIR"
@@ -42,6 +46,7 @@ class HistoryFiles:
     """The history directory of one cluster."""
 
     def __init__(self, root: Path, *, account: str, region: str, cluster: str) -> None:
+        self.root = root
         self.directory = root / _SAFE.sub("_", account) / _SAFE.sub("_", region) / _SAFE.sub("_", cluster)
 
     def versions(self) -> list[int]:
@@ -51,17 +56,18 @@ class HistoryFiles:
         return sorted(int(m.group(1)) for m in found if m)
 
     def read(self, version: int) -> dict[str, Any]:
+        """The record of ``version``; InputError naming the file when it is missing or unreadable."""
         path = self._path(version)
+        if not path.exists():
+            raise InputError(f"no history version {version} for this cluster (see 'eksaccess history')")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(
-                f"no history version {version} for this cluster (see 'eksaccess history')"
-            ) from None
-        except (OSError, ValueError) as err:
-            raise InputError(f"cannot read history file {path}: {err}") from None
+            data = json.loads(read_text(path))
+        except InputError as err:
+            raise InputError(f"history version {version} is unreadable: {err.message}") from None
+        except ValueError as err:
+            raise InputError(f"history version {version} is unreadable: {path}: not JSON ({err})") from None
         if not isinstance(data, dict):
-            raise InputError(f"history file {path} is not a record")
+            raise InputError(f"history version {version} is unreadable: {path}: not a record")
         return data
 
     def create(self, record: Mapping[str, Any]) -> int:
@@ -89,6 +95,10 @@ class HistoryFiles:
         finally:
             Path(tmp).unlink(missing_ok=True)
 
+    def discard(self, version: int) -> None:
+        """Remove a record that turned out to record nothing (a change refused before any write)."""
+        self._path(version).unlink(missing_ok=True)
+
     def _write_tmp(self, record: Mapping[str, Any]) -> str:
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
         try:
@@ -107,7 +117,7 @@ class HistoryFiles:
 
     def _ensure_dir(self) -> None:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_directory(self.directory, top=self.root)
         except OSError as err:
             raise InputError(f"cannot create the history directory {self.directory}: {err}") from None
 

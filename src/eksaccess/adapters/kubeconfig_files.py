@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eksaccess.adapters.files import read_text
 from eksaccess.domain.kubeconfig import Kubeconfig, KubeconfigError, dump_raw, load_raw, merge
+from eksaccess.errors import InputError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,18 +41,16 @@ def candidate_paths(explicit: str | None, env: Mapping[str, str]) -> tuple[Path,
 
 
 def load(explicit: str | None, env: Mapping[str, str]) -> LoadedKubeconfig:
-    """Load and merge the kubeconfig files; raises KubeconfigError when none can be read."""
+    """Load and merge the kubeconfig files: KubeconfigError when kubectl would refuse one (or the explicit
+    one does not exist), InputError when one is not a file eksaccess reads (adapters.files)."""
     paths = candidate_paths(explicit, env)
-    if explicit and not paths[0].is_file():
+    if explicit and not paths[0].exists():
         raise KubeconfigError(f"kubeconfig {paths[0]} does not exist")
     documents: list[tuple[Path, dict[str, Any]]] = []
     for path in paths:
-        if not path.is_file():
+        if not path.exists():
             continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as err:
-            raise KubeconfigError(f"cannot read kubeconfig {path}: {err.strerror}") from err
+        text = read_text(path)
         try:
             documents.append((path, load_raw(text, source=str(path))))
         except KubeconfigError as err:
@@ -68,8 +68,8 @@ def write_target(explicit: str | None, env: Mapping[str, str], cluster_arn: str)
     for path in paths:
         if path.is_file():
             try:
-                raw = load_raw(path.read_text(encoding="utf-8"), source=str(path))
-            except (OSError, KubeconfigError):
+                raw = load_raw(read_text(path), source=str(path))
+            except InputError:
                 continue
             for item in raw.get("clusters") or []:
                 if isinstance(item, Mapping) and item.get("name") == cluster_arn:
@@ -78,9 +78,9 @@ def write_target(explicit: str | None, env: Mapping[str, str], cluster_arn: str)
 
 
 def read_document(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
+    if not path.exists():
         return None
-    return load_raw(path.read_text(encoding="utf-8"), source=str(path))
+    return load_raw(read_text(path), source=str(path))
 
 
 def write_document(path: Path, document: Mapping[str, Any]) -> None:

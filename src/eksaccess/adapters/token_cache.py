@@ -4,7 +4,9 @@ A file is trusted only after checks made on the opened descriptor (no race betwe
 regular file (symlinks refused through ``O_NOFOLLOW``), owned by the current user, no permission beyond
 0600, at most 64 KiB of JSON naming the very key it is read for. Anything else is reported as a refusal
 and never served; the caller mints a new token, which replaces the file atomically (a private temporary
-file in the same directory renamed over it). Standard library only: this is on the fast path.
+file in the same directory renamed over it). The directory is made 0700 on every write, whatever mode it
+had. ``clear`` removes only files this module wrote: a cache file's name (40 hex digits, ``.json``) and
+content (a cache document), or a temporary file's name. Standard library only: this is on the fast path.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ TEMP_PREFIX = ".token-"
 FORMAT_VERSION = 1
 MAX_BYTES = 64 * 1024
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_CACHE_FILE = re.compile(r"[0-9a-f]{40}\.json")
+_TEMP_FILE = re.compile(r"\.token-[A-Za-z0-9_]+\.tmp")
 
 
 class Refusal(StrEnum):
@@ -177,8 +181,11 @@ class TokenCache:
     def write(self, key: CacheKey, cached: CachedToken) -> str:
         """Write atomically with mode 0600; the directory is created with mode 0700."""
         import tempfile
+        from pathlib import Path
 
-        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        from eksaccess.adapters.files import private_directory
+
+        private_directory(Path(self.directory))
         document = {
             "version": FORMAT_VERSION,
             "key": key.as_dict(),
@@ -203,18 +210,48 @@ class TokenCache:
         _unlink(self.path(key))
 
     def clear(self) -> int:
-        """Remove every cached token (and leftover temporary files); how many files went."""
+        """Remove every cached token (and leftover temporary files); how many files went.
+
+        Only files this cache wrote go: anything else in the directory (a ``package.json``, a file named
+        like a cache file that holds something else, a symlink, another user's file) stays."""
         if not os.path.isdir(self.directory):
             return 0
         removed = 0
         with os.scandir(self.directory) as entries:
             for entry in entries:
-                name = entry.name
-                ours = name.endswith(FILE_SUFFIX) or (name.startswith(TEMP_PREFIX) and name.endswith(".tmp"))
-                if ours and not entry.is_dir(follow_symlinks=False):
+                if _written_here(entry):
                     _unlink(entry.path)
                     removed += 1
         return removed
+
+
+def _written_here(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is a file this cache wrote: recognised by its name and, for a cache file, its
+    content (a regular file of the current user holding a cache document)."""
+    if _TEMP_FILE.fullmatch(entry.name):
+        return entry.is_file(follow_symlinks=False)
+    if not _CACHE_FILE.fullmatch(entry.name):
+        return False
+    try:
+        fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            return False
+        raw = os.read(fd, MAX_BYTES + 1)
+    finally:
+        os.close(fd)
+    return _is_cache_document(raw)
+
+
+def _is_cache_document(raw: bytes) -> bool:
+    try:
+        data: Any = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(data, dict) and {"version", "key", "token", "expirationTimestamp"} <= data.keys()
 
 
 def _unlink(path: str) -> None:

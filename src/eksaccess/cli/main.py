@@ -2,7 +2,11 @@
 
 Commands are registered lazily by name so that ``--help`` and the kubectl plugin start fast:
 a command's module is imported only when that command runs. Errors are rendered here, once:
-one line on stderr, the exit code of the error family, a traceback only with ``--debug``.
+``eksaccess: error: MESSAGE`` on one line of stderr (a hint follows in parentheses), the exit code of the
+error family, a traceback only with ``--debug``. Click's own usage errors keep click's form and exit 2.
+
+The clock is injected: ``main(argv, clock=...)`` puts it in the context object (``ctx.obj["clock"]``),
+where commands that stamp or compare times take it; nothing reads the time from the environment.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import importlib
 import importlib.util
 import sys
 import traceback
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import click
@@ -120,12 +126,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
         enable()
 
 
-def main(argv: list[str] | None = None) -> Any:
+def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None = None) -> Any:
     """Run the CLI; map every error family to its exit code."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    obj: dict[str, Any] = {} if clock is None else {"clock": clock}
     try:
-        result = cli.main(args=args, prog_name="eksaccess", standalone_mode=False)
+        result = cli.main(args=args, prog_name="eksaccess", standalone_mode=False, obj=obj)
         if isinstance(result, int) and not isinstance(result, bool):
             sys.exit(result)  # ctx.exit(n) returns n when standalone_mode is off
         return result
@@ -140,11 +147,13 @@ def main(argv: list[str] | None = None) -> Any:
     except EksAccessError as exc:
         if debug:
             traceback.print_exc()
-        message = f"eksaccess: error: {exc.message}"
-        if exc.hint:
-            message += f" ({exc.hint})"
-        click.echo(message, err=True)
+        report_error(exc.message, exc.hint)
         sys.exit(exc.exit_code)
+    except RecursionError:  # input nested past what the parsers take, that adapters.files did not catch
+        if debug:
+            traceback.print_exc()
+        report_error("the input is nested too deeply to read")
+        sys.exit(2)
     except KeyboardInterrupt:
         click.echo("eksaccess: interrupted", err=True)
         sys.exit(130)
@@ -157,6 +166,12 @@ def main(argv: list[str] | None = None) -> Any:
             f"eksaccess: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True
         )
         sys.exit(1)
+
+
+def report_error(message: str, hint: str | None = None) -> None:
+    """The one form of an error: ``eksaccess: error: MESSAGE (HINT)``, one line on stderr."""
+    line = f"eksaccess: error: {message}" + (f" ({hint})" if hint else "")
+    click.echo("; ".join(part.strip() for part in line.splitlines() if part.strip()), err=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
+from eksaccess.errors import InputError
+
 OUTPUT_CHOICES = ("text", "json")
 FC = TypeVar("FC", bound=Callable[..., Any])
 
@@ -35,3 +37,17 @@ def emit_json(data: Any) -> None:
 def note(message: str) -> None:
     """A message for the person, never for the pipe: stderr."""
     click.echo(message, err=True)
+
+
+def check_role_arn(value: str | None, option: str = "--role-arn") -> None:
+    """InputError unless ``value`` (when given) is an IAM role ARN: checked before any call is made."""
+    if value is None:
+        return
+    from eksaccess.domain.arn import PrincipalKind, parse_principal
+
+    try:
+        kind = parse_principal(value).kind
+    except InputError as err:
+        raise InputError(f"{option}: {err.message}") from None
+    if kind is not PrincipalKind.ROLE:
+        raise InputError(f"{option} {value!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")

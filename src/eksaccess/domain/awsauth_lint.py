@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
 from eksaccess.domain.arn import InvalidArnError, Principal, PrincipalKind, parse_principal
 from eksaccess.domain.awsauth import (
     ACCOUNTS_KEY,
@@ -24,7 +26,7 @@ from eksaccess.domain.awsauth import (
     RawEntry,
     inspect_aws_auth,
 )
-from eksaccess.domain.awsauth_yaml import go_fold
+from eksaccess.domain.awsauth_yaml import first_document, go_fold, line_of
 from eksaccess.domain.findings import LintCode, LintFinding, Severity
 
 KNOWN_TEMPLATES = (
@@ -41,6 +43,8 @@ _TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")
 _ENTRY_HINT = re.compile(r"(?im)^[ \t-]*(?:rolearn|userarn|sso)[ \t]*:")
 _ITEM_HINT = re.compile(r"(?m)^[ \t]*-")
 _ACCOUNT = re.compile(r"\d{12}")
+_KEY_LIKE = re.compile(r"""(?:^|[\s{,])["']?([A-Za-z_]+)["']?[ \t]*:""", re.MULTILINE)
+MERGE_KEY = "<<"
 ERR, WARN, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
@@ -67,6 +71,7 @@ def lint_aws_auth(
     for entry in report.entries:
         findings.extend(_entry_findings(entry, where))
     findings.extend(_duplicates(report, where))
+    findings.extend(_repeated_keys(data, report, where))
     findings.extend(_accounts(report, where))
     order = {key: i for i, key in enumerate(data)}
     return tuple(sorted(findings, key=lambda f: (order.get(f.key or "", -1), f.line or 0)))
@@ -406,6 +411,90 @@ def _duplicates(report: AwsAuthReport, where: _Where) -> Iterator[LintFinding]:
                 f"keep one entry per ARN: delete or merge the others (lines "
                 f"{where.lines(key, [e.line for e in same[:-1]])})",
             )
+
+
+def _repeated_keys(data: Mapping[str, str], report: AwsAuthReport, where: _Where) -> Iterator[LintFinding]:
+    """A key written twice in one item (two ``rolearn``s): YAML allows it and the authenticator's reader
+    (sigs.k8s.io/yaml over go-yaml v2, non-strict) keeps the later value, silently; the earlier one is
+    lost. The parsed entries no longer show it, so the item's YAML is read again, when a field name occurs
+    more often in the text than there are items (the common case costs one regular expression)."""
+    dropped = {d.key for d in report.auth.dropped}
+    for key in (ROLES_KEY, USERS_KEY):
+        text = data.get(key)
+        items = sum(1 for e in report.entries if e.key == key)
+        if text is None or key in dropped or not _may_repeat_a_key(key, text, items):
+            continue
+        node = first_document(text).node
+        if not isinstance(node, SequenceNode):
+            continue
+        for index, item in enumerate(node.value):
+            if isinstance(item, MappingNode):
+                yield from _repeats_in_item(key, index, item, where)
+
+
+def _may_repeat_a_key(key: str, text: str, items: int) -> bool:
+    counts: dict[str, int] = {}
+    for match in _KEY_LIKE.finditer(text):
+        fold = go_fold(match[1])
+        if fold in KNOWN_FIELDS[key]:
+            counts[fold] = counts.get(fold, 0) + 1
+    return any(count > items for count in counts.values())
+
+
+def _repeats_in_item(key: str, index: int, item: MappingNode, where: _Where) -> Iterator[LintFinding]:
+    written: dict[str, list[tuple[int, Node]]] = {}
+    for key_node, value_node in item.value:
+        if isinstance(key_node, ScalarNode) and key_node.value != MERGE_KEY:
+            written.setdefault(str(key_node.value), []).append((line_of(key_node), value_node))
+    for field_name, seen in written.items():
+        if len(seen) < 2 or go_fold(field_name) not in KNOWN_FIELDS[key]:
+            continue
+        yield _repeated_key(key, f"{key}[{index}]", field_name, seen, where)
+
+
+def _repeated_key(
+    key: str, name: str, field_name: str, seen: list[tuple[int, Node]], where: _Where
+) -> LintFinding:
+    values = [_shown(node) for _, node in seen]
+    lines = where.lines(key, [line for line, _ in seen])
+    lost = [v for v in dict.fromkeys(values[:-1]) if v != values[-1]]
+    arn = go_fold(field_name) == ARN_FIELD[key]
+    message = (
+        f"{name} sets {field_name} {len(seen)} times (lines {lines}); the authenticator keeps only the last "
+        f"({values[-1]})"
+    )
+    if not lost:
+        return _finding(
+            LintCode.AWS_AUTH_DUPLICATE_FIELD,
+            WARN,
+            key,
+            where.line(key, seen[0][0]),
+            f"{message}; the values are the same",
+            f"keep one {field_name}",
+        )
+    what = "so this entry does not map " if arn else "and drops "
+    fix = (
+        f"give each {field_name} its own entry (`- {field_name}: ARN` with its username and groups)"
+        if arn
+        else f"keep one {field_name}"
+    )
+    return _finding(
+        LintCode.AWS_AUTH_DUPLICATE_FIELD,
+        ERR if arn else WARN,
+        key,
+        where.line(key, seen[0][0]),
+        f"{message}, {what}{', '.join(lost)}",
+        fix,
+    )
+
+
+def _shown(node: Node) -> str:
+    """A value as the message shows it: a scalar as written, a list of scalars as ``[a, b]``."""
+    if isinstance(node, ScalarNode):
+        return str(node.value) or "(empty)"
+    if isinstance(node, SequenceNode):
+        return "[" + ", ".join(_shown(item) for item in node.value) + "]"
+    return "a mapping"
 
 
 def _accounts(report: AwsAuthReport, where: _Where) -> Iterator[LintFinding]:

@@ -6,6 +6,9 @@ Three mistakes lock people out while the row looks right to a reader (facts/auth
 - a key whose YAML does not parse (a stray space before ``-``, tabs): the authenticator drops all of it;
 - a key spelled with another letter case (``maproles``): the authenticator ignores it.
 
+A fourth leaves one row silently ignored: several rows for one ARN (facts/authenticator.md 3.5: the later
+mapRoles row wins). ``duplicate_rows`` names them and the row to keep; ``keep_one_row`` removes the others.
+
 ``repair`` rewrites each such row to the ARN the authenticator compares (keeping its username and groups,
 byte-preserving elsewhere) and re-reads a dropped key line by line, the way its author plainly meant it,
 keeping the result only when the authenticator would read every item of it. What cannot be repaired this
@@ -15,12 +18,23 @@ way is left as it is and named in ``unrepaired``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
-from eksaccess.domain.awsauth import ARN_FIELD, KEYS, ROLES_KEY, USERS_KEY, inspect_aws_auth, is_skippable
+from eksaccess.domain.awsauth import (
+    ARN_FIELD,
+    KEYS,
+    ROLES_KEY,
+    USERS_KEY,
+    AwsAuthReport,
+    RawEntry,
+    inspect_aws_auth,
+    is_skippable,
+)
 from eksaccess.domain.awsauth_edit import render_entry, rewrite_role_arn
+from eksaccess.domain.awsauth_yaml import sequence_layout
+from eksaccess.errors import InputError
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -247,3 +261,118 @@ def _opt(value: object) -> str | None:
 
 def _groups(value: object) -> list[str]:
     return [g for g in value if isinstance(g, str)] if isinstance(value, list) else []
+
+
+# --- duplicate rows: one ARN mapped by several rows of a key ----------------------------------------------
+
+Grants = Callable[[str | None, tuple[str, ...]], bool]
+"""Whether a row's username and groups are granted anything (a binding names them, or system:masters)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DuplicateRows:
+    """Rows of one key that map the same ARN (any case). The authenticator uses the last mapRoles row (and
+    one of the mapUsers rows, at random among case variants); the row kept is that winner, unless it grants
+    nothing while an earlier row grants something: then the winner is the wrong row."""
+
+    key: str
+    arn: str  # as the kept row writes it
+    indexes: tuple[int, ...]  # every row for the ARN, in order
+    keep: int  # the index of the row kept
+    username: str | None  # the kept row's
+    groups: tuple[str, ...]
+
+    @property
+    def winner(self) -> int:
+        return self.indexes[-1]
+
+    @property
+    def removed(self) -> tuple[int, ...]:
+        return tuple(i for i in self.indexes if i != self.keep)
+
+    @property
+    def wrong_row_wins(self) -> bool:
+        return self.keep != self.winner
+
+    def where(self, index: int) -> str:
+        return f"{self.key}[{index}]"
+
+
+def duplicate_rows(data: Mapping[str, str] | None, grants: Grants | None = None) -> tuple[DuplicateRows, ...]:
+    """Every ARN that several mapRoles (or mapUsers) rows map, with the row to keep. Without ``grants`` (no
+    RBAC known) the winner is kept. A key that does not parse, or is a flow list, is left out."""
+    found: list[DuplicateRows] = []
+    for key in (ROLES_KEY, USERS_KEY):
+        text = (data or {}).get(key)
+        if text is None:
+            continue
+        report = inspect_aws_auth({key: text})
+        if report.auth.dropped_key(key) is not None or sequence_layout(text).style != "block":
+            continue
+        groups: dict[str, list[RawEntry]] = {}
+        for entry in report.entries:
+            if entry.problem is None and entry.arn:
+                groups.setdefault(entry.arn.lower(), []).append(entry)
+        found += [_duplicate(key, rows, grants) for rows in groups.values() if len(rows) > 1]
+    return tuple(found)
+
+
+def _duplicate(key: str, rows: list[RawEntry], grants: Grants | None) -> DuplicateRows:
+    kept = rows[-1]
+    if grants is not None and not grants(rows[-1].username or None, tuple(rows[-1].groups or ())):
+        granting = [r for r in rows[:-1] if grants(r.username or None, tuple(r.groups or ()))]
+        kept = granting[-1] if granting else kept
+    return DuplicateRows(
+        key=key,
+        arn=kept.arn,
+        indexes=tuple(r.index for r in rows),
+        keep=kept.index,
+        username=kept.username or None,
+        groups=tuple(kept.groups or ()),
+    )
+
+
+def keep_one_row(
+    data: Mapping[str, str], arn: str, username: str | None, groups: tuple[str, ...]
+) -> dict[str, str]:
+    """Every other row for ``arn`` (any case) removed from the key that maps it several times, keeping the
+    last row with exactly this username and groups; every other byte stays. Unchanged when no key maps the
+    ARN twice any more, or no row has that username and groups (another writer changed it since)."""
+    for found in duplicate_rows(data):
+        if found.arn.lower() != arn.lower():
+            continue
+        text = data[found.key]
+        report = inspect_aws_auth({found.key: text})
+        same = [
+            e.index
+            for e in report.entries
+            if e.index in found.indexes
+            and (e.username or None) == username
+            and tuple(e.groups or ()) == groups
+        ]
+        if not same:
+            return dict(data)
+        keep = same[-1]
+        removed = [i for i in found.indexes if i != keep]
+        new_text = _cut(text, removed)
+        _verify_cut(found.key, report, inspect_aws_auth({found.key: new_text}), removed)
+        return {**data, found.key: new_text}
+    return dict(data)
+
+
+def _cut(text: str, indexes: list[int]) -> str:
+    """The block list without the items at ``indexes`` (each with the comment lines directly above it)."""
+    spans = sequence_layout(text).items
+    for index in sorted(indexes, reverse=True):
+        span = spans[index]
+        text = text[: span.lead] + text[span.end :]
+    return text
+
+
+def _verify_cut(key: str, before: AwsAuthReport, after: AwsAuthReport, removed: list[int]) -> None:
+    def row(e: RawEntry) -> tuple[object, ...]:
+        return (e.kind, e.arn, e.username, e.groups, e.groups_text, e.fields, e.mismatches, e.problem)
+
+    wanted = [row(e) for e in before.entries if e.index not in removed]
+    if after.auth.dropped or [row(e) for e in after.entries] != wanted:
+        raise InputError(f"refusing to edit {key}: removing the duplicate rows would change other rows")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import os
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from eksaccess.sandbox.private_files import private_dir, write_private_bytes
 
 CA_VALIDITY = timedelta(days=3650)
 SERVER_VALIDITY = timedelta(days=825)
@@ -44,13 +45,6 @@ class CertPaths:
             server_cert=state_dir / "server.crt",
             server_key=state_dir / "server.key",
         )
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(path, 0o600)
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -139,7 +133,7 @@ def ensure_certificates(
     """Create the CA (once) and a serving certificate (when missing or near expiry) in ``state_dir``."""
     moment = now or datetime.now(UTC)
     paths = CertPaths.in_dir(state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(state_dir)
     ca_cert = _load_cert(paths.ca_cert)
     ca_key: ec.EllipticCurvePrivateKey | None = None
     if ca_cert is not None and paths.ca_key.exists():
@@ -148,8 +142,8 @@ def ensure_certificates(
             ca_key = loaded
     if ca_cert is None or ca_key is None:
         ca_key, ca_cert = new_ca(common_name, now=moment)
-        _write_private(paths.ca_key, _key_pem(ca_key))
-        paths.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        write_private_bytes(paths.ca_key, _key_pem(ca_key))
+        write_private_bytes(paths.ca_cert, ca_cert.public_bytes(serialization.Encoding.PEM))
         paths.server_cert.unlink(missing_ok=True)
     server = _load_cert(paths.server_cert)
     if (
@@ -159,8 +153,8 @@ def ensure_certificates(
         or server.not_valid_after_utc - RENEW_BEFORE < moment
     ):
         key, cert = _server_cert(ca_key, ca_cert, now=moment)
-        _write_private(paths.server_key, _key_pem(key))
-        paths.server_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        write_private_bytes(paths.server_key, _key_pem(key))
+        write_private_bytes(paths.server_cert, cert.public_bytes(serialization.Encoding.PEM))
     return paths
 
 
@@ -173,7 +167,8 @@ def cluster_cert_dir(state_dir: Path, cluster: str, *, proxy: bool = False) -> P
 def ensure_cluster_certificates(state_dir: Path, cluster: str, *, proxy: bool = False) -> CertPaths:
     """The CA and serving certificate of one cluster's API server (made once, like the sandbox CA)."""
     folder = cluster_cert_dir(state_dir, cluster, proxy=proxy)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for level in (state_dir / CLUSTERS_DIR, folder.parent, folder):  # each level 0700, not just the last
+        private_dir(level)
     return ensure_certificates(folder, common_name=PROXY_CA if proxy else CLUSTER_CA)
 
 

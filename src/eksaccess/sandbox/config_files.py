@@ -20,7 +20,6 @@ import configparser
 import hashlib
 import io
 import json
-import os
 import secrets
 import shlex
 import sys
@@ -32,6 +31,7 @@ from typing import Any
 
 from eksaccess.domain.kubeconfig import EXEC_V1BETA1, EksClusterRef, dump_raw, exec_args
 from eksaccess.sandbox.credential_process import KEYS_FILE
+from eksaccess.sandbox.private_files import private_dir, write_private_bytes
 from eksaccess.sandbox.scenarios.model import (
     FOREIGN_CA,
     ContextCredential,
@@ -81,12 +81,7 @@ class ProfileCredentials:
 
 def write_private(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` with mode 0600 (atomically: a temp file renamed over it)."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_private_bytes(path, text.encode("utf-8"))
 
 
 def _ini(sections: Mapping[str, Mapping[str, str]]) -> str:
@@ -104,14 +99,14 @@ def credential_process_command(state_dir: Path, profile: str, *, failing: bool =
     return shlex.join([*argv, "--fail"] if failing else argv)
 
 
-def _profile_values(profile: ProfileSpec, state_dir: Path) -> dict[str, str]:
+def _profile_values(profile: ProfileSpec, state_dir: Path, session_name: str | None) -> dict[str, str]:
     kind = profile.kind
     values: dict[str, str] = {}
     if kind is ProfileType.ASSUME_ROLE:
         values["role_arn"] = str(profile.roleArn)
         values["source_profile"] = str(profile.sourceProfile)
-        if profile.roleSessionName:
-            values["role_session_name"] = profile.roleSessionName
+        if profile.roleSessionName or session_name:
+            values["role_session_name"] = profile.roleSessionName or str(session_name)
     elif kind is ProfileType.SSO_EXPIRED:
         arn = str(profile.roleArn).split(":")
         values["sso_session"] = SSO_SESSION
@@ -124,14 +119,21 @@ def _profile_values(profile: ProfileSpec, state_dir: Path) -> dict[str, str]:
 
 
 def aws_config_text(
-    scenario: Scenario, *, endpoint: str, ca_bundle: Path, state_dir: Path | None = None
+    scenario: Scenario,
+    *,
+    endpoint: str,
+    ca_bundle: Path,
+    state_dir: Path | None = None,
+    session_name: str | None = None,
 ) -> str:
+    """The AWS config file. ``session_name``: the ``role_session_name`` of assume-role profiles that do
+    not name one (the sandbox's own, so no assumed-role cache entry of another sandbox matches)."""
     common = {"endpoint_url": endpoint, "ca_bundle": str(ca_bundle), "output": "json"}
     sections: dict[str, dict[str, str]] = {"default": {"region": scenario.default_region(), **common}}
     folder = state_dir or ca_bundle.parent
     for profile in scenario.profiles:
         values = {"region": profile.region or scenario.default_region(), **common}
-        values |= _profile_values(profile, folder)
+        values |= _profile_values(profile, folder, session_name)
         section = "default" if profile.name == "default" else f"profile {profile.name}"
         sections[section] = values
     if any(p.kind is ProfileType.SSO_EXPIRED for p in scenario.profiles):
@@ -274,7 +276,7 @@ def sso_cache_file(home: Path) -> Path:
 def write_sso_cache(home: Path, *, region: str, expired_at: datetime) -> Path:
     """An SSO access token that expired at ``expired_at``, with no refresh token (aws sso login needed)."""
     path = sso_cache_file(home)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     token = {
         "startUrl": SSO_START_URL,
         "region": region,
@@ -295,10 +297,13 @@ def write_client_files(
     ca_bundle: Path,
     foreign_ca_data: str,
     home: Path | None = None,
+    session_name: str | None = None,
 ) -> None:
     """AWS config and credentials, the credential_process keys, the kubeconfig and (for sso-expired
     profiles) the expired SSO token under ``home`` (default: the user's home)."""
-    config = aws_config_text(scenario, endpoint=endpoint, ca_bundle=ca_bundle, state_dir=state_dir)
+    config = aws_config_text(
+        scenario, endpoint=endpoint, ca_bundle=ca_bundle, state_dir=state_dir, session_name=session_name
+    )
     write_private(state_dir / AWS_CONFIG, config)
     write_private(state_dir / AWS_CREDENTIALS, aws_credentials_text(credentials))
     process = {

@@ -3,7 +3,8 @@ its status, stop it, reset it. Used by ``eksaccess sandbox ...`` and by ``sandbo
 
 State directory contents: ``sandbox.db`` (all state; survives down/up), ``ca.crt``/``ca.key`` and the
 serving certificate (made once), ``aws-config``, ``aws-credentials``, ``kubeconfig`` (0600),
-``ports.json``, ``sandbox.pid`` (while running) and ``sandbox.log``.
+``ports.json``, ``sandbox.pid`` (while running) and ``sandbox.log``. The directory is 0700 and every
+file 0600, whatever existed before (see ``private_files``).
 """
 
 from __future__ import annotations
@@ -24,17 +25,30 @@ import platformdirs
 from eksaccess.errors import EksAccessError, InputError
 from eksaccess.sandbox.aws.routing import HEALTH_PATH
 from eksaccess.sandbox.certs import (
+    CLUSTERS_DIR,
     CertPaths,
     ca_data,
     ensure_certificates,
     ensure_cluster_certificates,
     foreign_ca_data,
 )
-from eksaccess.sandbox.config_files import AWS_CONFIG, AWS_CREDENTIALS, KUBECONFIG, client_env
+from eksaccess.sandbox.config_files import (
+    AWS_CONFIG,
+    AWS_CREDENTIALS,
+    CREDENTIAL_PROCESS,
+    KUBECONFIG,
+    client_env,
+)
 from eksaccess.sandbox.context import FaultSettings
+from eksaccess.sandbox.private_files import restrict
 from eksaccess.sandbox.scenarios.model import Scenario, load_scenario
-from eksaccess.sandbox.scenarios.seed import seed_scenario, stored_scenario
-from eksaccess.sandbox.server import HOST, LOG_FILE, PID_FILE, read_ports
+from eksaccess.sandbox.scenarios.seed import (
+    check_sandbox_id,
+    seed_scenario,
+    stored_sandbox_id,
+    stored_scenario,
+)
+from eksaccess.sandbox.server import HOST, LOG_FILE, PID_FILE, PORTS_FILE, read_ports
 from eksaccess.sandbox.store import DB_NAME, SandboxStore
 
 DEFAULT_SCENARIO = "baseline"
@@ -76,12 +90,41 @@ def is_initialized(state_dir: Path) -> bool:
     return (state_dir / DB_NAME).exists() and stored_scenario(SandboxStore.in_dir(state_dir)) is not None
 
 
-def initialize(state_dir: Path, scenario_ref: str | None = None) -> Scenario:
-    """Load the scenario into ``state_dir`` unless it already holds one (then the same name is required)."""
-    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if is_initialized(state_dir):
+def sandbox_files() -> tuple[str, ...]:
+    """The names of the files the sandbox keeps directly in its state directory."""
+    certs = CertPaths.in_dir(Path())
+    cert_names = (certs.ca_cert.name, certs.ca_key.name, certs.server_cert.name, certs.server_key.name)
+    database = (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm")
+    clients = (AWS_CONFIG, AWS_CREDENTIALS, KUBECONFIG, CREDENTIAL_PROCESS)
+    return (*database, *cert_names, *clients, PORTS_FILE, PID_FILE, LOG_FILE)
+
+
+def restrict_state_dir(state_dir: Path) -> None:
+    """The state directory 0700 and the sandbox's files in it 0600, whatever their modes were."""
+    restrict(state_dir, sandbox_files(), trees=(CLUSTERS_DIR,))
+
+
+def initialize(
+    state_dir: Path, scenario_ref: str | None = None, *, sandbox_id: str | None = None
+) -> Scenario:
+    """Load the scenario into ``state_dir`` unless it already holds one (then the same name is required).
+
+    ``sandbox_id``: reuse another sandbox's id (its key ids and role session names), only to reproduce
+    what clients do with credentials cached for it; default: a new random id."""
+    if sandbox_id is not None:
+        check_sandbox_id(sandbox_id)  # before anything is written
+    initialized = is_initialized(state_dir)
+    # A new sandbox's scenario is read (and refused, if it must be) before the state directory exists.
+    scenario = None if initialized else load_scenario(scenario_ref or DEFAULT_SCENARIO)
+    restrict_state_dir(state_dir)
+    if scenario is None:
         existing = stored_scenario(SandboxStore.in_dir(state_dir))
         assert existing is not None
+        if sandbox_id is not None and sandbox_id != stored_sandbox_id(SandboxStore.in_dir(state_dir)):
+            raise InputError(
+                f"the sandbox in {state_dir} has another id",
+                hint="run 'eksaccess sandbox reset' to start over",
+            )
         if scenario_ref is not None:
             wanted = load_scenario(scenario_ref)
             if wanted.name != existing.name:
@@ -90,7 +133,6 @@ def initialize(state_dir: Path, scenario_ref: str | None = None) -> Scenario:
                     hint=f"run 'eksaccess sandbox reset --scenario {scenario_ref}' to start over",
                 )
         return existing
-    scenario = load_scenario(scenario_ref or DEFAULT_SCENARIO)
     certs = ensure_certificates(state_dir)
     store = SandboxStore.in_dir(state_dir)
     own = {
@@ -104,6 +146,7 @@ def initialize(state_dir: Path, scenario_ref: str | None = None) -> Scenario:
         foreign_ca_data=foreign_ca_data(),
         now=time.time(),
         cluster_ca=own,
+        sandbox_id=sandbox_id,
     )
     return scenario
 
@@ -215,10 +258,11 @@ def up(
     faults: FaultSettings | None = None,
     *,
     timeout: float = START_TIMEOUT,
+    sandbox_id: str | None = None,
 ) -> SandboxStatus:
     """Start the server in the background (a no-op if it runs); return once it answers."""
     state_dir = state_dir.resolve()
-    initialize(state_dir, scenario_ref)
+    initialize(state_dir, scenario_ref, sandbox_id=sandbox_id)
     if running_pid(state_dir) is not None:
         return status(state_dir)
     (state_dir / PID_FILE).unlink(missing_ok=True)

@@ -40,8 +40,16 @@ from eksaccess.sandbox.certs import (
 )
 from eksaccess.sandbox.config_files import write_client_files, write_private
 from eksaccess.sandbox.context import FaultInjector, FaultSettings, SandboxContext
+from eksaccess.sandbox.private_files import private_file
 from eksaccess.sandbox.scenarios.model import ServingCertificate
-from eksaccess.sandbox.scenarios.seed import META_FOREIGN_CA, serves_api, stored_credentials, stored_scenario
+from eksaccess.sandbox.scenarios.seed import (
+    META_FOREIGN_CA,
+    role_session_name,
+    serves_api,
+    stored_credentials,
+    stored_sandbox_id,
+    stored_scenario,
+)
 from eksaccess.sandbox.store import ClusterRecord, SandboxStore
 
 if TYPE_CHECKING:
@@ -347,6 +355,7 @@ class SandboxServer:
             ca_bundle=CertPaths.in_dir(self.state_dir).ca_cert,
             foreign_ca_data=store.get_meta(META_FOREIGN_CA) or "",
             home=self.home,
+            session_name=role_session_name(sandbox_id) if (sandbox_id := stored_sandbox_id(store)) else None,
         )
 
     def stop(self) -> None:
@@ -389,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=[logging.FileHandler(state_dir / LOG_FILE, encoding="utf-8")],
+        handlers=[logging.FileHandler(private_file(state_dir / LOG_FILE), encoding="utf-8")],
     )
     faults = FaultSettings(
         latency_ms=args.latency_ms,

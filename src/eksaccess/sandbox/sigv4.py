@@ -10,7 +10,9 @@ parameters, as in an EKS token). The server rebuilds the canonical request itsel
 * canonical query: every parameter decoded, re-encoded with only ``A-Z a-z 0-9 - _ . ~`` left as is,
   sorted by name then value (``X-Amz-Signature`` left out in the query form);
 * canonical headers: the signed headers, lower-cased names, values with runs of white space squeezed;
-* payload hash: ``x-amz-content-sha256`` when sent (checked against the body), else SHA-256 of the body.
+* payload hash: ``x-amz-content-sha256`` when sent (checked against the body) and the service takes it,
+  else SHA-256 of the body (STS: always; a presigned GetCallerIdentity GET signs the empty body's hash,
+  as botocore and the aws CLI compute it).
 
 String to sign: ``AWS4-HMAC-SHA256 \\n X-Amz-Date \\n DATE/REGION/SERVICE/aws4_request \\n hex(sha256(CR))``;
 signing key: HMAC chain ``"AWS4"+secret`` -> date -> region -> service -> ``aws4_request``.
@@ -233,10 +235,13 @@ def _canonical_headers(request: HttpRequest, signed: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def payload_hash(request: HttpRequest) -> str:
+def payload_hash(request: HttpRequest, *, declared_hash: bool = True) -> str:
+    """The canonical request's last line. ``declared_hash``: the service takes the hash the client
+    declares in ``x-amz-content-sha256`` (``UNSIGNED-PAYLOAD`` included); without it (STS) the server
+    hashes the body it received, whatever the header says, in both the header and the presigned form."""
     declared = request.headers.get("x-amz-content-sha256")
     actual = hashlib.sha256(request.body).hexdigest()
-    if declared is None:
+    if declared is None or not declared_hash:
         return actual
     if declared != UNSIGNED_PAYLOAD and declared != actual:
         raise SigV4Error(
@@ -246,7 +251,7 @@ def payload_hash(request: HttpRequest) -> str:
     return declared
 
 
-def canonical_request(request: HttpRequest, info: SignatureInfo) -> str:
+def canonical_request(request: HttpRequest, info: SignatureInfo, *, declared_hash: bool = True) -> str:
     return "\n".join(
         [
             request.method.upper(),
@@ -254,7 +259,7 @@ def canonical_request(request: HttpRequest, info: SignatureInfo) -> str:
             canonical_query(request, presigned=info.presigned),
             _canonical_headers(request, info.signed_headers),
             ";".join(info.signed_headers),
-            payload_hash(request),
+            payload_hash(request, declared_hash=declared_hash),
         ]
     )
 
@@ -271,8 +276,10 @@ def signing_key(secret_access_key: str, scope: CredentialScope) -> bytes:
     return key
 
 
-def expected_signature(request: HttpRequest, info: SignatureInfo, secret_access_key: str) -> str:
-    to_sign = string_to_sign(info, canonical_request(request, info))
+def expected_signature(
+    request: HttpRequest, info: SignatureInfo, secret_access_key: str, *, declared_hash: bool = True
+) -> str:
+    to_sign = string_to_sign(info, canonical_request(request, info, declared_hash=declared_hash))
     return hmac.new(
         signing_key(secret_access_key, info.scope), to_sign.encode("utf-8"), hashlib.sha256
     ).hexdigest()
@@ -284,8 +291,11 @@ _MISMATCH_TEXT = (
 )
 
 
-def verify_signature(request: HttpRequest, info: SignatureInfo, secret_access_key: str) -> None:
-    """Raise MISMATCH unless the signature is exactly what the secret gives for this request."""
+def verify_signature(
+    request: HttpRequest, info: SignatureInfo, secret_access_key: str, *, declared_hash: bool = True
+) -> None:
+    """Raise MISMATCH unless the signature is exactly what the secret gives for this request
+    (``declared_hash``: see ``payload_hash``)."""
     if "host" not in info.signed_headers:
         raise SigV4Error(SigV4Problem.MISMATCH, "'Host' must be a 'SignedHeader' in the AWS Authorization.")
     if info.scope.date != info.amz_date[:8]:
@@ -294,7 +304,7 @@ def verify_signature(request: HttpRequest, info: SignatureInfo, secret_access_ke
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
             f"'{info.scope.date}' != '{info.amz_date[:8]}', from '{info.amz_date}'.",
         )
-    expected = expected_signature(request, info, secret_access_key)
+    expected = expected_signature(request, info, secret_access_key, declared_hash=declared_hash)
     if not hmac.compare_digest(expected, info.signature.lower()):
         raise SigV4Error(SigV4Problem.MISMATCH, _MISMATCH_TEXT)
 

@@ -8,6 +8,7 @@ one lock, so read-check-write sequences (create an entry unless it exists) are a
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from eksaccess.domain.access import AccessEntry, AccessPolicyAssociation, AccessScope, EntryType, ScopeType
 from eksaccess.domain.state import AuthenticationMode
+from eksaccess.sandbox.private_files import FILE_MODE, private_file
 
 DB_NAME = "sandbox.db"
 
@@ -135,9 +137,20 @@ class PolicyRecord:
     modified_at: float
 
 
+def _private_database(path: Path) -> None:
+    """The database file 0600 before SQLite opens it (its -wal and -shm files take the database file's
+    mode); -wal and -shm files left with another mode are chmod-ed."""
+    private_file(path)
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.is_file():
+            os.chmod(companion, FILE_MODE)
+
+
 class SandboxStore:
     def __init__(self, path: Path) -> None:
         self.path = path
+        _private_database(path)
         self.lock = threading.RLock()
         self._local = threading.local()
         self._idle: list[sqlite3.Connection] = []

@@ -25,6 +25,8 @@ from eksaccess.sandbox import lifecycle
 from eksaccess.sandbox.certs import CertPaths, cluster_cert_dir
 from eksaccess.sandbox.config_files import AWS_CONFIG, AWS_CREDENTIALS, KUBECONFIG, client_env
 from eksaccess.sandbox.context import FaultSettings
+from eksaccess.sandbox.private_files import private_file
+from eksaccess.sandbox.scenarios.seed import stored_sandbox_id
 from eksaccess.sandbox.server import LOG_FILE, SandboxServer
 from eksaccess.sandbox.store import SandboxStore
 
@@ -59,6 +61,12 @@ class RunningSandbox:
     @property
     def store(self) -> SandboxStore:
         return SandboxStore.in_dir(self.state_dir)
+
+    @property
+    def sandbox_id(self) -> str:
+        """This sandbox's id: pass it as ``running_sandbox(..., sandbox_id=...)`` to make a sandbox that
+        hands out the same key ids and role session names (what a stale client cache needs to match)."""
+        return stored_sandbox_id(self.store)
 
     def cluster_ca_bundle(self, name: str) -> Path:
         """The CA a cluster's API server is verified with (its own; the sandbox CA for clusters made
@@ -105,7 +113,7 @@ def _logger(state_dir: Path) -> tuple[logging.Logger, logging.Handler]:
     log = logging.getLogger(f"eksaccess.sandbox.inprocess.{next(_counter)}")
     log.setLevel(logging.INFO)
     log.propagate = False
-    handler = logging.FileHandler(state_dir / LOG_FILE, encoding="utf-8")
+    handler = logging.FileHandler(private_file(state_dir / LOG_FILE), encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     return log, handler
@@ -124,6 +132,7 @@ def running_sandbox(
     seed: int = 0,
     clock: Callable[[], datetime] | None = None,
     home: Path | None = None,
+    sandbox_id: str | None = None,
 ) -> Iterator[RunningSandbox]:
     """Start a sandbox with ``scenario`` in ``tmp_path/sandbox`` (or ``state_dir``); stop it at exit.
 
@@ -131,13 +140,14 @@ def running_sandbox(
     ``home`` (in-process only; default ``tmp_path``, which the tests give clients as HOME) receives
     what a scenario puts in the user's home: the SSO token cache of ``sso-expired`` profiles.
     ``env`` carries the scenario's ``shellProfile`` as AWS_PROFILE, as ``sandbox env`` prints it.
+    ``sandbox_id``: another sandbox's id to reuse (see ``RunningSandbox.sandbox_id``); default: a new one.
     """
     directory = (state_dir or tmp_path / "sandbox").resolve()
     faults = FaultSettings(
         latency_ms=latency_ms, fault_rate=fault_rate, throttle_rate=throttle_rate, seed=seed
     )
     if process:
-        lifecycle.up(directory, scenario, faults)
+        lifecycle.up(directory, scenario, faults, sandbox_id=sandbox_id)
         try:
             endpoint = lifecycle.aws_endpoint(directory)
             assert endpoint is not None
@@ -145,7 +155,7 @@ def running_sandbox(
         finally:
             lifecycle.down(directory)
         return
-    lifecycle.initialize(directory, scenario)
+    lifecycle.initialize(directory, scenario, sandbox_id=sandbox_id)
     log, handler = _logger(directory)
     server = SandboxServer(directory, faults=faults, log=log, clock=clock, home=home or tmp_path)
     try:

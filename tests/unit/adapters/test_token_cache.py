@@ -174,6 +174,45 @@ def test_clear_removes_tokens_and_temporaries_only(cache: TokenCache) -> None:
     assert TokenCache(directory / "absent").clear() == 0
 
 
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("package.json", b'{"name": "app", "version": "1.0.0"}'),  # any *.json: the bug that was
+        ("settings.json", b"{}"),
+        ("a" * 40 + ".json", b'{"name": "app"}'),  # a cache file's name, but not a cache document
+        ("b" * 40 + ".json", b"\x00\x01 not json"),
+        ("C" * 40 + ".json", json.dumps({"version": 1, "key": {}, "token": "t", "expirationTimestamp": "x"})),
+        (".token-abc.json", b"{}"),
+    ],
+)
+def test_clear_keeps_files_it_did_not_write(cache: TokenCache, name: str, content: bytes | str) -> None:
+    cache.write(KEY, TOKEN)
+    foreign = Path(cache.directory) / name
+    foreign.write_bytes(content.encode() if isinstance(content, str) else content)
+    assert cache.clear() == 1
+    assert os.listdir(cache.directory) == [name]
+
+
+def test_clear_leaves_symlinks_and_directories(cache: TokenCache, tmp_path: Path) -> None:
+    path = Path(cache.write(KEY, TOKEN))
+    target = tmp_path / "elsewhere.json"
+    target.write_text(path.read_text())  # a good cache document, reached through a link
+    link = Path(cache.directory) / ("d" * 40 + ".json")
+    link.symlink_to(target)
+    (Path(cache.directory) / ("e" * 40 + ".json")).mkdir()
+    assert cache.clear() == 1
+    assert sorted(os.listdir(cache.directory)) == ["d" * 40 + ".json", "e" * 40 + ".json"]
+    assert target.exists()
+
+
+@pytest.mark.parametrize("mode", [0o755, 0o750, 0o711, 0o777])
+def test_write_makes_an_existing_directory_private(cache: TokenCache, mode: int) -> None:
+    os.makedirs(cache.directory)
+    os.chmod(cache.directory, mode)
+    cache.write(KEY, TOKEN)
+    assert stat.S_IMODE(os.stat(cache.directory).st_mode) == 0o700
+
+
 def test_default_directory_override(tmp_path: Path) -> None:
     assert default_cache_dir({CACHE_DIR_ENV: str(tmp_path / "x")}) == str(tmp_path / "x")
 

@@ -222,3 +222,81 @@ def test_lines_are_manifest_lines_when_offsets_are_known() -> None:
 def test_examples(example: str, codes: set[LintCode]) -> None:
     data, offsets = split_manifest_lines((EXAMPLES / example).read_text())
     assert {f.code for f in lint_aws_auth(data, line_offsets=offsets)} == codes
+
+
+# A key written twice in one item: YAML allows it; sigs.k8s.io/yaml (go-yaml v2, non-strict) keeps the later
+# value, so the earlier one is silently lost (for rolearn/userarn: that principal is not mapped by the item).
+DEV, OPS = f"arn:aws:iam::{ACCT}:role/dev", f"arn:aws:iam::{ACCT}:role/ops"
+REPEATED = [
+    # name, data, (severity, lost value or None, first line) of the finding; None: no finding
+    ("two rolearns", {"mapRoles": f"- rolearn: {DEV}\n  rolearn: {OPS}\n  groups: [a]\n"}, ("error", DEV, 1)),
+    (
+        "two rolearns in the second item",
+        {"mapRoles": f"- rolearn: {OPS}\n  groups: [a]\n- groups: [b]\n  rolearn: {DEV}\n  rolearn: {OPS}\n"},
+        ("error", DEV, 4),
+    ),
+    ("two userarns", {"mapUsers": f"- userarn: {DEV}\n  userarn: {OPS}\n"}, ("error", DEV, 1)),
+    ("quoted keys", {"mapRoles": f"- \"rolearn\": {DEV}\n  'rolearn': {OPS}\n"}, ("error", DEV, 1)),
+    (
+        "JSON form",
+        {"mapRoles": f'[{{"rolearn": "{DEV}", "rolearn": "{OPS}", "groups": ["a"]}}]'},
+        ("error", DEV, 1),
+    ),
+    ("flow mapping", {"mapRoles": f"- {{rolearn: {DEV}, groups: [a], rolearn: {OPS}}}\n"}, ("error", DEV, 1)),
+    (
+        "same value twice",
+        {"mapRoles": f"- rolearn: {DEV}\n  rolearn: {DEV}\n  groups: [a]\n"},
+        ("warning", None, 1),
+    ),
+    (
+        "two usernames",
+        {"mapRoles": f"- rolearn: {DEV}\n  username: first\n  groups: [a]\n  username: second\n"},
+        ("warning", "first", 2),
+    ),
+    (
+        "two group lists",
+        {"mapRoles": f"- rolearn: {DEV}\n  groups: [a]\n  groups: [b]\n"},
+        ("warning", "[a]", 2),
+    ),
+    ("one rolearn per item", {"mapRoles": f"- rolearn: {DEV}\n  groups: [a]\n- rolearn: {OPS}\n"}, None),
+    ("an unknown field twice is only unknown", {"mapRoles": f"- rolearn: {DEV}\n  x: 1\n  x: 2\n"}, None),
+    ("a value that looks like a key", {"mapRoles": f"- rolearn: {DEV}\n  username: 'rolearn: x'\n"}, None),
+    (
+        "a merge key is not a repeat",
+        {"mapRoles": f"- &a {{rolearn: {DEV}}}\n- <<: *a\n  rolearn: {OPS}\n"},
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "expected"), REPEATED, ids=[c[0] for c in REPEATED])
+def test_a_key_repeated_in_one_item(
+    name: str, data: dict[str, str], expected: tuple[str, str | None, int] | None
+) -> None:
+    repeated = [f for f in lint_aws_auth(data) if f.code is C.AWS_AUTH_DUPLICATE_FIELD]
+    if expected is None:
+        assert repeated == []
+        return
+    severity, lost, line = expected
+    (finding,) = repeated
+    assert (finding.severity.value, finding.line) == (severity, line)
+    assert "keeps only the last" in finding.message
+    if lost is None:
+        assert "drops" not in finding.message and "does not map" not in finding.message
+    else:
+        assert finding.message.endswith(lost)
+
+
+def test_a_repeated_rolearn_says_which_role_is_unmapped_and_how_to_fix_it() -> None:
+    (finding,) = lint_aws_auth({"mapRoles": f"- rolearn: {DEV}\n  rolearn: {OPS}\n  groups: [a]\n"})
+    assert finding.message == (
+        f"mapRoles[0] sets rolearn 2 times (lines 1, 2); the authenticator keeps only the last ({OPS}), "
+        f"so this entry does not map {DEV}"
+    )
+    assert finding.fix.startswith("give each rolearn its own entry")
+
+
+def test_a_repeated_key_is_reported_at_manifest_lines() -> None:
+    data = {"mapRoles": f"- rolearn: {DEV}\n  groups: [a]\n  rolearn: {OPS}\n"}
+    (finding,) = lint_aws_auth(data, line_offsets={"mapRoles": 10})
+    assert finding.line == 11 and "(lines 11, 13)" in finding.message

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.awsauth_repair import corrected_role_arn, rename_key, repair, reread
+from eksaccess.domain.awsauth_repair import (
+    corrected_role_arn,
+    duplicate_rows,
+    keep_one_row,
+    rename_key,
+    repair,
+    reread,
+)
 
 A = "111122223333"
 
@@ -143,3 +152,70 @@ def test_reread_gives_back_what_was_meant_whatever_the_indentation(
     got = [(r.rolearn, r.username, list(r.groups)) for r in report.roles]
     want = [(f"arn:aws:iam::{A}:role/{n}", u, g) for n, u, g in entries]
     assert got == want
+
+
+# --- duplicate rows ---------------------------------------------------------------------------------------
+
+DEV = f"arn:aws:iam::{A}:role/dev"
+OPS = f"- rolearn: arn:aws:iam::{A}:role/ops   # keep me\n  username: ops\n  groups: [system:masters]\n"
+
+
+def _dev(group: str, comment: str = "", arn: str = DEV) -> str:
+    return f"{comment}- rolearn: {arn}\n  username: dev\n  groups:\n    - {group}\n"
+
+
+def _granted(username: str | None, groups: tuple[str, ...]) -> bool:
+    return "editors" in groups
+
+
+@pytest.mark.parametrize(
+    ("text", "grants", "keep", "after"),
+    [
+        # no RBAC known: the row the authenticator uses stays
+        (_dev("a") + OPS + _dev("b"), None, 2, OPS + _dev("b")),
+        (_dev("editors") + OPS + _dev("b", "# later\n"), _granted, 0, _dev("editors") + OPS),
+        (_dev("a") + _dev("editors") + OPS + _dev("b"), _granted, 1, _dev("editors") + OPS),
+        (_dev("editors") + _dev("editors"), _granted, 1, _dev("editors")),
+        # one role to the authenticator, whatever the case of its ARN
+        (
+            _dev("editors", arn=DEV.replace("dev", "DEV")) + _dev("b"),
+            _granted,
+            0,
+            _dev("editors", arn=DEV.replace("dev", "DEV")),
+        ),
+    ],
+)
+def test_duplicate_rows_keep_one_row_byte_for_byte(text: str, grants: Any, keep: int, after: str) -> None:
+    (found,) = duplicate_rows({"mapRoles": text}, grants)
+    assert found.keep == keep
+    edited = keep_one_row({"mapRoles": text, "mapUsers": "x"}, found.arn, found.username, found.groups)
+    assert edited == {"mapRoles": after, "mapUsers": "x"}
+    assert parse_aws_auth(edited).match_role(DEV) is not None
+
+
+def test_duplicate_rows_in_mapusers_are_found_too() -> None:
+    user = f"arn:aws:iam::{A}:user/alice"
+    text = f"- userarn: {user}\n  username: alice\n- userarn: {user}\n  username: alice2\n"
+    (found,) = duplicate_rows({"mapUsers": text})
+    assert (found.key, found.indexes, found.keep, found.username) == ("mapUsers", (0, 1), 1, "alice2")
+    assert keep_one_row({"mapUsers": text}, user, "alice2", ()) == {
+        "mapUsers": f"- userarn: {user}\n  username: alice2\n"
+    }
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"mapRoles": _dev("a") + OPS},  # one row each
+        {"mapRoles": f"[{{rolearn: {DEV}}}, {{rolearn: {DEV}}}]"},  # a flow list: left to a person
+        {"mapRoles": _dev("a") + " broken: [\n"},  # does not parse
+    ],
+)
+def test_nothing_to_dedupe(data: dict[str, str]) -> None:
+    assert duplicate_rows(data) == ()
+    assert keep_one_row(data, DEV, "dev", ("a",)) == data
+
+
+def test_a_row_changed_by_another_writer_since_is_left_alone() -> None:
+    data = {"mapRoles": _dev("a") + _dev("b")}
+    assert keep_one_row(data, DEV, "dev", ("gone",)) == data

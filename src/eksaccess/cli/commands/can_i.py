@@ -13,6 +13,7 @@ from eksaccess.cli.commands.snapshot import live_options, read_state
 from eksaccess.cli.commands.whoami import build_caller, resolution_json
 from eksaccess.cli.output import emit_json, output_option
 from eksaccess.domain.authorize import Reason
+from eksaccess.domain.names import validate_namespace
 from eksaccess.features.analyze.can_i import CanIResult, build_request
 from eksaccess.features.analyze.can_i import can_i as run_can_i
 
@@ -117,6 +118,8 @@ def can_i(
     URL starting with /. Walks the whole chain offline: access entry or aws-auth mapping, then
     system:masters, EKS access policies and RBAC (with the default roles). Exit 0 yes, 1 no.
     """
+    if namespace is not None:
+        validate_namespace(namespace)
     request = build_request(verb, resource, name=name, namespace=namespace, all_namespaces=all_namespaces)
     state = read_state(snapshot, cluster, region, profile)
     caller, _ = build_caller(arn, session_name, None)

@@ -8,20 +8,30 @@ in eksaccess's own code families. ``apply`` asks for confirmation on a terminal;
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import click
 
 from eksaccess.adapters.files import read_text, source_name
-from eksaccess.cli.commands.manage import cluster_options, command_line, open_cluster, render_plan, run_plan
+from eksaccess.cli.commands.manage import (
+    cluster_options,
+    command_line,
+    open_cluster,
+    principal_check,
+    render_plan,
+    run_plan,
+)
 from eksaccess.cli.output import output_option
 from eksaccess.errors import InputError
+from eksaccess.features.manage.apply import LockoutError, guard
+from eksaccess.features.manage.connect import LiveView
 from eksaccess.features.manage.desired import (
     ClusterAccess,
     dump_cluster_access,
     export_access,
     parse_cluster_access,
 )
-from eksaccess.features.manage.plan import plan_access
+from eksaccess.features.manage.plan import Plan, plan_access, refuse_missing_principals
 
 
 @click.command("export")
@@ -38,6 +48,11 @@ def _load(path: str) -> ClusterAccess:
 
 
 def _file_options(func: click.decorators.FC) -> click.decorators.FC:
+    func = click.option(
+        "--allow-system-masters",
+        is_flag=True,
+        help="Allow aws-auth rows the file gives system:masters (cluster-admin outside any access policy).",
+    )(func)
     func = click.option("--prune", is_flag=True, help="Also remove principals the file does not list.")(func)
     func = click.option("--profile", help="AWS profile.")(func)
     func = click.option("--region", help="AWS region (default: the file's cluster.region).")(func)
@@ -51,16 +66,32 @@ def _file_options(func: click.decorators.FC) -> click.decorators.FC:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 1 when there are changes, 0 when none.")
 @output_option()
 def plan(
-    path: str, region: str | None, profile: str | None, prune: bool, detailed_exitcode: bool, output: str
+    path: str,
+    region: str | None,
+    profile: str | None,
+    prune: bool,
+    allow_system_masters: bool,
+    detailed_exitcode: bool,
+    output: str,
 ) -> None:
     """Show what applying FILE would change (create / update / delete per principal and mechanism)."""
     desired = _load(path)
     conn, view = open_cluster(desired.cluster.name, region or desired.cluster.region, profile)
     with conn:
-        result = plan_access(view.state, desired, prune=prune)
-    render_plan(result, output)
+        result = plan_access(view.state, desired, prune=prune, allow_system_masters=allow_system_masters)
+        refuse_missing_principals(result, principal_check(conn))
+    render_plan(_with_guard_warning(result, view), output)
     if detailed_exitcode and result.has_changes:
         click.get_current_context().exit(1)
+
+
+def _with_guard_warning(result: Plan, view: LiveView) -> Plan:
+    """The plan, warning when apply would be refused by the lock-out guard (without --force)."""
+    try:
+        guard(result, view, force=False)
+    except LockoutError as err:
+        return replace(result, warnings=(*result.warnings, f"apply would refuse this without --force: {err}"))
+    return result
 
 
 @click.command("apply")
@@ -73,6 +104,7 @@ def apply(
     region: str | None,
     profile: str | None,
     prune: bool,
+    allow_system_masters: bool,
     auto_approve: bool,
     force: bool,
     output: str,
@@ -81,7 +113,7 @@ def apply(
     desired = _load(path)
     conn, view = open_cluster(desired.cluster.name, region or desired.cluster.region, profile)
     with conn:
-        result = plan_access(view.state, desired, prune=prune)
+        result = plan_access(view.state, desired, prune=prune, allow_system_masters=allow_system_masters)
         asked = False
         if result.steps and not auto_approve:
             if not sys.stdin.isatty():

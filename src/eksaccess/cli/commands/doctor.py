@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 import click
 
-from eksaccess.cli.output import emit_json, note, output_option
+from eksaccess.adapters.files import check_existing_input
+from eksaccess.cli.output import check_role_arn, emit_json, note, output_option
 from eksaccess.features.doctor.model import LinkStatus, Report
 from eksaccess.features.doctor.target import DoctorOptions
 
@@ -62,6 +63,8 @@ def doctor(
     if bool(verb) != bool(resource):
         raise click.UsageError("--verb and --resource go together")
     _check_profiles(profile, admin_profile)
+    check_role_arn(role_arn)
+    check_existing_input(kubeconfig)  # a missing one is a finding; one eksaccess refuses to read is bad input
     options = DoctorOptions(
         context=context,
         kubeconfig=kubeconfig,
@@ -135,7 +138,10 @@ def _check_profiles(*profiles: str | None) -> None:
 
     from eksaccess.errors import InputError
 
-    known = set(botocore.session.Session().available_profiles)
+    try:
+        known = set(botocore.session.Session().available_profiles)
+    except botocore.exceptions.BotoCoreError as err:  # a config file botocore cannot parse
+        raise InputError(str(err)) from None
     for name in profiles:
         if name and name not in known:
             raise InputError(f"The config profile ({name}) could not be found")

@@ -21,7 +21,10 @@ def history(cluster: str, region: str | None, profile: str | None, output: str) 
     conn, _ = open_cluster(cluster, region, profile)
     with conn:
         files = history_of(conn)
-        items = list_history(files)
+        listing = list_history(files)
+    for skipped in listing.skipped:
+        note(f"eksaccess: warning: skipped {skipped}")
+    items = listing.items
     if output == "json":
         emit_json(
             {"cluster": cluster, "directory": str(files.directory), "versions": [i.to_json() for i in items]}

@@ -6,7 +6,8 @@ import os
 
 import click
 
-from eksaccess.cli.output import emit_json, note, output_option
+from eksaccess.adapters.files import check_existing_input
+from eksaccess.cli.output import check_role_arn, emit_json, note, output_option
 
 
 @click.command("kubeconfig")
@@ -44,6 +45,8 @@ def kubeconfig(
     from eksaccess.domain.kubeconfig import ExecPlugin
     from eksaccess.features.kubeconfig import write_kubeconfig
 
+    check_role_arn(role_arn)
+    check_existing_input(kubeconfig)
     change = write_kubeconfig(
         AwsSession(profile=profile, region=region),
         cluster=cluster,

@@ -9,15 +9,14 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import click
 
+from eksaccess.adapters.files import read_text
 from eksaccess.cli.output import emit_json, output_option
 from eksaccess.domain.awsauth import split_manifest_lines
 from eksaccess.domain.awsauth_lint import lint_aws_auth
 from eksaccess.domain.findings import LintFinding, Severity
-from eksaccess.errors import InputError
 
 
 @click.group(name="lint")
@@ -33,7 +32,7 @@ def aws_auth(source: str, output: str) -> None:
 
     FILE is a ConfigMap manifest (YAML or JSON) or its bare data; `-` reads standard input.
     """
-    data, offsets = split_manifest_lines(_read(source))
+    data, offsets = split_manifest_lines(read_text(source))
     findings = lint_aws_auth(data, line_offsets=offsets)
     if output == "json":
         emit_json({"findings": [f.to_dict() for f in findings]})
@@ -41,18 +40,6 @@ def aws_auth(source: str, output: str) -> None:
         click.echo(render_text(findings, offsets))
     if any(f.severity is Severity.ERROR for f in findings):
         sys.exit(1)
-
-
-def _read(source: str) -> str:
-    if source == "-":
-        return sys.stdin.read()
-    path = Path(source)
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"cannot read {source}: not UTF-8 text") from None
-    except OSError as err:
-        raise InputError(f"cannot read {source}: {err.strerror or err}") from None
 
 
 def render_text(findings: Sequence[LintFinding], offsets: Mapping[str, int]) -> str:

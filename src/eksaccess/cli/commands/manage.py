@@ -7,6 +7,7 @@ what was done and what was not; running the command again finishes it).
 
 from __future__ import annotations
 
+import functools
 import io
 import sys
 from collections.abc import Callable, Sequence
@@ -15,18 +16,24 @@ from typing import Any, TypeVar
 import click
 from ruamel.yaml import YAML
 
-from eksaccess.adapters.aws import AwsCallError, AwsSession
+from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, AwsSession
 from eksaccess.adapters.history_files import HistoryFiles, default_root
 from eksaccess.cli.output import emit_json, note, output_option
 from eksaccess.domain.access import EntryType
-from eksaccess.domain.arn import parse_principal
+from eksaccess.domain.arn import PrincipalKind, parse_principal
 from eksaccess.errors import InputError, RemoteError
-from eksaccess.features.manage.apply import ApplyFailedError, ApplyReport, apply_plan
+from eksaccess.features.manage.apply import (
+    ApplyFailedError,
+    ApplyReport,
+    Replan,
+    apply_plan,
+    guard,
+)
 from eksaccess.features.manage.connect import Connection, LiveView, connect, read_live
 from eksaccess.features.manage.desired import Via
 from eksaccess.features.manage.grant import GrantRequest, PolicyRequest, plan_grant
 from eksaccess.features.manage.model import list_access
-from eksaccess.features.manage.plan import Plan
+from eksaccess.features.manage.plan import Plan, PrincipalCheck, refuse_missing_principals
 from eksaccess.features.manage.revoke import RevokeRequest, plan_revoke
 
 FC = TypeVar("FC", bound=Callable[..., Any])
@@ -89,6 +96,11 @@ def render_report(report: ApplyReport, output: str, *, to_stderr: bool = False) 
         echo(
             f"  aws-auth changed under us {report.conflicts} time(s); read, edited and written again each time"
         )
+    if report.rounds:
+        echo(
+            f"  another writer replaced this change {report.rounds} time(s); merged on the latest state "
+            "and written again each time"
+        )
     if report.version is not None:
         echo(f"Recorded as history version {report.version} (eksaccess rollback undoes it).")
     if report.mismatches:
@@ -110,11 +122,15 @@ def run_plan(
     force: bool,
     command: str,
     show_plan: bool = True,
+    replan: Replan | None = None,
 ) -> None:
-    """Show the plan, apply it unless dry-run, render the report; exit with the right code."""
+    """Show the plan, apply it unless dry-run, render the report; exit with the right code. ``replan``
+    (grant, revoke) makes the change a merge against the latest state, retried when another writer's
+    change replaced it."""
     if dry_run:
-        render_plan(plan, output)
+        dry_run_plan(conn, view, plan, output=output, force=force)
         return
+    refuse_missing_principals(plan, principal_check(conn))
     if output != "json" and show_plan:
         render_plan(plan, output)
     if not plan.steps:
@@ -122,7 +138,9 @@ def run_plan(
             emit_json(ApplyReport(cluster=plan.cluster, notices=plan.notices).to_json())
         return
     try:
-        report = apply_plan(conn, view, plan, force=force, history=history_of(conn), command=command)
+        report = apply_plan(
+            conn, view, plan, force=force, history=history_of(conn), command=command, replan=replan
+        )
     except ApplyFailedError as err:
         render_report(err.report, output, to_stderr=output != "json")
         raise
@@ -134,6 +152,45 @@ def run_plan(
             f"applied {report.changed} step(s), but {report.unverified}",
             hint="run the same command again, or `eksaccess plan`, to check (what is done stays done)",
         )
+
+
+def dry_run_plan(conn: Connection, view: LiveView, plan: Plan, *, output: str, force: bool) -> None:
+    """Show the plan and stop where the real run would: refused the same way (exit 2)."""
+    if output != "json":
+        render_plan(plan, output)
+    refuse_like_apply(conn, view, plan, force=force)
+    if output == "json":
+        render_plan(plan, output)
+
+
+def refuse_like_apply(conn: Connection, view: LiveView, plan: Plan, *, force: bool) -> None:
+    """What refuses a plan before anything is written: a principal IAM does not know, the lock-out guard."""
+    refuse_missing_principals(plan, principal_check(conn))
+    guard(plan, view, force=force)
+
+
+def principal_check(conn: Connection) -> PrincipalCheck:
+    """Ask IAM (with the operator's credentials, so only in the operator's account) whether a principal
+    exists as written; an answer IAM cannot give (access denied, another account) checks nothing."""
+
+    def check(arn: str) -> str | None:
+        principal = parse_principal(arn)
+        if principal.account != conn.operator.account:
+            return None
+        is_role = principal.kind is PrincipalKind.ROLE
+        operation, param, key = (
+            ("get_role", "RoleName", "Role") if is_role else ("get_user", "UserName", "User")
+        )
+        try:
+            found = conn.session.call("iam", operation, **{param: principal.name})
+        except AwsCallError as err:
+            if err.kind is AwsErrorKind.NOT_FOUND:
+                return f"IAM has no {principal.kind} named {principal.name} in account {principal.account}"
+            return None
+        real = str(found[key]["Arn"])
+        return None if real == arn else f"IAM's ARN of this {principal.kind} is {real}"
+
+    return check
 
 
 # --- list -------------------------------------------------------------------------------------------------
@@ -232,6 +289,11 @@ class PolicyOrderCommand(click.Command):
     "--type", "entry_type", type=click.Choice([t.value for t in EntryType]), help="Access entry type."
 )
 @click.option("--via", type=VIA_CHOICES, default="auto", show_default=True, help="Mechanism to use.")
+@click.option(
+    "--allow-system-masters",
+    is_flag=True,
+    help="Allow --group system:masters in aws-auth (cluster-admin outside any access policy).",
+)
 @click.option("--dry-run", is_flag=True, help="Show the plan, change nothing.")
 @click.option("--force", is_flag=True, help="Skip the lock-out guard.")
 @output_option()
@@ -246,6 +308,7 @@ def grant(
     username: str | None,
     entry_type: str | None,
     via: str,
+    allow_system_masters: bool,
     dry_run: bool,
     force: bool,
     output: str,
@@ -260,16 +323,28 @@ def grant(
         username=username,
         entry_type=EntryType(entry_type) if entry_type else None,
         via=Via(via),
+        allow_system_masters=allow_system_masters,
     )
     if not (requested or groups or username or entry_type):
         raise InputError("nothing to grant: give --policy, --group, --username or --type")
     conn, view = open_cluster(cluster, region, profile)
     with conn:
-        plan = plan_grant(view.state, request, lookup=_role_lookup(conn))
-        run_plan(conn, view, plan, output=output, dry_run=dry_run, force=force, command=command_line())
+        lookup = _role_lookup(conn)
+        plan = plan_grant(view.state, request, lookup=lookup)
+        run_plan(
+            conn,
+            view,
+            plan,
+            output=output,
+            dry_run=dry_run,
+            force=force,
+            command=command_line(),
+            replan=lambda state: plan_grant(state, request, lookup=lookup),
+        )
 
 
 def _role_lookup(conn: Connection) -> Callable[[str], str | None]:
+    @functools.cache  # a role's path does not change during one command; a replan asks again
     def lookup(name: str) -> str | None:
         try:
             return str(conn.session.call("iam", "get_role", RoleName=name)["Role"]["Arn"])
@@ -305,8 +380,18 @@ def revoke(
     parse_principal(arn)
     conn, view = open_cluster(cluster, region, profile)
     with conn:
-        plan = plan_revoke(view.state, RevokeRequest(arn=arn, policy=policy, via=Via(via)))
-        run_plan(conn, view, plan, output=output, dry_run=dry_run, force=force, command=command_line())
+        request = RevokeRequest(arn=arn, policy=policy, via=Via(via))
+        plan = plan_revoke(view.state, request)
+        run_plan(
+            conn,
+            view,
+            plan,
+            output=output,
+            dry_run=dry_run,
+            force=force,
+            command=command_line(),
+            replan=lambda state: plan_revoke(state, request),
+        )
 
 
 # --- repair -----------------------------------------------------------------------------------------------

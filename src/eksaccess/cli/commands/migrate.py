@@ -1,14 +1,21 @@
 """``eksaccess migrate``: aws-auth mappings to access entries, with an equivalence proof.
 
-Exit codes: 0 migrated (or dry run shown), 1 differences found and not accepted (nothing changed),
-2 bad input or refused, 3 an AWS or Kubernetes call failed.
+Exit codes: 0 migrated, 1 differences found and not accepted (nothing changed), 2 bad input or refused,
+3 an AWS or Kubernetes call failed. ``--dry-run`` exits as the real run would (1 for differences, 2 when
+the lock-out guard would refuse), without changing anything.
 """
 
 from __future__ import annotations
 
 import click
 
-from eksaccess.cli.commands.manage import cluster_options, command_line, open_cluster, run_plan
+from eksaccess.cli.commands.manage import (
+    cluster_options,
+    command_line,
+    open_cluster,
+    refuse_like_apply,
+    run_plan,
+)
 from eksaccess.cli.output import emit_json, note, output_option
 from eksaccess.domain.state import AuthenticationMode
 from eksaccess.features.manage.migrate import Migration, plan_migration
@@ -67,13 +74,16 @@ def migrate(
     conn, view = open_cluster(cluster, region, profile)
     with conn:
         migration = plan_migration(view.state, to=AuthenticationMode(to) if to else None)
-        if output == "json" and (dry_run or not migration.equivalent and not accept_differences):
+        differs = not migration.equivalent and not accept_differences
+        if dry_run and output == "json" and not differs:
+            refuse_like_apply(conn, view, migration.plan, force=force)
+        if output == "json" and (dry_run or differs):
             emit_json(migration.to_json())
         elif output != "json":
             render(migration)
         if to and migration.plan.steps:
             note(f"warning: moving the authentication mode to {to} cannot be undone")
-        if not migration.equivalent and not accept_differences and not dry_run:
+        if differs:
             note(
                 "error: the migration would change access (see above); nothing was changed. Fix the rows, or pass --accept-differences"
             )

@@ -9,10 +9,11 @@ imported (``eksaccess.token_fast.serve_hit``); this command is the full path: op
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import click
 
-from eksaccess.cli.output import note
+from eksaccess.cli.output import check_role_arn, note
 from eksaccess.errors import InputError
 
 
@@ -24,7 +25,9 @@ from eksaccess.errors import InputError
 @click.option("--profile", help="AWS profile whose credentials sign the token.")
 @click.option("--no-cache", is_flag=True, help="Mint a new token; neither read nor write the cache.")
 @click.option("--clear-cache", is_flag=True, help="Remove every cached token, then exit.")
+@click.pass_obj
 def token(
+    obj: dict[str, Any] | None,
     cluster_name: str | None,
     cluster_id: str | None,
     region: str | None,
@@ -35,8 +38,15 @@ def token(
 ) -> None:
     """Print an ExecCredential for kubectl, exactly as `aws eks get-token` does, reusing valid tokens."""
     from eksaccess.adapters.token_cache import TokenCache, default_cache_dir
-    from eksaccess.token_fast import TokenArgs, issue, negotiate_api_version, render_exec_credential
+    from eksaccess.token_fast import (
+        TokenArgs,
+        issue,
+        negotiate_api_version,
+        render_exec_credential,
+        system_clock,
+    )
 
+    check_role_arn(role_arn)
     env = dict(os.environ)
     if clear_cache:
         cache = TokenCache(default_cache_dir(env))
@@ -52,7 +62,7 @@ def token(
         cluster_id=identifier, region=region, role_arn=role_arn, profile=profile, no_cache=no_cache
     )
     api_version, exec_note = negotiate_api_version(env.get("KUBERNETES_EXEC_INFO"))
-    issued = issue(args, env)
+    issued = issue(args, env, clock=(obj or {}).get("clock", system_clock))
     if exec_note:
         note(exec_note)
     if issued.refusal:

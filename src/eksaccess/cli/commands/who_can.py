@@ -13,6 +13,7 @@ import click
 
 from eksaccess.cli.commands.snapshot import live_options, read_state
 from eksaccess.cli.output import emit_json, output_option
+from eksaccess.domain.names import validate_namespace
 from eksaccess.features.analyze.can_i import build_request
 from eksaccess.features.analyze.who_can import WhoCanResult
 from eksaccess.features.analyze.who_can import who_can as run_who_can
@@ -96,6 +97,8 @@ def who_can(
     or the cluster creator. Kubernetes subjects that are allowed but that no IAM principal maps to
     (service accounts, unmapped users and groups) are listed separately.
     """
+    if namespace is not None:
+        validate_namespace(namespace)
     request = build_request(verb, resource, name=name, namespace=namespace, all_namespaces=all_namespaces)
     state = read_state(snapshot, cluster, region, profile)
     result = run_who_can(state, request)

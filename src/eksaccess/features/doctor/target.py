@@ -125,7 +125,11 @@ def resolve_target(
                 else "The kubeconfig has no current-context."
             )
             findings.append(
-                Finding(code=Code.KUBECONFIG_CONTEXT_MISSING, detail=detail, fix=_kubeconfig_fix(options))
+                Finding(
+                    code=Code.KUBECONFIG_CONTEXT_MISSING,
+                    detail=detail,
+                    fix=_use_context_fix(config.contexts, options) or _kubeconfig_fix(options),
+                )
             )
 
     cluster_entry = config.clusters.get(context.cluster) if config and context else None
@@ -319,6 +323,29 @@ def _exec_findings(
             )
         )
     return findings
+
+
+def _use_context_fix(contexts: Mapping[str, object], options: DoctorOptions) -> tuple[FixStep, ...]:
+    """current-context names a context that is gone and exactly one is left: switch to it (with several,
+    which one the person meant is theirs to say). Not for --context: the person named that one."""
+    if options.context or options.cluster or len(contexts) != 1:
+        return ()
+    (name,) = contexts
+    return (
+        FixStep(
+            text=f"Switch to the one context the kubeconfig has left, {name!r} (or write the missing one with "
+            "--cluster).",
+            plain=(
+                cmd(
+                    "kubectl",
+                    "config",
+                    "use-context",
+                    name,
+                    *(["--kubeconfig", options.kubeconfig] if options.kubeconfig else []),
+                ),
+            ),
+        ),
+    )
 
 
 def _kubeconfig_fix(options: DoctorOptions, text: str | None = None) -> tuple[FixStep, ...]:

@@ -22,6 +22,7 @@ from ruamel.yaml.error import YAMLError
 from eksaccess.domain.access import EntryType, ScopeType, default_username
 from eksaccess.domain.arn import InvalidArnError, parse_principal
 from eksaccess.domain.awsauth import parse_aws_auth
+from eksaccess.domain.names import validate_namespace
 from eksaccess.domain.policies import CATALOGUE, is_policy_arn, policy_name, resolve_policy
 from eksaccess.domain.state import AuthenticationMode, ClusterState, field_path
 from eksaccess.errors import InputError
@@ -120,7 +121,7 @@ def parse_cluster_access(text: str, *, source: str = "access file") -> ClusterAc
     if not isinstance(data, dict):
         raise InputError(f"{source}: expected a mapping with apiVersion: {API_VERSION} and kind: {KIND}")
     try:
-        return ClusterAccess.model_validate(data)
+        access = ClusterAccess.model_validate(data)
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         where = field_path(first["loc"])
@@ -130,6 +131,21 @@ def parse_cluster_access(text: str, *, source: str = "access file") -> ClusterAc
         elif first["type"] == "missing":
             message = "is required"
         raise InputError(f"{source}: {where + ': ' if where else ''}{message}") from None
+    _check_namespaces(access, source)
+    return access
+
+
+def _check_namespaces(access: ClusterAccess, source: str) -> None:
+    """Every namespace a policy is scoped to is a namespace name (a trailing ``*`` allowed). Checked here,
+    not in the model, so that ``export`` still writes out what a live cluster holds."""
+    for i, spec in enumerate(access.principals):
+        for j, policy in enumerate(spec.policies):
+            for k, namespace in enumerate(policy.namespaces):
+                try:
+                    validate_namespace(namespace, wildcard=True)
+                except InputError as err:
+                    where = field_path(("principals", i, "policies", j, "namespaces", k))
+                    raise InputError(f"{source}: {where}: {err.message}") from None
 
 
 def dump_cluster_access(access: ClusterAccess) -> str:

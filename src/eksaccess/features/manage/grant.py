@@ -3,6 +3,10 @@
 ``--via auto`` uses an access entry when the authentication mode allows it, else aws-auth (where each
 policy becomes a group, see ``translate``). Grant adds: existing groups and policies stay; a policy
 granted again with another scope takes the new scope (EKS replaces the scope on re-association).
+
+On aws-auth, ``--group system:masters`` needs ``allow_system_masters`` (it makes the principal cluster-admin
+outside any access policy, and the plan says so); ``--policy cluster-admin``, which asks for cluster-admin
+by name, becomes the same group without it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,14 @@ from eksaccess.domain.policies import policy_name, resolve_policy
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.desired import Via
-from eksaccess.features.manage.plan import Plan, Target, build_plan, concrete_via, find_entry
+from eksaccess.features.manage.plan import (
+    Plan,
+    Target,
+    build_plan,
+    concrete_via,
+    find_entry,
+    system_masters_warning,
+)
 from eksaccess.features.manage.translate import RoleLookup, correct_arn, node_row, policy_group, scope_of
 
 
@@ -36,6 +47,7 @@ class GrantRequest:
     username: str | None = None
     entry_type: EntryType | None = None
     via: Via = Via.AUTO
+    allow_system_masters: bool = False
 
 
 def plan_grant(state: ClusterState, request: GrantRequest, *, lookup: RoleLookup | None = None) -> Plan:
@@ -65,6 +77,11 @@ def plan_grant(state: ClusterState, request: GrantRequest, *, lookup: RoleLookup
     else:
         target = _aws_auth_target(state, corrected.arn, request, associations)
     warnings = _shadowing(state, corrected.arn, via)
+    if via is Via.AWS_AUTH:
+        masters = system_masters_warning(
+            state, corrected.arn, request.groups, allowed=request.allow_system_masters
+        )
+        warnings.extend([masters] if masters else [])
     plan = build_plan(state, [target], notices=notices)
     return Plan(
         cluster=plan.cluster,

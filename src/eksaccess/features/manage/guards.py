@@ -8,7 +8,9 @@ A change is refused (unless ``--force``) when after it
   before (for changes that write aws-auth);
 * the operator loses any permission they had over the probe set (for changes touching their own access
   entry, policies or aws-auth mapping);
-* a principal that had ``system:nodes`` (a node or Fargate role) no longer has it.
+* a principal that had ``system:nodes`` (a node or Fargate role) no longer has it, or keeps it but loses its
+  node username (``system:node:<name>``, which the Node authorizer needs) or another of its node groups;
+* an aws-auth row is given a ``system:`` username other than the node usernames (reserved to Kubernetes).
 
 Everything is evaluated by the engine (identity resolution + authorizer) on the two ClusterStates.
 """
@@ -20,19 +22,26 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from eksaccess.domain.awsauth import AwsAuth
 from eksaccess.domain.identity import Caller
+from eksaccess.domain.names import NODE_USERNAMES, is_reserved_aws_auth_username
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.manage.evaluate import (
     ADMIN_REQUEST,
     AWS_AUTH_WRITE,
     NODE_GROUP,
     Evaluator,
+    Identity,
     describe_probe,
     principal_key,
     shared_probes,
 )
 
 FORCE_HINT = "re-run with --force if this is really what you want"
+# The groups of a node identity: aws-auth node rows and node-type access entries (facts/eks-api.md 3).
+NODE_IDENTITY_GROUPS = frozenset(
+    {"system:bootstrappers", NODE_GROUP, "system:node-proxier", "eks:kube-proxy-windows"}
+)
 
 
 class GuardCode(StrEnum):
@@ -40,6 +49,8 @@ class GuardCode(StrEnum):
     OPERATOR_LOSES_AWS_AUTH_WRITE = "operator-loses-aws-auth-write"
     OPERATOR_LOSES_ACCESS = "operator-loses-access"
     NODE_LOSES_NODE_GROUP = "node-loses-system-nodes"
+    NODE_IDENTITY_CHANGED = "node-identity-changed"
+    RESERVED_USERNAME = "reserved-username"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -65,6 +76,7 @@ def check_lockout(
     old, new = Evaluator(before), Evaluator(after)
     found = [*_admins(old, new), *_operator(old, new, operator, touched, writes_aws_auth)]
     found.extend(_nodes(old, new, touched))
+    found.extend(_reserved_usernames(old.aws_auth, new.aws_auth, touched))
     return tuple(found)
 
 
@@ -129,17 +141,65 @@ def _nodes(old: Evaluator, new: Evaluator, touched: Collection[str] | None) -> l
     for key in sorted(old.nodes()):
         if touched is not None and key not in touched:
             continue
-        identity = new.identity(arns[key])
-        if identity is None or NODE_GROUP not in identity.groups:
+        arn = arns[key]
+        before, after = old.identity(arn), new.identity(arn)
+        if after is None or NODE_GROUP not in after.groups:
             found.append(
                 GuardViolation(
                     code=GuardCode.NODE_LOSES_NODE_GROUP,
-                    principal=arns[key],
+                    principal=arn,
                     message=(
-                        f"{arns[key]} is a node role (its identity has {NODE_GROUP}); after this change it "
+                        f"{arn} is a node role (its identity has {NODE_GROUP}); after this change it "
                         "would not, and its nodes would go NotReady. Keep its aws-auth row or give it an "
                         f"access entry of type EC2_LINUX / FARGATE_LINUX, or {FORCE_HINT}"
                     ),
                 )
             )
+        elif before is not None and _node_identity_changed(before, after):
+            found.append(_node_identity_violation(arn, str(old.resolve(arn).source), after))
+    return found
+
+
+def _node_identity_changed(before: Identity, after: Identity) -> bool:
+    return before.username != after.username or bool((before.groups & NODE_IDENTITY_GROUPS) - after.groups)
+
+
+def _node_identity_violation(arn: str, mapping: str, after: Identity) -> GuardViolation:
+    groups = ", ".join(sorted(after.groups & NODE_IDENTITY_GROUPS))
+    return GuardViolation(
+        code=GuardCode.NODE_IDENTITY_CHANGED,
+        principal=arn,
+        message=(
+            f"{arn} is a node role ({mapping}); after this change its username would be {after.username} "
+            f"with node groups [{groups}], but the Node authorizer needs the node username "
+            f"({' or '.join(NODE_USERNAMES)}) and the node groups, so every node of this role would lose "
+            "its node permissions. Leave its username and groups alone (a node row is written by "
+            f"eksaccess grant ARN --type EC2_LINUX), or {FORCE_HINT}"
+        ),
+    )
+
+
+def _reserved_usernames(old: AwsAuth, new: AwsAuth, touched: Collection[str] | None) -> list[GuardViolation]:
+    """aws-auth rows this change gives a reserved ``system:`` username (rows already so are left alone)."""
+    before = {r.rolearn.lower(): r.username for r in old.roles} | {
+        u.userarn.lower(): u.username for u in old.users
+    }
+    rows = [(r.rolearn, r.username) for r in new.roles] + [(u.userarn, u.username) for u in new.users]
+    found: list[GuardViolation] = []
+    for arn, username in rows:
+        if touched is not None and principal_key(arn) not in touched:
+            continue
+        if not username or before.get(arn.lower()) == username or not is_reserved_aws_auth_username(username):
+            continue
+        found.append(
+            GuardViolation(
+                code=GuardCode.RESERVED_USERNAME,
+                principal=arn,
+                message=(
+                    f"the aws-auth username {username} of {arn} starts with system:, which Kubernetes "
+                    f"reserves for its own components (only the node usernames {', '.join(NODE_USERNAMES)} "
+                    f"belong in aws-auth); choose another username, or {FORCE_HINT}"
+                ),
+            )
+        )
     return found

@@ -5,6 +5,10 @@ cluster before and after (authentication mode, the aws-auth data verbatim with i
 access entries with their policies). Version N's ``before`` is the state just before change N; its
 ``after`` the state right after it. ``rollback`` restores the ``before`` of the latest change, ``rollback
 --to N`` the state as change N left it (``--to 0``: before the first recorded change).
+
+A record that cannot be read (truncated, not JSON, a stray file) is skipped by ``list_history`` and
+named in its ``skipped`` lines; ``rollback`` needs only the records it restores from, so an unreadable
+record stops it only when it is one of those.
 """
 
 from __future__ import annotations
@@ -51,10 +55,21 @@ class HistoryItem:
         }
 
 
-def list_history(files: HistoryFiles) -> list[HistoryItem]:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HistoryListing:
+    items: tuple[HistoryItem, ...]
+    skipped: tuple[str, ...]  # one line per record that could not be read, naming its file
+
+
+def list_history(files: HistoryFiles) -> HistoryListing:
     items = []
+    skipped = []
     for version in files.versions():
-        record = files.read(version)
+        try:
+            record = files.read(version)
+        except InputError as err:
+            skipped.append(err.message)
+            continue
         items.append(
             HistoryItem(
                 version=version,
@@ -65,7 +80,7 @@ def list_history(files: HistoryFiles) -> list[HistoryItem]:
                 changes=len(record.get("steps") or []),
             )
         )
-    return items
+    return HistoryListing(items=tuple(items), skipped=tuple(skipped))
 
 
 def recorded_state(files: HistoryFiles, to: int | None) -> tuple[int, Mapping[str, Any]]:
@@ -75,12 +90,22 @@ def recorded_state(files: HistoryFiles, to: int | None) -> tuple[int, Mapping[st
         raise InputError("eksaccess has recorded no change on this cluster: nothing to roll back")
     if to is None:
         latest = versions[-1]
-        return latest, _snapshot_of(files.read(latest), "before", latest)
+        return latest, _snapshot_of(_read_latest(files, versions), "before", latest)
     if to == 0:
         return 0, _snapshot_of(files.read(versions[0]), "before", versions[0])
     if to not in versions:
         raise InputError(f"no history version {to}; see 'eksaccess history' (versions 1-{versions[-1]})")
     return to, _snapshot_of(files.read(to), "after", to)
+
+
+def _read_latest(files: HistoryFiles, versions: list[int]) -> Mapping[str, Any]:
+    """The latest record; when it is unreadable, the error says which intact version --to can restore."""
+    try:
+        return files.read(versions[-1])
+    except InputError as err:
+        earlier = versions[-2] if len(versions) > 1 else 0
+        left = f"the state version {earlier} left" if earlier else "the state before the first change"
+        raise InputError(err.message, hint=f"'eksaccess rollback --to {earlier}' restores {left}") from None
 
 
 def _snapshot_of(record: Mapping[str, Any], which: str, version: int) -> Mapping[str, Any]:

@@ -10,8 +10,9 @@ are skipped, the entry wins anyway):
 * anything else -> STANDARD with the same username (templates where EKS allows them) and groups.
 
 What cannot be expressed is listed, never dropped silently: mapAccounts, service-linked roles, STS
-session ARNs, ``system:`` groups other than masters and the node groups, usernames EKS refuses, node
-roles of another account, keys that do not parse.
+session ARNs, ``system:`` groups other than masters and the node groups, usernames EKS refuses or with
+templates nobody renders, principals of another partition, node roles of another account, keys that do
+not parse.
 
 Equivalence: for every principal of the state the Kubernetes identity (username, groups; the
 ``system:masters`` group and the cluster-admin policy count as the same grant) and the set of allowed
@@ -37,6 +38,7 @@ from eksaccess.domain.access import (
 from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
 from eksaccess.domain.awsauth import parse_aws_auth
 from eksaccess.domain.identity import SourceKind
+from eksaccess.domain.names import validate_partition, validate_templates
 from eksaccess.domain.policies import CLUSTER_ADMIN, policy_arn
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
@@ -193,6 +195,11 @@ def _convert_row(
         return refuse(f"an IAM {principal.kind} cannot have an access entry")
     if principal.has_path and principal.kind is PrincipalKind.ROLE:
         return refuse("a rolearn with a path never matches; the row grants nothing")
+    try:
+        validate_partition(arn, state.partition)
+        validate_templates(username or "", what="username")
+    except InputError as err:
+        return refuse(err.message)
     if find_entry(state, arn) is not None:
         return None  # the access entry already wins over this row
     group_set = set(groups)

@@ -9,13 +9,14 @@ is taken away from it on that mechanism. Principals absent from the desired stat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from eksaccess.domain.access import AccessEntry, AccessPolicyAssociation, EntryType, validate_entry
 from eksaccess.domain.arn import PrincipalKind, parse_principal
 from eksaccess.domain.awsauth import parse_aws_auth
+from eksaccess.domain.names import masters_warning, validate_partition, validate_templates
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.desired import ClusterAccess, PrincipalSpec, Via
@@ -27,6 +28,9 @@ from eksaccess.features.manage.translate import (
     policy_group,
     scope_of,
 )
+
+# ARN -> why IAM says the principal does not exist as written, or None (it does, or IAM cannot tell)
+PrincipalCheck = Callable[[str], str | None]
 
 NEXT_MODE = {
     AuthenticationMode.CONFIG_MAP: AuthenticationMode.API_AND_CONFIG_MAP,
@@ -143,6 +147,7 @@ def entry_steps(state: ClusterState, target: Target) -> list[Step]:
         policies=target.policies,
     )
     validate_entry(wanted, cluster_account=state.cluster.accountId)
+    _validate_new_names(target, live.username if live else None, live.kubernetes_groups if live else ())
     if live is None:
         return _create_entry(wanted)
     if live.type is not target.type:
@@ -237,6 +242,7 @@ def aws_auth_steps(state: ClusterState, target: Target) -> list[Step]:
     auth = parse_aws_auth(state.awsAuth)
     is_role = principal.kind is not PrincipalKind.USER
     row = auth.match_role(target.arn) if is_role else auth.match_user(target.arn)
+    _validate_new_names(target, row.username if row else None, row.groups if row else ())
     username = target.username
     if username is None:
         username = row.username if row is not None else default_aws_auth_username(target.arn)
@@ -255,6 +261,36 @@ def aws_auth_steps(state: ClusterState, target: Target) -> list[Step]:
             )
         )
     return steps
+
+
+def _validate_new_names(target: Target, live_username: str | None, live_groups: Sequence[str]) -> None:
+    """The username and groups this change writes hold only templates the authenticator renders (what is
+    there already is left alone: an exported file applies back unchanged)."""
+    if target.username is not None and target.username != live_username:
+        validate_templates(target.username, what="username")
+    for group in set(target.groups) - set(live_groups):
+        validate_templates(group, what="group")
+
+
+def system_masters_warning(
+    state: ClusterState, arn: str, groups: Sequence[str], *, allowed: bool
+) -> str | None:
+    """The warning for an aws-auth row given ``system:masters`` by ``groups`` (the groups asked for by name,
+    not those standing for a policy); InputError unless ``allowed``. None when the row already has it."""
+    principal = parse_principal(arn)
+    auth = parse_aws_auth(state.awsAuth)
+    row = (
+        auth.match_user(arn)
+        if principal.kind is PrincipalKind.USER
+        else auth.match_role(principal.pathless_arn)
+    )
+    return masters_warning(arn, set(groups) - set(row.groups if row else ()), allowed=allowed)
+
+
+def validate_target_partition(state: ClusterState, target: Target) -> None:
+    validate_partition(target.arn, state.partition)
+    for assoc in target.policies:
+        validate_partition(assoc.policy_arn, state.partition, what="access policy")
 
 
 def _binding_step(manifest: dict[str, Any]) -> Step:
@@ -387,6 +423,7 @@ def build_plan(
                 f"{target.arn}: access entries need authentication mode API_AND_CONFIG_MAP or API; the cluster "
                 f"is {final_mode} (use via: aws-auth, or move the mode forward)"
             )
+        validate_target_partition(state, target)
         steps.extend(target_steps(state, target))
         all_notices.extend(target.notices)
     steps.extend(extra)
@@ -429,8 +466,25 @@ def _dedupe(steps: Sequence[Step]) -> list[Step]:
     return out
 
 
-def plan_access(state: ClusterState, desired: ClusterAccess, *, prune: bool = False) -> Plan:
-    """The plan that makes the cluster match a desired-state file."""
+def refuse_missing_principals(plan: Plan, check: PrincipalCheck) -> None:
+    """EKS refuses an access entry for a principal that does not exist (InvalidParameterException "The
+    specified principalArn is invalid"): refuse the plan before anything is written, where IAM can tell."""
+    for step in plan.steps:
+        if step.code is not StepCode.ENTRY_CREATE:
+            continue
+        why = check(step.principal)
+        if why:
+            raise InputError(
+                f"{step.principal}: {why}; EKS refuses an access entry for a principal that does not "
+                "exist (create it first, or fix the ARN)"
+            )
+
+
+def plan_access(
+    state: ClusterState, desired: ClusterAccess, *, prune: bool = False, allow_system_masters: bool = False
+) -> Plan:
+    """The plan that makes the cluster match a desired-state file. A principal given ``system:masters`` in
+    aws-auth that does not have it yet needs ``allow_system_masters``."""
     if desired.cluster.name != state.cluster.name:
         raise InputError(f"the file is for cluster {desired.cluster.name}, not {state.cluster.name}")
     if desired.cluster.region and desired.cluster.region != state.cluster.region:
@@ -442,7 +496,13 @@ def plan_access(state: ClusterState, desired: ClusterAccess, *, prune: bool = Fa
         extra.extend(_prune_steps(state, targets))
     if desired.mapAccounts is not None:
         extra.extend(_account_steps(state, desired.mapAccounts))
-    return build_plan(state, targets, mode=desired.authenticationMode, extra=extra)
+    plan = build_plan(state, targets, mode=desired.authenticationMode, extra=extra)
+    masters = [
+        system_masters_warning(state, t.arn, spec.groups, allowed=allow_system_masters)
+        for spec, t in zip(desired.principals, targets, strict=True)
+        if t.via is Via.AWS_AUTH
+    ]
+    return replace(plan, warnings=(*plan.warnings, *(w for w in masters if w)))
 
 
 def _prune_steps(state: ClusterState, targets: Sequence[Target]) -> list[Step]:

@@ -2,14 +2,20 @@
 
 A key spelled in another letter case (``maproles``) moves to its name; a rolearn with the role's path or an
 STS assumed-role ARN becomes the path-less role ARN (username and groups kept); a key that does not parse is
-re-read line by line as its author meant it. Each is a step of
+re-read line by line as its author meant it; an ARN several rows map keeps one row (the one the
+authenticator uses, unless only an earlier one is granted anything by RBAC). Each is a step of
 the ordinary plan, so apply guards it against lock-outs, writes it against the resourceVersion it read
 (re-reading and repairing again on a conflict), records it in the history and verifies it.
 """
 
 from __future__ import annotations
 
-from eksaccess.domain.awsauth_repair import repair
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from eksaccess.domain.authorize import Authorizer
+from eksaccess.domain.awsauth_repair import DuplicateRows, Grants, duplicate_rows, repair
+from eksaccess.domain.bootstrap import SYSTEM_MASTERS
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.manage.plan import Plan, build_plan
 from eksaccess.features.manage.steps import Action, Step, StepCode
@@ -51,6 +57,9 @@ def plan_repair(state: ClusterState) -> Plan:
         )
         for row in found.rows
     ]
+    steps += [
+        dedupe_step(found_rows) for found_rows in duplicate_rows(found.data, grants_of(state.kubernetes))
+    ]
     notices = [
         f"aws-auth {key} does not parse and cannot be re-read with certainty: fix it by hand "
         "(`eksaccess lint aws-auth` says where)"
@@ -59,3 +68,31 @@ def plan_repair(state: ClusterState) -> Plan:
     if not steps and not notices:
         notices.append("aws-auth has no row that can be repaired")
     return build_plan(state, [], extra=steps, notices=notices)
+
+
+def grants_of(manifests: Sequence[Mapping[str, Any]]) -> Grants:
+    """Whether a row's username or groups are granted anything: system:masters, or a binding naming them."""
+    index = Authorizer.from_manifests(manifests).index
+
+    def grants(username: str | None, groups: tuple[str, ...]) -> bool:
+        named = [g for g in groups if g != "system:authenticated"]
+        if SYSTEM_MASTERS in named or any(index.is_bound("Group", g) for g in named):
+            return True
+        return bool(username) and "{{" not in (username or "") and index.is_bound("User", username or "")
+
+    return grants
+
+
+def dedupe_step(found: DuplicateRows) -> Step:
+    removed = ", ".join(found.where(i) for i in found.removed)
+    why = "grants nothing while an earlier one does" if found.wrong_row_wins else "is the one used"
+    return Step(
+        code=StepCode.ROW_DEDUPE,
+        principal=found.arn,
+        action=Action.UPDATE,
+        username=found.username,
+        groups=found.groups,
+        before=f"{len(found.indexes)} rows map it ({', '.join(found.where(i) for i in found.indexes)}; "
+        f"the last one, {found.where(found.winner)}, {why})",
+        after=f"one row, {found.where(found.keep)}: {removed} removed",
+    )

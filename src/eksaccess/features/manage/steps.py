@@ -21,7 +21,7 @@ from eksaccess.domain.access import (
     EntryType,
 )
 from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.awsauth_repair import rename_key, reread
+from eksaccess.domain.awsauth_repair import keep_one_row, rename_key, reread
 from eksaccess.domain.policies import CLUSTER_ADMIN, policy_arn, policy_name
 from eksaccess.domain.state import AccessEntryModel, AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
@@ -41,6 +41,7 @@ class StepCode(StrEnum):
     ROLE_REPAIR = "aws-auth.role.repair"  # a rolearn that never matches rewritten to the path-less role ARN
     KEY_REPAIR = "aws-auth.key.repair"  # a key that does not parse, re-read as its author meant it
     KEY_RENAME = "aws-auth.key.rename"  # a key in another letter case (maproles), moved to its name
+    ROW_DEDUPE = "aws-auth.row.dedupe"  # several rows for one ARN: the others removed, username/groups kept
     USER_UPSERT = "aws-auth.user.upsert"
     USER_REMOVE = "aws-auth.user.remove"
     ACCOUNT_ADD = "aws-auth.account.add"
@@ -81,6 +82,7 @@ AWS_AUTH_CODES = frozenset(
         StepCode.ROLE_REPAIR,
         StepCode.KEY_REPAIR,
         StepCode.KEY_RENAME,
+        StepCode.ROW_DEDUPE,
     }
 )
 
@@ -190,6 +192,8 @@ def edit_aws_auth(data: Mapping[str, str] | None, steps: Iterable[Step]) -> dict
             result = _reread_key(current, step.principal)
         elif step.code is StepCode.KEY_RENAME:
             result = rename_key(current, step.replaces or step.principal, step.principal)
+        elif step.code is StepCode.ROW_DEDUPE:
+            result = keep_one_row(current, step.principal, step.username, step.groups)
         elif step.code is StepCode.USER_REMOVE:
             result = awsauth_edit.remove_user(current, step.principal)
         elif step.code is StepCode.ACCOUNT_ADD:

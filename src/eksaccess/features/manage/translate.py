@@ -26,6 +26,7 @@ from eksaccess.domain.access import (
     default_username,
 )
 from eksaccess.domain.arn import PrincipalKind, parse_principal
+from eksaccess.domain.names import validate_namespace
 from eksaccess.domain.policies import CLUSTER_ADMIN, known_policy, policy_name
 from eksaccess.errors import InputError
 from eksaccess.features.manage.desired import NODE_ROWS, Via
@@ -59,7 +60,8 @@ def policy_group(assoc: AccessPolicyAssociation) -> list[GroupGrant]:
         )
     if assoc.scope.type is ScopeType.CLUSTER:
         if name == CLUSTER_ADMIN:
-            return [GroupGrant(group=MASTERS, binding=None, notice=f"{name} -> group {MASTERS}")]
+            notice = f"{name} -> group {MASTERS} (cluster-admin through the group, outside any access policy)"
+            return [GroupGrant(group=MASTERS, binding=None, notice=notice)]
         group = f"{GROUP_PREFIX}{role}"
         binding = cluster_role_binding(group, role)
         notice = f"{name} -> group {group}, bound to ClusterRole {role} by ClusterRoleBinding {group}"
@@ -162,6 +164,9 @@ def correct_arn(arn: str, via: Via, lookup: RoleLookup | None = None) -> Correct
 
 
 def scope_of(namespaces: tuple[str, ...] | list[str]) -> AccessScope:
+    """Cluster scope, or these namespaces (DNS-1123 names; an access scope may end one with ``*``)."""
+    for namespace in namespaces:
+        validate_namespace(namespace, wildcard=True)
     if namespaces:
         return AccessScope(type=ScopeType.NAMESPACE, namespaces=tuple(dict.fromkeys(namespaces)))
     return AccessScope(type=ScopeType.CLUSTER)

@@ -46,6 +46,12 @@ def new_access_key_id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(_B32) for _ in range(16))
 
 
+def new_sandbox_id() -> str:
+    """A random id of one sandbox (8 characters of a-z2-7): part of every access key id and role session
+    name it hands out, so that no client cache carries credentials from one sandbox to another."""
+    return "".join(secrets.choice(_B32.lower()) for _ in range(8))
+
+
 def new_secret() -> str:
     return base64.b64encode(secrets.token_bytes(30)).decode("ascii")
 
@@ -114,6 +120,7 @@ def authenticate(
     *,
     now: datetime,
     presigned_lifetime: timedelta | None = None,
+    declared_payload_hash: bool = True,
 ) -> AwsCaller:
     key = store.get_access_key(info.scope.access_key_id)
     if key is None:
@@ -128,7 +135,7 @@ def authenticate(
     if principal is None:  # the user or role was deleted: its keys die with it
         raise AwsError.generic(ErrorKind.UNKNOWN_KEY, INVALID_TOKEN_TEXT)
     try:
-        verify_signature(request, info, key.secret_access_key)
+        verify_signature(request, info, key.secret_access_key, declared_hash=declared_payload_hash)
         verify_time(info, now=now, presigned_lifetime=presigned_lifetime)
     except SigV4Error as err:
         raise _sigv4_error(err) from None

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, quote
 from eksaccess.sandbox.aws import eks, iam, sts
 from eksaccess.sandbox.aws.errors import AwsError, ErrorKind, Protocol
 from eksaccess.sandbox.aws.identity import authenticate, signature_error
+from eksaccess.sandbox.aws.regions import ensure_known_region
 from eksaccess.sandbox.aws.request import ServiceRequest
 from eksaccess.sandbox.aws.wire import AwsResponse, error_response
 from eksaccess.sandbox.context import FaultKind, SandboxContext
@@ -37,13 +38,23 @@ class Service:
     protocol: Protocol
     handle: Callable[[ServiceRequest], AwsResponse]
     presigned_lifetime: timedelta | None = None
+    # Whether the payload hash the client declares in x-amz-content-sha256 is taken (UNSIGNED-PAYLOAD
+    # included). STS does not: it hashes the body it got (the empty body of a presigned GET).
+    declared_payload_hash: bool = True
+    # A regional service refuses regions AWS does not have. IAM is global: against AWS, botocore calls
+    # iam.amazonaws.com whatever the client's region, so a region that does not exist goes unnoticed.
+    regional: bool = True
 
 
 SERVICES: Mapping[str, Service] = {
     "sts": Service(
-        name="sts", protocol=Protocol.QUERY, handle=sts.handle, presigned_lifetime=sts.PRESIGNED_LIFETIME
+        name="sts",
+        protocol=Protocol.QUERY,
+        handle=sts.handle,
+        presigned_lifetime=sts.PRESIGNED_LIFETIME,
+        declared_payload_hash=False,
     ),
-    "iam": Service(name="iam", protocol=Protocol.QUERY, handle=iam.handle),
+    "iam": Service(name="iam", protocol=Protocol.QUERY, handle=iam.handle, regional=False),
     "eks": Service(name="eks", protocol=Protocol.REST_JSON, handle=eks.handle),
 }
 
@@ -128,10 +139,17 @@ class AwsApp:
                     ErrorKind.UNKNOWN_OPERATION, f"The sandbox does not serve {info.scope.service!r}"
                 )
             service = found
+            if service.regional:
+                ensure_known_region(info.scope.region)
             self._faults(service.name)
             now = self.clock()
             caller = authenticate(
-                self.ctx.store, request, info, now=now, presigned_lifetime=service.presigned_lifetime
+                self.ctx.store,
+                request,
+                info,
+                now=now,
+                presigned_lifetime=service.presigned_lifetime,
+                declared_payload_hash=service.declared_payload_hash,
             )
             params = _query_params(request)
             action = params.get("Action", request.method + " " + request.raw_path.split("?")[0])

@@ -19,9 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from eksaccess.adapters.files import read_text
 from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal, role_arn, user_arn
 from eksaccess.domain.state import ClusterState, field_path
 from eksaccess.errors import InputError
+from eksaccess.sandbox.aws.regions import is_known_region
 
 API_VERSION = "eksaccess/v1"
 KIND = "Scenario"
@@ -144,6 +146,15 @@ class ScenarioCluster(ClusterState):
     def reachable(self) -> bool:
         """Whether this machine can connect to the cluster's API server."""
         return self.status is ClusterStatus.ACTIVE and self.endpointPublicAccess and not self.deleted
+
+    @model_validator(mode="after")
+    def _region(self) -> ScenarioCluster:
+        if not is_known_region(self.cluster.region):
+            raise ValueError(
+                f"cluster {self.cluster.name}: region {self.cluster.region!r} is not an AWS region"
+                " (botocore's endpoint data does not know it)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _endpoint_access(self) -> ScenarioCluster:
@@ -424,11 +435,7 @@ def load_scenario(name_or_path: str) -> Scenario:
         return parse_scenario(builtin_text(name_or_path), source=f"scenario {name_or_path}")
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml", ".json") or path.exists():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as err:
-            raise InputError(f"cannot read scenario file {path}: {err.strerror or err}") from None
-        return parse_scenario(text, source=str(path))
+        return parse_scenario(read_text(path), source=str(path))
     raise InputError(
         f"unknown scenario {name_or_path!r}; see 'eksaccess sandbox scenarios' or give a path to a YAML file"
     )

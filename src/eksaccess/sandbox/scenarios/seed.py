@@ -14,11 +14,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 
 from eksaccess.domain.arn import parse_principal, role_arn, user_arn
+from eksaccess.errors import InputError
 from eksaccess.sandbox.aws.eks_common import DELETED, cluster_arn, entry_arn
-from eksaccess.sandbox.aws.identity import new_access_key_id, new_secret, new_session_token, unique_id
+from eksaccess.sandbox.aws.identity import (
+    new_access_key_id,
+    new_sandbox_id,
+    new_secret,
+    new_session_token,
+    unique_id,
+)
 from eksaccess.sandbox.config_files import ProfileCredentials
 from eksaccess.sandbox.scenarios.model import ProfileSpec, ProfileType, Scenario
 from eksaccess.sandbox.store import (
@@ -37,6 +45,8 @@ META_SCENARIO_NAME = "scenario_name"
 META_PROFILES = "profile_credentials"
 META_FOREIGN_CA = "foreign_ca"
 META_CLUSTER_ACCESS = "cluster_endpoint_access"
+META_SANDBOX_ID = "sandbox_id"
+SANDBOX_ID = re.compile(r"[a-z0-9]{4,16}")
 EXPIRED_AGO = 3600.0
 
 
@@ -45,12 +55,26 @@ def principal_id(arn: str, *, generation: int = 0) -> str:
     return unique_id(prefix, f"{arn}#{generation}")
 
 
-def stable_key_id(arn: str) -> str:
-    digest = base64.b32encode(hashlib.sha256(f"key:{arn}".encode()).digest()).decode("ascii")
+def stable_key_id(arn: str, sandbox_id: str) -> str:
+    """The generated access key id of a user: fixed for one sandbox (across down/up), another in another."""
+    digest = base64.b32encode(hashlib.sha256(f"key:{sandbox_id}:{arn}".encode()).digest()).decode("ascii")
     return "AKIA" + digest[:16]
 
 
-def _seed_principals(store: SandboxStore, scenario: Scenario, now: float) -> None:
+def role_session_name(sandbox_id: str) -> str:
+    """The ``role_session_name`` of the sandbox's assume-role profiles. The aws CLI keys its assumed-role
+    cache (~/.aws/cli/cache) on the profile's settings, an explicit session name included, never on the
+    endpoint: a name of this sandbox alone keeps another sandbox's cached session out."""
+    return f"eksaccess-{sandbox_id}"
+
+
+def check_sandbox_id(value: str) -> str:
+    if not SANDBOX_ID.fullmatch(value):
+        raise InputError(f"sandbox id {value!r} must be 4 to 16 lower-case letters or digits")
+    return value
+
+
+def _seed_principals(store: SandboxStore, scenario: Scenario, now: float, sandbox_id: str) -> None:
     for account, spec in scenario.accounts.items():
         for user in spec.users:
             arn = user_arn("aws", account, user.name, user.path)
@@ -68,7 +92,7 @@ def _seed_principals(store: SandboxStore, scenario: Scenario, now: float) -> Non
                 )
             )
             keys = [(k.accessKeyId, k.secretAccessKey) for k in user.accessKeys] or [
-                (stable_key_id(arn), new_secret())
+                (stable_key_id(arn, sandbox_id), new_secret())
             ]
             for akid, secret in keys:
                 store.put_access_key(
@@ -205,11 +229,16 @@ def seed_scenario(
     foreign_ca_data: str,
     now: float,
     cluster_ca: Mapping[str, str] | None = None,
+    sandbox_id: str | None = None,
 ) -> None:
     """Write the whole scenario into an empty store (meta: the scenario itself and profile credentials).
 
-    ``cluster_ca``: cluster name -> base64 PEM of its own CA (a cluster not named uses ``ca_data``)."""
-    _seed_principals(store, scenario, now)
+    ``cluster_ca``: cluster name -> base64 PEM of its own CA (a cluster not named uses ``ca_data``).
+    ``sandbox_id``: the id in the generated key ids and session names (default: a new random one; give
+    another sandbox's id only to reproduce what clients do with credentials cached for it)."""
+    own_id = check_sandbox_id(sandbox_id) if sandbox_id is not None else new_sandbox_id()
+    store.set_meta(META_SANDBOX_ID, own_id)
+    _seed_principals(store, scenario, now, own_id)
     _seed_clusters(store, scenario, ca_data=ca_data, cluster_ca=cluster_ca or {}, now=now)
     creds = {}
     for profile in scenario.profiles:
@@ -225,6 +254,11 @@ def seed_scenario(
 def stored_scenario(store: SandboxStore) -> Scenario | None:
     text = store.get_meta(META_SCENARIO)
     return None if text is None else Scenario.model_validate_json(text)
+
+
+def stored_sandbox_id(store: SandboxStore) -> str:
+    """The sandbox's id (a store seeded before ids existed: the id its key ids were derived without)."""
+    return store.get_meta(META_SANDBOX_ID) or ""
 
 
 def stored_credentials(store: SandboxStore) -> dict[str, ProfileCredentials]:

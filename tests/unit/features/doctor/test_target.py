@@ -116,3 +116,18 @@ def test_loader_errors_are_findings_not_crashes(tmp_path: Path) -> None:
 
     target = resolve_target(DoctorOptions(), broken, lambda _c: None)
     assert [f.code for f in target.findings] == [Code.KUBECONFIG_NOT_FOUND]
+
+
+def test_a_deleted_current_context_switches_to_the_one_left(tmp_path: Path) -> None:
+    path = _kubeconfig(tmp_path)
+    path.write_text(path.read_text().replace(f"current-context: {ARN}", "current-context: staging"))
+    (finding,) = _resolve(path).findings
+    assert finding.code is Code.KUBECONFIG_CONTEXT_MISSING
+    assert [c for step in finding.fix for c in step.plain] == [f"kubectl config use-context {ARN}"]
+    # the person named the missing context (--context), or several are left: which one is theirs to say
+    (named,) = _resolve(path, DoctorOptions(context="staging")).findings
+    assert not [c for step in named.fix for c in step.plain]
+    two = path.read_text() + f"- name: other\n  context: {{cluster: {ARN}, user: {ARN}}}\n"
+    path.write_text(two)
+    (several,) = _resolve(path).findings
+    assert not [c for step in several.fix for c in step.plain]

@@ -139,3 +139,23 @@ def test_principals_with_an_entry_are_skipped() -> None:
     data["accessEntries"] = [{"principalArn": "arn:aws:iam::111122223333:role/dev"}]
     with_entry = ClusterState.model_validate(data)
     assert plan_migration(with_entry).plan.steps == ()
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (
+            "- rolearn: arn:aws:iam::111122223333:role/evil\n  username: dev:{{Evil}}\n  groups: [devs]\n",
+            "username 'dev:{{Evil}}' uses {{Evil}}, which the authenticator does not render",
+        ),
+        (
+            "- rolearn: arn:aws-cn:iam::111122223333:role/china\n  username: cn\n  groups: [devs]\n",
+            "is in partition aws-cn, the cluster in aws",
+        ),
+    ],
+)
+def test_what_an_access_entry_must_not_hold_is_listed_not_converted(row: str, reason: str) -> None:
+    migration = plan_migration(state(mapRoles=row))
+    [listed] = migration.unexpressible
+    assert reason in listed.reason
+    assert migration.plan.steps == ()

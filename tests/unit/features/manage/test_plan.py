@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from eksaccess.features.manage.desired import (
     parse_cluster_access,
 )
 from eksaccess.features.manage.grant import GrantRequest, PolicyRequest, plan_grant
-from eksaccess.features.manage.plan import plan_access
+from eksaccess.features.manage.plan import plan_access, refuse_missing_principals
 from eksaccess.features.manage.revoke import RevokeRequest, plan_revoke
 from eksaccess.features.manage.steps import StepCode
 from eksaccess.features.manage.translate import correct_arn
@@ -266,3 +267,163 @@ def test_export_skips_rows_no_principal_can_match() -> None:
         update={"awsAuth": {"mapRoles": "- rolearn: not-an-arn\n  username: x\n"}}
     )
     assert export_access(live).principals == []
+
+
+# --- validation before any write (issue #16) ----------------------------------------------------------------
+
+BAD_NAMESPACES = ["../../etc", "DEV_Upper", "Bad_NS!", "n" * 300]
+CN_ROLE = f"arn:aws-cn:iam::{ACCT}:role/developer"
+
+
+@pytest.mark.parametrize("namespace", BAD_NAMESPACES)
+@pytest.mark.parametrize("via", [Via.ACCESS_ENTRY, Via.AWS_AUTH])
+def test_grant_refuses_a_namespace_that_is_not_a_name(namespace: str, via: Via) -> None:
+    request = GrantRequest(
+        arn=ALICE, via=via, policies=(PolicyRequest(policy="view", namespaces=(namespace,)),)
+    )
+    with pytest.raises(InputError, match="not a valid Kubernetes namespace name"):
+        plan_grant(state(), request)
+
+
+@pytest.mark.parametrize("namespace", BAD_NAMESPACES)
+def test_a_desired_file_with_a_bad_namespace_is_refused_where_it_is(namespace: str) -> None:
+    text = (
+        f"principals:\n  - arn: {ALICE}\n    policies: [{{policy: view, namespaces: [dev, '{namespace}']}}]\n"
+    )
+    with pytest.raises(InputError, match=r"principals\[0\]\.policies\[0\]\.namespaces\[1\]: namespace"):
+        desired(text)
+
+
+def test_a_wildcard_scope_is_a_namespace_prefix() -> None:
+    request = GrantRequest(
+        arn=ALICE, via=Via.ACCESS_ENTRY, policies=(PolicyRequest(policy="view", namespaces=("dev-*",)),)
+    )
+    assert plan_grant(state(), request).steps
+    assert desired(
+        f"principals:\n  - {{arn: {ALICE}, policies: [{{policy: view, namespaces: ['dev-*']}}]}}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("arn", "policy"),
+    [
+        (CN_ROLE, "view"),
+        (ALICE, "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"),
+    ],
+)
+def test_an_arn_of_another_partition_is_refused(arn: str, policy: str) -> None:
+    request = GrantRequest(arn=arn, via=Via.ACCESS_ENTRY, policies=(PolicyRequest(policy=policy),))
+    with pytest.raises(InputError, match="partition aws-cn, the cluster in aws"):
+        plan_grant(state(), request)
+    spec = f"principals:\n  - {{arn: '{arn}', via: access-entry, policies: [{{policy: '{policy}'}}]}}\n"
+    with pytest.raises(InputError, match="partition aws-cn, the cluster in aws"):
+        plan_access(state(), desired(spec))
+
+
+def test_an_unknown_policy_is_refused_listing_the_known_ones() -> None:
+    with pytest.raises(
+        InputError, match="unknown access policy 'NoSuch'; use one of cluster-admin, admin, edit, view"
+    ):
+        plan_grant(state(), GrantRequest(arn=ALICE, policies=(PolicyRequest(policy="NoSuch"),)))
+    with pytest.raises(
+        InputError, match=r"principals\[0\]\.policies\[0\]\.policy: unknown access policy 'NoSuch'"
+    ):
+        desired(f"principals:\n  - {{arn: {ALICE}, policies: [{{policy: NoSuch}}]}}\n")
+
+
+@pytest.mark.parametrize(
+    ("via", "username", "groups", "message"),
+    [
+        (Via.AWS_AUTH, "dev:{{Evil}}", (), "uses {{Evil}}, which the authenticator does not render"),
+        (Via.AWS_AUTH, "dev", ("team-{{Evil}}",), "group 'team-{{Evil}}' uses {{Evil}}"),
+        (Via.ACCESS_ENTRY, "dev:{{Evil}}", (), "uses {{Evil}}, which the authenticator does not render"),
+        (Via.ACCESS_ENTRY, "system:admin", (), "cannot start with system:"),
+        (Via.ACCESS_ENTRY, "eks:admin", (), "cannot start with eks:"),
+        (Via.ACCESS_ENTRY, "aws:admin", (), "cannot start with aws:"),
+        (Via.ACCESS_ENTRY, "amazon:admin", (), "cannot start with amazon:"),
+        (Via.ACCESS_ENTRY, "iam:admin", (), "cannot start with iam:"),
+        (
+            Via.ACCESS_ENTRY,
+            None,
+            ("system:masters",),
+            "system:masters is invalid, it cannot start with system:",
+        ),
+        (Via.AWS_AUTH, None, ("system:masters",), "refusing to add system:masters"),
+    ],
+)
+def test_names_are_refused_before_anything_is_written(
+    via: Via, username: str | None, groups: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(InputError, match=re.escape(message)):
+        plan_grant(state(), GrantRequest(arn=ALICE, via=via, username=username, groups=groups))
+
+
+@pytest.mark.parametrize(
+    "username", ["a:{{AccountID}}", "a:{{SessionName}}", "a:{{SessionNameRaw}}", "k:{{AccessKeyID}}", "alice"]
+)
+@pytest.mark.parametrize("via", [Via.ACCESS_ENTRY, Via.AWS_AUTH])
+def test_known_templates_pass(username: str, via: Via) -> None:
+    assert plan_grant(state(), GrantRequest(arn=ALICE, via=via, username=username)).steps
+
+
+def test_system_masters_in_aws_auth_needs_the_allowance_and_says_what_it_is() -> None:
+    allowed = plan_grant(
+        state(),
+        GrantRequest(arn=ALICE, via=Via.AWS_AUTH, groups=("system:masters",), allow_system_masters=True),
+    )
+    assert any("cluster-admin outside any access policy" in w for w in allowed.warnings)
+    # the documented path: cluster-admin asked for by name becomes system:masters without the allowance
+    by_policy = plan_grant(
+        state(), GrantRequest(arn=ALICE, via=Via.AWS_AUTH, policies=(PolicyRequest(policy="cluster-admin"),))
+    )
+    assert by_policy.steps[0].groups == ("system:masters",)
+    assert any(
+        "system:masters (cluster-admin through the group, outside any access policy)" in n
+        for n in by_policy.notices
+    )
+    # a row that has it already (ops) is not given it by this change
+    ops = "arn:aws:iam::111122223333:role/ops"
+    again = plan_grant(state(), GrantRequest(arn=ops, via=Via.AWS_AUTH, groups=("system:masters", "oncall")))
+    assert not any("system:masters" in w for w in again.warnings)
+
+
+def test_a_desired_file_adding_system_masters_needs_the_allowance() -> None:
+    spec = desired(
+        f"principals:\n  - {{arn: {ALICE}, via: aws-auth, username: alice, groups: [system:masters]}}\n"
+    )
+    with pytest.raises(InputError, match="--allow-system-masters"):
+        plan_access(state(), spec)
+    plan = plan_access(state(), spec, allow_system_masters=True)
+    assert any("cluster-admin outside any access policy" in w for w in plan.warnings)
+
+
+def test_an_exported_file_with_odd_names_applies_back_unchanged() -> None:
+    live = state().model_copy(
+        update={
+            "awsAuth": {
+                "mapRoles": MAP_ROLES
+                + "- rolearn: arn:aws:iam::111122223333:role/odd\n  username: odd:{{Evil}}\n  groups: ['{{Evil}}', system:masters]\n"
+            }
+        }
+    )
+    plan = plan_access(live, parse_cluster_access(dump_cluster_access(export_access(live))))
+    assert plan.steps == ()
+
+
+def test_refuse_missing_principals_asks_only_about_new_entries() -> None:
+    asked: list[str] = []
+
+    def iam(arn: str) -> str | None:
+        asked.append(arn)
+        return "IAM has no user named alice in account 111122223333" if arn == ALICE else None
+
+    grant_alice = plan_grant(state(), GrantRequest(arn=ALICE, via=Via.ACCESS_ENTRY, groups=("devs",)))
+    with pytest.raises(
+        InputError, match="IAM has no user named alice .*; EKS refuses an access entry for a principal"
+    ):
+        refuse_missing_principals(grant_alice, iam)
+    asked.clear()
+    refuse_missing_principals(
+        plan_grant(state(), GrantRequest(arn=DEV, via=Via.ACCESS_ENTRY, groups=("qa",))), iam
+    )
+    assert asked == []  # DEV has an entry already: an update, not a create

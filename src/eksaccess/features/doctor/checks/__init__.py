@@ -12,6 +12,7 @@ from eksaccess.features.doctor.checks import (
     authorization,
     cluster,
     credentials,
+    duplicate_row,
     exec_plugin,
     kubeconfig,
     kubectl_token,
@@ -19,6 +20,7 @@ from eksaccess.features.doctor.checks import (
     mapping_unread,
     network,
     recovery,
+    subject_case,
     token,
 )
 from eksaccess.features.doctor.context import Context
@@ -34,7 +36,9 @@ MODULES: tuple[ModuleType, ...] = (
     exec_plugin,
     kubectl_token,
     mapping,
+    duplicate_row,
     mapping_unread,
+    subject_case,
     authorization,
     recovery,
 )

@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from eksaccess.domain.access import AccessPolicyAssociation, ScopeType
+from eksaccess.domain.arn import InvalidArnError, parse_principal
 from eksaccess.domain.authorize import Authorizer
 from eksaccess.domain.findings import Severity
 from eksaccess.domain.identity import KubeIdentity, Resolution
 from eksaccess.domain.policies import policy_name
 from eksaccess.domain.rbac import Attributes
 from eksaccess.domain.resources import resolve_resource
+from eksaccess.features.doctor import least_access
 from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
 from eksaccess.features.doctor.checks.mapping import suggested_aws_auth_grant
 from eksaccess.features.doctor.context import Context
@@ -54,8 +56,10 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         severity=Severity.ERROR,
         title="The permission asked for is denied",
         why="Neither an access policy nor RBAC allows this request.",
-        fix="the edit policy in that namespace associated with its access entry, or, for an identity mapped by "
-        "aws-auth, a group bound to edit (as AWS_AUTH_ENTRY_MISSING); edit may not grant every verb asked",
+        fix="the smallest access that allows the request, found by running the authorizer over view, edit, "
+        "admin and cluster-admin (a namespace scope before the cluster scope): an access policy associated "
+        "with its access entry (`eksaccess grant` / `aws eks associate-access-policy`, a scope it has kept), "
+        "or, for an identity mapped by aws-auth, a group bound to that ClusterRole (as AWS_AUTH_ENTRY_MISSING)",
     ),
 )
 
@@ -63,7 +67,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
 BASELINE_GROUPS = ("system:authenticated",)
 
 
-def _request(facts: Facts) -> Attributes | None:
+def asked_request(facts: Facts) -> Attributes | None:
     if not facts.options.verb or not facts.options.resource:
         return None
     if facts.options.resource.startswith("/"):
@@ -118,7 +122,7 @@ def authorization(
     scoped = [p for p in policies if p.scope.type is ScopeType.NAMESPACE]
     if namespace and scoped and not any(p.scope.covers_namespace(namespace) for p in policies):
         findings.append(_namespace_scope(facts, resolution, namespace, scoped))
-    request = _request(facts)
+    request = asked_request(facts)
     if request is not None:
         decision = (
             authorizer.authorize(
@@ -136,33 +140,71 @@ def authorization(
         if allowed is False and not any(f.code is Code.NAMESPACE_SCOPE for f in findings):
             misses = [str(m) for m in decision.near_misses][:5] if decision else []
             findings.append(
-                Finding(
-                    code=Code.PERMISSION_DENIED,
-                    detail=f"{identity.username} cannot {request.verb} {facts.options.resource}"
-                    + (f" in namespace {request.namespace}" if request.namespace else "")
-                    + (f" ({misses[0]})" if misses else "")
-                    + ".",
-                    evidence={
-                        "request": facts.options.resource,
-                        "verb": request.verb,
-                        "nearMisses": misses,
-                        "live": live[0] if live else None,
-                    },
-                    fix=grant_access_entry_fix(
-                        writer=writer_of(facts),
-                        principal_arn=resolution.principal_arn,
-                        policy="AmazonEKSEditPolicy",
-                        short="edit",
-                        namespaces=(request.namespace,) if request.namespace else (),
-                        create_entry=False,
-                    )
-                    if resolution.access_entry is not None
-                    else suggested_aws_auth_grant(
-                        facts, resolution.principal_arn
-                    ),  # its mapping is aws-auth's
-                )
+                _permission_denied(facts, resolution, authorizer, identity, request, misses, live)
             )
     return findings
+
+
+def _permission_denied(
+    facts: Facts,
+    resolution: Resolution,
+    authorizer: Authorizer | None,
+    identity: KubeIdentity,
+    request: Attributes,
+    misses: Sequence[str],
+    live: tuple[bool, str] | None,
+) -> Finding:
+    """Denied: the smallest access that allows the request (least_access), for the mechanism that maps it."""
+    if resolution.access_entry is not None:
+        access = least_access.for_access_entry(
+            request,
+            identity,
+            resolution.access_entry.policies,
+            authorizer,
+            resolution.principal_arn,
+            _partition(resolution.principal_arn),
+        )
+        fix = grant_access_entry_fix(
+            writer=writer_of(facts),
+            principal_arn=resolution.principal_arn,
+            policy=access.policy,
+            short=access.short,
+            namespaces=access.namespaces,
+            create_entry=False,
+        )
+    else:  # its mapping is aws-auth's
+        access = least_access.for_aws_auth(request, authorizer)
+        fix = suggested_aws_auth_grant(
+            facts, resolution.principal_arn, (access.policy, access.short, access.namespaces)
+        )
+    what = f"{request.verb} {facts.options.resource}"
+    smallest = (
+        f"Only cluster-admin allows {what}: no view, edit or admin grant does."
+        if access.cluster_admin
+        else f"The smallest grant that allows it is {access.describe()}."
+    )
+    return Finding(
+        code=Code.PERMISSION_DENIED,
+        detail=f"{identity.username} cannot {what}"
+        + (f" in namespace {request.namespace}" if request.namespace else "")
+        + (f" ({misses[0]})" if misses else "")
+        + f". {smallest}",
+        evidence={
+            "request": facts.options.resource,
+            "verb": request.verb,
+            "nearMisses": list(misses),
+            "live": live[0] if live else None,
+            "smallestGrant": {"policy": access.policy, "namespaces": list(access.namespaces)},
+        },
+        fix=fix,
+    )
+
+
+def _partition(arn: str) -> str:
+    try:
+        return parse_principal(arn).partition
+    except InvalidArnError:
+        return "aws"
 
 
 def _groups_without_bindings(facts: Facts, unbound: Sequence[str]) -> Finding:
@@ -234,7 +276,10 @@ def _namespace_scope(
 def check(ctx: Context) -> list[Finding]:
     if ctx.errors():
         return []
-    found = authorization(ctx.facts, ctx.resolution, ctx.authorizer, ctx.identity) if ctx.resolution else []
+    # RBAC alone decides nothing while the mapping (its access policies) was not read: the cluster's own
+    # answers stand in (a principal that may read RBAC but not the access entries is not "without permissions")
+    authorizer = ctx.authorizer if ctx.read else None
+    found = authorization(ctx.facts, ctx.resolution, authorizer, ctx.identity) if ctx.resolution else []
     if not ctx.read and not any(f.severity is Severity.ERROR for f in found):
         found += live_only(ctx.facts, ctx.live_identity)  # the cluster's own answer, for want of its state
     return found

@@ -190,7 +190,11 @@ def _describe_denied(error: AwsCallError) -> Finding:
         evidence={"action": "eks:DescribeCluster"},
         fix=(
             FixStep(
-                text="Allow eks:DescribeCluster on the cluster in your IAM policy (update-kubeconfig needs it)."
+                text="An explicit Deny of eks:DescribeCluster applies to you (a Deny beats every Allow): have it "
+                "removed from your IAM policy, permission boundary or the organization's SCP (update-kubeconfig "
+                "needs the call; kubectl works without it)."
+                if "explicit deny" in str(error).lower()
+                else "Allow eks:DescribeCluster on the cluster in your IAM policy (update-kubeconfig needs it)."
             ),
         ),
     )

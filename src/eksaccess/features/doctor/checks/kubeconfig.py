@@ -36,7 +36,8 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         title="The kubeconfig context is missing or incomplete",
         why="The context (or the cluster or user it names) does not exist.",
         fix="with --cluster: `eksaccess kubeconfig --cluster C` / `aws eks update-kubeconfig --name C`; without it, "
-        "text only (which cluster the missing context was for is not known)",
+        "`kubectl config use-context NAME` when one context is left, else text only (which cluster the missing "
+        "context was for is not known)",
     ),
     CatalogEntry(
         code=Code.KUBECONFIG_NOT_EKS_EXEC,

@@ -180,10 +180,13 @@ def suggested_grant(facts: Facts, principal_arn: str) -> tuple[FixStep, ...]:
     )
 
 
-def suggested_aws_auth_grant(facts: Facts, principal_arn: str) -> tuple[FixStep, ...]:
+def suggested_aws_auth_grant(
+    facts: Facts, principal_arn: str, access: tuple[str, str, tuple[str, ...]] | None = None
+) -> tuple[FixStep, ...]:
     """A row for the principal with a group bound to the policy's ClusterRole, exactly as ``grant --via
-    aws-auth`` writes it (the plain form patches aws-auth at the version doctor read)."""
-    policy, short, namespaces = wanted_access(facts)
+    aws-auth`` writes it (the plain form patches aws-auth at the version doctor read). ``access``: (policy,
+    short name, namespaces), else what a person usually needs (``wanted_access``)."""
+    policy, short, namespaces = access or wanted_access(facts)
     arn = entry_arn_for(principal_arn)
     scope = AccessScope(type=ScopeType.NAMESPACE, namespaces=namespaces) if namespaces else CLUSTER_SCOPE
     grants = policy_group(

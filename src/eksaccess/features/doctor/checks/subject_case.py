@@ -1,0 +1,133 @@
+"""A binding meant for the identity that names it in another letter case (``Erin`` for ``erin``).
+
+RBAC compares subject names case-sensitively (facts/rbac.md), while IAM and the person reading the binding do
+not: the binding looks right and never applies. When the identity is denied the request doctor checks (the
+one asked with --verb/--resource, else listing pods in the context's namespace) and a RoleBinding or
+ClusterRoleBinding would allow it if its subject were spelled as the identity is, doctor names the binding
+and adds the subject as the identity spells it (the subject as written stays: it may be someone's).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from eksaccess.domain.authorize import Authorizer
+from eksaccess.domain.findings import Severity
+from eksaccess.domain.identity import KubeIdentity
+from eksaccess.domain.policy_rules import first_allowing_rule
+from eksaccess.domain.rbac import Attributes, Binding, BindingKind, SubjectKind, parse_rbac_objects
+from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
+from eksaccess.features.doctor.checks.authorization import asked_request
+from eksaccess.features.doctor.context import Context
+from eksaccess.features.doctor.model import Finding, FixStep
+from eksaccess.features.doctor.probe import Facts
+from eksaccess.features.doctor.writer import writer_of
+
+RBAC_GROUP = "rbac.authorization.k8s.io"
+
+# This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
+ENTRIES: tuple[CatalogEntry, ...] = (
+    CatalogEntry(
+        code=Code.RBAC_SUBJECT_CASE,
+        link=Link.AUTHORIZATION,
+        severity=Severity.ERROR,
+        title="A binding names the identity in another letter case",
+        why="RBAC compares usernames and groups case-sensitively: a subject `Erin` never matches `erin`.",
+        fix=f"`kubectl patch` of the binding adding the subject as the identity spells it (the one written "
+        f"stays), {ADMIN}",
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CaseMiss:
+    binding: Binding
+    kind: str  # User or Group
+    written: str  # as the binding spells it
+    wanted: str  # as the identity is spelled
+
+    @property
+    def where(self) -> str:
+        if self.binding.kind is BindingKind.ROLE_BINDING:
+            return f"RoleBinding {self.binding.name} in namespace {self.binding.namespace}"
+        return f"ClusterRoleBinding {self.binding.name}"
+
+
+def probe_request(facts: Facts) -> Attributes:
+    """The request doctor judges the identity by: the one asked, else listing pods where kubectl would."""
+    namespace = facts.options.namespace or facts.target.namespace or "default"
+    return asked_request(facts) or Attributes(verb="list", resource="pods", namespace=namespace)
+
+
+def case_misses(
+    manifests: Sequence[dict[str, object]],
+    authorizer: Authorizer,
+    identity: KubeIdentity,
+    request: Attributes,
+) -> Iterator[CaseMiss]:
+    """Bindings that would allow ``request`` if a subject spelled in another case were the identity's."""
+    mine = {SubjectKind.USER.value: [identity.username], SubjectKind.GROUP.value: list(identity.groups)}
+    for binding in parse_rbac_objects(manifests).bindings:
+        if binding.kind is BindingKind.ROLE_BINDING and binding.namespace != request.namespace:
+            continue
+        role = authorizer.index.resolve(binding)
+        if role is None or first_allowing_rule(role.rules, request) is None:
+            continue
+        for subject in binding.subjects:
+            for name in mine.get(subject.kind, []):
+                if subject.name != name and subject.name.lower() == name.lower():
+                    yield CaseMiss(binding=binding, kind=subject.kind, written=subject.name, wanted=name)
+
+
+def _fix(facts: Facts, miss: CaseMiss) -> FixStep:
+    writer = writer_of(facts)
+    subject = {"kind": miss.kind, "apiGroup": RBAC_GROUP, "name": miss.wanted}
+    patch = json.dumps([{"op": "add", "path": "/subjects/-", "value": subject}], separators=(",", ":"))
+    where = ["-n", miss.binding.namespace] if miss.binding.kind is BindingKind.ROLE_BINDING else []
+    kind = miss.binding.kind.value.lower()
+    return FixStep(
+        text=f"As {writer.who}, add the {miss.kind} {miss.wanted!r} to the {miss.where} (it names "
+        f"{miss.written!r}, which stays: change or remove it if it was only ever meant for {miss.wanted!r}).",
+        plain=(writer.kubectl("patch", kind, miss.binding.name, *where, "--type", "json", "-p", patch),),
+    )
+
+
+def subject_case(facts: Facts, authorizer: Authorizer, identity: KubeIdentity, denied: bool) -> list[Finding]:
+    if not denied or not facts.rbac.value:
+        return []
+    request = probe_request(facts)
+    return [
+        Finding(
+            code=Code.RBAC_SUBJECT_CASE,
+            detail=f"The {miss.where} names the {miss.kind} {miss.written!r}; the identity is {miss.wanted!r}. "
+            "RBAC compares names case-sensitively, so the binding never applies.",
+            evidence={
+                "binding": miss.binding.name,
+                "namespace": miss.binding.namespace,
+                "kind": miss.kind,
+                "written": miss.written,
+                "identity": miss.wanted,
+            },
+            fix=(_fix(facts, miss),),
+        )
+        for miss in case_misses(facts.rbac.value, authorizer, identity, request)
+    ]
+
+
+def check(ctx: Context) -> list[Finding]:
+    identity, resolution = ctx.identity, ctx.resolution
+    if ctx.errors() or not ctx.read or ctx.authorizer is None or identity is None or resolution is None:
+        return []
+    request = probe_request(ctx.facts)
+    policies = resolution.access_entry.policies if resolution.access_entry else ()
+    decision = ctx.authorizer.authorize(
+        request,
+        username=identity.username,
+        groups=identity.groups,
+        policies=policies,
+        principal_arn=resolution.principal_arn,
+        explain=False,
+    )
+    return subject_case(ctx.facts, ctx.authorizer, identity, denied=not decision.allowed)
