@@ -29,10 +29,10 @@ from typing import Any
 
 from eksaccess.adapters.aws import AwsSession
 from eksaccess.adapters.kube import KubeClient
-from eksaccess.domain.authorize import Attributes
-from eksaccess.domain.identity import Caller
+from eksaccess.domain.authz.authorize import Attributes
+from eksaccess.domain.iam.identity import Caller
+from eksaccess.domain.iam.trust import parse_authorization_details
 from eksaccess.domain.state import ClusterState
-from eksaccess.domain.trust import parse_authorization_details
 from eksaccess.features.analyze.audit import AuditInput, audit
 from eksaccess.features.analyze.can_i import authorizer_for
 from eksaccess.features.analyze.fleet import cached_factory, read_fleet

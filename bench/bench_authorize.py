@@ -27,8 +27,8 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-from eksaccess.domain.authorize import Attributes, Authorizer
-from eksaccess.domain.identity import Caller
+from eksaccess.domain.authz.authorize import Attributes, Authorizer
+from eksaccess.domain.iam.identity import Caller
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.analyze.can_i import Request, evaluate
 from eksaccess.features.analyze.who_can import Directory, who_can, who_can_per_principal

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from eksaccess.domain import awsauth_edit as edit
-from eksaccess.domain.awsauth import parse_aws_auth
+from eksaccess.domain.awsauth import edit
+from eksaccess.domain.awsauth.reader import parse_aws_auth
 
 ACCT = "111122223333"
 GOAL_MS = 50.0

@@ -227,7 +227,7 @@ def _arn_shape() -> st.SearchStrategy[str]:
 
 
 def check_arn(text: str) -> None:
-    from eksaccess.domain.arn import canonicalize, parse_principal
+    from eksaccess.domain.iam.principal import canonicalize, parse_principal
     from eksaccess.errors import InputError
 
     principal = clean_call(lambda: parse_principal(text), (InputError,))
@@ -271,7 +271,7 @@ def _aws_auth_data() -> st.SearchStrategy[dict[str, str]]:
 
 
 def check_aws_auth(data: dict[str, str]) -> None:
-    from eksaccess.domain.awsauth import inspect_aws_auth, parse_aws_auth
+    from eksaccess.domain.awsauth.reader import inspect_aws_auth, parse_aws_auth
     from eksaccess.errors import InputError
 
     size = sum(len(k) + len(v) for k, v in data.items())
@@ -300,7 +300,7 @@ def _manifest_text() -> st.SearchStrategy[str]:
 
 
 def check_split_manifest(text: str) -> None:
-    from eksaccess.domain.awsauth import parse_aws_auth, split_manifest
+    from eksaccess.domain.awsauth.reader import parse_aws_auth, split_manifest
     from eksaccess.errors import InputError
 
     data = clean_call(lambda: split_manifest(text), (InputError,), len(text))
@@ -331,8 +331,8 @@ def _edit_case() -> st.SearchStrategy[tuple[dict[str, str], str, str, str | None
 
 
 def check_aws_auth_edit(case: tuple[dict[str, str], str, str, str | None, list[str]]) -> None:
-    from eksaccess.domain import awsauth_edit
-    from eksaccess.domain.awsauth import parse_aws_auth
+    from eksaccess.domain.awsauth import edit as awsauth_edit
+    from eksaccess.domain.awsauth.reader import parse_aws_auth
     from eksaccess.errors import InputError
 
     data, op, arg, username, groups = case
@@ -1150,9 +1150,9 @@ def run_atheris(name: str, runs: int) -> int:
 
     target = TARGETS[name]
     with atheris.instrument_imports(include=["eksaccess"]):
-        import eksaccess.domain.arn  # noqa: F401
-        import eksaccess.domain.awsauth  # noqa: F401
-        import eksaccess.domain.awsauth_edit  # noqa: F401
+        import eksaccess.domain.awsauth.edit  # noqa: F401
+        import eksaccess.domain.awsauth.reader  # noqa: F401
+        import eksaccess.domain.iam.principal  # noqa: F401
         import eksaccess.domain.kubeconfig  # noqa: F401
         import eksaccess.domain.state  # noqa: F401
         import eksaccess.domain.token  # noqa: F401

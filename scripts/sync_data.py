@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from eksaccess.domain.bootstrap import load_yaml_source
+from eksaccess.domain.authz.bootstrap import load_yaml_source
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "eksaccess" / "domain" / "data"
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from eksaccess.domain.iam.trust import parse_authorization_details
 from eksaccess.domain.state import ClusterState
-from eksaccess.domain.trust import parse_authorization_details
 from eksaccess.features.analyze.audit import AuditInput, ClusterFailure, audit
 from eksaccess.features.analyze.report_html import render_html
 

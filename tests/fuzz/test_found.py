@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from werkzeug.test import Client
 
-from eksaccess.domain.awsauth import split_manifest
+from eksaccess.domain.awsauth.reader import split_manifest
 from eksaccess.domain.go_text import go_quote
 from eksaccess.domain.state import parse_cluster_state
 from eksaccess.domain.token import TokenError, encode_token, verify_token

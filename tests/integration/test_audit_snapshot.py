@@ -15,7 +15,7 @@ import pytest
 from eksaccess.adapters.aws import AwsSession
 from eksaccess.cli.main import main
 from eksaccess.domain.access import effective_username
-from eksaccess.domain.rbac import parse_binding, parse_role
+from eksaccess.domain.authz.rbac import parse_binding, parse_role
 from eksaccess.domain.state import ClusterState, parse_cluster_state
 from eksaccess.features.analyze.snapshot import take_snapshot
 from eksaccess.sandbox.scenarios.model import load_scenario

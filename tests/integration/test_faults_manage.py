@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from eksaccess.domain.awsauth import parse_aws_auth
+from eksaccess.domain.awsauth.reader import parse_aws_auth
 from eksaccess.sandbox import lifecycle
 from eksaccess.sandbox.context import FaultSettings
 from eksaccess.sandbox.kube.storage import KubeObjects

@@ -149,7 +149,7 @@ def test_grant_then_revoke_round_trip(make_sandbox: MakeSandbox, tmp_path: Path,
     assert not report.failed and not report.mismatches and report.changed >= 1
     view = read_live(conn)
     evaluator = Evaluator(view.state)
-    from eksaccess.domain.authorize import Attributes
+    from eksaccess.domain.authz.authorize import Attributes
 
     assert evaluator.allows(
         ALICE, Attributes(verb="create", resource="deployments", api_group="apps", namespace="dev")

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from eksaccess.adapters.aws import AwsSession
-from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.policies import AUTO_NODE, CATALOGUE
+from eksaccess.domain.authz.access_policies import AUTO_NODE, CATALOGUE
+from eksaccess.domain.awsauth.reader import parse_aws_auth
 from eksaccess.features.manage.connect import connect, read_live
 from eksaccess.features.manage.plan import find_entry
 from eksaccess.sandbox.testing import RunningSandbox

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from eksaccess.adapters.aws import AwsSession
-from eksaccess.domain.awsauth import parse_aws_auth
+from eksaccess.domain.awsauth.reader import parse_aws_auth
 from eksaccess.features.manage.connect import connect, read_live
 from eksaccess.sandbox.testing import RunningSandbox
 

@@ -1,7 +1,7 @@
 """IAM reads for the audit: one account's authorization details (users, groups, roles, their policies and
 trust policies) plus, per user, whether it holds active long-term access keys.
 
-``read_account_iam`` answers an AccountIam (domain/trust.py). A failure of the details call raises
+``read_account_iam`` answers an AccountIam (domain/iam/trust.py). A failure of the details call raises
 AwsCallError (the caller decides whether IAM is optional); a failure of ListAccessKeys makes the key
 counts unknown, with a note.
 """
@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from eksaccess.adapters.aws import AwsCallError, AwsSession
-from eksaccess.domain.trust import AccountIam, parse_authorization_details
+from eksaccess.domain.iam.trust import AccountIam, parse_authorization_details
 
 _LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 GLOBAL_REGION = "us-east-1"

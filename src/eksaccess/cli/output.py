@@ -43,7 +43,7 @@ def check_role_arn(value: str | None, option: str = "--role-arn") -> None:
     """InputError unless ``value`` (when given) is an IAM role ARN: checked before any call is made."""
     if value is None:
         return
-    from eksaccess.domain.arn import PrincipalKind, parse_principal
+    from eksaccess.domain.iam.principal import PrincipalKind, parse_principal
 
     try:
         kind = parse_principal(value).kind

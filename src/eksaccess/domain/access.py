@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from eksaccess.domain import templates
-from eksaccess.domain.arn import InvalidArnError, Principal, PrincipalKind, parse_principal
-from eksaccess.domain.policies import AUTO_NODE, policy_name
+from eksaccess.domain.authz.access_policies import AUTO_NODE, policy_name
+from eksaccess.domain.iam import templates
+from eksaccess.domain.iam.principal import InvalidArnError, Principal, PrincipalKind, parse_principal
 from eksaccess.errors import InputError
 
 RESERVED_USERNAME_PREFIXES: tuple[str, ...] = ("system:", "eks:", "aws:", "amazon:", "iam:")

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 
 from eksaccess.domain.access import NODE_USERNAME_EC2, NODE_USERNAME_SESSION
-from eksaccess.domain.templates import KNOWN_TEMPLATES
+from eksaccess.domain.iam.templates import KNOWN_TEMPLATES
 from eksaccess.errors import InputError
 
 MAX_NAMESPACE = 63

@@ -29,8 +29,8 @@ from eksaccess.domain.access import (
     validate_entry,
 )
 from eksaccess.domain.access import AuthenticationMode as AuthenticationMode  # re-exported
-from eksaccess.domain.arn import InvalidArnError, parse_principal
-from eksaccess.domain.policies import policy_name
+from eksaccess.domain.authz.access_policies import policy_name
+from eksaccess.domain.iam.principal import InvalidArnError, parse_principal
 from eksaccess.errors import InputError
 
 API_VERSION = "eksaccess/v1"

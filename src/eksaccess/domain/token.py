@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
-from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
 from eksaccess.domain.go_text import go_quote
+from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
 
 PREFIX = "k8s-aws-v1."
 CLUSTER_ID_HEADER = "x-k8s-aws-id"

@@ -19,7 +19,7 @@ from eksaccess.domain.access import (
     validate_entry,
     validate_scope,
 )
-from eksaccess.domain.policies import policy_arn
+from eksaccess.domain.authz.access_policies import policy_arn
 from eksaccess.errors import InputError
 
 ROLE = "arn:aws:iam::111122223333:role/Admin"

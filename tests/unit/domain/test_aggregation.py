@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from eksaccess.domain.aggregation import aggregate_cluster_roles, selector_matches
-from eksaccess.domain.bootstrap import bootstrap_cluster_role_rules
-from eksaccess.domain.rbac import LabelRequirement, LabelSelector, PolicyRule, parse_rbac_objects
+from eksaccess.domain.authz.aggregation import aggregate_cluster_roles, selector_matches
+from eksaccess.domain.authz.bootstrap import bootstrap_cluster_role_rules
+from eksaccess.domain.authz.rbac import LabelRequirement, LabelSelector, PolicyRule, parse_rbac_objects
 
 
 def cr(

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eksaccess.domain.arn import PARTITIONS, InvalidArnError, PrincipalKind, canonicalize, parse_principal
+from eksaccess.domain.iam.principal import (
+    PARTITIONS,
+    InvalidArnError,
+    PrincipalKind,
+    canonicalize,
+    parse_principal,
+)
 
 CANONICAL = [
     ("arn:aws:iam::111122223333:user/Alice", "arn:aws:iam::111122223333:user/Alice"),

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from eksaccess.domain.access import AccessPolicyAssociation, AccessScope, ScopeType
-from eksaccess.domain.authorize import Attributes, Authority, Authorizer, MissKind
-from eksaccess.domain.escalation import can_impersonate, impersonated_groups, may_bind, may_write_role
-from eksaccess.domain.forbidden import kube_forbidden_message
-from eksaccess.domain.rbac import PolicyRule
+from eksaccess.domain.authz.authorize import Attributes, Authority, Authorizer, MissKind
+from eksaccess.domain.authz.escalation import can_impersonate, impersonated_groups, may_bind, may_write_role
+from eksaccess.domain.authz.forbidden import kube_forbidden_message
+from eksaccess.domain.authz.rbac import PolicyRule
 
 AUTH = "system:authenticated"
 

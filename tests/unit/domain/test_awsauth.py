@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eksaccess.domain.awsauth import (
+from eksaccess.domain.awsauth.go_yaml import v2_scalar_kind
+from eksaccess.domain.awsauth.reader import (
     EMPTY_AWS_AUTH,
     AwsAuth,
     inspect_aws_auth,
@@ -14,7 +15,6 @@ from eksaccess.domain.awsauth import (
     split_manifest,
     split_manifest_lines,
 )
-from eksaccess.domain.awsauth_yaml import v2_scalar_kind
 from eksaccess.errors import InputError
 
 NODE = "arn:aws:iam::555555555555:role/devel-worker-nodes-NodeInstanceRole-74RF4UBDUKL6"

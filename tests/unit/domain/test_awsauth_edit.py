@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.awsauth_edit import (
+from eksaccess.domain.awsauth.edit import (
     add_account,
     quote,
     remove_account,
@@ -19,6 +18,7 @@ from eksaccess.domain.awsauth_edit import (
     upsert_role,
     upsert_user,
 )
+from eksaccess.domain.awsauth.reader import parse_aws_auth
 from eksaccess.errors import InputError
 
 ACCT = "111122223333"

@@ -16,18 +16,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eksaccess.domain import awsauth_edit
-from eksaccess.domain.awsauth import (
+from eksaccess.domain.awsauth import edit as awsauth_edit
+from eksaccess.domain.awsauth.block_edit import edit_entries
+from eksaccess.domain.awsauth.block_layout import layout
+from eksaccess.domain.awsauth.block_reader import parse_json_list, parse_list
+from eksaccess.domain.awsauth.go_yaml import sequence_layout
+from eksaccess.domain.awsauth.reader import (
     ACCOUNTS_KEY,
     ROLES_KEY,
     USERS_KEY,
     inspect_aws_auth,
     inspect_aws_auth_careful,
 )
-from eksaccess.domain.awsauth_edit_fast import edit_entries
-from eksaccess.domain.awsauth_fast import parse_json_list, parse_list
-from eksaccess.domain.awsauth_layout import layout
-from eksaccess.domain.awsauth_yaml import sequence_layout
 from eksaccess.errors import InputError
 
 KEYS = [

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from eksaccess.domain.awsauth import split_manifest_lines
-from eksaccess.domain.awsauth_lint import lint_aws_auth
+from eksaccess.domain.awsauth.lint import lint_aws_auth
+from eksaccess.domain.awsauth.reader import split_manifest_lines
 from eksaccess.domain.findings import LintCode, Severity
 
 C = LintCode

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.awsauth_repair import (
+from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.awsauth.repair import (
     corrected_role_arn,
     duplicate_rows,
     keep_one_row,

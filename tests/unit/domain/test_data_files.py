@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-from eksaccess.domain.bootstrap import load_data, load_yaml_source
+from eksaccess.domain.authz.bootstrap import load_data, load_yaml_source
 
 DATA = resources.files("eksaccess.domain").joinpath("data")
 NAMES = sorted(p.name.removesuffix(".yaml") for p in DATA.iterdir() if p.name.endswith(".yaml"))

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from eksaccess.domain.authorize import Authorizer
-from eksaccess.domain.escalation import (
+from eksaccess.domain.authz.authorize import Authorizer
+from eksaccess.domain.authz.escalation import (
     RoleNotFoundError,
     binding_refusal,
     compact_rules,
     compact_string,
     role_write_refusal,
 )
+from eksaccess.domain.authz.policy_rules import covers
+from eksaccess.domain.authz.rbac import PolicyRule
 from eksaccess.domain.go_text import go_list
-from eksaccess.domain.policy_rules import covers
-from eksaccess.domain.rbac import PolicyRule
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eksaccess.domain.access import CLUSTER_SCOPE, AccessEntry, AccessPolicyAssociation, EntryType
-from eksaccess.domain.arn import InvalidArnError
-from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.identity import (
+from eksaccess.domain.authz.access_policies import policy_arn
+from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.iam.identity import (
     AUTHENTICATED,
     Caller,
     NearMissKind,
@@ -23,7 +23,7 @@ from eksaccess.domain.identity import (
     resolve,
     resolve_in_state,
 )
-from eksaccess.domain.policies import policy_arn
+from eksaccess.domain.iam.principal import InvalidArnError
 from eksaccess.domain.state import AuthenticationMode, parse_cluster_state
 
 A = "111122223333"

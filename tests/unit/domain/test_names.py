@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eksaccess.domain.iam.templates import KNOWN_TEMPLATES
 from eksaccess.domain.names import (
     is_reserved_aws_auth_username,
     masters_warning,
@@ -20,7 +21,6 @@ from eksaccess.domain.names import (
     validate_partition,
     validate_templates,
 )
-from eksaccess.domain.templates import KNOWN_TEMPLATES
 from eksaccess.errors import InputError
 
 DNS1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")

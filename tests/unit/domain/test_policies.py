@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eksaccess.domain.policies import (
+from eksaccess.domain.authz.access_policies import (
     CATALOGUE,
     SHORT_NAMES,
     is_policy_arn,

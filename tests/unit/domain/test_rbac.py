@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from eksaccess.domain.policy_rules import covers, rule_allows, url_matches
-from eksaccess.domain.rbac import (
+from eksaccess.domain.authz.policy_rules import covers, rule_allows, url_matches
+from eksaccess.domain.authz.rbac import (
     Attributes,
     Binding,
     BindingKind,

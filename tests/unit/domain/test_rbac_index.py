@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eksaccess.domain.access import AccessPolicyAssociation, AccessScope, ScopeType
-from eksaccess.domain.authorize import Attributes, Authorizer
-from eksaccess.domain.rbac import subject_applies
+from eksaccess.domain.authz.authorize import Attributes, Authorizer
+from eksaccess.domain.authz.rbac import subject_applies
 
 NAMESPACES = ["ns1", "ns2"]
 USERS = ["alice", "bob", "system:serviceaccount:ns1:app", "system:serviceaccount:ns2:app"]

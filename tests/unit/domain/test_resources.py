@@ -1,4 +1,4 @@
-"""The resource argument as kubectl reads it (domain/resources.py)."""
+"""The resource argument as kubectl reads it (domain/authz/resources.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eksaccess.domain.resources import RESOURCES, resolve_resource
+from eksaccess.domain.authz.resources import RESOURCES, resolve_resource
 from eksaccess.errors import InputError
 
 
@@ -74,7 +74,7 @@ def test_table_names_are_unique_per_group() -> None:
 
 @given(st.sampled_from(RESOURCES), st.sampled_from(["plural", "singular", "short"]), st.booleans())
 def test_every_table_entry_resolves_by_each_name(info: object, form: str, with_group: bool) -> None:
-    from eksaccess.domain.resources import ResourceInfo
+    from eksaccess.domain.authz.resources import ResourceInfo
 
     assert isinstance(info, ResourceInfo)
     names = {"plural": [info.plural], "singular": [info.singular], "short": list(info.short_names)}[form]

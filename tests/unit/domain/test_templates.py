@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eksaccess.domain.templates import TemplateError, placeholder_private_dns_name, render
+from eksaccess.domain.iam.templates import TemplateError, placeholder_private_dns_name, render
 
 CALLER = {"account_id": "111122223333", "access_key_id": "ASIAEXAMPLEKEY000001"}
 

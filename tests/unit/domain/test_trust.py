@@ -10,7 +10,7 @@ from urllib.parse import quote
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eksaccess.domain.trust import (
+from eksaccess.domain.iam.trust import (
     AccountIam,
     SourceKind,
     TrustGraph,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from eksaccess.domain.authorize import Authority, MissKind
-from eksaccess.domain.identity import Caller
+from eksaccess.domain.authz.authorize import Authority, MissKind
+from eksaccess.domain.iam.identity import Caller
 from eksaccess.domain.state import ClusterState, parse_cluster_state
 from eksaccess.errors import InputError
 from eksaccess.features.analyze.can_i import build_request, can_i

@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eksaccess.domain.authorize import Authorizer
-from eksaccess.domain.identity import Caller, SourceKind
+from eksaccess.domain.authz.authorize import Authorizer
+from eksaccess.domain.iam.identity import Caller, SourceKind
 from eksaccess.domain.state import parse_cluster_state
 from eksaccess.features.analyze.can_i import authorizer_for, build_request, can_i
 from eksaccess.features.analyze.who_can import Directory, who_can, who_can_per_principal

@@ -18,8 +18,8 @@ from eksaccess.adapters.files import read_text, source_name
 from eksaccess.adapters.iam import read_account_iam
 from eksaccess.cli.commands.snapshot import live_options
 from eksaccess.cli.output import emit_json, note
+from eksaccess.domain.iam.trust import AccountIam, load_document, parse_authorization_details
 from eksaccess.domain.state import parse_cluster_state
-from eksaccess.domain.trust import AccountIam, load_document, parse_authorization_details
 from eksaccess.errors import EksAccessError, InputError
 from eksaccess.features.analyze.audit import AuditInput, AuditReport
 from eksaccess.features.analyze.audit import audit as run_audit

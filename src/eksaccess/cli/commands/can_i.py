@@ -12,7 +12,7 @@ import click
 from eksaccess.cli.commands.snapshot import live_options, read_state
 from eksaccess.cli.commands.whoami import build_caller, resolution_json
 from eksaccess.cli.output import emit_json, output_option
-from eksaccess.domain.authorize import Reason
+from eksaccess.domain.authz.authorize import Reason
 from eksaccess.domain.names import validate_namespace
 from eksaccess.features.analyze.can_i import CanIResult, build_request
 from eksaccess.features.analyze.can_i import can_i as run_can_i

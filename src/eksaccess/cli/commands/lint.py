@@ -14,8 +14,8 @@ import click
 
 from eksaccess.adapters.files import read_text
 from eksaccess.cli.output import emit_json, output_option
-from eksaccess.domain.awsauth import split_manifest_lines
-from eksaccess.domain.awsauth_lint import lint_aws_auth
+from eksaccess.domain.awsauth.lint import lint_aws_auth
+from eksaccess.domain.awsauth.reader import split_manifest_lines
 from eksaccess.domain.findings import LintFinding, Severity
 
 

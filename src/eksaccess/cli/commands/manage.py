@@ -20,7 +20,7 @@ from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, AwsSession
 from eksaccess.adapters.history_files import HistoryFiles, default_root
 from eksaccess.cli.output import emit_json, note, output_option
 from eksaccess.domain.access import EntryType
-from eksaccess.domain.arn import PrincipalKind, parse_principal
+from eksaccess.domain.iam.principal import PrincipalKind, parse_principal
 from eksaccess.errors import InputError, RemoteError
 from eksaccess.features.manage.apply import (
     ApplyFailedError,

@@ -11,11 +11,11 @@ import click
 
 from eksaccess.adapters.files import read_text, source_name
 from eksaccess.cli.output import emit_json, output_option
-from eksaccess.domain.arn import PrincipalKind, parse_principal
-from eksaccess.domain.identity import Caller, Resolution, resolve_in_state
-from eksaccess.domain.policies import policy_name
+from eksaccess.domain.authz.access_policies import policy_name
+from eksaccess.domain.iam.identity import Caller, Resolution, resolve_in_state
+from eksaccess.domain.iam.principal import PrincipalKind, parse_principal
+from eksaccess.domain.iam.templates import placeholder_private_dns_name
 from eksaccess.domain.state import ClusterState, parse_cluster_state
-from eksaccess.domain.templates import placeholder_private_dns_name
 from eksaccess.errors import InputError
 
 DEFAULT_SESSION = "eksaccess"

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eksaccess.domain.findings import Severity
+from eksaccess.domain.iam.trust import AccountIam, TrustGraph
 from eksaccess.domain.risk import Risk, RiskCode
 from eksaccess.domain.state import ClusterState
-from eksaccess.domain.trust import AccountIam, TrustGraph
 from eksaccess.features.analyze.can_i import authorizer_for
 from eksaccess.features.analyze.levels import AccessLevel, probe_rule
 from eksaccess.features.analyze.risks import run_checks

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eksaccess.domain.authorize import Attributes, Authorizer, Decision
-from eksaccess.domain.identity import Caller, Resolution, resolve_in_state
-from eksaccess.domain.resources import resolve_resource
+from eksaccess.domain.authz.authorize import Attributes, Authorizer, Decision
+from eksaccess.domain.authz.resources import resolve_resource
+from eksaccess.domain.iam.identity import Caller, Resolution, resolve_in_state
 from eksaccess.domain.state import ClusterState
 from eksaccess.errors import InputError
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from eksaccess.adapters.aws import AwsCallError, AwsSession, CallerIdentity, presign_with
 from eksaccess.adapters.iam import read_account_iam
-from eksaccess.domain.trust import AccountIam
+from eksaccess.domain.iam.trust import AccountIam
 from eksaccess.errors import EksAccessError, InputError
 from eksaccess.features.analyze.audit import AuditInput, ClusterFailure
 from eksaccess.features.analyze.snapshot import DEFAULT_BACKOFF, Backoff, take_snapshot, with_backoff

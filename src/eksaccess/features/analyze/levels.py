@@ -34,10 +34,10 @@ from functools import cache
 from typing import Any
 
 from eksaccess.domain.access import AccessPolicyAssociation, ScopeType
-from eksaccess.domain.authorize import Attributes, Authorizer
-from eksaccess.domain.bootstrap import SYSTEM_MASTERS
-from eksaccess.domain.policy_rules import access_policy_rules, first_allowing_rule, scope_covers
-from eksaccess.domain.rbac import RBAC_GROUP, Binding, PolicyRule, first_applying_subject
+from eksaccess.domain.authz.authorize import Attributes, Authorizer
+from eksaccess.domain.authz.bootstrap import SYSTEM_MASTERS
+from eksaccess.domain.authz.policy_rules import access_policy_rules, first_allowing_rule, scope_covers
+from eksaccess.domain.authz.rbac import RBAC_GROUP, Binding, PolicyRule, first_applying_subject
 
 ALL = "*"
 ANY_NAMESPACE = "~any~"  # a name no namespace, RoleBinding or trailing-* scope pattern can match

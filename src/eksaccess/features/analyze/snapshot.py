@@ -27,11 +27,11 @@ from pydantic import ValidationError
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, AwsSession
 from eksaccess.adapters.kube import KubeCallError, KubeClient
-from eksaccess.domain.arn import canonicalize
-from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.bootstrap import bootstrap_manifests
-from eksaccess.domain.identity import CREATOR_USERNAME, Caller, resolve
-from eksaccess.domain.rbac import parse_binding, parse_role
+from eksaccess.domain.authz.bootstrap import bootstrap_manifests
+from eksaccess.domain.authz.rbac import parse_binding, parse_role
+from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.iam.identity import CREATOR_USERNAME, Caller, resolve
+from eksaccess.domain.iam.principal import canonicalize
 from eksaccess.domain.state import (
     AccessEntryModel,
     AuthenticationMode,

@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field, replace
 
 from eksaccess.domain.access import AccessEntry
-from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
-from eksaccess.domain.authorize import Authorizer, Reason, masters_reason, rbac_reason
-from eksaccess.domain.awsauth import AwsAuth, RoleMapping, UserMapping, parse_aws_auth
-from eksaccess.domain.bootstrap import SYSTEM_MASTERS
-from eksaccess.domain.identity import Caller, Resolution, SourceKind, resolve_as_analysis
-from eksaccess.domain.rbac import Authority, SubjectKind, service_account_username
-from eksaccess.domain.rbac_index import RbacGrant, RequestGrants
+from eksaccess.domain.authz.authorize import Authorizer, Reason, masters_reason, rbac_reason
+from eksaccess.domain.authz.bootstrap import SYSTEM_MASTERS
+from eksaccess.domain.authz.index import RbacGrant, RequestGrants
+from eksaccess.domain.authz.rbac import Authority, SubjectKind, service_account_username
+from eksaccess.domain.awsauth.reader import AwsAuth, RoleMapping, UserMapping, parse_aws_auth
+from eksaccess.domain.iam.identity import Caller, Resolution, SourceKind, resolve_as_analysis
+from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.analyze.can_i import Request, authorizer_for, evaluate, policies_of
 

@@ -16,11 +16,11 @@ from eksaccess.adapters.aws_profiles import ProfileCredentials
 from eksaccess.adapters.kube import KubeCallError
 from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
 from eksaccess.domain.access import AccessEntry, AuthenticationMode
-from eksaccess.domain.arn import InvalidArnError
-from eksaccess.domain.authorize import Authorizer
-from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
+from eksaccess.domain.authz.authorize import Authorizer
+from eksaccess.domain.awsauth.reader import AwsAuth, parse_aws_auth
 from eksaccess.domain.findings import Severity
-from eksaccess.domain.identity import Caller, KubeIdentity, Resolution, resolve
+from eksaccess.domain.iam.identity import Caller, KubeIdentity, Resolution, resolve
+from eksaccess.domain.iam.principal import InvalidArnError
 from eksaccess.features.doctor.catalog import Code
 from eksaccess.features.doctor.model import Finding
 from eksaccess.features.doctor.probe import DoctorPorts, Facts

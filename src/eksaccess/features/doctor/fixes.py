@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from eksaccess.domain.access import AccessEntry, default_username
-from eksaccess.domain.arn import parse_principal
-from eksaccess.domain.policies import policy_arn
+from eksaccess.domain.authz.access_policies import policy_arn
+from eksaccess.domain.iam.principal import parse_principal
 from eksaccess.features.doctor.model import FixStep
 
 

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eksaccess.domain.access import CLUSTER_SCOPE, AccessPolicyAssociation, AccessScope, ScopeType
-from eksaccess.domain.authorize import Authorizer
-from eksaccess.domain.identity import KubeIdentity
-from eksaccess.domain.policies import CLUSTER_ADMIN, known_policy, policy_arn, policy_name
-from eksaccess.domain.policy_rules import first_allowing_rule
-from eksaccess.domain.rbac import Attributes
+from eksaccess.domain.authz.access_policies import CLUSTER_ADMIN, known_policy, policy_arn, policy_name
+from eksaccess.domain.authz.authorize import Authorizer
+from eksaccess.domain.authz.policy_rules import first_allowing_rule
+from eksaccess.domain.authz.rbac import Attributes
+from eksaccess.domain.iam.identity import KubeIdentity
 
 LADDER = ("AmazonEKSViewPolicy", "AmazonEKSEditPolicy", "AmazonEKSAdminPolicy")
 

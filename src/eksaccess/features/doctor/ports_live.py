@@ -20,8 +20,8 @@ from eksaccess.adapters.aws import AwsSession, TransientAnswers
 from eksaccess.adapters.aws_profiles import ProfileCredentials, describe_profile
 from eksaccess.adapters.kube import KubeClient
 from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig, load
-from eksaccess.domain.arn import InvalidArnError, canonicalize
 from eksaccess.domain.cli_cache import CacheEntry, assume_role_chain, cache_path, display_path, exec_profile
+from eksaccess.domain.iam.principal import InvalidArnError, canonicalize
 from eksaccess.domain.kubeconfig import ExecConfig
 from eksaccess.domain.sts_answer import is_transient
 from eksaccess.features.doctor.probe import ExecRun

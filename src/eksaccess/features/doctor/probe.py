@@ -496,7 +496,7 @@ def _verify(token: str, facts: Facts, ports: DoctorPorts, session: AwsSession | 
 
 
 def _live_permission(client: KubeClient, options: DoctorOptions, target: Target) -> tuple[bool, str]:
-    from eksaccess.domain.resources import resolve_resource
+    from eksaccess.domain.authz.resources import resolve_resource
 
     ref = resolve_resource(options.resource or "")
     review = client.can_i(

@@ -9,7 +9,7 @@ from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
 from eksaccess.adapters.kube import KubeCallError
 from eksaccess.domain.access import AuthenticationMode
 from eksaccess.domain.findings import Severity
-from eksaccess.domain.identity import KubeIdentity, Resolution
+from eksaccess.domain.iam.identity import KubeIdentity, Resolution
 from eksaccess.domain.sts_answer import is_transient
 from eksaccess.features.doctor.catalog import Code, Link
 from eksaccess.features.doctor.checks import CHECKS

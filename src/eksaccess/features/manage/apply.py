@@ -28,8 +28,8 @@ from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
 from eksaccess.adapters.history_files import HistoryFiles, now_text
 from eksaccess.adapters.kube import AWS_AUTH, KubeCallError
 from eksaccess.domain.access import AccessEntry
-from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.identity import Resolution
+from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.iam.identity import Resolution
 from eksaccess.domain.state import AccessEntryModel, ClusterState
 from eksaccess.errors import EksAccessError, InputError, RemoteError
 from eksaccess.features.manage.connect import Connection, LiveView, read_live

@@ -17,9 +17,9 @@ from typing import Any
 
 from eksaccess.adapters.aws import AwsSession, CallerIdentity, ClusterDescription
 from eksaccess.adapters.kube import KubeCallError, KubeClient
-from eksaccess.domain.arn import canonicalize
-from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.identity import CREATOR_USERNAME, Caller, find_aws_auth, subject_of
+from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.iam.identity import CREATOR_USERNAME, Caller, find_aws_auth, subject_of
+from eksaccess.domain.iam.principal import canonicalize
 from eksaccess.domain.state import AccessEntryModel, AuthenticationMode, ClusterInfo, ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.retry import DEFAULT_BACKOFF, Backoff, kube_retry

@@ -20,10 +20,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from eksaccess.domain.access import EntryType, ScopeType, default_username
-from eksaccess.domain.arn import InvalidArnError, parse_principal
-from eksaccess.domain.awsauth import parse_aws_auth
+from eksaccess.domain.authz.access_policies import CATALOGUE, is_policy_arn, policy_name, resolve_policy
+from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.iam.principal import InvalidArnError, parse_principal
 from eksaccess.domain.names import validate_namespace
-from eksaccess.domain.policies import CATALOGUE, is_policy_arn, policy_name, resolve_policy
 from eksaccess.domain.state import AuthenticationMode, ClusterState, field_path
 from eksaccess.errors import InputError
 

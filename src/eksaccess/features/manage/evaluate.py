@@ -1,8 +1,8 @@
 """Who is who, and who may do what, on a ClusterState: the engine's answers the safety checks compare.
 
 Every principal named anywhere in the state (access entries, mapRoles, mapUsers, the known creator, plus
-any extra ARN asked for) is resolved with :func:`eksaccess.domain.identity.resolve` and authorized with
-:class:`eksaccess.domain.authorize.Authorizer` over a fixed **probe set** of requests:
+any extra ARN asked for) is resolved with :func:`eksaccess.domain.iam.identity.resolve` and authorized with
+:class:`eksaccess.domain.authz.authorize.Authorizer` over a fixed **probe set** of requests:
 
 * the admin request: every verb on every resource of every API group, cluster-wide (``* * *``);
 * ``get``, ``list``, ``watch``, ``create``, ``update``, ``patch``, ``delete`` on common namespaced
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from eksaccess.domain.access import AccessPolicyAssociation, ScopeType
-from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
-from eksaccess.domain.authorize import Attributes, Authorizer
-from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
-from eksaccess.domain.identity import Caller, Resolution, resolve
+from eksaccess.domain.authz.authorize import Attributes, Authorizer
+from eksaccess.domain.awsauth.reader import AwsAuth, parse_aws_auth
+from eksaccess.domain.iam.identity import Caller, Resolution, resolve
+from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
 from eksaccess.domain.state import ClusterState
 
 PROBE_SESSION = "i-0123456789abcdef0"  # an instance id: renders {{EC2PrivateDNSName}} and {{SessionName}}

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from eksaccess.domain.access import AccessPolicyAssociation, EntryType
-from eksaccess.domain.arn import PrincipalKind, parse_principal
-from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.policies import policy_name, resolve_policy
+from eksaccess.domain.authz.access_policies import policy_name, resolve_policy
+from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.iam.principal import PrincipalKind, parse_principal
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.desired import Via

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from eksaccess.domain.awsauth import AwsAuth
-from eksaccess.domain.identity import Caller
+from eksaccess.domain.awsauth.reader import AwsAuth
+from eksaccess.domain.iam.identity import Caller
 from eksaccess.domain.names import NODE_USERNAMES, is_reserved_aws_auth_username
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.manage.evaluate import (

@@ -35,11 +35,11 @@ from eksaccess.domain.access import (
     EntryType,
     validate_entry,
 )
-from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
-from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.identity import SourceKind
+from eksaccess.domain.authz.access_policies import CLUSTER_ADMIN, policy_arn
+from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.iam.identity import SourceKind
+from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
 from eksaccess.domain.names import validate_partition, validate_templates
-from eksaccess.domain.policies import CLUSTER_ADMIN, policy_arn
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.desired import Via

@@ -13,9 +13,9 @@ from enum import StrEnum
 from typing import Any
 
 from eksaccess.domain.access import EntryType, default_username
-from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.identity import CREATOR_GROUPS, CREATOR_USERNAME, SourceKind
-from eksaccess.domain.policies import policy_name
+from eksaccess.domain.authz.access_policies import policy_name
+from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.iam.identity import CREATOR_GROUPS, CREATOR_USERNAME, SourceKind
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.desired import node_type_of_row

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from eksaccess.domain.access import AccessEntry, AccessPolicyAssociation, EntryType, validate_entry
-from eksaccess.domain.arn import PrincipalKind, parse_principal
-from eksaccess.domain.awsauth import parse_aws_auth
+from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.iam.principal import PrincipalKind, parse_principal
 from eksaccess.domain.names import masters_warning, validate_partition, validate_templates
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eksaccess.domain.authorize import Authorizer
-from eksaccess.domain.awsauth_repair import DuplicateRows, Grants, duplicate_rows, repair
-from eksaccess.domain.bootstrap import SYSTEM_MASTERS
+from eksaccess.domain.authz.authorize import Authorizer
+from eksaccess.domain.authz.bootstrap import SYSTEM_MASTERS
+from eksaccess.domain.awsauth.repair import DuplicateRows, Grants, duplicate_rows, repair
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.manage.plan import Plan, build_plan
 from eksaccess.features.manage.steps import Action, Step, StepCode

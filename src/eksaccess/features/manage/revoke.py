@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eksaccess.domain.arn import PrincipalKind, parse_principal
-from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.policies import resolve_policy
+from eksaccess.domain.authz.access_policies import resolve_policy
+from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.iam.principal import PrincipalKind, parse_principal
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.manage.desired import Via
 from eksaccess.features.manage.plan import Plan, build_plan, find_entry, removal_steps

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from eksaccess.domain import awsauth_edit
 from eksaccess.domain.access import (
     CLUSTER_SCOPE,
     AccessEntry,
@@ -20,9 +19,10 @@ from eksaccess.domain.access import (
     AccessScope,
     EntryType,
 )
-from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.awsauth_repair import keep_one_row, rename_key, reread
-from eksaccess.domain.policies import CLUSTER_ADMIN, policy_arn, policy_name
+from eksaccess.domain.authz.access_policies import CLUSTER_ADMIN, policy_arn, policy_name
+from eksaccess.domain.awsauth import edit as awsauth_edit
+from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.awsauth.repair import keep_one_row, rename_key, reread
 from eksaccess.domain.state import AccessEntryModel, AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.evaluate import principal_key

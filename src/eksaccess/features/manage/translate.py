@@ -25,9 +25,9 @@ from eksaccess.domain.access import (
     ScopeType,
     default_username,
 )
-from eksaccess.domain.arn import PrincipalKind, parse_principal
+from eksaccess.domain.authz.access_policies import CLUSTER_ADMIN, known_policy, policy_name
+from eksaccess.domain.iam.principal import PrincipalKind, parse_principal
 from eksaccess.domain.names import validate_namespace
-from eksaccess.domain.policies import CLUSTER_ADMIN, known_policy, policy_name
 from eksaccess.errors import InputError
 from eksaccess.features.manage.desired import NODE_ROWS, Via
 

@@ -21,7 +21,7 @@ from eksaccess.domain.access import (
     validate_association,
     validate_entry,
 )
-from eksaccess.domain.policies import known_policy, listed_policies, policy_arn
+from eksaccess.domain.authz.access_policies import known_policy, listed_policies, policy_arn
 from eksaccess.errors import InputError
 from eksaccess.sandbox.aws.eks_common import entry_arn, find_cluster
 from eksaccess.sandbox.aws.errors import AwsError

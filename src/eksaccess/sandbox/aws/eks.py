@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from eksaccess.domain.access import CLUSTER_SCOPE, AccessEntry, AccessPolicyAssociation
-from eksaccess.domain.policies import CLUSTER_ADMIN, policy_arn
+from eksaccess.domain.authz.access_policies import CLUSTER_ADMIN, policy_arn
 from eksaccess.domain.state import AuthenticationMode
 from eksaccess.sandbox.aws import access_entries
 from eksaccess.sandbox.aws.eks_common import DELETED, cluster_arn, entry_arn, find_cluster

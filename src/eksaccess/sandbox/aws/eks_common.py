@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from eksaccess.domain.arn import parse_principal
+from eksaccess.domain.iam.principal import parse_principal
 from eksaccess.sandbox.aws.errors import AwsError
 from eksaccess.sandbox.aws.identity import ensure_allowed
 from eksaccess.sandbox.aws.request import ServiceRequest

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
+from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
 from eksaccess.sandbox.aws.errors import AwsError, ErrorKind, access_denied, validation_error
 from eksaccess.sandbox.aws.identity import (
     AwsCaller,

@@ -16,17 +16,17 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
-from eksaccess.domain.authorize import Authorizer
-from eksaccess.domain.escalation import (
+from eksaccess.domain.authz.authorize import Authorizer
+from eksaccess.domain.authz.escalation import (
     RoleNotFoundError,
     binding_refusal,
     impersonated_groups,
     impersonation_attributes,
     role_write_refusal,
 )
-from eksaccess.domain.forbidden import kube_forbidden_message
+from eksaccess.domain.authz.forbidden import kube_forbidden_message
+from eksaccess.domain.authz.rbac import Attributes, parse_rules
 from eksaccess.domain.go_text import go_quote
-from eksaccess.domain.rbac import Attributes, parse_rules
 from eksaccess.sandbox.kube import discovery, openapi, protobuf, status
 from eksaccess.sandbox.kube.authn import ANONYMOUS, AuthenticationError, KubeUser
 from eksaccess.sandbox.kube.controllers import aggregate_cluster_roles_in

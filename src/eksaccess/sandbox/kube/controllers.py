@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from eksaccess.domain.aggregation import aggregate_cluster_roles
-from eksaccess.domain.rbac import RBAC_GROUP, parse_role
+from eksaccess.domain.authz.aggregation import aggregate_cluster_roles
+from eksaccess.domain.authz.rbac import RBAC_GROUP, parse_role
 
 if TYPE_CHECKING:
     from eksaccess.sandbox.kube.storage import KubeObjects

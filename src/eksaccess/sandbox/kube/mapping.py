@@ -11,8 +11,8 @@ import threading
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
-from eksaccess.domain.identity import Caller, resolve
+from eksaccess.domain.awsauth.reader import AwsAuth, parse_aws_auth
+from eksaccess.domain.iam.identity import Caller, resolve
 from eksaccess.domain.token import StsIdentity
 from eksaccess.sandbox.context import SandboxContext
 from eksaccess.sandbox.kube.authn import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eksaccess.domain.rbac import Attributes
+from eksaccess.domain.authz.rbac import Attributes
 
 _NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
 _METHOD_VERBS = {

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from eksaccess.domain.authorize import Authorizer
-from eksaccess.domain.rbac import Attributes
+from eksaccess.domain.authz.authorize import Authorizer
+from eksaccess.domain.authz.rbac import Attributes
 from eksaccess.sandbox.kube import status
 from eksaccess.sandbox.kube.authn import AuthenticationError, KubeUser
 from eksaccess.sandbox.kube.discovery import Resource

@@ -257,7 +257,7 @@ class KubeObjects:
 
         Objects that already exist are replaced (seeding twice is harmless).
         """
-        from eksaccess.domain.bootstrap import bootstrap_manifests
+        from eksaccess.domain.authz.bootstrap import bootstrap_manifests
         from eksaccess.sandbox.kube.controllers import aggregate_cluster_roles_in
 
         wanted: list[Obj] = []

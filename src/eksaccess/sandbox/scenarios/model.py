@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from eksaccess.adapters.files import read_text
-from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal, role_arn, user_arn
+from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal, role_arn, user_arn
 from eksaccess.domain.state import ClusterState, field_path
 from eksaccess.errors import InputError
 from eksaccess.sandbox.aws.regions import is_known_region

@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from eksaccess.domain.arn import parse_principal, role_arn, user_arn
+from eksaccess.domain.iam.principal import parse_principal, role_arn, user_arn
 from eksaccess.errors import InputError
 from eksaccess.sandbox.aws.eks_common import DELETED, cluster_arn, entry_arn
 from eksaccess.sandbox.aws.identity import (

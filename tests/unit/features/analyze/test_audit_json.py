@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from eksaccess.domain.iam.trust import parse_authorization_details
 from eksaccess.domain.state import ClusterState
-from eksaccess.domain.trust import parse_authorization_details
 from eksaccess.features.analyze.audit import AuditInput, audit
 
 A = "111122223333"

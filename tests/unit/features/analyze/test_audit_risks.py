@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from eksaccess.domain.iam.trust import AccountIam, parse_authorization_details
 from eksaccess.domain.risk import CATALOGUE, RiskCode
 from eksaccess.domain.state import ClusterState
-from eksaccess.domain.trust import AccountIam, parse_authorization_details
 from eksaccess.features.analyze import risks
 from eksaccess.features.analyze.audit import AuditInput, ClusterFailure, audit
 

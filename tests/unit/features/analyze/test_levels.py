@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from eksaccess.domain.access import AccessPolicyAssociation, AccessScope, ScopeType
-from eksaccess.domain.authorize import Authorizer
+from eksaccess.domain.authz.authorize import Authorizer
 from eksaccess.features.analyze.levels import AccessLevel, LevelIndex, effective_access
 
 POLICY = "arn:aws:eks::aws:cluster-access-policy/"

@@ -11,9 +11,9 @@ import pytest
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, CallerIdentity, ClusterDescription
 from eksaccess.adapters.kube import KubeCallError
 from eksaccess.domain.access import AccessEntry, AccessPolicyAssociation, AccessScope, ScopeType
-from eksaccess.domain.authorize import Authorizer
-from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.identity import Caller, resolve
+from eksaccess.domain.authz.authorize import Authorizer
+from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.iam.identity import Caller, resolve
 from eksaccess.domain.kubeconfig import ExecPlugin
 from eksaccess.domain.state import AuthenticationMode
 from eksaccess.features.doctor.catalog import CATALOG, Code

@@ -11,8 +11,8 @@ import pytest
 
 from eksaccess.adapters.aws import CallerIdentity, ClusterDescription
 from eksaccess.adapters.kube import ConfigMapData
-from eksaccess.domain.awsauth import parse_aws_auth
-from eksaccess.domain.identity import Caller, resolve
+from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.iam.identity import Caller, resolve
 from eksaccess.domain.state import AuthenticationMode
 from eksaccess.features.doctor.checks.duplicate_row import duplicate_row
 from eksaccess.features.doctor.probe import Facts, Outcome

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from eksaccess.domain.access import AccessPolicyAssociation, AccessScope, ScopeType
-from eksaccess.domain.authorize import Authorizer
-from eksaccess.domain.identity import KubeIdentity
-from eksaccess.domain.rbac import Attributes
-from eksaccess.domain.resources import resolve_resource
+from eksaccess.domain.authz.authorize import Authorizer
+from eksaccess.domain.authz.rbac import Attributes
+from eksaccess.domain.authz.resources import resolve_resource
+from eksaccess.domain.iam.identity import KubeIdentity
 from eksaccess.features.doctor.least_access import for_access_entry, for_aws_auth
 
 ARN = "arn:aws:iam::111122223333:role/dev"

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from eksaccess.domain.authorize import Authorizer
-from eksaccess.domain.identity import KubeIdentity
-from eksaccess.domain.rbac import Attributes
+from eksaccess.domain.authz.authorize import Authorizer
+from eksaccess.domain.authz.rbac import Attributes
+from eksaccess.domain.iam.identity import KubeIdentity
 from eksaccess.features.doctor.checks.subject_case import case_misses
 
 ERIN = KubeIdentity(username="erin", uid="u", groups=("devs", "system:authenticated"))

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from eksaccess.domain.access import CLUSTER_SCOPE, EntryType
-from eksaccess.domain.identity import Caller
+from eksaccess.domain.iam.identity import Caller
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.manage.guards import GuardCode, check_lockout
 from eksaccess.features.manage.steps import Action, Step, StepCode, simulate

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from eksaccess.domain.identity import Caller
+from eksaccess.domain.iam.identity import Caller
 from eksaccess.domain.state import ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.apply import LockoutError, guard

@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eksaccess.domain.access import AccessEntry
-from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
-from eksaccess.domain.authorize import Authorizer
-from eksaccess.domain.awsauth import AwsAuth
-from eksaccess.domain.identity import Caller, KubeIdentity, Resolution, SourceKind
-from eksaccess.domain.policy_rules import policy_name_from_arn, scope_text
-from eksaccess.domain.rbac import Binding
+from eksaccess.domain.authz.authorize import Authorizer
+from eksaccess.domain.authz.policy_rules import policy_name_from_arn, scope_text
+from eksaccess.domain.authz.rbac import Binding
+from eksaccess.domain.awsauth.reader import AwsAuth
+from eksaccess.domain.iam.identity import Caller, KubeIdentity, Resolution, SourceKind
+from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
+from eksaccess.domain.iam.trust import Chain, IamPrincipal, TrustGraph
+from eksaccess.domain.iam.trust import SourceKind as IamKind
 from eksaccess.domain.state import ClusterState
-from eksaccess.domain.trust import Chain, IamPrincipal, TrustGraph
-from eksaccess.domain.trust import SourceKind as IamKind
 from eksaccess.features.analyze.levels import NO_ACCESS, Access, AccessLevel, LevelIndex
 from eksaccess.features.analyze.who_can import Directory
 

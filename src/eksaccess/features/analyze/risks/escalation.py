@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from eksaccess.domain.access import ScopeType
-from eksaccess.domain.authorize import Attributes
-from eksaccess.domain.rbac import RBAC_GROUP
+from eksaccess.domain.authz.authorize import Attributes
+from eksaccess.domain.authz.rbac import RBAC_GROUP
 from eksaccess.domain.risk import Risk, RiskCode
 from eksaccess.features.analyze.levels import ANY_NAMESPACE, AccessLevel, LevelIndex, Prober
 from eksaccess.features.analyze.risks.context import AuditContext, PrincipalReport

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from eksaccess.domain.arn import InvalidArnError, parse_principal
+from eksaccess.domain.iam.principal import InvalidArnError, parse_principal
 from eksaccess.domain.risk import Risk, RiskCode
 from eksaccess.features.analyze.risks.context import AuditContext
 

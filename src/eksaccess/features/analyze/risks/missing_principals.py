@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from eksaccess.domain.identity import SourceKind
+from eksaccess.domain.iam.identity import SourceKind
 from eksaccess.domain.risk import Risk, RiskCode
 from eksaccess.features.analyze.risks.context import AuditContext
 

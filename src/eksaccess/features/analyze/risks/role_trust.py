@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from eksaccess.domain.iam.trust import SourceKind
 from eksaccess.domain.risk import Risk, RiskCode
-from eksaccess.domain.trust import SourceKind
 from eksaccess.features.analyze.levels import AccessLevel
 from eksaccess.features.analyze.risks.context import AuditContext
 

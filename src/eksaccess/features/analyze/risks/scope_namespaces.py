@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from eksaccess.domain.access import ScopeType
-from eksaccess.domain.policy_rules import policy_name_from_arn
+from eksaccess.domain.authz.policy_rules import policy_name_from_arn
 from eksaccess.domain.risk import Risk, RiskCode
 from eksaccess.features.analyze.risks.context import AuditContext
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from eksaccess.domain.bootstrap import SYSTEM_MASTERS
-from eksaccess.domain.identity import SourceKind
+from eksaccess.domain.authz.bootstrap import SYSTEM_MASTERS
+from eksaccess.domain.iam.identity import SourceKind
 from eksaccess.domain.risk import Risk, RiskCode
 from eksaccess.features.analyze.risks.context import AuditContext
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from eksaccess.domain.bootstrap import bootstrap_manifests
-from eksaccess.domain.rbac import SubjectKind
+from eksaccess.domain.authz.bootstrap import bootstrap_manifests
+from eksaccess.domain.authz.rbac import SubjectKind
 from eksaccess.domain.risk import Risk, RiskCode
 from eksaccess.features.analyze.risks.context import AuditContext
 

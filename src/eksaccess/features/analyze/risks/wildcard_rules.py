@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from eksaccess.domain.bootstrap import bootstrap_role_names
-from eksaccess.domain.rbac import PolicyRule, Role, RoleKind
+from eksaccess.domain.authz.bootstrap import bootstrap_role_names
+from eksaccess.domain.authz.rbac import PolicyRule, Role, RoleKind
 from eksaccess.domain.risk import Risk, RiskCode
 from eksaccess.features.analyze.risks.context import AuditContext
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from eksaccess.domain.access import AccessPolicyAssociation, ScopeType
-from eksaccess.domain.arn import InvalidArnError, parse_principal
-from eksaccess.domain.authorize import Authorizer
+from eksaccess.domain.authz.access_policies import policy_name
+from eksaccess.domain.authz.authorize import Authorizer
+from eksaccess.domain.authz.rbac import Attributes
+from eksaccess.domain.authz.resources import resolve_resource
 from eksaccess.domain.findings import Severity
-from eksaccess.domain.identity import KubeIdentity, Resolution
-from eksaccess.domain.policies import policy_name
-from eksaccess.domain.rbac import Attributes
-from eksaccess.domain.resources import resolve_resource
+from eksaccess.domain.iam.identity import KubeIdentity, Resolution
+from eksaccess.domain.iam.principal import InvalidArnError, parse_principal
 from eksaccess.features.doctor import least_access
 from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
 from eksaccess.features.doctor.checks.mapping import suggested_aws_auth_grant

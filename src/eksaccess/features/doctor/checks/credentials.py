@@ -11,8 +11,8 @@ from typing import Any
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
 from eksaccess.adapters.aws_profiles import CredentialKind, ProfileCredentials
-from eksaccess.domain.arn import InvalidArnError, canonicalize
 from eksaccess.domain.findings import Severity
+from eksaccess.domain.iam.principal import InvalidArnError, canonicalize
 from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
 from eksaccess.features.doctor.checks.credential_fixes import credential_fix
 from eksaccess.features.doctor.checks.token import clock_fix

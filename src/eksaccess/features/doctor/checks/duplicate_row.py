@@ -9,9 +9,9 @@ keeps one row, the one ``eksaccess repair aws-auth`` keeps (features/manage/repa
 
 from __future__ import annotations
 
-from eksaccess.domain.awsauth_repair import DuplicateRows, duplicate_rows, keep_one_row
+from eksaccess.domain.awsauth.repair import DuplicateRows, duplicate_rows, keep_one_row
 from eksaccess.domain.findings import Severity
-from eksaccess.domain.identity import Resolution, SourceKind
+from eksaccess.domain.iam.identity import Resolution, SourceKind
 from eksaccess.errors import InputError
 from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
 from eksaccess.features.doctor.context import Context

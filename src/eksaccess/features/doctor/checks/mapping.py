@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from eksaccess.domain import awsauth_edit
 from eksaccess.domain.access import (
     CLUSTER_SCOPE,
     AccessEntry,
@@ -18,12 +17,13 @@ from eksaccess.domain.access import (
     AuthenticationMode,
     ScopeType,
 )
-from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
-from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
-from eksaccess.domain.awsauth_repair import repair
+from eksaccess.domain.authz.access_policies import policy_arn
+from eksaccess.domain.awsauth import edit as awsauth_edit
+from eksaccess.domain.awsauth.reader import AwsAuth, parse_aws_auth
+from eksaccess.domain.awsauth.repair import repair
 from eksaccess.domain.findings import Severity
-from eksaccess.domain.identity import NearMissKind, Resolution, SourceKind
-from eksaccess.domain.policies import policy_arn
+from eksaccess.domain.iam.identity import NearMissKind, Resolution, SourceKind
+from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
 from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from eksaccess.domain.access import AuthenticationMode
 from eksaccess.domain.findings import Severity
-from eksaccess.domain.identity import Resolution
+from eksaccess.domain.iam.identity import Resolution
 from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
 from eksaccess.features.doctor.checks.mapping import entry_arn_for, wanted_access
 from eksaccess.features.doctor.context import Context

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eksaccess.domain.access import AccessEntry, AuthenticationMode
-from eksaccess.domain.arn import InvalidArnError, parse_principal
-from eksaccess.domain.authorize import Authorizer
-from eksaccess.domain.awsauth import AwsAuth, parse_aws_auth
+from eksaccess.domain.authz.access_policies import policy_name
+from eksaccess.domain.authz.authorize import Authorizer
+from eksaccess.domain.authz.rbac import Attributes
+from eksaccess.domain.awsauth.reader import AwsAuth, parse_aws_auth
 from eksaccess.domain.findings import Severity
-from eksaccess.domain.identity import Caller, Resolution, resolve, same_principal
-from eksaccess.domain.policies import policy_name
-from eksaccess.domain.rbac import Attributes
+from eksaccess.domain.iam.identity import Caller, Resolution, resolve, same_principal
+from eksaccess.domain.iam.principal import InvalidArnError, parse_principal
 from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd

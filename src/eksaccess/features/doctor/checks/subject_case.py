@@ -13,11 +13,11 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from eksaccess.domain.authorize import Authorizer
+from eksaccess.domain.authz.authorize import Authorizer
+from eksaccess.domain.authz.policy_rules import first_allowing_rule
+from eksaccess.domain.authz.rbac import Attributes, Binding, BindingKind, SubjectKind, parse_rbac_objects
 from eksaccess.domain.findings import Severity
-from eksaccess.domain.identity import KubeIdentity
-from eksaccess.domain.policy_rules import first_allowing_rule
-from eksaccess.domain.rbac import Attributes, Binding, BindingKind, SubjectKind, parse_rbac_objects
+from eksaccess.domain.iam.identity import KubeIdentity
 from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
 from eksaccess.features.doctor.checks.authorization import asked_request
 from eksaccess.features.doctor.context import Context

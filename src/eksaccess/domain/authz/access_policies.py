@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from eksaccess.domain.arn import PARTITIONS
+from eksaccess.domain.iam.principal import PARTITIONS
 from eksaccess.errors import InputError
 
 _POLICY_ARN = re.compile(

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from eksaccess.domain.awsauth import RawEntry, inspect_aws_auth
-from eksaccess.domain.awsauth_layout import FastLayout, layout, splice
-from eksaccess.domain.awsauth_yaml import LINE_BREAKS
+from eksaccess.domain.awsauth.block_layout import FastLayout, layout, splice
+from eksaccess.domain.awsauth.go_yaml import LINE_BREAKS
+from eksaccess.domain.awsauth.reader import RawEntry, inspect_aws_auth
 
 
 def indent(rendered: str, column: int, newline: str) -> str:

@@ -22,10 +22,8 @@ from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from eksaccess.domain.awsauth_fast import FastItem, parse_json_list, parse_list
-from eksaccess.domain.awsauth_manifest import split_manifest as split_manifest
-from eksaccess.domain.awsauth_manifest import split_manifest_lines as split_manifest_lines
-from eksaccess.domain.awsauth_yaml import (
+from eksaccess.domain.awsauth.block_reader import FastItem, parse_json_list, parse_list
+from eksaccess.domain.awsauth.go_yaml import (
     GoYamlError,
     first_document,
     go_fold,
@@ -34,6 +32,8 @@ from eksaccess.domain.awsauth_yaml import (
     scalar_kind,
     to_json,
 )
+from eksaccess.domain.awsauth.manifest import split_manifest as split_manifest
+from eksaccess.domain.awsauth.manifest import split_manifest_lines as split_manifest_lines
 
 ROLES_KEY = "mapRoles"
 USERS_KEY = "mapUsers"

@@ -21,8 +21,9 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from eksaccess.domain.arn import InvalidArnError, PrincipalKind, parse_principal
-from eksaccess.domain.awsauth import (
+from eksaccess.domain.awsauth.edit import render_entry, rewrite_role_arn
+from eksaccess.domain.awsauth.go_yaml import sequence_layout
+from eksaccess.domain.awsauth.reader import (
     ARN_FIELD,
     KEYS,
     ROLES_KEY,
@@ -32,8 +33,7 @@ from eksaccess.domain.awsauth import (
     inspect_aws_auth,
     is_skippable,
 )
-from eksaccess.domain.awsauth_edit import render_entry, rewrite_role_arn
-from eksaccess.domain.awsauth_yaml import sequence_layout
+from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
 from eksaccess.errors import InputError
 
 

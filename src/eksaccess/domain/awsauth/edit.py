@@ -20,8 +20,15 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from eksaccess.domain.arn import PrincipalKind, parse_principal
-from eksaccess.domain.awsauth import (
+from eksaccess.domain.awsauth.block_edit import edit_entries, indent
+from eksaccess.domain.awsauth.go_yaml import (
+    LINE_BREAKS,
+    ItemSpan,
+    first_document,
+    sequence_layout,
+    v2_scalar_kind,
+)
+from eksaccess.domain.awsauth.reader import (
     ACCOUNTS_KEY,
     ARN_FIELD,
     ROLES_KEY,
@@ -32,14 +39,7 @@ from eksaccess.domain.awsauth import (
     inspect_aws_auth,
     is_skippable,
 )
-from eksaccess.domain.awsauth_edit_fast import edit_entries, indent
-from eksaccess.domain.awsauth_yaml import (
-    LINE_BREAKS,
-    ItemSpan,
-    first_document,
-    sequence_layout,
-    v2_scalar_kind,
-)
+from eksaccess.domain.iam.principal import PrincipalKind, parse_principal
 from eksaccess.errors import InputError
 
 _ACCOUNT_ID = re.compile(r"\d{12}")

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from eksaccess.domain.policy_rules import first_allowing_rule, rule_covers_target, verb_matches
-from eksaccess.domain.rbac import (
+from eksaccess.domain.authz.policy_rules import first_allowing_rule, rule_covers_target, verb_matches
+from eksaccess.domain.authz.rbac import (
     Attributes,
     Binding,
     BindingKind,

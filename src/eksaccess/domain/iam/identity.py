@@ -21,10 +21,10 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from eksaccess.domain import templates
 from eksaccess.domain.access import AccessEntry, AuthenticationMode, effective_username, implicit_groups
-from eksaccess.domain.arn import InvalidArnError, Principal, PrincipalKind, parse_principal
-from eksaccess.domain.awsauth import AwsAuth, RoleMapping, UserMapping, parse_aws_auth
+from eksaccess.domain.awsauth.reader import AwsAuth, RoleMapping, UserMapping, parse_aws_auth
+from eksaccess.domain.iam import templates
+from eksaccess.domain.iam.principal import InvalidArnError, Principal, PrincipalKind, parse_principal
 
 if TYPE_CHECKING:
     from eksaccess.domain.state import ClusterState

@@ -8,7 +8,7 @@ from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from eksaccess.domain.awsauth_yaml import first_document, json_type, scalar_kind
+from eksaccess.domain.awsauth.go_yaml import first_document, json_type, scalar_kind
 from eksaccess.errors import InputError
 
 

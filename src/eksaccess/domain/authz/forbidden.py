@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from eksaccess.domain.authz.rbac import Attributes
 from eksaccess.domain.go_text import go_quote
-from eksaccess.domain.rbac import Attributes
 
 _SANITIZE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from eksaccess.domain.arn import InvalidArnError, Principal, PrincipalKind, parse_principal
-from eksaccess.domain.awsauth import (
+from eksaccess.domain.awsauth.go_yaml import first_document, go_fold, line_of
+from eksaccess.domain.awsauth.reader import (
     ACCOUNTS_KEY,
     ARN_FIELD,
     KEYS,
@@ -26,8 +26,8 @@ from eksaccess.domain.awsauth import (
     RawEntry,
     inspect_aws_auth,
 )
-from eksaccess.domain.awsauth_yaml import first_document, go_fold, line_of
 from eksaccess.domain.findings import LintCode, LintFinding, Severity
+from eksaccess.domain.iam.principal import InvalidArnError, Principal, PrincipalKind, parse_principal
 
 KNOWN_TEMPLATES = (
     "{{AccountID}}",

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from eksaccess.domain.rbac import Attributes, MissKind, NearMiss, PolicyRule, parse_rules
+from eksaccess.domain.authz.rbac import Attributes, MissKind, NearMiss, PolicyRule, parse_rules
 
 WILDCARD = "*"
 
@@ -155,7 +155,7 @@ def policy_name_from_arn(policy_arn: str) -> str:
 @functools.cache
 def _policy_table() -> Mapping[str, AccessPolicyRules]:
     # Imported here: bootstrap depends on this module for rule parsing.
-    from eksaccess.domain.bootstrap import bootstrap_cluster_role_rules, load_data
+    from eksaccess.domain.authz.bootstrap import bootstrap_cluster_role_rules, load_data
 
     data = load_data("access_policy_rules")
     table: dict[str, AccessPolicyRules] = {}

@@ -12,9 +12,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eksaccess.domain.aggregation import aggregate_cluster_roles
-from eksaccess.domain.bootstrap import SYSTEM_MASTERS, with_bootstrap
-from eksaccess.domain.policy_rules import (
+from eksaccess.domain.authz.aggregation import aggregate_cluster_roles
+from eksaccess.domain.authz.bootstrap import SYSTEM_MASTERS, with_bootstrap
+from eksaccess.domain.authz.index import (
+    NaiveRbac,
+    RbacEvaluator,
+    RbacGrant,
+    RbacIndex,
+    RequestGrants,
+    aggregate_errors,
+    rbac_near_misses,
+)
+from eksaccess.domain.authz.policy_rules import (
     PolicyAssociationLike,
     ScopeLike,
     access_policy_rules,
@@ -24,7 +33,7 @@ from eksaccess.domain.policy_rules import (
     scope_covers,
     scope_text,
 )
-from eksaccess.domain.rbac import (
+from eksaccess.domain.authz.rbac import (
     Attributes,
     Authority,
     MissKind,
@@ -33,15 +42,6 @@ from eksaccess.domain.rbac import (
     RbacObjects,
     Reason,
     parse_rbac_objects,
-)
-from eksaccess.domain.rbac_index import (
-    NaiveRbac,
-    RbacEvaluator,
-    RbacGrant,
-    RbacIndex,
-    RequestGrants,
-    aggregate_errors,
-    rbac_near_misses,
 )
 
 __all__ = [

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
-from eksaccess.domain.aggregation import aggregate_cluster_roles
-from eksaccess.domain.policy_rules import expand_grant
-from eksaccess.domain.rbac import RBAC_GROUP, PolicyRule, iter_objects, parse_role
+from eksaccess.domain.authz.aggregation import aggregate_cluster_roles
+from eksaccess.domain.authz.policy_rules import expand_grant
+from eksaccess.domain.authz.rbac import RBAC_GROUP, PolicyRule, iter_objects, parse_role
 
 BOOTSTRAP_LABELS = {"kubernetes.io/bootstrapping": "rbac-defaults"}
 AUTOUPDATE_ANNOTATION = {"rbac.authorization.kubernetes.io/autoupdate": "true"}

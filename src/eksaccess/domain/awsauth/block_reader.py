@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from eksaccess.domain.awsauth_yaml import MAX_NODES, V2_TRUE, GoNumber, ItemSpan, go_fold, v2_scalar_kind
+from eksaccess.domain.awsauth.go_yaml import MAX_NODES, V2_TRUE, GoNumber, ItemSpan, go_fold, v2_scalar_kind
 
 # Printable BMP characters ruamel.yaml reads without complaint, minus NEL/LS/PS/BOM and tab.
 _BAD_CHAR = re.compile("[^\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]")

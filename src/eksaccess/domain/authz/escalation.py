@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eksaccess.domain.authorize import Authorizer, Decision
-from eksaccess.domain.bootstrap import SYSTEM_MASTERS
+from eksaccess.domain.authz.authorize import Authorizer, Decision
+from eksaccess.domain.authz.bootstrap import SYSTEM_MASTERS
+from eksaccess.domain.authz.policy_rules import PolicyAssociationLike, covers
+from eksaccess.domain.authz.rbac import RBAC_GROUP, Attributes, PolicyRule
 from eksaccess.domain.go_text import go_list, go_quote
-from eksaccess.domain.policy_rules import PolicyAssociationLike, covers
-from eksaccess.domain.rbac import RBAC_GROUP, Attributes, PolicyRule
 
 AUTHENTICATION_GROUP = "authentication.k8s.io"
 ALL_AUTHENTICATED = "system:authenticated"

@@ -14,8 +14,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from eksaccess.domain.awsauth_fast import readable
-from eksaccess.domain.awsauth_yaml import MAX_NODES, ItemSpan
+from eksaccess.domain.awsauth.block_reader import readable
+from eksaccess.domain.awsauth.go_yaml import MAX_NODES, ItemSpan
 
 _R_EOL = r"(?:\r?\n|\Z)"
 _R_FIRST = r"[^ \n\r\-?:,\[\]{}#&*!|>'\"%@`]"  # a plain scalar's first character

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from eksaccess.domain.rbac import LabelRequirement, LabelSelector, PolicyRule, Role, RoleKind
+from eksaccess.domain.authz.rbac import LabelRequirement, LabelSelector, PolicyRule, Role, RoleKind
 
 
 def requirement_matches(req: LabelRequirement, labels: Mapping[str, str]) -> bool:

@@ -1,0 +1,1 @@
+"""Authorization: Kubernetes RBAC and EKS access policies, evaluated together."""

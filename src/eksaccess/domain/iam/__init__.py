@@ -1,0 +1,1 @@
+"""IAM principals: ARNs and their canonical form, trust policies, username templates, identity resolution."""
