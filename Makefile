@@ -1,23 +1,34 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# What the demo needs (the package and the aws CLI its kubeconfig runs) and what the tests and checks need
+# (the test and dev extras) are two steps; no target installs system packages (.ci/run provisions CI).
+DEMO_STAMP := $(VENV)/.installed-demo
 STAMP := $(VENV)/.installed
+# pytest-xdist workers: the fastest measured on a 2-core machine (the suite waits on subprocesses).
+JOBS ?= 6
 
-.PHONY: install demo test lint typecheck unit bench clean schemas
+.PHONY: install demo test lint typecheck unit suite bench clean generate
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	@command -v kubectl >/dev/null || echo "note: kubectl is not on PATH; the demo skips its kubectl step" >&2
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
+	touch $(DEMO_STAMP)
+
+$(STAMP): pyproject.toml | $(BIN)/python
 	@command -v kubectl >/dev/null || echo "note: kubectl is not on PATH; the kubectl end-to-end tests need it" >&2
 	@command -v chromium >/dev/null || test -x /usr/bin/chromium || \
-		{ command -v apt-get >/dev/null && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
-		|| echo "note: could not install chromium; the HTML report test needs it" >&2; }
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+		echo "note: chromium is not on PATH; the HTML report test skips (README: Set-up)" >&2
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-demo: install
+demo: $(DEMO_STAMP)
 	$(BIN)/eksaccess demo
 
 lint: install
@@ -28,12 +39,16 @@ typecheck: install
 	$(BIN)/mypy
 
 unit: install
-	$(BIN)/python -m pytest -m "not slow" -n 4
+	$(BIN)/python -m pytest -m "unit and not slow" -n $(JOBS)
 
-test: lint typecheck unit
+suite: install
+	$(BIN)/python -m pytest -m "not slow" -n $(JOBS)
 
-schemas: install
-	$(BIN)/python -m eksaccess.cli.main schema --write docs/schemas
+test: lint typecheck suite
+
+# Every generated file (data JSON twins, docs/schemas, docs/doctor-findings.md); a unit test fails when one is stale.
+generate: install
+	$(BIN)/python scripts/generate.py
 
 bench: install
 	$(BIN)/python bench/run.py

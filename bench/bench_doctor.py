@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -207,7 +208,7 @@ def run(latency_ms: int, doctor_runs: int, manual_runs: int) -> dict[str, Any]:
 
 
 def table(r: dict[str, Any]) -> str:
-    ok = lambda good: "met" if good else "MISSED"  # noqa: E731
+    ok: Callable[[bool], str] = lambda good: "met" if good else "MISSED"  # noqa: E731
     lines = [
         f"sandbox latency {r['latencyMs']} ms per request; kubectl {'present' if r['kubectl'] else 'absent (manual side: aws steps only)'}",
         "",

@@ -68,7 +68,7 @@ def clean_call(call: Callable[[], Any], allowed: tuple[type[BaseException], ...]
         result = None
     except RecursionError as err:
         raise ViolationError("RecursionError") from err
-    except Exception as err:  # noqa: BLE001 - any other exception is the finding
+    except Exception as err:  # any other exception is the finding
         raise ViolationError(f"unexpected {type(err).__name__}: {str(err)[:200]}") from err
     elapsed = time.thread_time() - start
     if elapsed > HANG_SECONDS + size / BYTES_PER_SECOND:
@@ -314,7 +314,7 @@ EDIT_OPS = ["upsert_role", "remove_role", "upsert_user", "remove_user", "add_acc
 
 
 def _edit_case() -> st.SearchStrategy[tuple[dict[str, str], str, str, str | None, list[str]]]:
-    data = st.one_of(
+    data: st.SearchStrategy[dict[str, str]] = st.one_of(
         _aws_auth_data(), st.just(dict(AWS_AUTH_SEED)), st.just({}), st.just({"mapRoles": "[]\n"})
     )
     arn = st.one_of(
@@ -415,7 +415,7 @@ def check_kubeconfig(text: str) -> None:
     if merged is None:
         return
     for user in merged.users.values():
-        clean_call(lambda user=user: eks_exec(user), (InputError,))
+        clean_call(functools.partial(eks_exec, user), (InputError,))
     clean_call(lambda: merged.context(), (InputError,))
 
 
@@ -1150,12 +1150,12 @@ def run_atheris(name: str, runs: int) -> int:
 
     target = TARGETS[name]
     with atheris.instrument_imports(include=["eksaccess"]):
-        import eksaccess.domain.awsauth.edit  # noqa: F401
-        import eksaccess.domain.awsauth.reader  # noqa: F401
-        import eksaccess.domain.iam.principal  # noqa: F401
-        import eksaccess.domain.kubeconfig  # noqa: F401
-        import eksaccess.domain.state  # noqa: F401
-        import eksaccess.domain.token  # noqa: F401
+        import eksaccess.domain.awsauth.edit
+        import eksaccess.domain.awsauth.reader
+        import eksaccess.domain.iam.principal
+        import eksaccess.domain.kubeconfig
+        import eksaccess.domain.state
+        import eksaccess.domain.token
         import eksaccess.sandbox.scenarios.model  # noqa: F401
     with tempfile.TemporaryDirectory() as tmp, opened(target, Path(tmp)) as check:
         count = 0

@@ -6,7 +6,7 @@ Starts the baseline sandbox, then runs ``kubectl get configmaps`` ``--runs`` tim
 entry using ``aws eks get-token`` and then ``eksaccess token`` (each after one warm-up run that fills
 kubectl's discovery cache and, for eksaccess, the token cache), and reports the median per command and
 the ratio. It also times the plugins alone: ``aws eks get-token``, ``eksaccess token`` on a cache hit
-(the console script, and ``python -m eksaccess.token_fast`` which skips click), on a miss (``--no-cache``),
+(the console script, and ``python -m eksaccess.cli.entry`` which skips click), on a miss (``--no-cache``),
 and the bare interpreter start (``python -c pass``) as the floor. The goal for a hit: under 0.1 s.
 Prints a markdown snippet.
 """
@@ -129,7 +129,7 @@ def measure(runs: int) -> dict[str, Any]:
         figures["plugin/eksaccess-hit"] = timed(
             [str(BIN / "eksaccess"), "token", *token_args], plugin_env, runs
         )
-        fast = [sys.executable, "-m", "eksaccess.token_fast", "token", *token_args]
+        fast = [sys.executable, "-m", "eksaccess.cli.entry", "token", *token_args]
         figures["plugin/token_fast-hit"] = timed(fast, plugin_env, runs)
         miss = [str(BIN / "eksaccess"), "token", *token_args, "--no-cache"]
         figures["plugin/eksaccess-miss"] = timed(miss, plugin_env, max(5, runs // 4))
@@ -155,7 +155,7 @@ def report(m: Mapping[str, Any]) -> str:
         "|---|---|",
         f"| `aws eks get-token` | {m['plugin/aws'] * 1000:.0f} ms |",
         f"| `eksaccess token`, cache hit | {hit * 1000:.0f} ms |",
-        f"| `python -m eksaccess.token_fast token`, cache hit (no click) | {m['plugin/token_fast-hit'] * 1000:.0f} ms |",
+        f"| `python -m eksaccess.cli.entry token`, cache hit (no click) | {m['plugin/token_fast-hit'] * 1000:.0f} ms |",
         f"| `eksaccess token --no-cache` (mint) | {m['plugin/eksaccess-miss'] * 1000:.0f} ms |",
         f"| `python -c pass` (interpreter floor) | {m['python -c pass'] * 1000:.0f} ms |",
         "",

@@ -9,7 +9,9 @@ minted through botocore exactly as the aws CLI mints it, stored atomically for t
 Start-up is what this command exists to save, so the hit path imports only small standard modules:
 values are ``NamedTuple`` (no ``dataclasses``/``inspect``), no ``urllib``, ``pathlib`` or ``platformdirs``.
 
-Facts: shared/facts/eks-api.md 8 (aws eks get-token), shared/facts/authenticator.md 1 and 5.1.
+Sources: https://github.com/aws/aws-cli/blob/develop/awscli/customizations/eks/get_token.py (aws eks get-token),
+https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/token/token.go (the token) and
+https://github.com/kubernetes/client-go/blob/master/tools/clientcmd/api/v1/types.go (``ExecConfig``).
 The token is a bearer secret: it goes to stdout and into the 0600 cache file, never to stderr or a log.
 """
 
@@ -33,8 +35,10 @@ from eksaccess.adapters.token_cache import (
     default_cache_dir,
     parse_amz_date,
 )
+from eksaccess.domain.iam.partitions import region_partition
+from eksaccess.domain.token import PREFIX as TOKEN_PREFIX
+from eksaccess.domain.token import encode_token
 
-TOKEN_PREFIX = "k8s-aws-v1."
 EXEC_V1 = "client.authentication.k8s.io/v1"
 EXEC_V1BETA1 = "client.authentication.k8s.io/v1beta1"
 EXEC_V1ALPHA1 = "client.authentication.k8s.io/v1alpha1"
@@ -110,10 +114,6 @@ def render_exec_credential(api_version: str, token: str, expiration: datetime) -
     return json.dumps(document, indent=4, ensure_ascii=False) + "\n\n"
 
 
-def encode_token(presigned_url: str) -> str:
-    return TOKEN_PREFIX + base64.urlsafe_b64encode(presigned_url.encode("utf-8")).decode("ascii").rstrip("=")
-
-
 def system_clock() -> datetime:
     """The machine's clock (the ``Clock`` every production path uses)."""
     return datetime.now(UTC)
@@ -124,24 +124,10 @@ def whole_seconds(clock: Clock) -> datetime:
     return clock().astimezone(UTC).replace(microsecond=0)
 
 
-def partition_of(region: str) -> str:
-    """The AWS partition of a region name (tokens are accepted across regions, never across partitions)."""
-    prefixes = (
-        ("cn-", "aws-cn"),
-        ("us-gov-", "aws-us-gov"),
-        ("us-isob-", "aws-iso-b"),
-        ("us-isof-", "aws-iso-f"),
-        ("eu-isoe-", "aws-iso-e"),
-        ("us-iso-", "aws-iso"),
-        ("eusc-", "aws-eusc"),
-    )
-    return next((partition for prefix, partition in prefixes if region.startswith(prefix)), "aws")
-
-
 def cache_key(args: TokenArgs, identity: CredentialIdentity) -> CacheKey:
     region = args.region or identity.region or ""
     return CacheKey(
-        partition=partition_of(region),
+        partition=region_partition(region),  # tokens are accepted across regions, never partitions
         region=region,
         cluster=args.cluster_id,
         role_arn=args.role_arn or "",
@@ -273,7 +259,7 @@ def serve_hit(
             return None
         api_version, note = negotiate_api_version(environ.get("KUBERNETES_EXEC_INFO"))
         output = render_exec_credential(api_version, read.token.token, read.token.expiration)
-    except Exception:  # noqa: BLE001 - the fast path only ever declines
+    except Exception:  # the fast path only ever declines
         return None
     if note:
         (stderr or sys.stderr).write(note + "\n")
@@ -335,29 +321,3 @@ def _store(
     except OSError as err:
         return f"could not write the token cache in {cache.directory}: {err.strerror or err}"
     return None
-
-
-def console(argv: Sequence[str] | None = None, *, clock: Clock = system_clock) -> object:
-    """An ``eksaccess`` entry point that serves ``eksaccess token`` hits before click is imported.
-
-    ``eksaccess token OPTIONS`` on a servable hit prints and exits 0; everything else (other commands, a
-    miss, --help, bad options) runs ``eksaccess.cli.main.main`` with the same arguments and clock.
-    """
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["token"]:
-        code = serve_hit(args[1:], clock=clock)
-        if code is not None:
-            sys.exit(code)
-    from eksaccess.cli.main import main as cli_main
-
-    return cli_main(args, clock=clock)
-
-
-def main() -> None:  # pragma: no cover - exercised through subprocesses
-    """``python -m eksaccess.token_fast [token] OPTIONS``: the fast path, then the full command."""
-    args = sys.argv[1:]
-    console(args if args[:1] == ["token"] else ["token", *args])
-
-
-if __name__ == "__main__":
-    main()

@@ -50,3 +50,19 @@ def test_exit_codes_survive_every_entry(argv: list[str], tmp_path: Path) -> None
     assert out.returncode == 2
     assert len(out.stderr.strip().splitlines()) == 1
     assert "Traceback" not in out.stderr
+
+
+def test_console_scripts_enter_at_cli_entry() -> None:
+    """Both installed scripts start at eksaccess.cli.entry:console: the token fast path, then cli.main."""
+    from importlib.metadata import entry_points
+
+    scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts") if "eksaccess" in ep.name}
+    assert scripts == {
+        "eksaccess": "eksaccess.cli.entry:console",
+        "kubectl-eksaccess": "eksaccess.cli.entry:console",
+    }
+    for script in ("eksaccess", "kubectl-eksaccess"):
+        out = subprocess.run(
+            [str(BIN / script), "token", "--help"], capture_output=True, text=True, check=True
+        )
+        assert "Usage: eksaccess token" in out.stdout

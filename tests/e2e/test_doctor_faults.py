@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from eksaccess.sandbox.testing import running_sandbox
+from support.cli import run_cli
 
 VENV_BIN = Path(sys.executable).parent
 RUNS = 6
@@ -32,14 +32,7 @@ def _require_aws() -> None:
 
 
 def _doctor(env: Mapping[str, str], *args: str) -> tuple[int, dict[str, Any] | None, str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "eksaccess.cli.main", "doctor", "-o", "json", *args],
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_cli(env, "doctor", "-o", "json", *args)  # in-process: the report and exit code are asserted on
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode, (json.loads(done.stdout) if done.stdout.strip() else None), done.stderr
 

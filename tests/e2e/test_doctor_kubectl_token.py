@@ -25,6 +25,7 @@ from ruamel.yaml import YAML
 
 from eksaccess.domain.token import encode_token
 from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
+from support.cli import run_cli
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -60,7 +61,7 @@ def _run(env: Mapping[str, str], argv: list[str]) -> subprocess.CompletedProcess
 
 
 def _doctor(env: Mapping[str, str], *args: str) -> tuple[int, dict[str, Any], str]:
-    done = _run(env, [sys.executable, "-m", "eksaccess.cli.main", "doctor", "-o", "json", *args])
+    done = run_cli(env, "doctor", "-o", "json", *args)  # in-process: its report and output are asserted on
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode, json.loads(done.stdout), done.stdout + done.stderr
 

@@ -22,6 +22,7 @@ import pytest
 
 from eksaccess.sandbox.scenarios.model import builtin_names
 from eksaccess.sandbox.testing import running_sandbox
+from support.cli import doctor_json
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -105,16 +106,7 @@ def _env(sandbox_env: Mapping[str, str], home: Path) -> dict[str, str]:
 
 
 def _doctor(env: Mapping[str, str], *args: str) -> tuple[int, dict[str, Any]]:
-    out = subprocess.run(
-        [sys.executable, "-m", "eksaccess.cli.main", "doctor", "-o", "json", *args],
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert "Traceback" not in out.stderr, out.stderr
-    return out.returncode, json.loads(out.stdout)
+    return doctor_json(env, *args)  # in-process: the report is what is asserted on
 
 
 def _codes(report: Mapping[str, Any]) -> set[str]:
@@ -139,10 +131,10 @@ SHOWN_ELSEWHERE = {
 
 def test_every_code_has_a_scenario_or_a_named_test() -> None:
     """One module, one scenario, one test per check: every catalogued code is diagnosed somewhere."""
-    from eksaccess.features.doctor.catalog import Code
+    from eksaccess.features.doctor.catalog import CATALOG
 
     named = {code for alone, admin in EXPECTED.values() for code in alone | admin}
-    assert {c.value for c in Code} - named == set(SHOWN_ELSEWHERE)
+    assert {c.value for c in CATALOG} - named == set(SHOWN_ELSEWHERE)
 
 
 @pytest.mark.parametrize(

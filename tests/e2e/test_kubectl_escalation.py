@@ -1,7 +1,8 @@
 """RBAC escalation prevention on the sandbox, through the real kubectl (oldest and newest).
 
 A user may create a Role or a (Cluster)RoleBinding only with what they already hold, unless they are in
-system:masters or have ``escalate``/``bind`` (facts/rbac.md 1.5); the refusal is kube-apiserver's text,
+system:masters or have ``escalate``/``bind``
+(https://github.com/kubernetes/kubernetes/blob/master/pkg/registry/rbac/escalation_check.go); the refusal is kube-apiserver's text,
 naming the rules not held, compacted and sorted as ConfirmNoEscalation prints them.
 """
 

@@ -15,14 +15,16 @@ import ssl
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
 
-from eksaccess.sandbox.testing import running_sandbox
+from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
+
+SharedSandbox = Callable[[str], RunningSandbox]
 
 VENV_BIN = Path(sys.executable).parent
 KUBECTL = ["kubectl", "--request-timeout=10s"]
@@ -161,20 +163,20 @@ def test_the_aws_cli_sees_what_it_sees_on_aws(
     ],
 )
 def test_describe_cluster_reports_status_and_endpoint_access(
-    scenario: str, status: str, public: bool, tmp_path: Path
+    scenario: str, status: str, public: bool, shared_sandbox: SharedSandbox
 ) -> None:
-    with running_sandbox(tmp_path, scenario) as sandbox:
-        cluster = sandbox.client("eks", "admin").describe_cluster(name="demo")["cluster"]
-        listed = sandbox.client("eks", "admin").list_clusters()["clusters"]
+    sandbox = shared_sandbox(scenario)  # only read
+    cluster = sandbox.client("eks", "admin").describe_cluster(name="demo")["cluster"]
+    listed = sandbox.client("eks", "admin").list_clusters()["clusters"]
     assert cluster["status"] == status and listed == ["demo"]
     assert ("endpoint" in cluster) is (status != "CREATING")
     vpc = cluster["resourcesVpcConfig"]
     assert (vpc["endpointPublicAccess"], vpc["endpointPrivateAccess"]) == (public, not public)
 
 
-def test_a_deleted_cluster_is_not_listed(tmp_path: Path) -> None:
-    with running_sandbox(tmp_path, "cluster-deleted") as sandbox:
-        assert sandbox.client("eks", "admin").list_clusters()["clusters"] == ["platform"]
+def test_a_deleted_cluster_is_not_listed(shared_sandbox: SharedSandbox) -> None:
+    sandbox = shared_sandbox("cluster-deleted")  # only read
+    assert sandbox.client("eks", "admin").list_clusters()["clusters"] == ["platform"]
 
 
 def test_the_servers_clock_runs_ahead(tmp_path: Path) -> None:
@@ -185,7 +187,7 @@ def test_the_servers_clock_runs_ahead(tmp_path: Path) -> None:
             (sandbox.cluster_endpoint("demo") + "/version", sandbox.cluster_ca_bundle("demo")),
         ):
             context = ssl.create_default_context(cafile=str(ca))
-            with urllib.request.urlopen(url, context=context, timeout=10) as response:  # noqa: S310
+            with urllib.request.urlopen(url, context=context, timeout=10) as response:
                 date = response.headers.get_all("Date")
             assert len(date) == 1, date
             ahead = (parsedate_to_datetime(date[0]) - datetime.now(UTC)).total_seconds()

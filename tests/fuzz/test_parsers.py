@@ -32,7 +32,8 @@ CORPUS = 10_000
 
 @functools.cache
 def strategy(name: str) -> st.SearchStrategy[Any]:
-    return TARGETS[name].strategy()
+    made: st.SearchStrategy[Any] = TARGETS[name].strategy()
+    return made
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ profile's allow list has no eks:DescribeCluster). The others are audited, the fa
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from eksaccess.adapters.aws import AwsSession
 from eksaccess.cli.main import main
 from eksaccess.features.analyze.audit import audit
 from eksaccess.features.analyze.fleet import EventKind, FleetEvent, read_fleet
-from eksaccess.features.analyze.snapshot import Backoff
+from eksaccess.features.retry import Backoff
 from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
 
 A = "111122223333"
@@ -66,11 +67,11 @@ profiles:
 
 
 @pytest.fixture
-def fleet_sandbox(tmp_path: Path) -> RunningSandbox:
+def fleet_sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
     path = tmp_path / "fleet.yaml"
     path.write_text(SCENARIO)
     with running_sandbox(tmp_path, str(path)) as sb:
-        yield sb  # type: ignore[misc]
+        yield sb
 
 
 def test_fleet_reads_what_it_can_and_names_the_failure(fleet_sandbox: RunningSandbox) -> None:
@@ -88,7 +89,7 @@ def test_fleet_reads_what_it_can_and_names_the_failure(fleet_sandbox: RunningSan
         backoff=Backoff(attempts=2, base=0.01),
         progress=events.append,
     )
-    assert [(i.state.cluster.accountId, i.state.cluster.name) for i in result.inputs] == [
+    assert [(i.state.cluster.account_id, i.state.cluster.name) for i in result.inputs] == [
         (A, "a-east"),
         (A, "a-west"),
     ]

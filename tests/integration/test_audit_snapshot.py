@@ -64,9 +64,9 @@ def test_live_snapshot_equals_the_scenario(make_sandbox: MakeSandbox, scenario: 
     expected = load_scenario(scenario).clusters[0]
     session = AwsSession(session=sb.boto_session("admin"), region=expected.cluster.region)
     state = take_snapshot(session, expected.cluster.name).state
-    assert state.authenticationMode == expected.authenticationMode
+    assert state.authentication_mode == expected.authentication_mode
     assert _entries(state) == _entries(expected)
-    assert state.awsAuth == expected.awsAuth
+    assert state.aws_auth == expected.aws_auth
     assert _rbac(state) == _rbac(expected)
     assert _namespaces(state) == _namespaces(expected) | {
         "default",
@@ -74,11 +74,11 @@ def test_live_snapshot_equals_the_scenario(make_sandbox: MakeSandbox, scenario: 
         "kube-public",
         "kube-node-lease",
     }
-    assert state.cluster.accountId == expected.cluster.accountId
-    if expected.authenticationMode == "CONFIG_MAP":  # taken by the creator itself: it recognises itself
-        assert state.cluster.creatorArn == expected.cluster.creatorArn
+    assert state.cluster.account_id == expected.cluster.account_id
+    if expected.authentication_mode == "CONFIG_MAP":  # taken by the creator itself: it recognises itself
+        assert state.cluster.creator_arn == expected.cluster.creator_arn
     else:
-        assert state.cluster.creatorArn is None
+        assert state.cluster.creator_arn is None
 
 
 def test_snapshot_not_by_the_creator_leaves_the_creator_unknown(make_sandbox: MakeSandbox) -> None:
@@ -120,7 +120,7 @@ def test_cli_snapshot_can_i_who_can_and_audit_live(
     snap = cli(sandbox, "snapshot", "--cluster", "demo", "--region", "us-west-2")
     assert snap.code == 0, snap.err
     state = parse_cluster_state(snap.out)
-    assert state.cluster.name == "demo" and len(state.accessEntries) == 2
+    assert state.cluster.name == "demo" and len(state.access_entry_models) == 2
     file = tmp_path / "state.yaml"
     file.write_text(snap.out)
 

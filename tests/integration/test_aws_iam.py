@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from botocore.exceptions import ClientError
 
 from eksaccess.sandbox.testing import RunningSandbox
+
+
+@pytest.fixture
+def sandbox(shared_sandbox: Callable[[str], RunningSandbox]) -> RunningSandbox:
+    """The baseline sandbox, shared by this module's tests: they only read it."""
+    return shared_sandbox("baseline")
+
 
 ACCOUNT = "111122223333"
 

@@ -13,6 +13,13 @@ from botocore.exceptions import ClientError
 
 from eksaccess.sandbox.testing import RunningSandbox
 
+
+@pytest.fixture
+def sandbox(shared_sandbox: Callable[[str], RunningSandbox]) -> RunningSandbox:
+    """The baseline sandbox, shared by this module's tests: they only read it."""
+    return shared_sandbox("baseline")
+
+
 ACCOUNT = "111122223333"
 DEVELOPER = f"arn:aws:iam::{ACCOUNT}:role/developer"
 EKS_ADMIN = f"arn:aws:iam::{ACCOUNT}:role/eks-admin"

@@ -164,7 +164,7 @@ def converge(
     sb: RunningSandbox, home: Path, argv: list[str], attempts: int
 ) -> tuple[int, list[subprocess.CompletedProcess[str]]]:
     """Run ``argv`` until it succeeds; every stopped run is checked for an exact account."""
-    stopped = []
+    stopped: list[subprocess.CompletedProcess[str]] = []
     for run in range(1, attempts + 1):
         before = store_view(sb.state_dir)
         result = cli(sb, home, *argv)

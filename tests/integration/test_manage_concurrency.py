@@ -24,7 +24,7 @@ from eksaccess.features.manage.desired import dump_cluster_access, export_access
 from eksaccess.features.manage.grant import GrantRequest, PolicyRequest, plan_grant
 from eksaccess.features.manage.history import recorded_state, rollback_plan
 from eksaccess.features.manage.plan import plan_access
-from eksaccess.features.manage.retry import Backoff
+from eksaccess.features.retry import Backoff
 from eksaccess.sandbox.testing import RunningSandbox
 
 MakeSandbox = Callable[..., RunningSandbox]
@@ -114,7 +114,7 @@ def test_twenty_concurrent_grants_all_land(make_sandbox: MakeSandbox, tmp_path: 
                 stream.close()
     assert [code for code, _ in outcomes] == [0] * WRITERS, [err for code, err in outcomes if code]
     conn = connect(session(sb), "demo")
-    data = read_live(conn).state.awsAuth or {}
+    data = read_live(conn).state.aws_auth or {}
     conn.close()
     assert data["mapRoles"].startswith(MAP_ROLES)  # untouched bytes, comments and blank line included
     for i in range(WRITERS):
@@ -131,8 +131,10 @@ def test_rollback_restores_aws_auth_byte_for_byte(make_sandbox: MakeSandbox, tmp
     original = read_live(conn)
     for request in (
         GrantRequest(
-            arn=f"arn:aws:iam::{ACCT}:role/team-01", policies=(PolicyRequest(policy="view"),), via="aws-auth"
-        ),  # type: ignore[arg-type]
+            arn=f"arn:aws:iam::{ACCT}:role/team-01",
+            policies=(PolicyRequest(policy="view"),),
+            via="aws-auth",  # type: ignore[arg-type]
+        ),
         GrantRequest(
             arn=f"arn:aws:iam::{ACCT}:role/team-00",
             policies=(PolicyRequest(policy="edit", namespaces=("dev",)),),
@@ -141,19 +143,19 @@ def test_rollback_restores_aws_auth_byte_for_byte(make_sandbox: MakeSandbox, tmp
         view = read_live(conn)
         assert not apply_plan(conn, view, plan_grant(view.state, request), history=history).failed
     changed = read_live(conn).state
-    assert changed.awsAuth != original.state.awsAuth
+    assert changed.aws_auth != original.state.aws_auth
 
     _, recorded = recorded_state(history, 0)  # before the first change
     view = read_live(conn)
     report = apply_plan(conn, view, rollback_plan(view.state, recorded), history=history, command="rollback")
     assert not report.failed and not report.mismatches
     restored = read_live(conn).state
-    assert restored.awsAuth == original.state.awsAuth  # byte-identical strings
+    assert restored.aws_auth == original.state.aws_auth  # byte-identical strings
     assert restored.access_entries() == original.state.access_entries()
     _, recorded = recorded_state(history, 2)  # forward again: the state version 2 left
     view = read_live(conn)
     assert not apply_plan(conn, view, rollback_plan(view.state, recorded)).failed
-    assert read_live(conn).state.awsAuth == changed.awsAuth
+    assert read_live(conn).state.aws_auth == changed.aws_auth
     conn.close()
 
 

@@ -14,7 +14,7 @@ from eksaccess.cli.main import main
 from eksaccess.domain.access import EntryType
 from eksaccess.features.manage.connect import connect, read_live
 from eksaccess.features.manage.evaluate import Evaluator, caller_for
-from eksaccess.features.manage.retry import Backoff
+from eksaccess.features.retry import Backoff
 from eksaccess.sandbox.testing import RunningSandbox
 
 MakeSandbox = Callable[..., RunningSandbox]
@@ -120,7 +120,7 @@ def test_migrate_with_the_equivalence_proof(
     )
     before = read_live(conn).state
     assert (
-        before.cluster.creatorArn == f"arn:aws:iam::{ACCT}:user/admin"
+        before.cluster.creator_arn == f"arn:aws:iam::{ACCT}:user/admin"
     )  # found by whoami: the creator counts
 
     code, out, _ = run(sb, tmp_path, monkeypatch, capsys, "migrate", "--cluster", "demo")
@@ -148,7 +148,7 @@ def test_migrate_with_the_equivalence_proof(
     assert unexpressible == {("mapRoles[4]", "legacy"), ("mapAccounts", OTHER)}
     assert report["equivalence"]["equivalent"] is True, report["equivalence"]
     assert report["equivalence"]["principalsChecked"] == 8
-    assert read_live(conn).state.authenticationMode.value == "CONFIG_MAP"  # dry run changed nothing
+    assert read_live(conn).state.authentication_mode.value == "CONFIG_MAP"  # dry run changed nothing
 
     code, out, err = run(
         sb, tmp_path, monkeypatch, capsys, "migrate", "--cluster", "demo", "--to", "API_AND_CONFIG_MAP"
@@ -156,7 +156,7 @@ def test_migrate_with_the_equivalence_proof(
     assert code == 0, err
     assert "Equivalence: proven" in out and "Verified" in out and "cannot be undone" in err
     after = read_live(conn).state
-    assert after.authenticationMode.value == "API_AND_CONFIG_MAP"
+    assert after.authentication_mode.value == "API_AND_CONFIG_MAP"
     entries = {e.principal_arn.rsplit("/", 1)[-1]: e for e in after.access_entries()}
     assert entries["nodes"].type is EntryType.EC2_LINUX
     assert entries["fargate-pods"].type is EntryType.FARGATE_LINUX
@@ -167,7 +167,7 @@ def test_migrate_with_the_equivalence_proof(
     assert entries["dev"].username == "dev:{{AccountID}}:{{SessionName}}"
     assert entries["auditor"].kubernetes_groups == ("auditors",)
     assert "legacy" not in entries and "admin" in entries  # EKS made the creator's entry on the mode change
-    assert after.awsAuth == before.awsAuth  # aws-auth untouched: what is not converted keeps working
+    assert after.aws_auth == before.aws_auth  # aws-auth untouched: what is not converted keeps working
     # the live identities of the converted principals are the ones they had
     old, new = Evaluator(before), Evaluator(after)
     for arn in (
@@ -180,7 +180,7 @@ def test_migrate_with_the_equivalence_proof(
     # migrating again changes nothing; moving to API would cut off legacy and the account: refused
     code, out, err = run(sb, tmp_path, monkeypatch, capsys, "migrate", "--cluster", "demo", "--to", "API")
     assert code == 1 and "legacy" in out and "--accept-differences" in err
-    assert read_live(conn).state.authenticationMode.value == "API_AND_CONFIG_MAP"
+    assert read_live(conn).state.authentication_mode.value == "API_AND_CONFIG_MAP"
     code, out, err = run(
         sb,
         tmp_path,
@@ -194,5 +194,5 @@ def test_migrate_with_the_equivalence_proof(
         "--accept-differences",
     )
     assert code == 0, err
-    assert read_live(conn).state.authenticationMode.value == "API"
+    assert read_live(conn).state.authentication_mode.value == "API"
     conn.close()

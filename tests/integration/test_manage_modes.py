@@ -24,8 +24,8 @@ from eksaccess.features.manage.connect import Connection, LiveView, connect, rea
 from eksaccess.features.manage.desired import dump_cluster_access, export_access
 from eksaccess.features.manage.evaluate import Evaluator
 from eksaccess.features.manage.grant import GrantRequest, PolicyRequest, plan_grant
-from eksaccess.features.manage.retry import Backoff
 from eksaccess.features.manage.revoke import RevokeRequest, plan_revoke
+from eksaccess.features.retry import Backoff
 from eksaccess.sandbox.testing import RunningSandbox
 
 MakeSandbox = Callable[..., RunningSandbox]

@@ -126,14 +126,14 @@ def test_twenty_groups_on_one_aws_auth_row_all_land(make_sandbox: MakeSandbox, t
         ],
     )
     state = live(sb)
-    row = parse_aws_auth(state.awsAuth).match_role(SHARED)
+    row = parse_aws_auth(state.aws_auth).match_role(SHARED)
     assert row is not None
     assert set(row.groups) == {"team", *(f"sg{i:02d}" for i in range(WRITERS))}
     assert row.username == "shared"
-    text = (state.awsAuth or {})["mapRoles"]
+    text = (state.aws_auth or {})["mapRoles"]
     assert text.startswith("# hand-written; keep\n")
     assert text.count("rolearn:") == 2  # merged into the one row, never a second row
-    node = parse_aws_auth(state.awsAuth).match_role(NODES)
+    node = parse_aws_auth(state.aws_auth).match_role(NODES)
     assert node is not None and node.username == "system:node:{{EC2PrivateDNSName}}"
     assert all(r["verification"]["ok"] for r in reports)  # type: ignore[index]
     assert sum(r["conflictsRetried"] for r in reports) > 0  # type: ignore[misc]  # they did collide

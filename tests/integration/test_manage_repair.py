@@ -70,7 +70,7 @@ def _eksaccess(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
 def _aws_auth(sb: RunningSandbox) -> dict[str, str]:
     conn = connect(AwsSession(session=sb.boto_session("admin"), region="us-west-2"), "demo")
     try:
-        return dict(read_live(conn).state.awsAuth or {})
+        return dict(read_live(conn).state.aws_auth or {})
     finally:
         conn.close()
 

@@ -19,7 +19,7 @@ from eksaccess.adapters.aws import AwsSession
 from eksaccess.cli.main import main
 from eksaccess.features.manage.connect import connect, read_live
 from eksaccess.features.manage.evaluate import Evaluator
-from eksaccess.features.manage.retry import Backoff
+from eksaccess.features.retry import Backoff
 from eksaccess.sandbox.testing import RunningSandbox
 
 MakeSandbox = Callable[..., RunningSandbox]
@@ -119,7 +119,7 @@ def cluster_now(sb: RunningSandbox) -> tuple[Any, ...]:
     conn = connect(AwsSession(session=sb.boto_session("admin"), region="us-west-2"), "demo", backoff=FAST)
     with conn:
         state = read_live(conn).state
-    return (state.awsAuth, state.access_entries())
+    return (state.aws_auth, state.access_entries())
 
 
 def write(tmp_path: Path, name: str, principals: str) -> str:
@@ -281,7 +281,8 @@ def test_analysis_namespaces_are_names(cli: Cli, args: tuple[str, ...]) -> None:
 def test_a_principal_iam_cannot_vouch_for_is_refused_by_eks_in_one_line(
     sandbox: RunningSandbox, cli: Cli
 ) -> None:
-    # the sandbox answers CreateAccessEntry for an unknown principal as EKS does (facts/eks-api.md 4)
+    # the sandbox answers CreateAccessEntry for an unknown principal as EKS does
+    # (https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html)
     eks = sandbox.boto_session("admin").client("eks", region_name="us-west-2")
     with pytest.raises(ClientError) as info:
         eks.create_access_entry(clusterName="demo", principalArn=GHOST)

@@ -15,7 +15,7 @@ from eksaccess.adapters.aws import AwsSession
 from eksaccess.features.manage.apply import apply_plan
 from eksaccess.features.manage.connect import connect, read_live
 from eksaccess.features.manage.grant import GrantRequest, PolicyRequest, plan_grant
-from eksaccess.features.manage.retry import Backoff
+from eksaccess.features.retry import Backoff
 from eksaccess.sandbox.context import FaultDecision, FaultKind
 from eksaccess.sandbox.testing import RunningSandbox
 

@@ -1,7 +1,7 @@
 """``eksaccess token`` against the sandbox: the aws CLI's ExecCredential, tokens the authenticator accepts,
 the cache (hit, expiry edge, identity change, refused files, 0600), and kubectl 1.27 / 1.33 through it.
 
-Every run is a subprocess of the installed ``eksaccess`` (or ``python -m eksaccess.token_fast`` when the
+Every run is a subprocess of the installed ``eksaccess`` (or ``python -m eksaccess.cli.entry`` when the
 console script is absent), with the sandbox's client variables and a private cache directory.
 """
 
@@ -43,7 +43,7 @@ def _required(path: Path, what: str) -> Path:
 def eksaccess_command() -> list[str]:
     script = BIN / "eksaccess"
     return (
-        [str(script), "token"] if script.exists() else [sys.executable, "-m", "eksaccess.token_fast", "token"]
+        [str(script), "token"] if script.exists() else [sys.executable, "-m", "eksaccess.cli.entry", "token"]
     )
 
 
@@ -67,10 +67,10 @@ def env(sandbox: RunningSandbox, tmp_path: Path) -> dict[str, str]:
     }
 
 
-# A test-only entry point: eksaccess.token_fast.console (fast path, then the CLI) with a fixed clock.
+# A test-only entry point: eksaccess.cli.entry.console (fast path, then the CLI) with a fixed clock.
 # Production reads no clock from the environment; only this test launcher injects one.
 FIXED_CLOCK_ENTRY = (
-    "import sys; from datetime import datetime; from eksaccess.token_fast import console; "
+    "import sys; from datetime import datetime; from eksaccess.cli.entry import console; "
     "at = datetime.fromisoformat(sys.argv[1]); console(sys.argv[2:], clock=lambda: at)"
 )
 

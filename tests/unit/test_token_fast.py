@@ -1,7 +1,8 @@
 """``eksaccess token`` without AWS: apiVersion negotiation, the ExecCredential text, when a cached token
 may be served, how the signing identity is found without boto3, and that a hit imports no boto3/botocore.
 
-Tokens here are built by hand in the shape of shared/facts/authenticator.md 1.1; the sandbox round trip
+Tokens here are built by hand in the shape of
+https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/token/token.go; the sandbox round trip
 (real signatures, kubectl) is in tests/integration/test_token_plugin.py.
 """
 
@@ -21,7 +22,8 @@ import pytest
 
 from eksaccess.adapters.aws_credentials_light import resolve_light
 from eksaccess.adapters.token_cache import CachedToken, TokenCache
-from eksaccess.domain.token import decode_token
+from eksaccess.domain.iam.partitions import region_partition
+from eksaccess.domain.token import decode_token, encode_token
 from eksaccess.token_fast import (
     DEPRECATION_MSG,
     EXEC_V1,
@@ -29,11 +31,9 @@ from eksaccess.token_fast import (
     EXEC_V1BETA1,
     TokenArgs,
     cache_key,
-    encode_token,
     lookup,
     negotiate_api_version,
     parse_fast_args,
-    partition_of,
     render_exec_credential,
     servable,
     serve_hit,
@@ -137,7 +137,7 @@ def test_token_encoding_is_unpadded_base64url_and_decodes_back() -> None:
     ],
 )
 def test_partition_of_region(region: str, partition: str) -> None:
-    assert partition_of(region) == partition
+    assert region_partition(region) == partition
 
 
 def test_the_clock_is_injected_in_whole_utc_seconds() -> None:
@@ -569,7 +569,7 @@ def test_lookup_reports_refusals(admin_env: dict[str, str]) -> None:
     assert not ok and read.refusal is not None and run_fast(admin_env)[0] is None
 
 
-# --- a hit imports neither boto3 nor botocore (nor click when run as eksaccess.token_fast) ------------
+# --- a hit imports neither boto3 nor botocore (nor click when run as eksaccess.cli.entry) ---------
 
 
 def _imported(importtime_stderr: str) -> set[str]:
@@ -580,10 +580,10 @@ def _imported(importtime_stderr: str) -> set[str]:
     "entry",
     [
         ["-c", "from eksaccess.cli.main import main; main()", "token"],
-        ["-m", "eksaccess.token_fast", "token"],
+        ["-m", "eksaccess.cli.entry", "token"],
         ["console-script", "token"],
     ],
-    ids=["eksaccess-main", "token_fast", "installed-eksaccess"],
+    ids=["eksaccess-main", "cli-entry", "installed-eksaccess"],
 )
 def test_a_hit_imports_no_boto(tmp_path: Path, entry: list[str]) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
@@ -612,7 +612,7 @@ def test_a_hit_imports_no_boto(tmp_path: Path, entry: list[str]) -> None:
     modules = _imported(hit.stderr)
     assert "eksaccess.adapters.token_cache" in modules  # the capture works
     assert not {m for m in modules if m.split(".")[0] in ("boto3", "botocore", "awscli")}
-    if entry[0] != "-c":  # the installed script and token_fast serve a hit before click and metadata
+    if entry[0] != "-c":  # the installed script and cli.entry serve a hit before click and metadata
         assert "click" not in modules
         assert "importlib.metadata" not in modules
 

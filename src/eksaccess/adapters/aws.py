@@ -9,7 +9,6 @@ credentials files named by ``AWS_CONFIG_FILE``/``AWS_SHARED_CREDENTIALS_FILE``, 
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import threading
@@ -33,7 +32,9 @@ from eksaccess.domain.access import (
     EntryType,
     ScopeType,
 )
+from eksaccess.domain.iam.principal import arn_region
 from eksaccess.domain.sts_answer import THROTTLING_CODES
+from eksaccess.domain.token import encode_token
 from eksaccess.errors import InputError, RemoteError
 
 _RETRIES = Config(retries={"max_attempts": 6, "mode": "standard"}, connect_timeout=5, read_timeout=20)
@@ -294,6 +295,11 @@ class AwsSession:
         except botocore.exceptions.BotoCoreError as err:
             raise classify(err, f"{service} client") from err
 
+    def endpoint_host(self, service: str, region: str | None = None) -> str:
+        """The host (and port) this session sends ``service`` calls to in ``region``: botocore's endpoint
+        resolution, with AWS_ENDPOINT_URL* and the profile's endpoint_url honoured."""
+        return str(urllib.parse.urlsplit(self.client(service, region).meta.endpoint_url).netloc)
+
     def access_key_id(self) -> str | None:
         creds = self._session.get_credentials()
         return None if creds is None else str(creds.access_key)
@@ -346,7 +352,7 @@ class AwsSession:
         return ClusterDescription(
             name=cluster["name"],
             arn=cluster["arn"],
-            region=cluster["arn"].split(":")[3],
+            region=arn_region(cluster["arn"]),
             status=cluster.get("status", "UNKNOWN"),
             endpoint=cluster.get("endpoint"),
             certificate_authority_data=(cluster.get("certificateAuthority") or {}).get("data"),
@@ -445,5 +451,4 @@ def presign_with(sts: Any, cluster_name: str) -> str:
         raise classify(err, "GetCallerIdentity (presign)") from err
     finally:
         sts.meta.events.unregister("before-sign.sts.GetCallerIdentity", _add_cluster_header)
-    encoded = base64.urlsafe_b64encode(url.encode("utf-8")).decode("ascii").rstrip("=")
-    return "k8s-aws-v1." + encoded
+    return encode_token(url)

@@ -18,7 +18,7 @@ from eksaccess.domain.access import AccessEntry, AccessScope, ScopeType
 from eksaccess.domain.state import AuthenticationMode
 
 
-class Outcome(StrEnum):
+class WriteOutcome(StrEnum):
     DONE = "done"  # the call changed the cluster
     ALREADY = "already"  # the wanted state already held
 
@@ -31,7 +31,7 @@ def _scope_param(scope: AccessScope) -> dict[str, Any]:
 
 def create_access_entry(
     session: AwsSession, cluster: str, entry: AccessEntry, region: str | None = None
-) -> Outcome:
+) -> WriteOutcome:
     """CreateAccessEntry (type, username, groups; policies are associated separately).
 
     ``ResourceInUseException`` means an entry for the principal exists: ALREADY (the caller then compares
@@ -48,9 +48,9 @@ def create_access_entry(
         session.call("eks", "create_access_entry", region, **params)
     except AwsCallError as err:
         if err.kind is AwsErrorKind.IN_USE:
-            return Outcome.ALREADY
+            return WriteOutcome.ALREADY
         raise
-    return Outcome.DONE
+    return WriteOutcome.DONE
 
 
 def update_access_entry(
@@ -61,7 +61,7 @@ def update_access_entry(
     username: str | None,
     groups: tuple[str, ...],
     region: str | None = None,
-) -> Outcome:
+) -> WriteOutcome:
     """UpdateAccessEntry: set the groups (always) and the username (when given)."""
     params: dict[str, Any] = {
         "clusterName": cluster,
@@ -71,20 +71,20 @@ def update_access_entry(
     if username is not None:
         params["username"] = username
     session.call("eks", "update_access_entry", region, **params)
-    return Outcome.DONE
+    return WriteOutcome.DONE
 
 
 def delete_access_entry(
     session: AwsSession, cluster: str, principal_arn: str, region: str | None = None
-) -> Outcome:
+) -> WriteOutcome:
     """DeleteAccessEntry (its policy associations go with it); an entry already gone is ALREADY."""
     try:
         session.call("eks", "delete_access_entry", region, clusterName=cluster, principalArn=principal_arn)
     except AwsCallError as err:
         if err.kind is AwsErrorKind.NOT_FOUND:
-            return Outcome.ALREADY
+            return WriteOutcome.ALREADY
         raise
-    return Outcome.DONE
+    return WriteOutcome.DONE
 
 
 def associate_access_policy(
@@ -94,7 +94,7 @@ def associate_access_policy(
     policy_arn: str,
     scope: AccessScope,
     region: str | None = None,
-) -> Outcome:
+) -> WriteOutcome:
     """AssociateAccessPolicy: an upsert (a new scope replaces the old one)."""
     session.call(
         "eks",
@@ -105,12 +105,12 @@ def associate_access_policy(
         policyArn=policy_arn,
         accessScope=_scope_param(scope),
     )
-    return Outcome.DONE
+    return WriteOutcome.DONE
 
 
 def disassociate_access_policy(
     session: AwsSession, cluster: str, principal_arn: str, policy_arn: str, region: str | None = None
-) -> Outcome:
+) -> WriteOutcome:
     try:
         session.call(
             "eks",
@@ -122,9 +122,9 @@ def disassociate_access_policy(
         )
     except AwsCallError as err:
         if err.kind is AwsErrorKind.NOT_FOUND:
-            return Outcome.ALREADY
+            return WriteOutcome.ALREADY
         raise
-    return Outcome.DONE
+    return WriteOutcome.DONE
 
 
 def update_authentication_mode(
@@ -135,13 +135,13 @@ def update_authentication_mode(
     *,
     timeout: float = 600.0,
     sleep: Callable[[float], None] = time.sleep,
-) -> Outcome:
+) -> WriteOutcome:
     """UpdateClusterConfig accessConfig.authenticationMode, then wait until the update is done.
 
     A cluster already in ``mode`` is ALREADY (EKS would refuse the same-mode update)."""
     current = session.describe_cluster(cluster, region).authentication_mode
     if current is mode:
-        return Outcome.ALREADY
+        return WriteOutcome.ALREADY
     out = session.call(
         "eks",
         "update_cluster_config",
@@ -172,4 +172,4 @@ def update_authentication_mode(
             )
         sleep(delay)
         delay = min(delay * 2, 15.0)
-    return Outcome.DONE
+    return WriteOutcome.DONE

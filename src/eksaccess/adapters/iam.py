@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 
 from eksaccess.adapters.aws import AwsCallError, AwsSession
 from eksaccess.domain.iam.trust import AccountIam, parse_authorization_details
@@ -19,6 +19,16 @@ from eksaccess.domain.iam.trust import AccountIam, parse_authorization_details
 _LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 GLOBAL_REGION = "us-east-1"
 KEY_READERS = 8  # concurrent ListAccessKeys calls (botocore retries IAM throttling)
+
+
+def principal_arn(session: AwsSession, kind: Literal["role", "user"], name: str) -> str:
+    """IAM's own ARN of the role or user ``name`` in the session's account (GetRole / GetUser).
+
+    Raises AwsCallError when IAM cannot say (not found, access denied, throttled past retries).
+    """
+    if kind == "role":
+        return str(session.call("iam", "get_role", RoleName=name)["Role"]["Arn"])
+    return str(session.call("iam", "get_user", UserName=name)["User"]["Arn"])
 
 
 def authorization_details(session: AwsSession) -> dict[str, Any]:

@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None 
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
-    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into one line
+    except Exception as exc:  # the one place that turns bugs into one line
         if debug:
             traceback.print_exc()
         click.echo(

@@ -1,4 +1,5 @@
-"""Access entries, their types, scopes and EKS's validation rules (shared/facts/eks-api.md 3, 4, 5).
+"""Access entries, their types, scopes and EKS's validation rules
+(https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html, https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html).
 
 An access entry binds one IAM user or role to a cluster. ``STANDARD`` entries carry an optional username,
 Kubernetes groups and access policies; node types (``EC2_LINUX``, ``FARGATE_LINUX``, ...) carry none of
@@ -133,7 +134,7 @@ _NODE_USERNAMES: dict[EntryType, str] = {
 
 
 def default_username(entry: AccessEntry) -> str:
-    """The Kubernetes username EKS uses when the entry sets none (facts/eks-api.md 3)."""
+    """The Kubernetes username EKS uses when the entry sets none (https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html)."""
     if entry.type.is_node:
         return _NODE_USERNAMES[entry.type]
     principal = entry.principal

@@ -61,7 +61,7 @@ def assume_role_cache_key(
         args["SerialNumber"] = mfa_serial
     if duration_seconds is not None:
         args["DurationSeconds"] = duration_seconds
-    digest = sha1(json.dumps(args, sort_keys=True).encode("utf-8")).hexdigest()  # noqa: S324 - botocore's key
+    digest = sha1(json.dumps(args, sort_keys=True).encode("utf-8")).hexdigest()  # botocore's key
     return digest.replace(":", "_").replace("/", "_")
 
 

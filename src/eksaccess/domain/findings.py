@@ -1,9 +1,19 @@
-"""Findings: what a check found, with a stable code, a severity, where, and the fix."""
+"""One finding vocabulary for doctor, lint, audit and the management guards.
+
+A ``Definition`` is what a code means: its severity, title, why, the fix in words, the link of the chain it
+sits on, and which commands report it. A fact that two commands report is one definition, listed by both.
+Each family declares its definitions beside the code that finds them and gathers them in a ``Catalogue``
+(the one registration and lookup); a ``Finding`` is made from the catalogue, so its severity, link and title
+always come from the definition, never from the place that emits it. Codes are a contract: scripts match
+on them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 
@@ -13,14 +23,88 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-class LintCode(StrEnum):
-    """Codes of `eksaccess lint aws-auth` (stable: scripts match on them)."""
+# How doctor's fixes that change the cluster are run (the fix texts of its definitions say so).
+ADMIN = "as the administrator doctor proved (`--admin-profile`; its context, or its token on yours)"
 
+SEVERITY_RANK: Mapping[Severity, int] = MappingProxyType(
+    {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+)
+
+
+class Reporter(StrEnum):
+    """The commands that report findings."""
+
+    DOCTOR = "doctor"
+    LINT = "lint"  # eksaccess lint aws-auth
+    AUDIT = "audit"
+    GUARD = "guard"  # the lock-out guard of the management commands
+
+
+class Link(StrEnum):
+    """The links of the chain from a credential to a permission, in the order doctor walks them."""
+
+    CREDENTIALS = "credentials"
+    KUBECONFIG = "kubeconfig"
+    CLUSTER = "cluster"
+    NETWORK = "network"
+    TOKEN = "token"
+    AUTHENTICATION = "authentication"
+    MAPPING = "mapping"
+    AUTHORIZATION = "authorization"
+    RECOVERY = "recovery"
+
+
+class FindingCode(StrEnum):
+    """Every stable code, once. Doctor's in the order it reports them, then lint's, audit's, the guard's."""
+
+    # doctor (the aws-auth codes among them are lint's too, AWS_AUTH_SHADOWED audit's too)
+    CREDENTIALS_NOT_FOUND = "CREDENTIALS_NOT_FOUND"
+    CREDENTIALS_INVALID = "CREDENTIALS_INVALID"
+    CREDENTIALS_EXPIRED = "CREDENTIALS_EXPIRED"
+    ASSUME_ROLE_DENIED = "ASSUME_ROLE_DENIED"
+    IDENTITY_DIFFERS_FROM_SHELL = "IDENTITY_DIFFERS_FROM_SHELL"
+    KUBECONFIG_NOT_FOUND = "KUBECONFIG_NOT_FOUND"
+    KUBECONFIG_INVALID = "KUBECONFIG_INVALID"
+    KUBECONFIG_CONTEXT_MISSING = "KUBECONFIG_CONTEXT_MISSING"
+    KUBECONFIG_NOT_EKS_EXEC = "KUBECONFIG_NOT_EKS_EXEC"
+    EXEC_API_VERSION_UNSUPPORTED = "EXEC_API_VERSION_UNSUPPORTED"
+    EXEC_COMMAND_NOT_FOUND = "EXEC_COMMAND_NOT_FOUND"
+    EXEC_PLUGIN_SLOW = "EXEC_PLUGIN_SLOW"
+    CACHED_CREDENTIALS_STALE = "CACHED_CREDENTIALS_STALE"
+    ENDPOINT_MISMATCH = "ENDPOINT_MISMATCH"
+    CA_MISMATCH = "CA_MISMATCH"
+    CLUSTER_NAME_MISMATCH = "CLUSTER_NAME_MISMATCH"
+    REGION_MISMATCH = "REGION_MISMATCH"
+    CLUSTER_NOT_FOUND = "CLUSTER_NOT_FOUND"
+    CLUSTER_NOT_ACTIVE = "CLUSTER_NOT_ACTIVE"
+    DESCRIBE_CLUSTER_DENIED = "DESCRIBE_CLUSTER_DENIED"
+    ENDPOINT_UNREACHABLE = "ENDPOINT_UNREACHABLE"
+    TLS_VERIFY_FAILED = "TLS_VERIFY_FAILED"
+    TOKEN_REJECTED = "TOKEN_REJECTED"
+    CLOCK_SKEW = "CLOCK_SKEW"
+    ACCESS_ENTRY_MISSING = "ACCESS_ENTRY_MISSING"
+    AWS_AUTH_ENTRY_MISSING = "AWS_AUTH_ENTRY_MISSING"
+    AWS_AUTH_ROLE_PATH = "AWS_AUTH_ROLE_PATH"
+    AWS_AUTH_ASSUMED_ROLE_ARN = "AWS_AUTH_ASSUMED_ROLE_ARN"
     AWS_AUTH_MALFORMED = "AWS_AUTH_MALFORMED"
     AWS_AUTH_KEY_CASE = "AWS_AUTH_KEY_CASE"
+    AWS_AUTH_IGNORED_API_MODE = "AWS_AUTH_IGNORED_API_MODE"
+    AWS_AUTH_SHADOWED = "AWS_AUTH_SHADOWED"
+    AWS_AUTH_DUPLICATE_ROW = "AWS_AUTH_DUPLICATE_ROW"
+    AWS_AUTH_DUPLICATE_WRONG_ROW = "AWS_AUTH_DUPLICATE_WRONG_ROW"
+    ACCESS_ENTRY_STALE_PRINCIPAL = "ACCESS_ENTRY_STALE_PRINCIPAL"
+    MAPPED_VIA_ACCOUNT_ONLY = "MAPPED_VIA_ACCOUNT_ONLY"
+    NO_PERMISSIONS = "NO_PERMISSIONS"
+    GROUPS_WITHOUT_BINDINGS = "GROUPS_WITHOUT_BINDINGS"
+    NAMESPACE_SCOPE = "NAMESPACE_SCOPE"
+    RBAC_SUBJECT_CASE = "RBAC_SUBJECT_CASE"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    NO_ADMIN_AVAILABLE = "NO_ADMIN_AVAILABLE"
+    ADMIN_CANDIDATES = "ADMIN_CANDIDATES"
+    MAPPING_UNVERIFIED = "MAPPING_UNVERIFIED"
+    NOT_MAPPED = "NOT_MAPPED"
+    # lint aws-auth
     AWS_AUTH_UNKNOWN_KEY = "AWS_AUTH_UNKNOWN_KEY"
-    AWS_AUTH_ASSUMED_ROLE_ARN = "AWS_AUTH_ASSUMED_ROLE_ARN"
-    AWS_AUTH_ROLE_PATH = "AWS_AUTH_ROLE_PATH"
     AWS_AUTH_INVALID_ARN = "AWS_AUTH_INVALID_ARN"
     AWS_AUTH_WRONG_KEY = "AWS_AUTH_WRONG_KEY"
     AWS_AUTH_DUPLICATE = "AWS_AUTH_DUPLICATE"
@@ -37,23 +121,147 @@ class LintCode(StrEnum):
     AWS_AUTH_SYSTEM_MASTERS = "AWS_AUTH_SYSTEM_MASTERS"
     AWS_AUTH_NODE_ROLE_GROUPS = "AWS_AUTH_NODE_ROLE_GROUPS"
     AWS_AUTH_INVALID_ACCOUNT = "AWS_AUTH_INVALID_ACCOUNT"
+    # audit (NO_CLUSTER_ADMIN is the guard's too)
+    SYSTEM_MASTERS_OUTSIDE_CREATOR = "SYSTEM_MASTERS_OUTSIDE_CREATOR"
+    WILDCARD_RULE = "WILDCARD_RULE"
+    PRINCIPAL_NOT_IN_IAM = "PRINCIPAL_NOT_IN_IAM"
+    MAPPED_BY_BOTH = "MAPPED_BY_BOTH"
+    SCOPE_NAMESPACE_MISSING = "SCOPE_NAMESPACE_MISSING"
+    USER_KEYS_CLUSTER_ADMIN = "USER_KEYS_CLUSTER_ADMIN"
+    ROLE_ASSUMABLE_BY_ANYONE = "ROLE_ASSUMABLE_BY_ANYONE"
+    ROLE_ASSUMABLE_CROSS_ACCOUNT = "ROLE_ASSUMABLE_CROSS_ACCOUNT"
+    GROUP_WITHOUT_PRINCIPAL = "GROUP_WITHOUT_PRINCIPAL"
+    ESCALATION_OUTSIDE_ADMINS = "ESCALATION_OUTSIDE_ADMINS"
+    NO_CLUSTER_ADMIN = "NO_CLUSTER_ADMIN"
+    # the lock-out guard (its own spelling, which tests and callers match on)
+    OPERATOR_LOSES_AWS_AUTH_WRITE = "operator-loses-aws-auth-write"
+    OPERATOR_LOSES_ACCESS = "operator-loses-access"
+    NODE_LOSES_NODE_GROUP = "node-loses-system-nodes"
+    NODE_IDENTITY_CHANGED = "node-identity-changed"
+    RESERVED_USERNAME = "reserved-username"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class LintFinding:
-    code: LintCode
-    severity: Severity
-    line: int | None  # 1-based; in the manifest when known, else within the key's YAML
-    message: str
-    fix: str
-    key: str | None = None  # the ConfigMap data key (mapRoles, ...)
+class FixStep:
+    """One step of a fix: a sentence, the eksaccess command, and the plain aws/kubectl equivalent.
 
-    def to_dict(self) -> dict[str, Any]:
+    Commands are pasted literally, in order: each must run without a prompt or an editor, as an identity
+    that may make the change. ``by_hand`` marks the one kind of step that cannot: a person logs in or puts
+    new credential material in place (the command names what to run; nobody can run it for them). A step
+    with text only advises (lint, audit).
+    """
+
+    text: str
+    eksaccess: tuple[str, ...] = ()
+    plain: tuple[str, ...] = ()
+    by_hand: bool = False
+
+    def to_json(self) -> dict[str, Any]:
         return {
-            "code": self.code.value,
-            "severity": self.severity.value,
-            "line": self.line,
-            "key": self.key,
-            "message": self.message,
-            "fix": self.fix,
+            "text": self.text,
+            "eksaccess": list(self.eksaccess),
+            "plain": list(self.plain),
+            "byHand": self.by_hand,
         }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Definition:
+    """What a code means, once for every command that reports it."""
+
+    code: FindingCode
+    severity: Severity
+    link: Link  # where on the chain the fact sits
+    title: str
+    why: str
+    fix: str  # the fix in words (doctor: which fix it prints; audit: the fix it prints)
+    reporters: frozenset[Reporter]
+    # A reporter that weighs the fact otherwise (doctor: a shadowed row does not stop the principal it serves).
+    severity_by_reporter: Mapping[Reporter, Severity] = field(default_factory=dict)
+
+    def severity_for(self, reporter: Reporter) -> Severity:
+        return self.severity_by_reporter.get(reporter, self.severity)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Finding:
+    """What a check found: the definition's code, severity, link and title, and this occurrence's details."""
+
+    code: FindingCode
+    severity: Severity
+    link: Link
+    title: str
+    detail: str  # specific: what was found, where
+    fix: tuple[FixStep, ...] = ()
+    subject: str = ""  # the principal ARN, object ('ClusterRole "x"') or group concerned
+    cluster: str = ""  # "region/name", when reported over a fleet
+    key: str | None = None  # the aws-auth data key (mapRoles, ...)
+    line: int | None = None  # 1-based, in the aws-auth manifest when known, else within the key's YAML
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def advice(self) -> str:
+        """The fix as one sentence of text (lint and audit print this)."""
+        return "; ".join(step.text for step in self.fix)
+
+
+class Catalogue(Mapping[FindingCode, Definition]):
+    """One reporter's definitions by code, in the order given: the registration and the lookup of every
+    family. A code registered twice, or a definition that does not name the reporter, is refused."""
+
+    def __init__(self, reporter: Reporter, definitions: Iterable[Definition]) -> None:
+        by_code: dict[FindingCode, Definition] = {}
+        for definition in definitions:
+            if reporter not in definition.reporters:
+                raise ValueError(f"{definition.code} is not reported by {reporter}")
+            if definition.code in by_code:
+                raise ValueError(f"{definition.code} is defined twice")
+            by_code[definition.code] = definition
+        self.reporter = reporter
+        self._by_code = by_code
+        self._position = {code: i for i, code in enumerate(by_code)}
+
+    def __getitem__(self, code: FindingCode) -> Definition:
+        return self._by_code[code]
+
+    def __iter__(self) -> Iterator[FindingCode]:
+        return iter(self._by_code)
+
+    def __len__(self) -> int:
+        return len(self._by_code)
+
+    def position(self, code: FindingCode) -> int:
+        """The code's place in the catalogue (reports order findings of one severity by it)."""
+        return self._position[code]
+
+    def severity(self, code: FindingCode) -> Severity:
+        return self[code].severity_for(self.reporter)
+
+    def finding(
+        self,
+        code: FindingCode,
+        *,
+        detail: str,
+        fix: tuple[FixStep, ...] = (),
+        severity: Severity | None = None,
+        subject: str = "",
+        cluster: str = "",
+        key: str | None = None,
+        line: int | None = None,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> Finding:
+        """A finding of ``code``; ``severity`` only where the definition says it depends on the case."""
+        definition = self[code]
+        return Finding(
+            code=code,
+            severity=severity or definition.severity_for(self.reporter),
+            link=definition.link,
+            title=definition.title,
+            detail=detail,
+            fix=fix,
+            subject=subject,
+            cluster=cluster,
+            key=key,
+            line=line,
+            evidence=evidence if evidence is not None else {},
+        )

@@ -1,7 +1,7 @@
 """The kubeconfig as kubectl reads it and as ``aws eks update-kubeconfig`` writes it.
 
-Facts: shared/facts/authenticator.md 5.1 (exec plugin block) and shared/facts/eks-api.md 8
-(update-kubeconfig). Pure: text in, values and text out; reading files and the environment is the
+Sources: https://github.com/kubernetes/client-go/blob/master/tools/clientcmd/api/v1/types.go (exec plugin block) and
+https://github.com/aws/aws-cli/blob/develop/awscli/customizations/eks/update_kubeconfig.py (update-kubeconfig). Pure: text in, values and text out; reading files and the environment is the
 adapter's job (adapters/kubeconfig_files.py).
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from eksaccess.domain.iam.principal import arn_region
 from eksaccess.errors import InputError
 
 EXEC_V1 = "client.authentication.k8s.io/v1"
@@ -284,7 +285,7 @@ class EksClusterRef:
 
     @property
     def region(self) -> str:
-        return self.arn.split(":")[3]
+        return arn_region(self.arn)
 
 
 def exec_args(

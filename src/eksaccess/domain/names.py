@@ -4,9 +4,10 @@ Each rule is one function, checked wherever a principal spec enters (grant flags
 migrate's conversions) before anything is written; a broken rule is one ``InputError`` line (exit 2).
 
 * A namespace is a DNS-1123 label: at most 63 characters of ``[a-z0-9-]``, starting and ending with a
-  letter or digit. An access scope may end a name with ``*`` (``dev-*``; facts/eks-api.md 5).
+  letter or digit. An access scope may end a name with ``*`` (``dev-*``;
+  https://docs.aws.amazon.com/eks/latest/APIReference/API_AccessScope.html).
 * A username or group holds only the templates the authenticator renders (``templates.KNOWN_TEMPLATES``,
-  facts/authenticator.md 3.2); any other ``{{...}}`` would stay literal text and match nobody.
+  https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/server/server.go ``renderTemplate``); any other ``{{...}}`` would stay literal text and match nobody.
 * aws-auth: a username starting with ``system:`` is reserved to Kubernetes; only the node usernames belong
   there (the lock-out guard refuses others without --force). Adding the group ``system:masters`` makes a
   principal cluster-admin outside any access policy: it needs an explicit allowance.
@@ -22,6 +23,7 @@ import re
 from collections.abc import Iterable
 
 from eksaccess.domain.access import NODE_USERNAME_EC2, NODE_USERNAME_SESSION
+from eksaccess.domain.iam.principal import arn_partition
 from eksaccess.domain.iam.templates import KNOWN_TEMPLATES
 from eksaccess.errors import InputError
 
@@ -96,7 +98,7 @@ def validate_partition(arn: str, partition: str, *, what: str = "principal") -> 
     """The ARN (a principal's or a policy's) is in the cluster's partition."""
     if not arn.startswith("arn:"):
         return arn  # not an ARN: its own parser reports that
-    theirs = arn.split(":", 2)[1]
+    theirs = arn_partition(arn)
     if theirs != partition:
         raise InputError(
             f"the {what} {arn} is in partition {theirs}, the cluster in {partition}: "

@@ -1,8 +1,9 @@
-# ruff: noqa: N815
 """The ClusterState snapshot: everything access analysis needs about one cluster, in one file.
 
-``apiVersion: eksaccess/v1``, ``kind: ClusterState``. Field names are the file's keys and follow the EKS
-API (``principalArn``, ``kubernetesGroups``, ``accessScope``), hence the file-wide N815 exemption.
+``apiVersion: eksaccess/v1``, ``kind: ClusterState``. The file's keys follow the EKS API (``principalArn``,
+``kubernetesGroups``, ``accessScope``): each snake_case attribute has its key as alias, used for reading
+(only the keys are accepted) and writing (``serialize_by_alias``), and Python constructs models with the
+keys too.
 A snapshot of a live cluster must always load, so validation refuses only what EKS itself could never
 hold (an STS session ARN as an access entry, a ``system:`` group on an entry, a 9-digit account).
 A broken aws-auth ConfigMap stays representable: its values are the ConfigMap's strings, parsed later
@@ -15,6 +16,7 @@ import io
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import ComputedFieldInfo, FieldInfo
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
@@ -30,41 +32,48 @@ from eksaccess.domain.access import (
 )
 from eksaccess.domain.access import AuthenticationMode as AuthenticationMode  # re-exported
 from eksaccess.domain.authz.access_policies import policy_name
-from eksaccess.domain.iam.principal import InvalidArnError, parse_principal
+from eksaccess.domain.iam.principal import InvalidArnError, arn_partition, parse_principal
 from eksaccess.errors import InputError
 
 API_VERSION = "eksaccess/v1"
 KIND = "ClusterState"
 
 
-def _title(name: str, _info: object) -> str:
-    return name  # schema titles are the file's keys, not pydantic's "Principalarn"
+def _title(name: str, info: FieldInfo | ComputedFieldInfo) -> str:
+    alias = info.alias if isinstance(info, FieldInfo) else None
+    return alias or name  # schema titles are the file's keys, not pydantic's "Principal Arn"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, field_title_generator=_title)
+class _StateModel(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, field_title_generator=_title, serialize_by_alias=True
+    )
 
 
-class ClusterInfo(_Model):
+class ClusterInfo(_StateModel):
     """The cluster, as DescribeCluster tells it."""
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[0-9A-Za-z][A-Za-z0-9_-]*$")
     region: str = Field(min_length=1, pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")
-    accountId: str = Field(pattern=r"^\d{12}$", description="12-digit AWS account id, quoted")
+    account_id: str = Field(
+        alias="accountId", pattern=r"^\d{12}$", description="12-digit AWS account id, quoted"
+    )
     arn: str | None = None
     version: str | None = Field(default=None, description='Kubernetes version, quoted ("1.31")')
     endpoint: str | None = None
-    certificateAuthorityData: str | None = None
-    creatorArn: str | None = Field(default=None, description="IAM principal that created the cluster")
+    certificate_authority_data: str | None = Field(default=None, alias="certificateAuthorityData")
+    creator_arn: str | None = Field(
+        default=None, alias="creatorArn", description="IAM principal that created the cluster"
+    )
 
-    @field_validator("accountId", mode="before")
+    @field_validator("account_id", mode="before")
     @classmethod
     def _account(cls, value: object) -> object:
         if isinstance(value, int) and not isinstance(value, bool):
             raise ValueError("must be a string of 12 digits (quote it in YAML)")
         return value
 
-    @field_validator("creatorArn")
+    @field_validator("creator_arn")
     @classmethod
     def _principal(cls, value: str | None) -> str | None:
         if value is not None:
@@ -75,7 +84,7 @@ class ClusterInfo(_Model):
         return value
 
 
-class AccessScopeModel(_Model):
+class AccessScopeModel(_StateModel):
     type: ScopeType
     namespaces: list[str] = Field(default_factory=list)
 
@@ -83,11 +92,11 @@ class AccessScopeModel(_Model):
         return AccessScope(type=self.type, namespaces=tuple(self.namespaces))
 
 
-class AccessPolicyModel(_Model):
-    policyArn: str
-    accessScope: AccessScopeModel
+class AccessPolicyModel(_StateModel):
+    policy_arn: str = Field(alias="policyArn")
+    access_scope: AccessScopeModel = Field(alias="accessScope")
 
-    @field_validator("policyArn")
+    @field_validator("policy_arn")
     @classmethod
     def _policy(cls, value: str) -> str:
         try:
@@ -97,16 +106,18 @@ class AccessPolicyModel(_Model):
         return value
 
     def to_domain(self) -> AccessPolicyAssociation:
-        return AccessPolicyAssociation(policy_arn=self.policyArn, scope=self.accessScope.to_domain())
+        return AccessPolicyAssociation(policy_arn=self.policy_arn, scope=self.access_scope.to_domain())
 
 
-class AccessEntryModel(_Model):
-    principalArn: str
+class AccessEntryModel(_StateModel):
+    principal_arn: str = Field(alias="principalArn")
     type: EntryType = EntryType.STANDARD
-    principalId: str | None = Field(default=None, description="IAM unique id (AROA.../AIDA...) when known")
+    principal_id: str | None = Field(
+        default=None, alias="principalId", description="IAM unique id (AROA.../AIDA...) when known"
+    )
     username: str | None = None
-    kubernetesGroups: list[str] = Field(default_factory=list)
-    accessPolicies: list[AccessPolicyModel] = Field(default_factory=list)
+    kubernetes_groups: list[str] = Field(default_factory=list, alias="kubernetesGroups")
+    access_policies: list[AccessPolicyModel] = Field(default_factory=list, alias="accessPolicies")
 
     @model_validator(mode="after")
     def _eks_rules(self) -> AccessEntryModel:
@@ -118,12 +129,12 @@ class AccessEntryModel(_Model):
 
     def to_domain(self) -> AccessEntry:
         return AccessEntry(
-            principal_arn=self.principalArn,
+            principal_arn=self.principal_arn,
             type=self.type,
             username=self.username,
-            kubernetes_groups=tuple(self.kubernetesGroups),
-            policies=tuple(p.to_domain() for p in self.accessPolicies),
-            principal_id=self.principalId,
+            kubernetes_groups=tuple(self.kubernetes_groups),
+            policies=tuple(p.to_domain() for p in self.access_policies),
+            principal_id=self.principal_id,
         )
 
     @classmethod
@@ -144,24 +155,26 @@ class AccessEntryModel(_Model):
         )
 
 
-class ClusterState(_Model):
+class ClusterState(_StateModel):
     """A snapshot of one cluster's access configuration (eksaccess/v1 ClusterState)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="ClusterState", field_title_generator=_title)
 
-    apiVersion: Literal["eksaccess/v1"]
+    api_version: Literal["eksaccess/v1"] = Field(alias="apiVersion")
     kind: Literal["ClusterState"]
     cluster: ClusterInfo
-    authenticationMode: AuthenticationMode
-    accessEntries: list[AccessEntryModel] = Field(default_factory=list)
-    awsAuth: dict[str, str] | None = Field(
-        default=None, description="data of the kube-system/aws-auth ConfigMap, as strings; null when absent"
+    authentication_mode: AuthenticationMode = Field(alias="authenticationMode")
+    access_entry_models: list[AccessEntryModel] = Field(default_factory=list, alias="accessEntries")
+    aws_auth: dict[str, str] | None = Field(
+        default=None,
+        alias="awsAuth",
+        description="data of the kube-system/aws-auth ConfigMap, as strings; null when absent",
     )
     kubernetes: list[dict[str, Any]] = Field(
         default_factory=list, description="RBAC manifests: Roles, ClusterRoles and their bindings"
     )
 
-    @field_validator("awsAuth", mode="before")
+    @field_validator("aws_auth", mode="before")
     @classmethod
     def _strings_only(cls, value: object) -> object:
         if isinstance(value, dict):
@@ -185,27 +198,25 @@ class ClusterState(_Model):
     @model_validator(mode="after")
     def _entries(self) -> ClusterState:
         seen: set[str] = set()
-        for entry in self.accessEntries:
-            if entry.principalArn in seen:
-                raise ValueError(f"two access entries for {entry.principalArn}")
-            seen.add(entry.principalArn)
+        for entry in self.access_entry_models:
+            if entry.principal_arn in seen:
+                raise ValueError(f"two access entries for {entry.principal_arn}")
+            seen.add(entry.principal_arn)
             if entry.type is not EntryType.STANDARD:
-                account = parse_principal(entry.principalArn).account
-                if account != self.cluster.accountId:
+                account = parse_principal(entry.principal_arn).account
+                if account != self.cluster.account_id:
                     raise ValueError(
-                        f"access entry {entry.principalArn} of type {entry.type} must be in the cluster's "
-                        f"account {self.cluster.accountId}"
+                        f"access entry {entry.principal_arn} of type {entry.type} must be in the cluster's "
+                        f"account {self.cluster.account_id}"
                     )
         return self
 
     def access_entries(self) -> tuple[AccessEntry, ...]:
-        return tuple(entry.to_domain() for entry in self.accessEntries)
+        return tuple(entry.to_domain() for entry in self.access_entry_models)
 
     @property
     def partition(self) -> str:
-        if self.cluster.arn and self.cluster.arn.startswith("arn:"):
-            return self.cluster.arn.split(":", 2)[1]
-        return "aws"
+        return arn_partition(self.cluster.arn or "")
 
 
 # --- reading and writing ------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """k8s-aws-v1 bearer tokens: encode, decode and verify exactly by aws-iam-authenticator's rules.
 
-Facts (shared/facts/authenticator.md 1.1-1.4): the token is ``k8s-aws-v1.`` + unpadded base64url of a
+Facts (https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/token/token.go): the token is ``k8s-aws-v1.`` + unpadded base64url of a
 presigned STS GetCallerIdentity URL. The server checks, in this order: size, prefix, encoding, scheme, host,
 path, query parameters (allow-list, no duplicates, single values), action, the signed ``x-k8s-aws-id``
 header, ``X-Amz-Expires`` 0..900, ``X-Amz-Date`` present and parseable, and age <= 15 minutes by its own
@@ -17,12 +17,11 @@ import base64
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qsl, urlsplit
+from typing import NamedTuple
 
 from eksaccess.domain.go_text import go_quote
-from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
+from eksaccess.domain.iam.partitions import region_partition
 
 PREFIX = "k8s-aws-v1."
 CLUSTER_ID_HEADER = "x-k8s-aws-id"
@@ -61,16 +60,6 @@ PARTITION_DOMAINS: dict[str, tuple[str, str | None]] = {
     "aws-iso-f": ("csp.hci.ic.gov", None),
     "aws-eusc": ("amazonaws.eu", "api.amazonwebservices.eu"),
 }
-# region-name prefixes of the non-commercial partitions (the SDK resolver's region regexes, simplified)
-_REGION_PREFIXES: tuple[tuple[str, str], ...] = (
-    ("cn-", "aws-cn"),
-    ("us-gov-", "aws-us-gov"),
-    ("us-isob-", "aws-iso-b"),
-    ("us-isof-", "aws-iso-f"),
-    ("eu-isoe-", "aws-iso-e"),
-    ("us-iso-", "aws-iso"),
-    ("eusc-", "aws-eusc"),
-)
 
 
 class TokenError(Exception):
@@ -96,8 +85,12 @@ class StsThrottledError(StsError):
     prefix = THROTTLED_PREFIX
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class TokenRequest:
+# The console script's cache-hit path imports this module for encode_token: the values here are NamedTuples
+# and urllib.parse and the principal model are imported where used, so that import stays free of
+# dataclasses and urllib (about 11 ms of start-up).
+
+
+class TokenRequest(NamedTuple):
     """A verified token: the presigned URL to GET and what its query tells."""
 
     url: str
@@ -107,8 +100,7 @@ class TokenRequest:
     signed_at: datetime
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class StsIdentity:
+class StsIdentity(NamedTuple):
     """GetCallerIdentity's answer, checked as the authenticator checks it."""
 
     arn: str
@@ -157,6 +149,8 @@ def verify_token(
     in the signature so callers state which cluster they verify for. ``extra_sts_hosts`` are host[:port]
     values accepted besides the partition's STS hosts (the sandbox's own STS endpoint).
     """
+    from urllib.parse import urlsplit
+
     del cluster_id
     if len(token) > MAX_TOKEN_LEN:
         raise TokenError("token is too large")
@@ -201,6 +195,8 @@ def verify_token(
 def token_region(token: str) -> str | None:
     """The region a k8s-aws-v1 token was signed for (its STS host's, else its credential scope's); None
     when it is not such a token. The cluster's name is not in it: only a signed header carries it."""
+    from urllib.parse import parse_qsl, urlsplit
+
     try:
         parts = urlsplit(decode_token(token))
         scope = dict(parse_qsl(parts.query)).get("X-Amz-Credential", "").split("/")
@@ -218,6 +214,8 @@ def go_time(moment: datetime) -> str:
 
 
 def _query(raw: str) -> dict[str, str]:
+    from urllib.parse import parse_qsl
+
     try:
         pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=bool(raw), errors="strict")
     except (ValueError, UnicodeDecodeError):
@@ -255,14 +253,6 @@ def _parse_amz_date(text: str) -> datetime:
             f'error parsing X-Amz-Date parameter {text} into format {GO_DATE_LAYOUT}: parsing time "{text}" '
             f'as "{GO_DATE_LAYOUT}": cannot parse "{text}" as "2006"'
         ) from None
-
-
-def region_partition(region: str) -> str:
-    """The partition a region name belongs to (unknown regions: commercial ``aws``)."""
-    for prefix, partition in _REGION_PREFIXES:
-        if region.startswith(prefix):
-            return partition
-    return "aws"
 
 
 def _host_region(host: str) -> str | None:
@@ -304,6 +294,8 @@ def parse_sts_response(status: int, body: str, *, region: str) -> StsIdentity:
         arn, account, user_id = str(result["Arn"]), str(result["Account"]), str(result["UserId"])
     except (ValueError, KeyError, TypeError) as err:
         raise StsError(f"{type(err).__name__}: {err}") from None
+    from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
+
     try:
         principal = parse_principal(arn)
     except InvalidArnError as err:

@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from eksaccess.domain.iam.principal import parse_principal
 from eksaccess.domain.kubeconfig import EXEC_V1BETA1, EksClusterRef, dump_raw, exec_args
 from eksaccess.sandbox.credential_process import KEYS_FILE
 from eksaccess.sandbox.private_files import private_dir, write_private_bytes
@@ -53,7 +54,7 @@ AUTHENTICATOR = "aws-iam-authenticator"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ProfileCredentials:
+class ProfileKeys:
     access_key_id: str
     secret_access_key: str
     session_token: str | None = None
@@ -70,7 +71,7 @@ class ProfileCredentials:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ProfileCredentials:
+    def from_dict(cls, data: Mapping[str, Any]) -> ProfileKeys:
         return cls(
             access_key_id=str(data["a"]),
             secret_access_key=str(data["s"]),
@@ -108,10 +109,10 @@ def _profile_values(profile: ProfileSpec, state_dir: Path, session_name: str | N
         if profile.roleSessionName or session_name:
             values["role_session_name"] = profile.roleSessionName or str(session_name)
     elif kind is ProfileType.SSO_EXPIRED:
-        arn = str(profile.roleArn).split(":")
+        role = parse_principal(str(profile.roleArn))
         values["sso_session"] = SSO_SESSION
-        values["sso_account_id"] = arn[4]
-        values["sso_role_name"] = arn[5].rsplit("/", 1)[-1]
+        values["sso_account_id"] = role.account
+        values["sso_role_name"] = role.name
     elif kind in (ProfileType.CREDENTIAL_PROCESS, ProfileType.CREDENTIAL_PROCESS_FAILING):
         failing = kind is ProfileType.CREDENTIAL_PROCESS_FAILING
         values["credential_process"] = credential_process_command(state_dir, profile.name, failing=failing)
@@ -145,7 +146,7 @@ def aws_config_text(
     return _ini(sections)
 
 
-def aws_credentials_text(credentials: Mapping[str, ProfileCredentials]) -> str:
+def aws_credentials_text(credentials: Mapping[str, ProfileKeys]) -> str:
     sections: dict[str, dict[str, str]] = {}
     for name, creds in credentials.items():
         if creds.via_process:
@@ -269,7 +270,7 @@ def kubeconfig_text(scenario: Scenario, doc: Mapping[str, Any]) -> str | None:
 
 def sso_cache_file(home: Path) -> Path:
     """Where botocore looks for the token of the sso-session ``eksaccess-sandbox``."""
-    digest = hashlib.sha1(SSO_SESSION.encode("utf-8")).hexdigest()  # noqa: S324 - botocore's cache key
+    digest = hashlib.sha1(SSO_SESSION.encode("utf-8")).hexdigest()  # botocore's cache key
     return home / ".aws" / "sso" / "cache" / f"{digest}.json"
 
 
@@ -291,7 +292,7 @@ def write_client_files(
     state_dir: Path,
     scenario: Scenario,
     *,
-    credentials: Mapping[str, ProfileCredentials],
+    credentials: Mapping[str, ProfileKeys],
     clusters: Mapping[str, ClusterRecord],
     endpoint: str,
     ca_bundle: Path,
@@ -324,9 +325,7 @@ def write_client_files(
         write_sso_cache(home or Path.home(), region=scenario.default_region(), expired_at=expired)
 
 
-def token_minter(
-    credentials: Mapping[str, ProfileCredentials], *, endpoint: str, ca_bundle: Path
-) -> TokenMinter:
+def token_minter(credentials: Mapping[str, ProfileKeys], *, endpoint: str, ca_bundle: Path) -> TokenMinter:
     """Mints a token as ``aws eks get-token`` does, with the stored credentials of a profile (signed
     now, by this machine's clock: valid 15 minutes)."""
 

@@ -73,7 +73,7 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return
 
-    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's signature
+    def log(self, type: str, message: str, *args: Any) -> None:  # werkzeug's signature
         if type == "error":
             _listener_log.warning("listener error (%s)", self.command or "no request")
 

@@ -189,9 +189,9 @@ def https_request(
     import urllib.request
 
     context = ssl.create_default_context(cafile=str(sb.ca_bundle))
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})  # noqa: S310
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, context=context, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:
             return int(response.status), dict(response.headers), response.read()
     except urllib.error.HTTPError as err:
         with err:

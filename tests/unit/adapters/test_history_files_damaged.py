@@ -7,6 +7,7 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from eksaccess.errors import InputError
 from eksaccess.features.manage.history import list_history, recorded_state
 
 ACCT = "111122223333"
-STATE = {"authenticationMode": "API", "awsAuth": None, "accessEntries": []}
+STATE: dict[str, Any] = {"authenticationMode": "API", "awsAuth": None, "accessEntries": []}
 
 
 def history_with_three(tmp_path: Path) -> HistoryFiles:
@@ -34,7 +35,7 @@ def _fifo(path: Path) -> None:
     os.mkfifo(path)
 
 
-DAMAGE: dict[str, Callable[[Path], None]] = {
+DAMAGE: dict[str, Callable[[Path], object]] = {
     "truncated": _truncate,
     "empty": lambda path: path.write_bytes(b""),
     "binary": lambda path: path.write_bytes(bytes(range(256))),

@@ -1,4 +1,5 @@
-"""Access entries: EKS's validation rules, default usernames, scopes (shared/facts/eks-api.md 3, 4, 5)."""
+"""Access entries: EKS's validation rules, default usernames, scopes
+(https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html, https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html)."""
 
 from __future__ import annotations
 

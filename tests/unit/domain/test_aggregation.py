@@ -1,4 +1,5 @@
-"""ClusterRole aggregation on raw manifests, to a fixpoint, as the controller does (facts/rbac.md 1.7)."""
+"""ClusterRole aggregation on raw manifests, to a fixpoint, as the controller does
+(https://github.com/kubernetes/kubernetes/blob/master/pkg/controller/clusterroleaggregation/clusterroleaggregation_controller.go)."""
 
 from __future__ import annotations
 

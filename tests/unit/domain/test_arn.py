@@ -1,4 +1,5 @@
-"""ARN parsing and canonicalization, vectors from shared/facts/authenticator.md section 2."""
+"""ARN parsing and canonicalization, vectors after
+https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/arn/arn_test.go."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eksaccess.domain.iam.partitions import PARTITIONS
 from eksaccess.domain.iam.principal import (
-    PARTITIONS,
     InvalidArnError,
     PrincipalKind,
     canonicalize,

@@ -1,4 +1,5 @@
-"""The authorizer chain: RBAC vectors (facts/rbac.md 1.8 rows 20-27, 37-39), the default roles,
+"""The authorizer chain: RBAC vectors (after
+https://github.com/kubernetes/kubernetes/blob/master/plugin/pkg/auth/authorizer/rbac/rbac_test.go), the default roles,
 EKS access policies and their scopes, system:masters, impersonation, escalation, 403 texts, near misses."""
 
 from __future__ import annotations
@@ -448,7 +449,7 @@ def test_impersonation_checks() -> None:
             binding("editors", "ClusterRole/edit", "g:editors", namespace="dev"),
         ]
     )
-    bob = {"username": "bob", "groups": [AUTH]}
+    bob: dict[str, Any] = {"username": "bob", "groups": [AUTH]}
     assert can_impersonate(authz, **bob, target_user="alice").allowed
     assert can_impersonate(authz, **bob, target_user="alice", target_groups=["devs"]).allowed
     denied = can_impersonate(authz, **bob, target_user="alice", target_groups=["devs", "admins"])
@@ -457,7 +458,7 @@ def test_impersonation_checks() -> None:
     )
     assert not can_impersonate(authz, **bob, target_user="carol").allowed
     assert not can_impersonate(authz, **bob, target_user="alice", target_uid="1").allowed
-    editor = {"username": "e", "groups": ["editors", AUTH]}
+    editor: dict[str, Any] = {"username": "e", "groups": ["editors", AUTH]}
     assert can_impersonate(authz, **editor, target_user="system:serviceaccount:dev:app").allowed
     assert not can_impersonate(authz, **editor, target_user="system:serviceaccount:prod:app").allowed
     via_policy = can_impersonate(

@@ -1,4 +1,5 @@
-"""aws-auth parsing as the authenticator does it (shared/facts/authenticator.md section 3)."""
+"""aws-auth parsing as the authenticator does it
+(https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/mapper/configmap/configmap.go)."""
 
 from __future__ import annotations
 

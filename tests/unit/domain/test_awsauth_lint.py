@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from eksaccess.domain.awsauth.lint import lint_aws_auth
 from eksaccess.domain.awsauth.reader import split_manifest_lines
-from eksaccess.domain.findings import LintCode, Severity
+from eksaccess.domain.findings import FindingCode, Severity
 
-C = LintCode
+C = FindingCode
 ACCT = "111122223333"
 NODE = f"arn:aws:iam::{ACCT}:role/eks-nodes-NodeInstanceRole-1A2B"
 NODE_ENTRY = f"- rolearn: {NODE}\n  username: system:node:{{{{EC2PrivateDNSName}}}}\n  groups:\n    - system:bootstrappers\n    - system:nodes\n"
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "aws-auth"
 
-CASES: list[tuple[str, dict[str, str], set[LintCode]]] = [
+CASES: list[tuple[str, dict[str, str], set[FindingCode]]] = [
     ("clean", {"mapRoles": NODE_ENTRY, "mapAccounts": f'- "{ACCT}"'}, set()),
     (
         "malformed",
@@ -135,7 +136,7 @@ CASES: list[tuple[str, dict[str, str], set[LintCode]]] = [
 
 
 @pytest.mark.parametrize(("name", "data", "codes"), CASES, ids=[c[0] for c in CASES])
-def test_lint_codes(name: str, data: dict[str, str], codes: set[LintCode]) -> None:
+def test_lint_codes(name: str, data: dict[str, str], codes: set[FindingCode]) -> None:
     assert {f.code for f in lint_aws_auth(data)} == codes
 
 
@@ -155,7 +156,7 @@ SEVERITY = {
 
 
 @pytest.mark.parametrize(("name", "data", "codes"), CASES, ids=[c[0] for c in CASES])
-def test_severities_follow_the_issue(name: str, data: dict[str, str], codes: set[LintCode]) -> None:
+def test_severities_follow_the_issue(name: str, data: dict[str, str], codes: set[FindingCode]) -> None:
     for finding in lint_aws_auth(data):
         if finding.code in SEVERITY and finding.key != "mapAccounts":
             assert finding.severity is SEVERITY[finding.code], finding
@@ -164,7 +165,7 @@ def test_severities_follow_the_issue(name: str, data: dict[str, str], codes: set
 def test_malformed_says_what_the_authenticator_drops() -> None:
     broken = NODE_ENTRY * 2 + f"- rolearn: {NODE}x\n   username: y\n  groups: []\n- rolearn: z\n"
     (finding,) = lint_aws_auth({"mapRoles": broken, "mapUsers": ""})
-    assert "all 4 entries of mapRoles stop working, node roles included" in finding.message
+    assert "all 4 entries of mapRoles stop working, node roles included" in finding.detail
     assert finding.line == 12 and finding.key == "mapRoles"
 
 
@@ -173,7 +174,7 @@ def test_fixes_give_the_arn_to_use() -> None:
     data = {
         "mapRoles": f"- rolearn: {sso}\n  groups: [a]\n- rolearn: arn:aws:sts::{ACCT}:assumed-role/Dev/jane\n  groups: [a]\n"
     }
-    fixes = {f.code: f.fix for f in lint_aws_auth(data)}
+    fixes = {f.code: f.advice for f in lint_aws_auth(data)}
     assert (
         fixes[C.AWS_AUTH_ROLE_PATH]
         == f"use rolearn: arn:aws:iam::{ACCT}:role/AWSReservedSSO_Admin_0123456789abcdef"
@@ -185,13 +186,13 @@ def test_duplicate_says_which_one_wins() -> None:
     users = f"- userarn: arn:aws:iam::{ACCT}:user/a\n- userarn: arn:aws:iam::{ACCT}:user/A\n"
     roles = f"- rolearn: {NODE}\n  username: first\n- rolearn: {NODE.upper().replace('ARN:AWS:IAM', 'arn:aws:iam')}\n  username: second\n"
     findings = {f.key: f for f in lint_aws_auth({"mapRoles": roles, "mapUsers": users})}
-    assert "keeps only the last one (line 3: username second" in findings["mapRoles"].message
-    assert "at random" in findings["mapUsers"].message
+    assert "keeps only the last one (line 3: username second" in findings["mapRoles"].detail
+    assert "at random" in findings["mapUsers"].detail
 
 
 def test_lines_are_manifest_lines_when_offsets_are_known() -> None:
     data, offsets = split_manifest_lines((EXAMPLES / "wrong-arns.yaml").read_text())
-    by_code = {f.code: f.line for f in lint_aws_auth(data, line_offsets=offsets)}
+    by_code: dict[FindingCode, Any] = {f.code: f.line for f in lint_aws_auth(data, line_offsets=offsets)}
     lines = (EXAMPLES / "wrong-arns.yaml").read_text().splitlines()
     assert "aws-reserved/sso.amazonaws.com" in lines[by_code[C.AWS_AUTH_ROLE_PATH] - 1]
     assert "assumed-role/Developers" in lines[by_code[C.AWS_AUTH_ASSUMED_ROLE_ARN] - 1]
@@ -219,7 +220,7 @@ def test_lines_are_manifest_lines_when_offsets_are_known() -> None:
         ),
     ],
 )
-def test_examples(example: str, codes: set[LintCode]) -> None:
+def test_examples(example: str, codes: set[FindingCode]) -> None:
     data, offsets = split_manifest_lines((EXAMPLES / example).read_text())
     assert {f.code for f in lint_aws_auth(data, line_offsets=offsets)} == codes
 
@@ -280,23 +281,23 @@ def test_a_key_repeated_in_one_item(
     severity, lost, line = expected
     (finding,) = repeated
     assert (finding.severity.value, finding.line) == (severity, line)
-    assert "keeps only the last" in finding.message
+    assert "keeps only the last" in finding.detail
     if lost is None:
-        assert "drops" not in finding.message and "does not map" not in finding.message
+        assert "drops" not in finding.detail and "does not map" not in finding.detail
     else:
-        assert finding.message.endswith(lost)
+        assert finding.detail.endswith(lost)
 
 
 def test_a_repeated_rolearn_says_which_role_is_unmapped_and_how_to_fix_it() -> None:
     (finding,) = lint_aws_auth({"mapRoles": f"- rolearn: {DEV}\n  rolearn: {OPS}\n  groups: [a]\n"})
-    assert finding.message == (
+    assert finding.detail == (
         f"mapRoles[0] sets rolearn 2 times (lines 1, 2); the authenticator keeps only the last ({OPS}), "
         f"so this entry does not map {DEV}"
     )
-    assert finding.fix.startswith("give each rolearn its own entry")
+    assert finding.advice.startswith("give each rolearn its own entry")
 
 
 def test_a_repeated_key_is_reported_at_manifest_lines() -> None:
     data = {"mapRoles": f"- rolearn: {DEV}\n  groups: [a]\n  rolearn: {OPS}\n"}
     (finding,) = lint_aws_auth(data, line_offsets={"mapRoles": 10})
-    assert finding.line == 11 and "(lines 11, 13)" in finding.message
+    assert finding.line == 11 and "(lines 11, 13)" in finding.detail

@@ -20,8 +20,8 @@ def test_every_source_is_found() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_the_json_twin_equals_its_yaml_source(name: str) -> None:
     twin = DATA.joinpath(f"{name}.json")
-    assert twin.is_file(), f"{name}.json is missing: run .venv/bin/python scripts/sync_data.py"
+    assert twin.is_file(), f"{name}.json is missing: run make generate"
     assert json.loads(twin.read_text(encoding="utf-8")) == load_yaml_source(name), (
-        f"{name}.json is out of step with {name}.yaml: run .venv/bin/python scripts/sync_data.py"
+        f"{name}.json is out of step with {name}.yaml: run make generate"
     )
     assert load_data(name) == load_yaml_source(name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from eksaccess.domain.authz.authorize import Authorizer
@@ -96,7 +98,7 @@ def test_the_refusal_names_only_what_is_not_held_sorted() -> None:
 
 def test_binding_refusals() -> None:
     auth = _authorizer()
-    who = {"username": "alice", "groups": ("system:authenticated",), "namespace": "dev"}
+    who: dict[str, Any] = {"username": "alice", "groups": ("system:authenticated",), "namespace": "dev"}
     assert binding_refusal(auth, role_kind="ClusterRole", role_name="view", **who) is None  # edit covers view
     refusal = binding_refusal(auth, role_kind="ClusterRole", role_name="admin", **who)
     assert refusal is not None and "rolebindings" in refusal  # admin has RBAC writes, edit does not

@@ -1,6 +1,7 @@
 """Identity resolution: mapper order by authentication mode, templates, uid, near misses.
 
-Vectors from shared/facts/eks-api.md 3, 4, 6 and authenticator.md 2, 3, 4.
+Vectors after https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html, migrating-access-entries.html and
+https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg (arn, mapper, server).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from eksaccess.domain.awsauth.reader import parse_aws_auth
 from eksaccess.domain.iam.identity import (
     AUTHENTICATED,
     Caller,
+    MappingKind,
     NearMissKind,
     Resolution,
-    SourceKind,
     resolve,
     resolve_in_state,
 )
@@ -104,29 +105,29 @@ def kinds(resolution: Resolution) -> dict[str, NearMissKind]:
 
 # (mode, caller arn, source kind, index, username, groups without system:authenticated)
 MAPPED = [
-    (API, sts("Admin", "s1"), SourceKind.ACCESS_ENTRY, 1, sts("Admin", "s1"), ()),
-    (BOTH, sts("Admin", "s1"), SourceKind.ACCESS_ENTRY, 1, sts("Admin", "s1"), ()),
-    (CM, sts("Admin", "s1"), SourceKind.MAP_ROLES, 0, "admin-cm", ("system:masters",)),
+    (API, sts("Admin", "s1"), MappingKind.ACCESS_ENTRY, 1, sts("Admin", "s1"), ()),
+    (BOTH, sts("Admin", "s1"), MappingKind.ACCESS_ENTRY, 1, sts("Admin", "s1"), ()),
+    (CM, sts("Admin", "s1"), MappingKind.MAP_ROLES, 0, "admin-cm", ("system:masters",)),
     # live audit vector: '@' becomes '-' in {{SessionName}}; the entry's path does not matter
     (
         API,
         sts("AWSReservedSSO_Dev_0a1b", "jane@example.com"),
-        SourceKind.ACCESS_ENTRY,
+        MappingKind.ACCESS_ENTRY,
         0,
         "dev:jane-example.com",
         ("developers",),
     ),
-    (BOTH, sts("ops", "s@2"), SourceKind.MAP_ROLES, 2, "ops:s-2", ("ops", f"team-{A}")),
-    (CM, sts("ops", "s9"), SourceKind.MAP_ROLES, 2, "ops:s9", ("ops", f"team-{A}")),
+    (BOTH, sts("ops", "s@2"), MappingKind.MAP_ROLES, 2, "ops:s-2", ("ops", f"team-{A}")),
+    (CM, sts("ops", "s9"), MappingKind.MAP_ROLES, 2, "ops:s9", ("ops", f"team-{A}")),
     # aws-auth matching is case-insensitive
-    (CM, sts("OPS", "s9"), SourceKind.MAP_ROLES, 2, "ops:s9", ("ops", f"team-{A}")),
-    (CM, f"arn:aws:iam::{A}:user/bob", SourceKind.MAP_USERS, 0, "bob", ("viewers",)),
-    (BOTH, f"arn:aws:iam::{A}:user/alice", SourceKind.ACCESS_ENTRY, 2, f"arn:aws:iam::{A}:user/alice", ()),
+    (CM, sts("OPS", "s9"), MappingKind.MAP_ROLES, 2, "ops:s9", ("ops", f"team-{A}")),
+    (CM, f"arn:aws:iam::{A}:user/bob", MappingKind.MAP_USERS, 0, "bob", ("viewers",)),
+    (BOTH, f"arn:aws:iam::{A}:user/alice", MappingKind.ACCESS_ENTRY, 2, f"arn:aws:iam::{A}:user/alice", ()),
     # mapAccounts: username is the canonical ARN in its original case, no groups
     (
         CM,
         sts("Deploy", "s9", "222233334444"),
-        SourceKind.MAP_ACCOUNTS,
+        MappingKind.MAP_ACCOUNTS,
         None,
         "arn:aws:iam::222233334444:role/Deploy",
         (),
@@ -134,7 +135,7 @@ MAPPED = [
     (
         BOTH,
         "arn:aws:iam::222233334444:user/Eve",
-        SourceKind.MAP_ACCOUNTS,
+        MappingKind.MAP_ACCOUNTS,
         None,
         "arn:aws:iam::222233334444:user/Eve",
         (),
@@ -143,7 +144,7 @@ MAPPED = [
     (
         API,
         sts("fargate", "fargate-ip-192-168-1-10"),
-        SourceKind.ACCESS_ENTRY,
+        MappingKind.ACCESS_ENTRY,
         4,
         "system:node:fargate-ip-192-168-1-10",
         ("system:bootstrappers", "system:nodes", "system:node-proxier"),
@@ -155,7 +156,7 @@ MAPPED = [
 def test_mapped(
     mode: AuthenticationMode,
     arn: str,
-    kind: SourceKind,
+    kind: MappingKind,
     index: int | None,
     username: str,
     groups: tuple[str, ...],
@@ -185,7 +186,7 @@ def test_not_mapped(mode: AuthenticationMode, arn: str) -> None:
     resolution = run(mode, arn)
     assert not resolution.authenticated
     assert resolution.identity is None
-    assert resolution.source.kind is SourceKind.NONE
+    assert resolution.source.kind is MappingKind.NONE
     assert resolution.access_entry is None
 
 
@@ -270,14 +271,14 @@ def test_ec2_node_with_private_dns_name() -> None:
 def test_human_using_the_node_role_is_denied() -> None:
     resolution = run(API, sts("nodes", "jane"))
     assert not resolution.authenticated
-    assert resolution.source.kind is SourceKind.ACCESS_ENTRY
+    assert resolution.source.kind is MappingKind.ACCESS_ENTRY
     assert resolution.error is not None and "SessionName did not contain an instance id" in resolution.error
 
 
 def test_aws_auth_node_row_template_failure() -> None:
     resolution = run(CM, sts("legacy", "jane"))
     assert not resolution.authenticated
-    assert resolution.source.kind is SourceKind.MAP_ROLES
+    assert resolution.source.kind is MappingKind.MAP_ROLES
     assert resolution.source.index == 1
 
 
@@ -288,7 +289,7 @@ CREATOR = sts("platform", "terraform")
 
 def test_creator_is_an_implicit_admin_in_config_map_mode() -> None:
     resolution = run(CM, sts("platform", "jane"), creator=CREATOR)
-    assert resolution.source.kind is SourceKind.CLUSTER_CREATOR
+    assert resolution.source.kind is MappingKind.CLUSTER_CREATOR
     assert resolution.identity is not None
     assert resolution.identity.username == "kubernetes-admin"
     assert resolution.identity.groups == ("system:masters", AUTHENTICATED)
@@ -297,7 +298,7 @@ def test_creator_is_an_implicit_admin_in_config_map_mode() -> None:
 def test_creator_wins_over_aws_auth_in_config_map_mode() -> None:
     data = {"mapRoles": f"- rolearn: arn:aws:iam::{A}:role/platform\n  username: p\n  groups: [ops]\n"}
     resolution = run(CM, sts("platform", "s9"), data=data, creator=f"arn:aws:iam::{A}:role/infra/platform")
-    assert resolution.source.kind is SourceKind.CLUSTER_CREATOR
+    assert resolution.source.kind is MappingKind.CLUSTER_CREATOR
     assert "cluster creator" in wheres(resolution)["aws-auth mapRoles[0]"]
     assert kinds(resolution)["aws-auth mapRoles[0]"] is NearMissKind.SHADOWED
 
@@ -310,7 +311,7 @@ def test_creator_needs_its_access_entry_in_api_modes(mode: AuthenticationMode) -
     assert kinds(resolution)["cluster creator"] is NearMissKind.CREATOR_WITHOUT_ENTRY
     entries = (AccessEntry(principal_arn=f"arn:aws:iam::{A}:role/platform", policies=(ADMIN_POLICY,)),)
     with_entry = run(mode, sts("platform", "s9"), creator=CREATOR, entries=entries)
-    assert with_entry.source.kind is SourceKind.ACCESS_ENTRY
+    assert with_entry.source.kind is MappingKind.ACCESS_ENTRY
     assert with_entry.near_misses == ()
 
 
@@ -459,7 +460,7 @@ awsAuth:
 """
     )
     assert (
-        resolve_in_state(state, Caller(arn=sts("platform", "x1"))).source.kind is SourceKind.CLUSTER_CREATOR
+        resolve_in_state(state, Caller(arn=sts("platform", "x1"))).source.kind is MappingKind.CLUSTER_CREATOR
     )
     ops = resolve_in_state(state, Caller(arn=sts("ops", "x1")))
     assert not ops.authenticated

@@ -1,7 +1,8 @@
 """Name rules (domain/names.py): namespaces, templates, reserved aws-auth names, system:masters, partitions.
 
-Vectors from Kubernetes' DNS-1123 label rule, shared/facts/authenticator.md 3.2 (templates) and
-shared/facts/eks-api.md 4-5 (reserved names, wildcard scopes).
+Vectors from Kubernetes' DNS-1123 label rule, the authenticator's templates
+(https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/server/server.go) and EKS's reserved names and wildcard scopes
+(https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html, API_AccessScope.html).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The access policy catalogue (shared/facts/eks-api.md 5)."""
+"""The access policy catalogue (https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""RBAC rule and subject matching: the vectors of shared/facts/rbac.md 1.8 (rows 1-19, 32-36, 40-45)."""
+"""RBAC rule and subject matching: vectors after kubernetes'
+https://github.com/kubernetes/kubernetes/blob/master/plugin/pkg/auth/authorizer/rbac/rbac_test.go and pkg/registry/rbac/validation/rule_test.go."""
 
 from __future__ import annotations
 

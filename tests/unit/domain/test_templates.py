@@ -1,4 +1,5 @@
-"""Template rendering, vectors from shared/facts/authenticator.md 3.2 and eks-api.md 4."""
+"""Template rendering, vectors after
+https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/server/server.go and https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Token verification: one case per row of facts/authenticator.md 1.4, plus encode/decode properties."""
+"""Token verification: one case per check of
+https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/token/token.go ``Verify``, plus encode/decode properties."""
 
 from __future__ import annotations
 

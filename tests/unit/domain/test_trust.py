@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from eksaccess.domain.iam.trust import (
     AccountIam,
-    SourceKind,
     TrustGraph,
+    TrustSourceKind,
     action_matches,
     parse_authorization_details,
     parse_policy,
@@ -174,12 +174,14 @@ def test_unknown_accounts_anyone_services_and_federation_are_external_sources() 
     graph = TrustGraph.build([account(A, [user(A, "anyone-ok", allow())], [role(A, "open", trust)])])
     kinds = {c.source: c.kind for c in graph.reachers(arn(A, "role", "open"))}
     assert kinds == {
-        f"arn:aws:iam::{EXT}:root": SourceKind.ACCOUNT,
-        arn(EXT, "role", "ci"): SourceKind.EXTERNAL,
-        "*": SourceKind.ANYONE,
-        "service:ec2.amazonaws.com": SourceKind.SERVICE,
-        f"federated:arn:aws:iam::{A}:saml-provider/sso": SourceKind.FEDERATED,
-        arn(A, "user", "anyone-ok"): SourceKind.USER,  # "*" covers known principals whose policies allow it
+        f"arn:aws:iam::{EXT}:root": TrustSourceKind.ACCOUNT,
+        arn(EXT, "role", "ci"): TrustSourceKind.EXTERNAL,
+        "*": TrustSourceKind.ANYONE,
+        "service:ec2.amazonaws.com": TrustSourceKind.SERVICE,
+        f"federated:arn:aws:iam::{A}:saml-provider/sso": TrustSourceKind.FEDERATED,
+        arn(
+            A, "user", "anyone-ok"
+        ): TrustSourceKind.USER,  # "*" covers known principals whose policies allow it
     }
 
 

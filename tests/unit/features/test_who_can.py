@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eksaccess.domain.authz.authorize import Authorizer
-from eksaccess.domain.iam.identity import Caller, SourceKind
+from eksaccess.domain.iam.identity import Caller, MappingKind
 from eksaccess.domain.state import parse_cluster_state
 from eksaccess.features.analyze.can_i import authorizer_for, build_request, can_i
 from eksaccess.features.analyze.who_can import Directory, who_can, who_can_per_principal
@@ -141,7 +141,7 @@ def test_principals_bound_by_arn_through_map_accounts() -> None:
     found = arns(result)
     assert found[f"arn:aws:iam::{OTHER}:role/reader"].startswith("aws-auth mapAccounts -> User")
     reader = next(p for p in result.principals if p.arn == f"arn:aws:iam::{OTHER}:role/reader")
-    assert reader.source is SourceKind.MAP_ACCOUNTS
+    assert reader.source is MappingKind.MAP_ACCOUNTS
     assert not any(s.name == f"arn:aws:iam::{OTHER}:role/reader" for s in result.subjects)
 
 

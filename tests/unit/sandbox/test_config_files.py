@@ -10,7 +10,7 @@ from ruamel.yaml import YAML
 
 from eksaccess.domain.state import AuthenticationMode
 from eksaccess.sandbox.config_files import (
-    ProfileCredentials,
+    ProfileKeys,
     aws_config_text,
     aws_credentials_text,
     client_env,
@@ -59,8 +59,8 @@ def test_aws_config_names_endpoint_and_ca_per_profile() -> None:
 def test_credentials_carry_session_tokens_only_when_temporary() -> None:
     text = aws_credentials_text(
         {
-            "a": ProfileCredentials(access_key_id="AKIAX", secret_access_key="s1"),
-            "b": ProfileCredentials(access_key_id="ASIAX", secret_access_key="s2", session_token="t"),
+            "a": ProfileKeys(access_key_id="AKIAX", secret_access_key="s1"),
+            "b": ProfileKeys(access_key_id="ASIAX", secret_access_key="s2", session_token="t"),
         }
     )
     creds = _ini(text)

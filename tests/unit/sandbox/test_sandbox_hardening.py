@@ -61,10 +61,10 @@ def test_state_dir_is_0700_and_its_files_0600_whatever_existed(
 ) -> None:
     state = tmp_path / "state"
     if before is not None:
-        dir_mode, files = before
+        dir_mode, file_modes = before
         state.mkdir()
         os.chmod(state, dir_mode)
-        for file_name, mode in files.items():
+        for file_name, mode in file_modes.items():
             (state / file_name).write_bytes(b"")
             os.chmod(state / file_name, mode)
         (state / DB_NAME).unlink(missing_ok=True)  # an empty file is not a database; the rest stays

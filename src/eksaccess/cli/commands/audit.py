@@ -16,7 +16,7 @@ import click
 from eksaccess.adapters.aws import AwsSession
 from eksaccess.adapters.files import read_text, source_name
 from eksaccess.adapters.iam import read_account_iam
-from eksaccess.cli.commands.snapshot import live_options
+from eksaccess.cli.options import live_options
 from eksaccess.cli.output import emit_json, note
 from eksaccess.domain.iam.trust import AccountIam, load_document, parse_authorization_details
 from eksaccess.domain.state import parse_cluster_state
@@ -68,7 +68,7 @@ def render_text(report: AuditReport) -> str:
         lines.append("")
     lines.append(f"Risks ({len(report.risks)}):")
     for risk in report.risks:
-        lines.append(f"  {risk.severity.upper():<7} {risk.code} [{risk.cluster}] {risk.message}")
+        lines.append(f"  {risk.severity.upper():<7} {risk.code} [{risk.cluster}] {risk.detail}")
     if not report.risks:
         lines.append("  (none)")
     for failure in report.failures:
@@ -129,7 +129,7 @@ def _inputs(
     snap = take_snapshot(session, cluster, region)
     if iam is None and not no_iam:
         try:
-            iam = [read_account_iam(session, account=snap.state.cluster.accountId)]
+            iam = [read_account_iam(session, account=snap.state.cluster.account_id)]
         except EksAccessError as err:
             notes.append(f"IAM not read: {err.message}")
     return [AuditInput(state=snap.state, profile=profile, notes=list(snap.notes))], iam, notes

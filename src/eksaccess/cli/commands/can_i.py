@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from eksaccess.cli.commands.snapshot import live_options, read_state
-from eksaccess.cli.commands.whoami import build_caller, resolution_json
-from eksaccess.cli.output import emit_json, output_option
+from eksaccess.cli.options import build_caller, live_options, output_option
+from eksaccess.cli.output import emit_json, resolution_json
+from eksaccess.cli.state_input import read_state
 from eksaccess.domain.authz.authorize import Reason
 from eksaccess.domain.names import validate_namespace
 from eksaccess.features.analyze.can_i import CanIResult, build_request

@@ -13,15 +13,9 @@ from dataclasses import replace
 import click
 
 from eksaccess.adapters.files import read_text, source_name
-from eksaccess.cli.commands.manage import (
-    cluster_options,
-    command_line,
-    open_cluster,
-    principal_check,
-    render_plan,
-    run_plan,
-)
-from eksaccess.cli.output import output_option
+from eksaccess.cli.options import cluster_options, command_line, force_option, output_option
+from eksaccess.cli.output import exit_with
+from eksaccess.cli.plan_output import PlanRenderer, render_plan
 from eksaccess.errors import InputError
 from eksaccess.features.manage.apply import LockoutError, guard
 from eksaccess.features.manage.connect import LiveView
@@ -32,6 +26,7 @@ from eksaccess.features.manage.desired import (
     parse_cluster_access,
 )
 from eksaccess.features.manage.plan import Plan, plan_access, refuse_missing_principals
+from eksaccess.features.manage.run import open_cluster, principal_check, run_plan
 
 
 @click.command("export")
@@ -97,7 +92,7 @@ def _with_guard_warning(result: Plan, view: LiveView) -> Plan:
 @click.command("apply")
 @_file_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
-@click.option("--force", is_flag=True, help="Skip the lock-out guard.")
+@force_option
 @output_option()
 def apply(
     path: str,
@@ -122,13 +117,13 @@ def apply(
             if not click.confirm("Apply these changes?", default=False, err=True):
                 raise InputError("apply cancelled: nothing was changed")
             asked = True
-        run_plan(
+        code = run_plan(
             conn,
             view,
             result,
-            output=output,
+            PlanRenderer(output, show_plan=not asked),
             dry_run=False,
             force=force,
             command=command_line(),
-            show_plan=not asked,
         )
+    exit_with(code)

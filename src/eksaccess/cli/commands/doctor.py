@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import click
 
 from eksaccess.adapters.files import check_existing_input
-from eksaccess.cli.output import check_role_arn, emit_json, note, output_option
+from eksaccess.cli.options import output_option
+from eksaccess.cli.output import check_role_arn, emit_json, note
 from eksaccess.features.doctor.model import LinkStatus, Report
 from eksaccess.features.doctor.target import DoctorOptions
 
@@ -56,8 +57,8 @@ def doctor(
     output: str,
 ) -> None:
     """Walk the chain from AWS credentials to Kubernetes permissions and find the broken link."""
+    from eksaccess.adapters.live_ports import LivePorts
     from eksaccess.features.doctor.fix_local import apply_local_fix
-    from eksaccess.features.doctor.ports_live import LivePorts
     from eksaccess.features.doctor.run import run_doctor
 
     if bool(verb) != bool(resource):

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import click
 
-from eksaccess.cli.commands.manage import cluster_options, command_line, history_of, open_cluster, run_plan
-from eksaccess.cli.output import emit_json, note, output_option
+from eksaccess.cli.options import cluster_options, command_line, dry_run_option, force_option, output_option
+from eksaccess.cli.output import emit_json, exit_with, note
+from eksaccess.cli.plan_output import PlanRenderer
 from eksaccess.features.manage.history import list_history, recorded_state, rollback_plan
+from eksaccess.features.manage.run import history_of, open_cluster, run_plan
 
 
 @click.command("history")
@@ -49,8 +51,8 @@ def history(cluster: str, region: str | None, profile: str | None, output: str) 
     metavar="VERSION",
     help="Restore the state version VERSION left (0: before the first).",
 )
-@click.option("--dry-run", is_flag=True, help="Show the plan, change nothing.")
-@click.option("--force", is_flag=True, help="Skip the lock-out guard.")
+@dry_run_option()
+@force_option
 @output_option()
 def rollback(
     cluster: str,
@@ -69,4 +71,7 @@ def rollback(
         if output != "json":
             note(f"restoring cluster {cluster}'s access {what}")
         plan = rollback_plan(view.state, recorded)
-        run_plan(conn, view, plan, output=output, dry_run=dry_run, force=force, command=command_line())
+        code = run_plan(
+            conn, view, plan, PlanRenderer(output), dry_run=dry_run, force=force, command=command_line()
+        )
+    exit_with(code)

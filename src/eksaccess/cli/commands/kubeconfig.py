@@ -7,7 +7,8 @@ import os
 import click
 
 from eksaccess.adapters.files import check_existing_input
-from eksaccess.cli.output import check_role_arn, emit_json, note, output_option
+from eksaccess.cli.options import output_option
+from eksaccess.cli.output import check_role_arn, emit_json, note
 
 
 @click.command("kubeconfig")

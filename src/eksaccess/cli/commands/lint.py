@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 import click
 
 from eksaccess.adapters.files import read_text
-from eksaccess.cli.output import emit_json, output_option
-from eksaccess.domain.awsauth.lint import lint_aws_auth
+from eksaccess.cli.options import output_option
+from eksaccess.cli.output import emit_json
+from eksaccess.domain.awsauth.lint import lint_aws_auth, lint_json
 from eksaccess.domain.awsauth.reader import split_manifest_lines
-from eksaccess.domain.findings import LintFinding, Severity
+from eksaccess.domain.findings import Finding, Severity
 
 
 @click.group(name="lint")
@@ -35,19 +36,19 @@ def aws_auth(source: str, output: str) -> None:
     data, offsets = split_manifest_lines(read_text(source))
     findings = lint_aws_auth(data, line_offsets=offsets)
     if output == "json":
-        emit_json({"findings": [f.to_dict() for f in findings]})
+        emit_json({"findings": [lint_json(f) for f in findings]})
     else:
         click.echo(render_text(findings, offsets))
     if any(f.severity is Severity.ERROR for f in findings):
         sys.exit(1)
 
 
-def render_text(findings: Sequence[LintFinding], offsets: Mapping[str, int]) -> str:
+def render_text(findings: Sequence[Finding], offsets: Mapping[str, int]) -> str:
     """One finding per line (severity, code, where, message, fix), then a summary line."""
     lines = []
     for f in findings:
         where = _where(f, offsets)
-        lines.append(f"{f.severity.value:<7} {f.code.value} {where}: {f.message}. Fix: {f.fix}")
+        lines.append(f"{f.severity.value:<7} {f.code.value} {where}: {f.detail}. Fix: {f.advice}")
     counts = Counter(f.severity for f in findings)
     if not findings:
         lines.append("aws-auth: no problems found")
@@ -57,7 +58,7 @@ def render_text(findings: Sequence[LintFinding], offsets: Mapping[str, int]) -> 
     return "\n".join(lines)
 
 
-def _where(finding: LintFinding, offsets: Mapping[str, int]) -> str:
+def _where(finding: Finding, offsets: Mapping[str, int]) -> str:
     if finding.line is None:
         return finding.key or "aws-auth"
     if finding.key in offsets:

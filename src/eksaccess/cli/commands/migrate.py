@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import click
 
-from eksaccess.cli.commands.manage import (
-    cluster_options,
-    command_line,
-    open_cluster,
-    refuse_like_apply,
-    run_plan,
-)
-from eksaccess.cli.output import emit_json, note, output_option
+from eksaccess.cli.options import cluster_options, command_line, dry_run_option, force_option, output_option
+from eksaccess.cli.output import emit_json, exit_with, note
+from eksaccess.cli.plan_output import PlanRenderer
 from eksaccess.domain.state import AuthenticationMode
 from eksaccess.features.manage.migrate import Migration, plan_migration
+from eksaccess.features.manage.run import open_cluster, refuse_like_apply, run_plan
 
 
 def render(migration: Migration) -> None:
@@ -56,9 +52,9 @@ def render(migration: Migration) -> None:
     type=click.Choice([AuthenticationMode.API_AND_CONFIG_MAP.value, AuthenticationMode.API.value]),
     help="Also move the authentication mode forward one step (irreversible).",
 )
-@click.option("--dry-run", is_flag=True, help="Show conversions, the proof and the plan; change nothing.")
+@dry_run_option("Show conversions, the proof and the plan; change nothing.")
 @click.option("--accept-differences", is_flag=True, help="Migrate even though some principals would differ.")
-@click.option("--force", is_flag=True, help="Skip the lock-out guard.")
+@force_option
 @output_option()
 def migrate(
     cluster: str,
@@ -90,6 +86,13 @@ def migrate(
             click.get_current_context().exit(1)
         if dry_run and output == "json":
             return
-        run_plan(
-            conn, view, migration.plan, output=output, dry_run=dry_run, force=force, command=command_line()
+        code = run_plan(
+            conn,
+            view,
+            migration.plan,
+            PlanRenderer(output),
+            dry_run=dry_run,
+            force=force,
+            command=command_line(),
         )
+    exit_with(code)

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from eksaccess.cli.output import emit_json, note, output_option
+from eksaccess.cli.options import output_option
+from eksaccess.cli.output import emit_json, note
 from eksaccess.errors import InputError
 
 _STATE_DIR_HELP = "State directory (default: the user's state directory, eksaccess/sandbox)."

@@ -11,8 +11,9 @@ from typing import Any
 
 import click
 
-from eksaccess.cli.commands.snapshot import live_options, read_state
-from eksaccess.cli.output import emit_json, output_option
+from eksaccess.cli.options import live_options, output_option
+from eksaccess.cli.output import emit_json
+from eksaccess.cli.state_input import read_state
 from eksaccess.domain.names import validate_namespace
 from eksaccess.features.analyze.can_i import build_request
 from eksaccess.features.analyze.who_can import WhoCanResult

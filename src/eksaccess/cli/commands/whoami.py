@@ -5,63 +5,15 @@ Exit codes: 0 mapped, 1 not mapped (kubectl would get 401 Unauthorized), 2 bad i
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from eksaccess.adapters.files import read_text, source_name
-from eksaccess.cli.output import emit_json, output_option
+from eksaccess.cli.options import DEFAULT_SESSION, build_caller, output_option
+from eksaccess.cli.output import emit_json, resolution_json
 from eksaccess.domain.authz.access_policies import policy_name
-from eksaccess.domain.iam.identity import Caller, Resolution, resolve_in_state
-from eksaccess.domain.iam.principal import PrincipalKind, parse_principal
+from eksaccess.domain.iam.identity import Resolution, resolve_in_state
 from eksaccess.domain.iam.templates import placeholder_private_dns_name
 from eksaccess.domain.state import ClusterState, parse_cluster_state
-from eksaccess.errors import InputError
-
-DEFAULT_SESSION = "eksaccess"
-
-
-def build_caller(arn: str, session_name: str | None, access_key_id: str | None) -> tuple[Caller, bool]:
-    """The caller to resolve, and whether the session name was defaulted."""
-    principal = parse_principal(arn)
-    if session_name is not None and principal.kind is not PrincipalKind.ROLE:
-        if principal.kind is PrincipalKind.ASSUMED_ROLE:
-            raise InputError(
-                f"--session-name applies to an IAM role ARN; {arn} already names the session "
-                f"{principal.session_name!r}"
-            )
-        raise InputError(f"--session-name applies to an IAM role ARN, not to an IAM {principal.kind}")
-    defaulted = principal.kind is PrincipalKind.ROLE and not session_name
-    if defaulted:
-        session_name = DEFAULT_SESSION
-    return Caller(arn=arn, session_name=session_name, access_key_id=access_key_id), defaulted
-
-
-def resolution_json(resolution: Resolution) -> dict[str, Any]:
-    identity = resolution.identity
-    entry = resolution.access_entry
-    return {
-        "arn": resolution.arn,
-        "principalArn": resolution.principal_arn,
-        "authenticated": resolution.authenticated,
-        "username": identity.username if identity else None,
-        "groups": list(identity.groups) if identity else [],
-        "uid": identity.uid if identity else None,
-        "sessionName": resolution.session_name,
-        "source": {"kind": str(resolution.source.kind), "index": resolution.source.index},
-        "accessEntry": entry.principal_arn if entry else None,
-        "accessPolicies": [
-            {
-                "policyArn": p.policy_arn,
-                "accessScope": {"type": str(p.scope.type), "namespaces": list(p.scope.namespaces)},
-            }
-            for p in (entry.policies if entry else ())
-        ],
-        "error": resolution.error,
-        "nearMisses": [
-            {"kind": str(m.kind), "where": m.where, "reason": m.reason} for m in resolution.near_misses
-        ],
-    }
 
 
 def render_text(resolution: Resolution, state: ClusterState, defaulted_session: bool) -> str:
@@ -78,7 +30,7 @@ def render_text(resolution: Resolution, state: ClusterState, defaulted_session: 
         if resolution.access_entry is not None:
             source = f"access entry {resolution.access_entry.principal_arn}"
         lines += [
-            f"  mapped by    {source} (authentication mode {state.authenticationMode})",
+            f"  mapped by    {source} (authentication mode {state.authentication_mode})",
             f"  username     {identity.username or '(empty)'}",
             f"  groups       {', '.join(identity.groups)}",
             f"  uid          {identity.uid}",
@@ -99,7 +51,7 @@ def _not_mapped(resolution: Resolution, state: ClusterState) -> str:
     if resolution.error:
         why = resolution.error
     else:
-        why = f"no mapping for this principal in authentication mode {state.authenticationMode}"
+        why = f"no mapping for this principal in authentication mode {state.authentication_mode}"
     return (
         f"  NOT MAPPED   {why}\n"
         "               kubectl gets: error: You must be logged in to the server (Unauthorized)"

@@ -1,4 +1,5 @@
-"""The EKS access policy catalogue, as data (shared/facts/eks-api.md section 5).
+"""The EKS access policy catalogue, as data
+(https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html).
 
 Access policies are AWS-managed, not IAM policies: ``arn:PARTITION:eks::aws:cluster-access-policy/NAME``
 (no region, account ``aws``). Six are meant for people and carry short names eksaccess accepts
@@ -14,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from eksaccess.domain.iam.principal import PARTITIONS
+from eksaccess.domain.iam.partitions import PARTITIONS
+from eksaccess.domain.iam.principal import arn_partition
 from eksaccess.errors import InputError
 
 _POLICY_ARN = re.compile(
@@ -124,7 +126,7 @@ def policy_name(arn: str) -> str:
 
 def policy_partition(arn: str) -> str:
     policy_name(arn)
-    return arn.split(":", 2)[1]
+    return arn_partition(arn)
 
 
 def known_policy(name_or_arn: str) -> ManagedPolicy | None:

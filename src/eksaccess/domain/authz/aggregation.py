@@ -1,4 +1,5 @@
-"""ClusterRole aggregation computed like the clusterrole-aggregation controller (facts/rbac.md 1.7).
+"""ClusterRole aggregation computed like the clusterrole-aggregation controller
+(https://github.com/kubernetes/kubernetes/blob/master/pkg/controller/clusterroleaggregation/clusterroleaggregation_controller.go).
 
 For each ClusterRole with an ``aggregationRule``, the controller walks its selectors in order, lists the
 matching ClusterRoles sorted by name, skips the role itself, appends every rule not already present

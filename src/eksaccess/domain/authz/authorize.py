@@ -1,4 +1,5 @@
-"""The cluster's authorizer chain: system:masters, then EKS access policies, then RBAC (facts/eks-api.md 6).
+"""The cluster's authorizer chain: system:masters, then EKS access policies, then RBAC
+(https://docs.aws.amazon.com/eks/latest/userguide/access-policies.html).
 
 No authorizer denies: each allows or has no opinion, and a request is allowed when any allows. The order
 only decides which reason is reported first, in the API server's words. A denied request carries its

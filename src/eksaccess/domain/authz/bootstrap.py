@@ -1,4 +1,5 @@
-"""The default ClusterRoles and ClusterRoleBindings every cluster has (facts/rbac.md section 2), as data.
+"""The default ClusterRoles and ClusterRoleBindings every cluster has, as data
+(https://github.com/kubernetes/kubernetes/blob/master/plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go).
 
 ``with_bootstrap(manifests)`` adds them to a cluster's objects; an object of the snapshot with the same
 kind and name replaces the bootstrap one (as an edited default role would on a live cluster).
@@ -15,7 +16,7 @@ from importlib import resources
 from typing import Any
 
 from eksaccess.domain.authz.aggregation import aggregate_cluster_roles
-from eksaccess.domain.authz.policy_rules import expand_grant
+from eksaccess.domain.authz.compact_rules import expand_grant
 from eksaccess.domain.authz.rbac import RBAC_GROUP, PolicyRule, iter_objects, parse_role
 
 BOOTSTRAP_LABELS = {"kubernetes.io/bootstrapping": "rbac-defaults"}
@@ -28,7 +29,7 @@ def load_data(name: str) -> Any:
     """A data file shipped in ``eksaccess/domain/data`` (package data, read once).
 
     ``NAME.yaml`` is the source people edit, with its comments and sources; ``NAME.json`` is generated
-    from it (``python scripts/sync_data.py``; a test keeps the two equal) and is what runs: parsing the
+    from it (``make generate``; a test keeps the two equal) and is what runs: parsing the
     YAML with the pure-Python parser cost 0.2 s of every command's start-up.
     """
     return json.loads(_data_file(f"{name}.json"))

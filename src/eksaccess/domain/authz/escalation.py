@@ -1,5 +1,6 @@
 """What the API server checks beyond "may I do this": impersonation headers and RBAC escalation
-prevention on role and binding writes (facts/rbac.md 1.5-1.6), decided through the whole authorizer chain.
+prevention on role and binding writes (https://github.com/kubernetes/kubernetes/blob/master/pkg/registry/rbac/escalation_check.go,
+staging/src/k8s.io/apiserver/pkg/endpoints/filters/impersonation.go), decided through the whole authorizer chain.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def impersonation_attributes(
     uid: str | None = None,
     extra: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Attributes]:
-    """The checks the impersonation filter makes, in its order (facts/rbac.md 1.6)."""
+    """The checks the impersonation filter makes, in its order (apiserver's endpoints/filters/impersonation.go)."""
     checks: list[Attributes] = []
     if user is not None:
         namespace, name = _split_service_account(user)

@@ -1,5 +1,6 @@
 """PolicyRule matching exactly as the RBAC authorizer does, the escalation ``Covers`` check, and the
-EKS access policies expressed as rules (shared/facts/rbac.md 1.2, 1.5; eks-api.md 5).
+EKS access policies expressed as rules (https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html), matched
+as https://github.com/kubernetes/kubernetes/blob/master/pkg/apis/rbac/v1/evaluation_helpers.go matches.
 
 Matching (``RuleAllows``): verb, API group, resource (``*``, exact ``res`` or ``res/sub``, or ``*/sub``
 when a subresource is present; there is no ``pods/*``) and resourceNames (empty = any name, else exact,
@@ -14,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from eksaccess.domain.authz.bootstrap import bootstrap_cluster_role_rules, load_data
+from eksaccess.domain.authz.compact_rules import expand_grant
 from eksaccess.domain.authz.rbac import Attributes, MissKind, NearMiss, PolicyRule, parse_rules
 
 WILDCARD = "*"
@@ -154,9 +157,6 @@ def policy_name_from_arn(policy_arn: str) -> str:
 
 @functools.cache
 def _policy_table() -> Mapping[str, AccessPolicyRules]:
-    # Imported here: bootstrap depends on this module for rule parsing.
-    from eksaccess.domain.authz.bootstrap import bootstrap_cluster_role_rules, load_data
-
     data = load_data("access_policy_rules")
     table: dict[str, AccessPolicyRules] = {}
     for name, spec in data["policies"].items():
@@ -183,34 +183,8 @@ def access_policy_rules(policy_arn: str) -> AccessPolicyRules:
     )
 
 
-def known_access_policies() -> tuple[str, ...]:
-    return tuple(sorted(_policy_table()))
-
-
 def _compact_rules(grants: Any) -> tuple[PolicyRule, ...]:
     return parse_rules([expand_grant(g) for g in grants or []])
-
-
-def expand_grant(grant: Mapping[str, Any]) -> dict[str, Any]:
-    """The data files' compact rule form -> a manifest rule.
-
-    ``{verbs: "get list", group: "apps", resources: "deployments deployments/scale", names: "x"}``
-    or ``{verbs: "get", urls: "/healthz /version"}``; ``group`` may also be ``groups`` (a list).
-    """
-    rule: dict[str, Any] = {"verbs": _words(grant["verbs"])}
-    if "urls" in grant:
-        rule["nonResourceURLs"] = _words(grant["urls"])
-        return rule
-    groups = grant.get("groups")
-    rule["apiGroups"] = list(groups) if isinstance(groups, list) else [str(grant.get("group", ""))]
-    rule["resources"] = _words(grant["resources"])
-    if "names" in grant:
-        rule["resourceNames"] = _words(grant["names"])
-    return rule
-
-
-def _words(value: Any) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else str(value).split()
 
 
 # ------------------------------------------------------------------ access policy associations (scopes)

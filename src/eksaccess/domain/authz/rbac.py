@@ -1,4 +1,5 @@
-"""Kubernetes RBAC objects as values, read from manifests (shared/facts/rbac.md section 1).
+"""Kubernetes RBAC objects as values, read from manifests
+(https://kubernetes.io/docs/reference/access-authn-authz/rbac/).
 
 Roles, ClusterRoles, RoleBindings and ClusterRoleBindings are parsed from plain manifest mappings
 (``kubectl get -o yaml`` output, files, a ClusterState's ``kubernetes`` list; ``kind: List`` is
@@ -297,21 +298,6 @@ def parse_binding(obj: Mapping[str, Any], *, order: int = 0) -> Binding:
         subjects=subjects,
         order=order,
     )
-
-
-def role_manifest(role: Role) -> dict[str, Any]:
-    """Back to a manifest (used to ship aggregated bootstrap roles and in tests)."""
-    meta: dict[str, Any] = {"name": role.name}
-    if role.namespace:
-        meta["namespace"] = role.namespace
-    if role.labels:
-        meta["labels"] = dict(role.labels)
-    return {
-        "apiVersion": f"{RBAC_GROUP}/v1",
-        "kind": str(role.kind),
-        "metadata": meta,
-        "rules": [rule.to_json() for rule in role.rules],
-    }
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -129,7 +129,7 @@ def _role_arn(text: str) -> str:
         raise InputError(
             f"{principal.arn} is not an IAM role ARN; mapRoles takes arn:PARTITION:iam::ACCOUNT:role/NAME"
         )
-    if principal.has_path:
+    if principal.path_never_matches:
         raise InputError(
             f"{principal.arn} has a path ({principal.path}); aws-auth compares the path-less ARN, "
             f"so map {principal.pathless_arn} instead"

@@ -1,6 +1,6 @@
 """How aws-iam-authenticator reads YAML, emulated on ruamel.yaml nodes (pure: text in, values out).
 
-The authenticator (facts/authenticator.md 3.4) converts mapRoles/mapUsers with
+The authenticator (https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/mapper/configmap/configmap.go) converts mapRoles/mapUsers with
 ``k8s.io/apimachinery`` ``util/yaml.ToJSON`` (sigs.k8s.io/yaml over go-yaml v2, non-strict) and decodes the
 JSON with Go's ``encoding/json``; mapAccounts goes straight through go-yaml v2 into ``[]string``. This module
 reproduces the parts that decide what survives:

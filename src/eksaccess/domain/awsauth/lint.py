@@ -1,7 +1,7 @@
 """Lint the aws-auth ConfigMap: what the authenticator silently drops, ignores, or grants too widely.
 
-Every finding rests on awsauth.inspect_aws_auth, the authenticator's real parsing (facts/authenticator.md
-3), and on the canonical-ARN rules (section 2). Lines are within the key's YAML, or within the manifest when
+Every finding rests on awsauth.inspect_aws_auth, the authenticator's real parsing
+(https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/mapper/configmap/configmap.go), and on the canonical-ARN rules (pkg/arn/arn.go). Lines are within the key's YAML, or within the manifest when
 the caller passes ``line_offsets`` (awsauth.split_manifest_lines).
 """
 
@@ -11,9 +11,11 @@ import difflib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from eksaccess.domain.awsauth.findings import LINT
 from eksaccess.domain.awsauth.go_yaml import first_document, go_fold, line_of
 from eksaccess.domain.awsauth.reader import (
     ACCOUNTS_KEY,
@@ -26,8 +28,12 @@ from eksaccess.domain.awsauth.reader import (
     RawEntry,
     inspect_aws_auth,
 )
-from eksaccess.domain.findings import LintCode, LintFinding, Severity
-from eksaccess.domain.iam.principal import InvalidArnError, Principal, PrincipalKind, parse_principal
+from eksaccess.domain.findings import Finding, FindingCode, FixStep, Severity
+from eksaccess.domain.iam.principal import (
+    InvalidArnError,
+    PrincipalKind,
+    parse_principal_any_case,
+)
 
 KNOWN_TEMPLATES = (
     "{{AccountID}}",
@@ -63,7 +69,7 @@ class _Where:
 
 def lint_aws_auth(
     data: Mapping[str, str], *, line_offsets: Mapping[str, int] | None = None
-) -> tuple[LintFinding, ...]:
+) -> tuple[Finding, ...]:
     """All findings for a ConfigMap's data, ordered by key and line."""
     report = inspect_aws_auth(data)
     where = _Where(offsets=line_offsets or {})
@@ -78,20 +84,32 @@ def lint_aws_auth(
 
 
 def _finding(
-    code: LintCode, severity: Severity, key: str, line: int | None, message: str, fix: str
-) -> LintFinding:
-    return LintFinding(code=code, severity=severity, line=line, message=message, fix=fix, key=key)
+    code: FindingCode, severity: Severity, key: str, line: int | None, message: str, fix: str
+) -> Finding:
+    return LINT.finding(code, severity=severity, key=key, line=line, detail=message, fix=(FixStep(text=fix),))
+
+
+def lint_json(finding: Finding) -> dict[str, Any]:
+    """A finding as ``lint aws-auth -o json`` prints it."""
+    return {
+        "code": finding.code.value,
+        "severity": finding.severity.value,
+        "line": finding.line,
+        "key": finding.key,
+        "message": finding.detail,
+        "fix": finding.advice,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Keys
 
 
-def _key_findings(data: Mapping[str, str], report: AwsAuthReport, where: _Where) -> Iterator[LintFinding]:
+def _key_findings(data: Mapping[str, str], report: AwsAuthReport, where: _Where) -> Iterator[Finding]:
     for dropped in report.auth.dropped:
         text = data.get(dropped.key, "")
         yield _finding(
-            LintCode.AWS_AUTH_MALFORMED,
+            FindingCode.AWS_AUTH_MALFORMED,
             ERR,
             dropped.key,
             where.line(dropped.key, dropped.line),
@@ -108,7 +126,7 @@ def _key_findings(data: Mapping[str, str], report: AwsAuthReport, where: _Where)
         right = canonical.get(normal) or canonical.get(normal + "s")
         if right is None:
             yield _finding(
-                LintCode.AWS_AUTH_UNKNOWN_KEY,
+                FindingCode.AWS_AUTH_UNKNOWN_KEY,
                 INFO,
                 key,
                 line,
@@ -118,7 +136,7 @@ def _key_findings(data: Mapping[str, str], report: AwsAuthReport, where: _Where)
             continue
         merge = f" and merge its entries into the existing {right}" if right in data else ""
         yield _finding(
-            LintCode.AWS_AUTH_KEY_CASE,
+            FindingCode.AWS_AUTH_KEY_CASE,
             ERR,
             key,
             line,
@@ -141,12 +159,12 @@ def _what_is_lost(key: str, text: str) -> str:
 # Entries
 
 
-def _entry_findings(entry: RawEntry, where: _Where) -> Iterator[LintFinding]:
+def _entry_findings(entry: RawEntry, where: _Where) -> Iterator[Finding]:
     key, name = entry.key, f"{entry.key}[{entry.index}]"
     line = where.line(key, entry.line)
     if entry.kind != "object":
         yield _finding(
-            LintCode.AWS_AUTH_INVALID_ENTRY,
+            FindingCode.AWS_AUTH_INVALID_ENTRY,
             ERR,
             key,
             line,
@@ -162,12 +180,12 @@ def _entry_findings(entry: RawEntry, where: _Where) -> Iterator[LintFinding]:
         yield from _grant_findings(entry, name, where)
 
 
-def _entry_shape(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFinding]:
+def _entry_shape(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding]:
     key, arn_field, line = entry.key, ARN_FIELD[entry.key], where.line(entry.key, entry.line)
     folded = [go_fold(f) for f in entry.fields]
     if entry.has_sso:
         yield _finding(
-            LintCode.AWS_AUTH_SSO_UNSUPPORTED if not entry.arn else LintCode.AWS_AUTH_INVALID_ENTRY,
+            FindingCode.AWS_AUTH_SSO_UNSUPPORTED if not entry.arn else FindingCode.AWS_AUTH_INVALID_ENTRY,
             WARN if not entry.arn else ERR,
             key,
             line,
@@ -183,7 +201,7 @@ def _entry_shape(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFind
             else f"add `{arn_field}: ARN`"
         )
         yield _finding(
-            LintCode.AWS_AUTH_MISSING_ARN,
+            FindingCode.AWS_AUTH_MISSING_ARN,
             ERR,
             key,
             line,
@@ -195,7 +213,7 @@ def _entry_shape(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFind
             continue  # a rolearn in mapUsers (or the reverse) is already reported as the missing ARN
         close = difflib.get_close_matches(fold, KNOWN_FIELDS[key], n=1, cutoff=0.6)
         yield _finding(
-            LintCode.AWS_AUTH_UNKNOWN_FIELD,
+            FindingCode.AWS_AUTH_UNKNOWN_FIELD,
             WARN,
             key,
             where.line(key, entry.field_lines.get(fold, entry.line)),
@@ -208,7 +226,7 @@ def _entry_shape(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFind
         names = [f for f, g in zip(entry.fields, folded, strict=True) if g == fold]
         if len(names) > 1 and fold in KNOWN_FIELDS[key]:
             yield _finding(
-                LintCode.AWS_AUTH_DUPLICATE_FIELD,
+                FindingCode.AWS_AUTH_DUPLICATE_FIELD,
                 WARN,
                 key,
                 line,
@@ -218,14 +236,14 @@ def _entry_shape(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFind
             )
 
 
-def _type_problems(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFinding]:
+def _type_problems(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding]:
     key = entry.key
     for miss in entry.mismatches:
         line = where.line(key, entry.line_of_field(miss.field))
         if miss.field == "groups" and miss.item is None:
             suggestion = ", ".join(g for g in re.split(r"[\s,]+", entry.groups_text or "") if g and g != "-")
             yield _finding(
-                LintCode.AWS_AUTH_GROUPS_NOT_LIST,
+                FindingCode.AWS_AUTH_GROUPS_NOT_LIST,
                 ERR,
                 key,
                 line,
@@ -235,7 +253,7 @@ def _type_problems(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFi
             continue
         what = f"group {miss.item + 1}" if miss.item is not None else miss.field
         yield _finding(
-            LintCode.AWS_AUTH_NOT_A_STRING,
+            FindingCode.AWS_AUTH_NOT_A_STRING,
             ERR,
             key,
             line,
@@ -248,7 +266,7 @@ def _type_problems(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFi
             continue
         slip = " - " in group
         yield _finding(
-            LintCode.AWS_AUTH_GROUP_WHITESPACE,
+            FindingCode.AWS_AUTH_GROUP_WHITESPACE,
             ERR if slip else WARN,
             key,
             where.line(key, entry.line_of_field("groups")),
@@ -262,17 +280,17 @@ def _type_problems(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFi
         )
 
 
-def _arn_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFinding]:
+def _arn_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding]:
     key, field, arn = entry.key, ARN_FIELD[entry.key], entry.arn
     line = where.line(key, entry.line_of_field(field))
     try:
-        principal = _parse_like_the_authenticator(arn)
+        principal = parse_principal_any_case(arn)
         if arn != arn.strip():
             raise InvalidArnError("it has leading or trailing spaces")
     except InvalidArnError as err:
         wild = " aws-auth has no wildcards;" if "*" in arn else ""
         yield _finding(
-            LintCode.AWS_AUTH_INVALID_ARN,
+            FindingCode.AWS_AUTH_INVALID_ARN,
             ERR,
             key,
             line,
@@ -282,17 +300,17 @@ def _arn_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFin
         return
     if principal.kind is PrincipalKind.ASSUMED_ROLE:
         yield _finding(
-            LintCode.AWS_AUTH_ASSUMED_ROLE_ARN,
+            FindingCode.AWS_AUTH_ASSUMED_ROLE_ARN,
             ERR,
             key,
             line,
             f"{name}: {field} is an STS assumed-role ARN; callers are matched by their role ARN, so it never matches",
             f"use rolearn: {principal.canonical_arn}" + (" (in mapRoles)" if key == USERS_KEY else ""),
         )
-    elif principal.kind is PrincipalKind.ROLE and principal.has_path:
+    elif principal.path_never_matches:
         sso = " (an IAM Identity Center role)" if "sso.amazonaws.com" in principal.path else ""
         yield _finding(
-            LintCode.AWS_AUTH_ROLE_PATH,
+            FindingCode.AWS_AUTH_ROLE_PATH,
             ERR,
             key,
             line,
@@ -306,7 +324,7 @@ def _arn_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFin
     if wrong:
         right, right_field = (ROLES_KEY, "rolearn") if key == USERS_KEY else (USERS_KEY, "userarn")
         yield _finding(
-            LintCode.AWS_AUTH_WRONG_KEY,
+            FindingCode.AWS_AUTH_WRONG_KEY,
             WARN,
             key,
             line,
@@ -316,26 +334,13 @@ def _arn_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFin
         )
 
 
-def _parse_like_the_authenticator(arn: str) -> Principal:
-    """The authenticator compares lower-cased ARNs, so ``ARN:AWS:IAM::1:ROLE/X`` still matches: accept it."""
-    try:
-        return parse_principal(arn)
-    except InvalidArnError:
-        parts = arn.split(":", 5)
-        if len(parts) != 6:
-            raise
-        kind, slash, rest = parts[5].partition("/")
-        lowered = ":".join(p.lower() for p in parts[:5]) + ":" + kind.lower() + slash + rest
-        return parse_principal(lowered)
-
-
-def _grant_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[LintFinding]:
+def _grant_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding]:
     key, groups = entry.key, entry.groups or ()
     for field_name, value in [("username", entry.username)] + [("groups", g) for g in groups]:
         for template in _TEMPLATE.findall(value):
             if template not in KNOWN_TEMPLATES:
                 yield _finding(
-                    LintCode.AWS_AUTH_UNKNOWN_TEMPLATE,
+                    FindingCode.AWS_AUTH_UNKNOWN_TEMPLATE,
                     WARN,
                     key,
                     where.line(key, entry.line_of_field(field_name)),
@@ -349,7 +354,7 @@ def _grant_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[LintF
     if key == ROLES_KEY and (session_in_name or session_in_groups):
         part = "groups" if session_in_groups else "username"
         yield _finding(
-            LintCode.AWS_AUTH_SESSION_NAME_TEMPLATE,
+            FindingCode.AWS_AUTH_SESSION_NAME_TEMPLATE,
             WARN,
             key,
             where.line(key, entry.line_of_field(part)),
@@ -360,7 +365,7 @@ def _grant_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[LintF
         )
     if "system:masters" in groups:
         yield _finding(
-            LintCode.AWS_AUTH_SYSTEM_MASTERS,
+            FindingCode.AWS_AUTH_SYSTEM_MASTERS,
             WARN,
             key,
             where.line(key, entry.line_of_field("groups")),
@@ -371,7 +376,7 @@ def _grant_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[LintF
     missing = [g for g in NODE_GROUPS if g not in groups]
     if key == ROLES_KEY and entry.username == NODE_USERNAME and missing:
         yield _finding(
-            LintCode.AWS_AUTH_NODE_ROLE_GROUPS,
+            FindingCode.AWS_AUTH_NODE_ROLE_GROUPS,
             ERR,
             key,
             where.line(key, entry.line_of_field("groups")),
@@ -384,7 +389,7 @@ def _grant_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[LintF
 # Duplicates and accounts
 
 
-def _duplicates(report: AwsAuthReport, where: _Where) -> Iterator[LintFinding]:
+def _duplicates(report: AwsAuthReport, where: _Where) -> Iterator[Finding]:
     for key in (ROLES_KEY, USERS_KEY):
         groups: dict[str, list[RawEntry]] = {}
         for entry in report.entries:
@@ -403,7 +408,7 @@ def _duplicates(report: AwsAuthReport, where: _Where) -> Iterator[LintFinding]:
                 f"username {last.username or '(none)'}, groups [{', '.join(last.groups or ())}])"
             )
             yield _finding(
-                LintCode.AWS_AUTH_DUPLICATE,
+                FindingCode.AWS_AUTH_DUPLICATE,
                 WARN,
                 key,
                 where.line(key, same[0].line),
@@ -413,7 +418,7 @@ def _duplicates(report: AwsAuthReport, where: _Where) -> Iterator[LintFinding]:
             )
 
 
-def _repeated_keys(data: Mapping[str, str], report: AwsAuthReport, where: _Where) -> Iterator[LintFinding]:
+def _repeated_keys(data: Mapping[str, str], report: AwsAuthReport, where: _Where) -> Iterator[Finding]:
     """A key written twice in one item (two ``rolearn``s): YAML allows it and the authenticator's reader
     (sigs.k8s.io/yaml over go-yaml v2, non-strict) keeps the later value, silently; the earlier one is
     lost. The parsed entries no longer show it, so the item's YAML is read again, when a field name occurs
@@ -441,7 +446,7 @@ def _may_repeat_a_key(key: str, text: str, items: int) -> bool:
     return any(count > items for count in counts.values())
 
 
-def _repeats_in_item(key: str, index: int, item: MappingNode, where: _Where) -> Iterator[LintFinding]:
+def _repeats_in_item(key: str, index: int, item: MappingNode, where: _Where) -> Iterator[Finding]:
     written: dict[str, list[tuple[int, Node]]] = {}
     for key_node, value_node in item.value:
         if isinstance(key_node, ScalarNode) and key_node.value != MERGE_KEY:
@@ -454,7 +459,7 @@ def _repeats_in_item(key: str, index: int, item: MappingNode, where: _Where) -> 
 
 def _repeated_key(
     key: str, name: str, field_name: str, seen: list[tuple[int, Node]], where: _Where
-) -> LintFinding:
+) -> Finding:
     values = [_shown(node) for _, node in seen]
     lines = where.lines(key, [line for line, _ in seen])
     lost = [v for v in dict.fromkeys(values[:-1]) if v != values[-1]]
@@ -465,7 +470,7 @@ def _repeated_key(
     )
     if not lost:
         return _finding(
-            LintCode.AWS_AUTH_DUPLICATE_FIELD,
+            FindingCode.AWS_AUTH_DUPLICATE_FIELD,
             WARN,
             key,
             where.line(key, seen[0][0]),
@@ -479,7 +484,7 @@ def _repeated_key(
         else f"keep one {field_name}"
     )
     return _finding(
-        LintCode.AWS_AUTH_DUPLICATE_FIELD,
+        FindingCode.AWS_AUTH_DUPLICATE_FIELD,
         ERR if arn else WARN,
         key,
         where.line(key, seen[0][0]),
@@ -497,13 +502,13 @@ def _shown(node: Node) -> str:
     return "a mapping"
 
 
-def _accounts(report: AwsAuthReport, where: _Where) -> Iterator[LintFinding]:
+def _accounts(report: AwsAuthReport, where: _Where) -> Iterator[Finding]:
     seen: set[str] = set()
     for item in report.account_items:
         line = where.line(ACCOUNTS_KEY, item.line)
         if item.problem is not None:
             yield _finding(
-                LintCode.AWS_AUTH_INVALID_ACCOUNT,
+                FindingCode.AWS_AUTH_INVALID_ACCOUNT,
                 ERR if item.problem != "an empty item" else WARN,
                 ACCOUNTS_KEY,
                 line,
@@ -512,7 +517,7 @@ def _accounts(report: AwsAuthReport, where: _Where) -> Iterator[LintFinding]:
             )
         elif not _ACCOUNT.fullmatch(item.text):
             yield _finding(
-                LintCode.AWS_AUTH_INVALID_ACCOUNT,
+                FindingCode.AWS_AUTH_INVALID_ACCOUNT,
                 WARN,
                 ACCOUNTS_KEY,
                 line,
@@ -521,7 +526,7 @@ def _accounts(report: AwsAuthReport, where: _Where) -> Iterator[LintFinding]:
             )
         elif item.text in seen:
             yield _finding(
-                LintCode.AWS_AUTH_DUPLICATE,
+                FindingCode.AWS_AUTH_DUPLICATE,
                 INFO,
                 ACCOUNTS_KEY,
                 line,

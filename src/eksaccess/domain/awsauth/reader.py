@@ -1,4 +1,5 @@
-"""The kube-system/aws-auth ConfigMap as aws-iam-authenticator really reads it (facts/authenticator.md 3).
+"""The kube-system/aws-auth ConfigMap as aws-iam-authenticator really reads it
+(https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/mapper/configmap/configmap.go).
 
 - Only the data keys ``mapRoles``, ``mapUsers`` and ``mapAccounts`` count, case-sensitively; any other key
   (``maproles``, ``MapUsers``) is ignored without an error: it lands in ``ignored_keys``.

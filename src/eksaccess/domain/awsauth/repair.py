@@ -1,13 +1,14 @@
 """Repairs of aws-auth rows that can never match, computed as the authenticator reads the result.
 
-Three mistakes lock people out while the row looks right to a reader (facts/authenticator.md 3, 6):
+Three mistakes lock people out while the row looks right to a reader
+(https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/mapper/configmap/configmap.go, https://docs.aws.amazon.com/eks/latest/userguide/troubleshooting_iam.html):
 - a ``rolearn`` with the role's path (``role/teams/deployer``): STS drops paths, so it never matches;
 - a ``rolearn`` that is an STS assumed-role ARN: aws-auth matches role ARNs only;
 - a key whose YAML does not parse (a stray space before ``-``, tabs): the authenticator drops all of it;
 - a key spelled with another letter case (``maproles``): the authenticator ignores it.
 
-A fourth leaves one row silently ignored: several rows for one ARN (facts/authenticator.md 3.5: the later
-mapRoles row wins). ``duplicate_rows`` names them and the row to keep; ``keep_one_row`` removes the others.
+A fourth leaves one row silently ignored: several rows for one ARN (the authenticator's configmap.go keys
+mapRoles by ARN: the later row wins). ``duplicate_rows`` names them and the row to keep; ``keep_one_row`` removes the others.
 
 ``repair`` rewrites each such row to the ARN the authenticator compares (keeping its username and groups,
 byte-preserving elsewhere) and re-reads a dropped key line by line, the way its author plainly meant it,
@@ -33,7 +34,7 @@ from eksaccess.domain.awsauth.reader import (
     inspect_aws_auth,
     is_skippable,
 )
-from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
+from eksaccess.domain.iam.principal import InvalidArnError, parse_principal
 from eksaccess.errors import InputError
 
 
@@ -89,11 +90,8 @@ def corrected_role_arn(written: str) -> str | None:
         principal = parse_principal(written.strip())
     except InvalidArnError:
         return None
-    if principal.kind is PrincipalKind.ASSUMED_ROLE:
-        return principal.canonical_arn
-    if principal.kind is PrincipalKind.ROLE and principal.has_path:
-        return principal.pathless_arn
-    return None
+    mapped = principal.mapping_arn
+    return mapped if mapped != principal.arn else None
 
 
 def repair(data: Mapping[str, str] | None) -> Repair:

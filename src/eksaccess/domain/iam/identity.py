@@ -1,6 +1,7 @@
 """Which Kubernetes identity an IAM principal gets, and why (or why not).
 
-The order is the one EKS runs (shared/facts/eks-api.md 6, authenticator.md 4):
+The order is the one EKS runs (https://docs.aws.amazon.com/eks/latest/userguide/migrating-access-entries.html,
+https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/server/server.go):
 
 * ``API``: access entries only.
 * ``API_AND_CONFIG_MAP``: the access entry for the principal wins; otherwise aws-auth ``mapRoles``, then
@@ -24,20 +25,26 @@ from typing import TYPE_CHECKING
 from eksaccess.domain.access import AccessEntry, AuthenticationMode, effective_username, implicit_groups
 from eksaccess.domain.awsauth.reader import AwsAuth, RoleMapping, UserMapping, parse_aws_auth
 from eksaccess.domain.iam import templates
-from eksaccess.domain.iam.principal import InvalidArnError, Principal, PrincipalKind, parse_principal
+from eksaccess.domain.iam.principal import (
+    InvalidArnError,
+    Principal,
+    PrincipalKind,
+    parse_principal,
+    same_principal,
+)
 
 if TYPE_CHECKING:
     from eksaccess.domain.state import ClusterState
 
 AUTHENTICATED = "system:authenticated"
 # The creator of a CONFIG_MAP cluster: an invisible system:masters admin, not in aws-auth
-# (facts/eks-api.md 6 "The cluster creator"; authenticator.md 4.3). EKS names it kubernetes-admin.
+# (https://docs.aws.amazon.com/eks/latest/userguide/grant-k8s-access.html, the cluster creator). EKS names it kubernetes-admin.
 CREATOR_USERNAME = "kubernetes-admin"
 CREATOR_GROUPS: tuple[str, ...] = ("system:masters",)
 UID_PREFIX = "aws-iam-authenticator"
 
 
-class SourceKind(StrEnum):
+class MappingKind(StrEnum):
     ACCESS_ENTRY = "accessEntry"
     MAP_ROLES = "mapRoles"
     MAP_USERS = "mapUsers"
@@ -56,20 +63,20 @@ class KubeIdentity:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class MappingSource:
-    kind: SourceKind
+    kind: MappingKind
     index: int | None = None  # position in accessEntries / mapRoles / mapUsers
 
     def __str__(self) -> str:
-        if self.kind is SourceKind.ACCESS_ENTRY:
+        if self.kind is MappingKind.ACCESS_ENTRY:
             return f"access entry [{self.index}]"
-        if self.kind in (SourceKind.MAP_ROLES, SourceKind.MAP_USERS):
+        if self.kind in (MappingKind.MAP_ROLES, MappingKind.MAP_USERS):
             return f"aws-auth {self.kind}[{self.index}]"
-        if self.kind is SourceKind.MAP_ACCOUNTS:
+        if self.kind is MappingKind.MAP_ACCOUNTS:
             return "aws-auth mapAccounts"
-        return "cluster creator" if self.kind is SourceKind.CLUSTER_CREATOR else "nothing"
+        return "cluster creator" if self.kind is MappingKind.CLUSTER_CREATOR else "nothing"
 
 
-NO_SOURCE = MappingSource(kind=SourceKind.NONE)
+NO_SOURCE = MappingSource(kind=MappingKind.NONE)
 
 
 class NearMissKind(StrEnum):
@@ -93,7 +100,7 @@ class NearMissKind(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class NearMiss:
+class MappingNearMiss:
     where: str  # "aws-auth mapRoles[2]", "access entry arn:...", "aws-auth key \"maproles\""
     reason: str  # one sentence
     kind: NearMissKind = NearMissKind.OTHER
@@ -119,13 +126,13 @@ class Resolution:
     identity: KubeIdentity | None
     source: MappingSource
     access_entry: AccessEntry | None  # the entry that mapped it (its policies authorize)
-    near_misses: tuple[NearMiss, ...]
+    near_misses: tuple[MappingNearMiss, ...]
     error: str | None = None  # why a matched mapping still failed (a template that cannot render)
     session_name: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Subject:
+class CanonicalCaller:
     """The caller as the authenticator sees it after STS answered."""
 
     sts_arn: str  # what GetCallerIdentity returns
@@ -140,7 +147,7 @@ class Subject:
         return self.principal.arn
 
 
-def subject_of(caller: Caller) -> Subject:
+def subject_of(caller: Caller) -> CanonicalCaller:
     """Canonicalize the caller; an IAM role ARN is taken as a session of that role (STS drops the path)."""
     given = parse_principal(caller.arn)
     sts_arn = given.arn
@@ -154,7 +161,7 @@ def subject_of(caller: Caller) -> Subject:
     principal_id = caller.user_id
     if principal_id and canonical.kind is PrincipalKind.ROLE:
         principal_id = principal_id.split(":", 1)[0]  # AROA...:session -> AROA...
-    return Subject(
+    return CanonicalCaller(
         sts_arn=sts_arn,
         principal=canonical,
         account=caller.account or given.account,
@@ -166,13 +173,11 @@ def subject_of(caller: Caller) -> Subject:
 
 def _canonical(principal: Principal) -> Principal:
     """The principal mapping compares: assumed roles and roles become the path-less role."""
-    if principal.kind is PrincipalKind.ROLE:
-        return parse_principal(principal.pathless_arn)
-    return parse_principal(principal.canonical_arn)
+    return parse_principal(principal.mapping_arn)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Match:
+class MappingMatch:
     source: MappingSource
     username: str  # still a template
     groups: tuple[str, ...]
@@ -180,7 +185,7 @@ class Match:
     render: bool = True  # mapAccounts and the creator take no templates
 
 
-def find_entry(entries: Sequence[AccessEntry], subject: Subject) -> Match | None:
+def find_entry(entries: Sequence[AccessEntry], subject: CanonicalCaller) -> MappingMatch | None:
     """The access entry for this principal. Roles match by account and name (an entry may carry a path,
     an assumed role never does); users by ARN, case-insensitively (EKS really matches the IAM unique id,
     and IAM names are case-insensitively unique). An entry bound to another unique id does not match."""
@@ -194,8 +199,8 @@ def find_entry(entries: Sequence[AccessEntry], subject: Subject) -> Match | None
         if entry.principal_id and subject.principal_id and entry.principal_id != subject.principal_id:
             continue
         groups = tuple(dict.fromkeys((*implicit_groups(entry.type), *entry.kubernetes_groups)))
-        return Match(
-            source=MappingSource(kind=SourceKind.ACCESS_ENTRY, index=index),
+        return MappingMatch(
+            source=MappingSource(kind=MappingKind.ACCESS_ENTRY, index=index),
             username=effective_username(entry),
             groups=groups,
             entry=entry,
@@ -203,7 +208,7 @@ def find_entry(entries: Sequence[AccessEntry], subject: Subject) -> Match | None
     return None
 
 
-def is_creator(creator_arn: str | None, subject: Subject) -> bool:
+def is_creator(creator_arn: str | None, subject: CanonicalCaller) -> bool:
     if not creator_arn:
         return False
     try:
@@ -213,21 +218,21 @@ def is_creator(creator_arn: str | None, subject: Subject) -> bool:
     return same_principal(_canonical(creator), subject.principal)
 
 
-def find_aws_auth(aws_auth: AwsAuth, subject: Subject) -> Match | None:
-    """mapRoles, then mapUsers, then mapAccounts (facts/authenticator.md 3.3, 3.5)."""
+def find_aws_auth(aws_auth: AwsAuth, subject: CanonicalCaller) -> MappingMatch | None:
+    """mapRoles, then mapUsers, then mapAccounts (the authenticator's pkg/mapper/configmap)."""
     role = aws_auth.match_role(subject.canonical_arn)
     if role is not None:
-        source = MappingSource(kind=SourceKind.MAP_ROLES, index=role.index)
+        source = MappingSource(kind=MappingKind.MAP_ROLES, index=role.index)
         # The authenticator keeps an absent username as the empty string.
-        return Match(source=source, username=role.username or "", groups=role.groups)
+        return MappingMatch(source=source, username=role.username or "", groups=role.groups)
     user = aws_auth.match_user(subject.canonical_arn)
     if user is not None:
-        source = MappingSource(kind=SourceKind.MAP_USERS, index=user.index)
-        return Match(source=source, username=user.username or "", groups=user.groups)
+        source = MappingSource(kind=MappingKind.MAP_USERS, index=user.index)
+        return MappingMatch(source=source, username=user.username or "", groups=user.groups)
     if aws_auth.has_account(subject.account):
         # username = the canonical ARN in its original case, no groups
-        source = MappingSource(kind=SourceKind.MAP_ACCOUNTS)
-        return Match(source=source, username=subject.canonical_arn, groups=(), render=False)
+        source = MappingSource(kind=MappingKind.MAP_ACCOUNTS)
+        return MappingMatch(source=source, username=subject.canonical_arn, groups=(), render=False)
     return None
 
 
@@ -235,22 +240,24 @@ def find_match(
     mode: AuthenticationMode,
     entries: Sequence[AccessEntry],
     aws_auth: AwsAuth,
-    subject: Subject,
+    subject: CanonicalCaller,
     creator_arn: str | None,
-) -> Match | None:
+) -> MappingMatch | None:
     if mode.uses_access_entries:
         found = find_entry(entries, subject)
         if found is not None:
             return found
     if mode is AuthenticationMode.CONFIG_MAP and is_creator(creator_arn, subject):
-        source = MappingSource(kind=SourceKind.CLUSTER_CREATOR)
-        return Match(source=source, username=CREATOR_USERNAME, groups=CREATOR_GROUPS, render=False)
+        source = MappingSource(kind=MappingKind.CLUSTER_CREATOR)
+        return MappingMatch(source=source, username=CREATOR_USERNAME, groups=CREATOR_GROUPS, render=False)
     if mode.uses_aws_auth:
         return find_aws_auth(aws_auth, subject)
     return None
 
 
-def build_identity(match: Match, subject: Subject, ec2_private_dns_name: str | None) -> KubeIdentity:
+def build_identity(
+    match: MappingMatch, subject: CanonicalCaller, ec2_private_dns_name: str | None
+) -> KubeIdentity:
     """Render the templates; raises templates.TemplateError like the authenticator's renderTemplates."""
     username, groups = match.username, match.groups
     if match.render:
@@ -330,21 +337,6 @@ def resolve(
 # --- near misses ------------------------------------------------------------------------------------------
 
 
-def same_principal(candidate: Principal, subject: Principal) -> bool:
-    """Whether a mapping's principal is the caller's canonical principal.
-
-    Roles compare by partition, account and name, path ignored: role names are unique in an account
-    whatever the path, and STS never shows the path. Everything else compares the ARN case-insensitively.
-    """
-    if candidate.kind is PrincipalKind.ROLE and subject.kind is PrincipalKind.ROLE:
-        return (
-            candidate.partition == subject.partition
-            and candidate.account == subject.account
-            and candidate.name.lower() == subject.name.lower()
-        )
-    return candidate.arn.lower() == subject.arn.lower()
-
-
 def _parse(arn: str) -> Principal | None:
     try:
         return parse_principal(arn)
@@ -362,13 +354,13 @@ class NearMissScan:
     """Mappings that look meant for the caller but do not apply, each with a one-sentence reason."""
 
     mode: AuthenticationMode
-    subject: Subject
+    subject: CanonicalCaller
     winner: MappingSource
     winner_entry: AccessEntry | None = None
     creator: bool
     aws_auth_data: Mapping[str, str] | None = None
 
-    def run(self, entries: Sequence[AccessEntry], aws_auth: AwsAuth) -> tuple[NearMiss, ...]:
+    def run(self, entries: Sequence[AccessEntry], aws_auth: AwsAuth) -> tuple[MappingNearMiss, ...]:
         found = [
             *self._creator(),
             *self._entries(entries),
@@ -394,33 +386,37 @@ class NearMissScan:
         if self.winner_entry is not None:
             entry = self.winner_entry.principal_arn
             return NearMissKind.SHADOWED, f"shadowed: the access entry {entry} wins over aws-auth"
-        if self.winner.kind is SourceKind.CLUSTER_CREATOR:
+        if self.winner.kind is MappingKind.CLUSTER_CREATOR:
             return (
                 NearMissKind.SHADOWED,
                 "shadowed: the cluster creator's implicit system:masters mapping is checked first",
             )
         return None
 
-    def _creator(self) -> list[NearMiss]:
+    def _creator(self) -> list[MappingNearMiss]:
         if not self.creator or self.mode is AuthenticationMode.CONFIG_MAP:
             return []
-        if self.winner.kind is SourceKind.ACCESS_ENTRY:
+        if self.winner.kind is MappingKind.ACCESS_ENTRY:
             return []
         reason = (
             "this principal created the cluster, but in API modes the creator has access only through its "
             "access entry, which is missing (deleted, or the cluster was created with "
             "bootstrapClusterCreatorAdminPermissions=false)"
         )
-        return [NearMiss(kind=NearMissKind.CREATOR_WITHOUT_ENTRY, where="cluster creator", reason=reason)]
+        return [
+            MappingNearMiss(kind=NearMissKind.CREATOR_WITHOUT_ENTRY, where="cluster creator", reason=reason)
+        ]
 
-    def _entries(self, entries: Sequence[AccessEntry]) -> list[NearMiss]:
-        out: list[NearMiss] = []
+    def _entries(self, entries: Sequence[AccessEntry]) -> list[MappingNearMiss]:
+        out: list[MappingNearMiss] = []
         for entry in entries:
             theirs = _parse(entry.principal_arn)
             found = self._entry_reason(entry, theirs) if theirs else None
             if found:
                 out.append(
-                    NearMiss(kind=found[0], where=f"access entry {entry.principal_arn}", reason=found[1])
+                    MappingNearMiss(
+                        kind=found[0], where=f"access entry {entry.principal_arn}", reason=found[1]
+                    )
                 )
         return out
 
@@ -453,8 +449,8 @@ class NearMissScan:
             )
         return None
 
-    def _rows(self, aws_auth: AwsAuth, key: str) -> list[NearMiss]:
-        out: list[NearMiss] = []
+    def _rows(self, aws_auth: AwsAuth, key: str) -> list[MappingNearMiss]:
+        out: list[MappingNearMiss] = []
         canonical = self.subject.canonical_arn
         if key == "mapRoles":
             rows = [(row.index, row.rolearn) for row in aws_auth.roles]
@@ -471,7 +467,7 @@ class NearMissScan:
             else:
                 found = self._similar_row(theirs, key)
             if found:
-                out.append(NearMiss(kind=found[0], where=f"aws-auth {key}[{index}]", reason=found[1]))
+                out.append(MappingNearMiss(kind=found[0], where=f"aws-auth {key}[{index}]", reason=found[1]))
         return out
 
     def _exact_row(self, key: str, index: int, winner_index: int | None) -> Reason | None:
@@ -480,7 +476,7 @@ class NearMissScan:
         shadow = self._shadow()
         if shadow:
             return shadow
-        if self.winner.kind is SourceKind.MAP_ROLES and key == "mapUsers":
+        if self.winner.kind is MappingKind.MAP_ROLES and key == "mapUsers":
             return (
                 NearMissKind.SHADOWED,
                 f"shadowed: {self.winner} matched first (roles are checked before users)",
@@ -511,7 +507,7 @@ class NearMissScan:
                 NearMissKind.ASSUMED_ROLE_ARN,
                 f"holds an STS assumed-role ARN, which never matches; use the role ARN {me.arn}{where}",
             )
-        if theirs.has_path and self._is_role:
+        if theirs.path_never_matches:
             return (
                 NearMissKind.ROLE_PATH,
                 f"rolearn includes the path {theirs.path}; the authenticator compares the path-less ARN "
@@ -524,34 +520,40 @@ class NearMissScan:
             )
         return None
 
-    def _accounts(self, aws_auth: AwsAuth) -> list[NearMiss]:
-        if not aws_auth.has_account(self.subject.account) or self.winner.kind is SourceKind.MAP_ACCOUNTS:
+    def _accounts(self, aws_auth: AwsAuth) -> list[MappingNearMiss]:
+        if not aws_auth.has_account(self.subject.account) or self.winner.kind is MappingKind.MAP_ACCOUNTS:
             return []
         shadow = self._shadow()
-        return [NearMiss(kind=shadow[0], where="aws-auth mapAccounts", reason=shadow[1])] if shadow else []
+        return (
+            [MappingNearMiss(kind=shadow[0], where="aws-auth mapAccounts", reason=shadow[1])]
+            if shadow
+            else []
+        )
 
-    def _broken_keys(self, aws_auth: AwsAuth) -> list[NearMiss]:
-        out: list[NearMiss] = []
+    def _broken_keys(self, aws_auth: AwsAuth) -> list[MappingNearMiss]:
+        out: list[MappingNearMiss] = []
         data = self.aws_auth_data
         for key in aws_auth.ignored_keys:
             raw = data.get(key) if data is not None else None
             if raw is not None and self._mentions(key, raw):
                 reason = f'{_NOT_READ}; "{key}" is ignored'
-                out.append(NearMiss(kind=NearMissKind.KEY_CASE, where=f'aws-auth key "{key}"', reason=reason))
+                out.append(
+                    MappingNearMiss(kind=NearMissKind.KEY_CASE, where=f'aws-auth key "{key}"', reason=reason)
+                )
         for dropped in aws_auth.dropped:
             raw = data.get(dropped.key) if data is not None else None
             if raw is not None and not self._mentions(dropped.key, raw):
                 continue
-            if raw is None and self.winner.kind is not SourceKind.NONE:
+            if raw is None and self.winner.kind is not MappingKind.NONE:
                 continue
             what = "its mapping for this principal is" if raw is not None else "every mapping in it is"
             reason = f"the whole key failed to parse ({dropped.error}), so {what} ignored"
             out.append(
-                NearMiss(kind=NearMissKind.DROPPED_KEY, where=f"aws-auth {dropped.key}", reason=reason)
+                MappingNearMiss(kind=NearMissKind.DROPPED_KEY, where=f"aws-auth {dropped.key}", reason=reason)
             )
         needle = self.subject.canonical_arn.lower()
         out.extend(
-            NearMiss(
+            MappingNearMiss(
                 kind=NearMissKind.SKIPPED_ENTRY, where="aws-auth", reason=f"an entry was skipped: {line}"
             )
             for line in aws_auth.skipped
@@ -607,10 +609,10 @@ def resolve_as_analysis(
 
 def resolve_in_state(state: ClusterState, caller: Caller) -> Resolution:
     return resolve(
-        mode=state.authenticationMode,
+        mode=state.authentication_mode,
         access_entries=state.access_entries(),
-        aws_auth=parse_aws_auth(state.awsAuth),
+        aws_auth=parse_aws_auth(state.aws_auth),
         caller=caller,
-        creator_arn=state.cluster.creatorArn,
-        aws_auth_data=state.awsAuth,
+        creator_arn=state.cluster.creator_arn,
+        aws_auth_data=state.aws_auth,
     )

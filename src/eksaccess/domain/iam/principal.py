@@ -1,6 +1,11 @@
 """IAM and STS principal ARNs: parse once, canonicalize exactly as aws-iam-authenticator does.
 
-Facts (shared/facts/authenticator.md section 2):
+The one place that reads ARN text: any other module asks this one for an ARN's partition, region or
+account (:func:`split_arn`), for the one "same principal" key (:func:`principal_key`) and for the ARN
+aws-auth compares (:attr:`Principal.mapping_arn`, the role-path rule). A region's partition is
+:func:`eksaccess.domain.iam.partitions.region_partition`, kept import-free for the token fast path.
+
+Facts (https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/arn/arn.go):
 - known partitions: aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc;
 - ``arn:P:sts::A:assumed-role/NAME/SESSION`` canonicalizes to ``arn:P:iam::A:role/NAME``; every segment
   between ``assumed-role/`` and the last ``/`` is kept (STS never puts a role path there);
@@ -14,18 +19,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from eksaccess.domain.iam.partitions import PARTITIONS
 from eksaccess.errors import InputError
-
-PARTITIONS: tuple[str, ...] = (
-    "aws",
-    "aws-cn",
-    "aws-us-gov",
-    "aws-iso",
-    "aws-iso-b",
-    "aws-iso-e",
-    "aws-iso-f",
-    "aws-eusc",
-)
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 # IAM names: letters, digits and +=,.@_- ; paths add '/'. Session names add nothing else.
@@ -85,6 +80,25 @@ class Principal:
             kind = "user" if self.kind is PrincipalKind.USER else "role"
             return f"arn:{self.partition}:iam::{self.account}:{kind}/{self.name}"
         return self.arn
+
+    @property
+    def mapping_arn(self) -> str:
+        """The ARN the authenticator compares for this principal (the role-path rule): roles and assumed
+        roles as the path-less role ARN, since STS never shows a role's path; other principals as written."""
+        if self.kind in (PrincipalKind.ROLE, PrincipalKind.ASSUMED_ROLE):
+            return self.pathless_arn
+        return self.arn
+
+    @property
+    def path_never_matches(self) -> bool:
+        """A role ARN with a path: aws-auth compares the path-less ARN, so such a ``rolearn`` never matches."""
+        return self.kind is PrincipalKind.ROLE and self.has_path
+
+    @property
+    def key(self) -> str:
+        """The one "same principal" key: the IAM entity, path ignored (IAM names are unique in an account
+        whatever the path, case-insensitively), assumed roles as their role."""
+        return self.pathless_arn.lower()
 
     @property
     def role_name(self) -> str | None:
@@ -167,17 +181,84 @@ def _check_name(raw: str, name: str) -> None:
         raise InvalidArnError(f"ARN {raw!r} has an invalid name {name!r}")
 
 
+def parse_principal_any_case(text: str) -> Principal:
+    """``parse_principal``, except that the prefix, partition, service and kind may be in any case: the
+    authenticator compares lower-cased ARNs, so ``ARN:AWS:IAM::1:ROLE/X`` still matches."""
+    try:
+        return parse_principal(text)
+    except InvalidArnError:
+        parts = text.split(":", 5)
+        if len(parts) != 6:
+            raise
+        kind, slash, rest = parts[5].partition("/")
+        lowered = ":".join(p.lower() for p in parts[:5]) + ":" + kind.lower() + slash + rest
+        return parse_principal(lowered)
+
+
+def principal_key(arn: str | Principal) -> str:
+    """The one "same principal" key (:attr:`Principal.key`); text that is not a principal ARN keys as
+    itself in lower case."""
+    if isinstance(arn, Principal):
+        return arn.key
+    try:
+        return parse_principal(arn).key
+    except InvalidArnError:
+        return arn.lower()
+
+
+def same_principal(a: str | Principal, b: str | Principal) -> bool:
+    """Whether two ARNs name the same IAM principal (:func:`principal_key`)."""
+    return principal_key(a) == principal_key(b)
+
+
+# --- any ARN ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ArnFields:
+    """The six fields of any ARN (a cluster's, a policy's, a principal's)."""
+
+    partition: str
+    service: str
+    region: str
+    account: str
+    resource: str
+
+
+def split_arn(text: str) -> ArnFields:
+    """``arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE``; InvalidArnError for anything else."""
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        raise InvalidArnError(f"{text!r} is not an ARN (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:...)")
+    _, partition, service, region, account, resource = parts
+    return ArnFields(partition=partition, service=service, region=region, account=account, resource=resource)
+
+
+def arn_partition(text: str, default: str = "aws") -> str:
+    """The partition of text starting ``arn:PARTITION:``; ``default`` for anything else."""
+    head, sep, rest = text.partition(":")
+    return rest.partition(":")[0] if head == "arn" and sep else default
+
+
+def arn_account(text: str, default: str = "") -> str:
+    """The account field of an ARN; ``default`` for text that is not an ARN."""
+    try:
+        return split_arn(text).account
+    except InvalidArnError:
+        return default
+
+
+def arn_region(text: str, default: str = "") -> str:
+    """The region field of an ARN (a cluster's); ``default`` for text that is not an ARN."""
+    try:
+        return split_arn(text).region
+    except InvalidArnError:
+        return default
+
+
 def canonicalize(arn: str) -> str:
     """The authenticator's ``arn.Canonicalize``: the ARN identity mapping compares against."""
     return parse_principal(arn).canonical_arn
-
-
-def is_principal_arn(text: str) -> bool:
-    try:
-        parse_principal(text)
-    except InvalidArnError:
-        return False
-    return True
 
 
 def role_arn(partition: str, account: str, name: str, path: str = "/") -> str:

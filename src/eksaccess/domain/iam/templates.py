@@ -1,6 +1,6 @@
 """Username and group templates, rendered exactly as aws-iam-authenticator renders them.
 
-Facts (shared/facts/authenticator.md 3.2): after a match the authenticator replaces, in this order,
+Facts (https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/server/server.go ``renderTemplate``): after a match the authenticator replaces, in this order,
 ``{{EC2PrivateDNSName}}`` (only when present; the session name must be an instance id), then
 ``{{AccountID}}``, ``{{SessionName}}`` (every ``@`` becomes ``-``), ``{{SessionNameRaw}}`` and
 ``{{AccessKeyID}}``. Any other ``{{...}}`` text is left as it is.
@@ -60,11 +60,6 @@ def render(
     text = text.replace(SESSION_NAME, session_name.replace("@", "-"))
     text = text.replace(SESSION_NAME_RAW, session_name)
     return text.replace(ACCESS_KEY_ID, access_key_id)
-
-
-def uses_session_name(text: str) -> bool:
-    """True when the text holds ``{{SessionName}}`` or ``{{SessionNameRaw}}``."""
-    return SESSION_NAME in text or SESSION_NAME_RAW in text
 
 
 def session_template_position(text: str) -> int | None:

@@ -34,11 +34,13 @@ from functools import cache
 from typing import Any
 from urllib.parse import unquote
 
+from eksaccess.domain.iam.principal import arn_account, arn_partition
+
 ASSUME_ROLE = "sts:AssumeRole"
 ANYONE = "*"
 
 
-class SourceKind(StrEnum):
+class TrustSourceKind(StrEnum):
     USER = "user"
     ROLE = "role"
     ACCOUNT = "account"  # an account root of an account whose principals are unknown
@@ -69,7 +71,7 @@ class PolicyDocument:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class IamPrincipal:
     arn: str
-    kind: SourceKind  # USER or ROLE
+    kind: TrustSourceKind  # USER or ROLE
     account: str
     name: str
     unique_id: str | None = None
@@ -149,8 +151,7 @@ def parse_policy(raw: Any, name: str = "") -> PolicyDocument:
 
 @cache
 def _account_of(arn: str) -> str:
-    parts = arn.split(":")
-    return parts[4] if len(parts) > 5 else ""
+    return arn_account(arn)
 
 
 def _inline(items: Any) -> list[PolicyDocument]:
@@ -203,7 +204,7 @@ def parse_authorization_details(data: Mapping[str, Any], *, account: str | None 
         principals.append(
             IamPrincipal(
                 arn=str(user["Arn"]),
-                kind=SourceKind.USER,
+                kind=TrustSourceKind.USER,
                 account=_account_of(str(user["Arn"])),
                 name=str(user.get("UserName", "")),
                 unique_id=user.get("UserId"),
@@ -218,7 +219,7 @@ def parse_authorization_details(data: Mapping[str, Any], *, account: str | None 
         principals.append(
             IamPrincipal(
                 arn=str(role["Arn"]),
-                kind=SourceKind.ROLE,
+                kind=TrustSourceKind.ROLE,
                 account=_account_of(str(role["Arn"])),
                 name=str(role.get("RoleName", "")),
                 unique_id=role.get("RoleId"),
@@ -383,7 +384,7 @@ def judge_identity(grants: Sequence[AssumeGrant], role_arn: str) -> Verdict:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Hop:
     source: str  # a principal ARN, an account root, "*", "service:NAME" or "federated:ARN"
-    kind: SourceKind
+    kind: TrustSourceKind
     target: str  # the role ARN
     conditional: bool = False
 
@@ -393,7 +394,7 @@ class Chain:
     """``arns[0]`` can reach ``arns[-1]`` by assuming each next role in turn."""
 
     arns: tuple[str, ...]
-    kind: SourceKind  # of arns[0]
+    kind: TrustSourceKind  # of arns[0]
     conditional: bool = False
 
     @property
@@ -437,7 +438,7 @@ class TrustGraph:
             if judge.add(p, grants):
                 assumers.setdefault(p.account, []).append(p)
         for role in everyone:
-            if role.kind is SourceKind.ROLE and role.trust is not None:
+            if role.kind is TrustSourceKind.ROLE and role.trust is not None:
                 rules, ignored = trust_rules(role.trust)
                 graph.notes.extend(f"{role.arn}: {n}" for n in ignored)
                 hops = judge.hops(role, rules, _candidates(rules, by_name, assumers), graph.notes)
@@ -470,7 +471,7 @@ class TrustGraph:
                 seen.add(source_key)
                 path = (hop.source, *arns)
                 chains.append(Chain(arns=path, kind=hop.kind, conditional=conditional or hop.conditional))
-                if hop.kind is SourceKind.ROLE:
+                if hop.kind is TrustSourceKind.ROLE:
                     queue.append((source_key, path, conditional or hop.conditional))
         return chains
 
@@ -570,15 +571,15 @@ def _candidates(
 def _external_hops(role: IamPrincipal, known: Mapping[str, AccountIam]) -> list[Hop]:
     """Sources outside the known accounts: anyone, unknown accounts and principals, services, federation."""
     assert role.trust is not None
-    partition = role.arn.split(":")[1]
+    partition = arn_partition(role.arn)
     hops: dict[str, Hop] = {}
     denied: set[str] = set()
     for st in role.trust.statements:
         if st.negated or not action_matches(st.actions):
             continue
         sources = [_external(value, partition, known) for value in st.aws]
-        sources += [(f"service:{s}", SourceKind.SERVICE) for s in st.services]
-        sources += [(f"federated:{f}", SourceKind.FEDERATED) for f in st.federated]
+        sources += [(f"service:{s}", TrustSourceKind.SERVICE) for s in st.services]
+        sources += [(f"federated:{f}", TrustSourceKind.FEDERATED) for f in st.federated]
         for found in sources:
             if found is None:
                 continue
@@ -593,14 +594,16 @@ def _external_hops(role: IamPrincipal, known: Mapping[str, AccountIam]) -> list[
     return [hop for source, hop in hops.items() if source not in denied]
 
 
-def _external(value: str, partition: str, known: Mapping[str, AccountIam]) -> tuple[str, SourceKind] | None:
+def _external(
+    value: str, partition: str, known: Mapping[str, AccountIam]
+) -> tuple[str, TrustSourceKind] | None:
     if value == ANYONE:
-        return ANYONE, SourceKind.ANYONE
+        return ANYONE, TrustSourceKind.ANYONE
     if re.fullmatch(r"\d{12}", value):
         value = f"arn:{partition}:iam::{value}:root"
     account = _account_of(value)
     if account in known:
         return None  # its principals are hops of their own, evaluated one by one
     if value.endswith(":root"):
-        return value, SourceKind.ACCOUNT
-    return value, SourceKind.EXTERNAL
+        return value, TrustSourceKind.ACCOUNT
+    return value, TrustSourceKind.EXTERNAL

@@ -11,12 +11,12 @@ import gc
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from eksaccess.domain.findings import Severity
+from eksaccess.domain.findings import SEVERITY_RANK, Finding, Severity
 from eksaccess.domain.iam.trust import AccountIam, TrustGraph
-from eksaccess.domain.risk import Risk, RiskCode
+from eksaccess.domain.risk import RISKS, risk_json
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.analyze.can_i import authorizer_for
 from eksaccess.features.analyze.levels import AccessLevel, probe_rule
@@ -42,7 +42,7 @@ class ClusterAudit:
     mode: str
     profile: str | None
     principals: tuple[PrincipalReport, ...]
-    risks: tuple[Risk, ...]
+    risks: tuple[Finding, ...]
     notes: tuple[str, ...] = ()
 
     @property
@@ -65,7 +65,7 @@ class ClusterAudit:
             "bindings": bindings,
             "groupBindings": group_bindings,
             "clusterAdminUsers": self.cluster_admin_users,
-            "risks": [r.to_json() for r in self.risks],
+            "risks": [risk_json(r) for r in self.risks],
             "notes": list(self.notes),
         }
 
@@ -96,7 +96,7 @@ class AuditReport:
     iam_read: bool = False
 
     @property
-    def risks(self) -> list[Risk]:
+    def risks(self) -> list[Finding]:
         return [r for c in self.clusters for r in c.risks]
 
     @property
@@ -153,7 +153,7 @@ class AuditReport:
             "levelRule": probe_rule(),
             "iamRead": self.iam_read,
             "clusters": [c.to_json() for c in self.clusters],
-            "risks": [r.to_json() for r in self.risks],
+            "risks": [risk_json(r) for r in self.risks],
             "people": people,
             "failures": [f.to_json() for f in self.failures],
             "notes": list(self.notes),
@@ -196,25 +196,20 @@ def audit_cluster(
         iam_accounts=accounts,
     )
     key = f"{state.cluster.region}/{state.cluster.name}"
-    risks = tuple(
-        Risk(code=r.code, subject=r.subject, message=r.message, cluster=key) for r in run_checks(ctx)
-    )
-    order = sorted(risks, key=lambda r: (_SEVERITY_ORDER[r.severity], list(RiskCode).index(r.code)))
+    risks = tuple(replace(r, cluster=key) for r in run_checks(ctx))
+    order = sorted(risks, key=lambda r: (SEVERITY_RANK[r.severity], RISKS.position(r.code)))
     if graph is None:
         ctx.notes.append("IAM was not read: no trust chains, and the IAM checks were skipped")
     return ClusterAudit(
         name=state.cluster.name,
         region=state.cluster.region,
-        account=state.cluster.accountId,
-        mode=str(state.authenticationMode),
+        account=state.cluster.account_id,
+        mode=str(state.authentication_mode),
         profile=profile,
         principals=tuple(sorted(principals, key=lambda p: (-p.level.rank, p.arn))),
         risks=tuple(order),
         notes=tuple(dict.fromkeys(ctx.notes)),
     )
-
-
-_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 def audit(

@@ -6,7 +6,7 @@
    region (a semaphore each), so one busy region does not starve the others and no account is flooded.
 4. Per account, the IAM details (optional: a failure is a note, not a failed cluster).
 
-Throttling is retried (botocore's standard retries, then ``with_backoff``). A cluster that still cannot be
+Throttling is retried (botocore's standard retries, then ``features.retry``). A cluster that still cannot be
 read becomes a ClusterFailure naming it; the others are audited (partial results).
 """
 
@@ -24,7 +24,8 @@ from eksaccess.adapters.iam import read_account_iam
 from eksaccess.domain.iam.trust import AccountIam
 from eksaccess.errors import EksAccessError, InputError
 from eksaccess.features.analyze.audit import AuditInput, ClusterFailure
-from eksaccess.features.analyze.snapshot import DEFAULT_BACKOFF, Backoff, take_snapshot, with_backoff
+from eksaccess.features.analyze.snapshot import take_snapshot
+from eksaccess.features.retry import DEFAULT_BACKOFF, Backoff, retry
 
 SessionFactory = Callable[[str | None, str | None], AwsSession]
 DEFAULT_PER_REGION = 4
@@ -45,7 +46,7 @@ class FleetEvent:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ClusterRef:
+class FleetCluster:
     profile: str | None
     account: str
     region: str
@@ -94,20 +95,20 @@ class FleetReader:
         for profile in profiles:
             try:
                 session = self.session_factory(profile, regions[0] if regions else None)
-                found[profile] = with_backoff(session.caller_identity, self.backoff).account
+                found[profile] = retry(session.caller_identity, self.backoff).account
             except (AwsCallError, InputError) as err:
                 self._fail("*", "*", profile, err)
         return found
 
     def discover(
         self, pool: ThreadPoolExecutor, accounts: dict[str | None, str], regions: Sequence[str] | None
-    ) -> list[ClusterRef]:
+    ) -> list[FleetCluster]:
         jobs: list[tuple[str | None, str, Future[list[str]]]] = []
         for profile in accounts:
             for region in regions or [self._default_region(profile)]:
                 session = self.session_factory(profile, region)
-                jobs.append((profile, region, pool.submit(with_backoff, session.list_clusters, self.backoff)))
-        refs: dict[tuple[str, str, str], ClusterRef] = {}
+                jobs.append((profile, region, pool.submit(retry, session.list_clusters, self.backoff)))
+        refs: dict[tuple[str, str, str], FleetCluster] = {}
         for profile, region, job in jobs:
             try:
                 names = job.result()
@@ -116,7 +117,7 @@ class FleetReader:
                 continue
             for name in names:
                 key = (accounts[profile], region, name)
-                refs.setdefault(key, ClusterRef(profile=profile, account=key[0], region=region, name=name))
+                refs.setdefault(key, FleetCluster(profile=profile, account=key[0], region=region, name=name))
             self.progress(FleetEvent(kind=EventKind.DISCOVERED, count=len(refs)))
         return list(refs.values())
 
@@ -126,7 +127,7 @@ class FleetReader:
             raise InputError(f"profile {profile or 'default'} has no region: pass --regions")
         return region
 
-    def snapshot(self, ref: ClusterRef, gate: threading.Semaphore) -> None:
+    def snapshot(self, ref: FleetCluster, gate: threading.Semaphore) -> None:
         with gate:
             try:
                 session = self.session_factory(ref.profile, ref.region)
@@ -166,7 +167,7 @@ class FleetReader:
             read = [found for job in iam_jobs if (found := job.result()) is not None]
         self.result.iam = read if read else None
         key = {
-            (i.state.cluster.accountId, i.state.cluster.region, i.state.cluster.name): i
+            (i.state.cluster.account_id, i.state.cluster.region, i.state.cluster.name): i
             for i in self.result.inputs
         }
         self.result.inputs = [key[k] for k in sorted(key)]
@@ -174,12 +175,12 @@ class FleetReader:
         return self.result
 
 
-def _interleaved(refs: Sequence[ClusterRef]) -> list[ClusterRef]:
+def _interleaved(refs: Sequence[FleetCluster]) -> list[FleetCluster]:
     """Round-robin over (account, region), so waiting on one region's gate never holds up the others."""
-    queues: dict[tuple[str, str], list[ClusterRef]] = {}
+    queues: dict[tuple[str, str], list[FleetCluster]] = {}
     for ref in refs:
         queues.setdefault((ref.account, ref.region), []).append(ref)
-    out: list[ClusterRef] = []
+    out: list[FleetCluster] = []
     while any(queues.values()):
         for queue in queues.values():
             if queue:

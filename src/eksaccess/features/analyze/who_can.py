@@ -23,8 +23,8 @@ from eksaccess.domain.authz.bootstrap import SYSTEM_MASTERS
 from eksaccess.domain.authz.index import RbacGrant, RequestGrants
 from eksaccess.domain.authz.rbac import Authority, SubjectKind, service_account_username
 from eksaccess.domain.awsauth.reader import AwsAuth, RoleMapping, UserMapping, parse_aws_auth
-from eksaccess.domain.iam.identity import Caller, Resolution, SourceKind, resolve_as_analysis
-from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
+from eksaccess.domain.iam.identity import Caller, MappingKind, Resolution, resolve_as_analysis
+from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal, principal_key
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.analyze.can_i import Request, authorizer_for, evaluate, policies_of
 
@@ -38,7 +38,7 @@ class PrincipalAccess:
     via: str  # one line: how the principal gets there
     username: str
     groups: tuple[str, ...]
-    source: SourceKind
+    source: MappingKind
     reasons: tuple[Reason, ...]
 
 
@@ -60,15 +60,6 @@ class WhoCanResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _key(arn: str) -> tuple[str, str] | None:
-    """A bucket for a principal: account and lower-cased name (path and kind ignored, so a superset)."""
-    try:
-        principal = parse_principal(arn)
-    except InvalidArnError:
-        return None
-    return (principal.account, principal.name.lower())
-
-
 class Directory:
     """The state's identity sources, bucketed per principal so resolving one principal does not scan
     every access entry and aws-auth row (resolution within a bucket is H2's ``resolve``, unchanged).
@@ -77,35 +68,35 @@ class Directory:
     def __init__(self, state: ClusterState) -> None:
         self.state = state
         self.entries = state.access_entries()
-        self.aws_auth = parse_aws_auth(state.awsAuth)
-        self._entries: dict[tuple[str, str] | None, list[AccessEntry]] = defaultdict(list)
-        self._roles: dict[tuple[str, str] | None, list[RoleMapping]] = defaultdict(list)
-        self._users: dict[tuple[str, str] | None, list[UserMapping]] = defaultdict(list)
+        self.aws_auth = parse_aws_auth(state.aws_auth)
+        self._entries: dict[str, list[AccessEntry]] = defaultdict(list)
+        self._roles: dict[str, list[RoleMapping]] = defaultdict(list)
+        self._users: dict[str, list[UserMapping]] = defaultdict(list)
         self._resolved: dict[str, Resolution | None] = {}
         self._known: KnownPrincipals | None = None
         for entry in self.entries:
-            self._entries[_key(entry.principal_arn)].append(entry)
+            self._entries[principal_key(entry.principal_arn)].append(entry)
         for role in self.aws_auth.roles:
-            self._roles[_key(role.rolearn)].append(role)
+            self._roles[principal_key(role.rolearn)].append(role)
         for user in self.aws_auth.users:
-            self._users[_key(user.userarn)].append(user)
+            self._users[principal_key(user.userarn)].append(user)
         arns = [entry.principal_arn for entry in self.entries]
         arns += [m.rolearn for m in self.aws_auth.roles] + [m.userarn for m in self.aws_auth.users]
-        if state.cluster.creatorArn:
-            arns.append(state.cluster.creatorArn)
+        if state.cluster.creator_arn:
+            arns.append(state.cluster.creator_arn)
         self.known_arns: tuple[str, ...] = tuple(dict.fromkeys(arns))
 
     def resolve(self, caller: Caller) -> Resolution:
-        key = _key(caller.arn)
+        key = principal_key(caller.arn)
         aws_auth: AwsAuth = replace(
             self.aws_auth, roles=tuple(self._roles.get(key, ())), users=tuple(self._users.get(key, ()))
         )
         return resolve_as_analysis(
-            mode=self.state.authenticationMode,
+            mode=self.state.authentication_mode,
             access_entries=tuple(self._entries.get(key, ())),
             aws_auth=aws_auth,
             caller=caller,
-            creator_arn=self.state.cluster.creatorArn,
+            creator_arn=self.state.cluster.creator_arn,
         )
 
     def resolve_arn(self, arn: str) -> Resolution | None:
@@ -186,11 +177,11 @@ def _reason_path(reason: Reason) -> str:
 
 def via_text(resolution: Resolution, reason: Reason) -> str:
     source = resolution.source
-    if source.kind is SourceKind.ACCESS_ENTRY:
+    if source.kind is MappingKind.ACCESS_ENTRY:
         head = "access entry"
-    elif source.kind is SourceKind.CLUSTER_CREATOR:
+    elif source.kind is MappingKind.CLUSTER_CREATOR:
         head = "cluster creator"
-    elif source.kind is SourceKind.MAP_ACCOUNTS:
+    elif source.kind is MappingKind.MAP_ACCOUNTS:
         head = "aws-auth mapAccounts"
     else:
         head = f"aws-auth {source.kind}[{source.index}]"
@@ -254,7 +245,7 @@ def who_can(
         if not _first_sighting(found, seen, identities):
             continue
         assert found is not None
-        if reported != arn and found.source.kind is not SourceKind.MAP_ACCOUNTS:
+        if reported != arn and found.source.kind is not MappingKind.MAP_ACCOUNTS:
             continue  # the representative principal is mapped some other way: not about the account
         if reasons := decide(found):
             principals.append(_access(reported if reported != arn else found.principal_arn, found, reasons))
@@ -297,7 +288,7 @@ def who_can_per_principal(
         if not _first_sighting(resolution, seen, identities):
             continue
         assert resolution is not None
-        if reported != arn and resolution.source.kind is not SourceKind.MAP_ACCOUNTS:
+        if reported != arn and resolution.source.kind is not MappingKind.MAP_ACCOUNTS:
             continue  # the representative principal is mapped some other way: not about the account
         if not evaluate(authz, resolution, request, explain=False).allowed:
             continue

@@ -10,36 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from eksaccess.adapters.aws_profiles import ProfileCredentials
 from eksaccess.adapters.kube import KubeCallError
-from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
+from eksaccess.adapters.ports import DoctorPorts
 from eksaccess.domain.access import AccessEntry, AuthenticationMode
 from eksaccess.domain.authz.authorize import Authorizer
 from eksaccess.domain.awsauth.reader import AwsAuth, parse_aws_auth
-from eksaccess.domain.findings import Severity
+from eksaccess.domain.findings import Finding, FindingCode, Severity
 from eksaccess.domain.iam.identity import Caller, KubeIdentity, Resolution, resolve
 from eksaccess.domain.iam.principal import InvalidArnError
-from eksaccess.features.doctor.catalog import Code
-from eksaccess.features.doctor.model import Finding
-from eksaccess.features.doctor.probe import DoctorPorts, Facts
+from eksaccess.features.doctor.probe import Facts
 
 AS_ARN_SESSION = "eksaccess-doctor"  # the session name templates see for --as-arn (no real session)
-
-
-class RunPorts(DoctorPorts, Protocol):
-    def which(self, command: str) -> str | None: ...
-    def load_kubeconfig(self, explicit: str | None) -> LoadedKubeconfig: ...
-    def profiles_by_role(self) -> dict[str, str]: ...
-    def describe_profile(self, profile: str | None) -> ProfileCredentials: ...
-    def transient_answers(self) -> int: ...
 
 
 @dataclass
 class Context:
     facts: Facts
-    ports: RunPorts
+    ports: DoctorPorts
     mode: AuthenticationMode | None
     aws_auth: AwsAuth | None
     entries: list[AccessEntry] | None
@@ -60,7 +48,7 @@ class Context:
     def errors(self) -> bool:
         return any(f.severity is Severity.ERROR for f in self.findings)
 
-    def codes(self) -> set[Code]:
+    def codes(self) -> set[FindingCode]:
         return {f.code for f in self.findings}
 
     def decided(self, findings: Sequence[Finding]) -> list[Finding]:
@@ -76,12 +64,12 @@ class Context:
 
 def rests_on_a_401(finding: Finding) -> bool:
     """A finding whose only evidence is the cluster's 401 to a token STS accepts."""
-    return finding.code in (Code.NOT_MAPPED, Code.CACHED_CREDENTIALS_STALE) or (
-        finding.code is Code.ACCESS_ENTRY_STALE_PRINCIPAL and "restsOn" in finding.evidence
+    return finding.code in (FindingCode.NOT_MAPPED, FindingCode.CACHED_CREDENTIALS_STALE) or (
+        finding.code is FindingCode.ACCESS_ENTRY_STALE_PRINCIPAL and "restsOn" in finding.evidence
     )
 
 
-def build_context(facts: Facts, ports: RunPorts) -> Context:
+def build_context(facts: Facts, ports: DoctorPorts) -> Context:
     mode = facts.cluster.value.authentication_mode if facts.cluster.value else None
     aws_auth = parse_aws_auth(facts.aws_auth.value.data) if facts.aws_auth.value is not None else None
     entries = facts.access_entries.value

@@ -7,22 +7,22 @@ import re
 from pathlib import Path
 
 from eksaccess.adapters.aws import AwsCallError
+from eksaccess.adapters.live_ports import LivePorts
 from eksaccess.domain.cli_cache import CACHE_DIR, display_path
-from eksaccess.features.doctor.catalog import Code
+from eksaccess.domain.findings import FindingCode
 from eksaccess.features.doctor.model import Report
-from eksaccess.features.doctor.ports_live import LivePorts
 from eksaccess.features.doctor.target import DoctorOptions
 from eksaccess.features.kubeconfig import write_kubeconfig
 
 LOCAL_CODES = frozenset(
     {
-        Code.ENDPOINT_MISMATCH,
-        Code.CA_MISMATCH,
-        Code.CLUSTER_NAME_MISMATCH,
-        Code.REGION_MISMATCH,
-        Code.EXEC_API_VERSION_UNSUPPORTED,
-        Code.KUBECONFIG_NOT_FOUND,
-        Code.KUBECONFIG_CONTEXT_MISSING,
+        FindingCode.ENDPOINT_MISMATCH,
+        FindingCode.CA_MISMATCH,
+        FindingCode.CLUSTER_NAME_MISMATCH,
+        FindingCode.REGION_MISMATCH,
+        FindingCode.EXEC_API_VERSION_UNSUPPORTED,
+        FindingCode.KUBECONFIG_NOT_FOUND,
+        FindingCode.KUBECONFIG_CONTEXT_MISSING,
     }
 )
 
@@ -43,7 +43,7 @@ def _remove_stale_cache(report: Report, ports: LivePorts) -> list[str]:
     """Delete the aws CLI cache files CACHED_CREDENTIALS_STALE names (only files of that cache)."""
     lines: list[str] = []
     for finding in report.findings:
-        if finding.code is not Code.CACHED_CREDENTIALS_STALE:
+        if finding.code is not FindingCode.CACHED_CREDENTIALS_STALE:
             continue
         for name in finding.evidence.get("cacheFiles") or ():
             path = Path(str(name))

@@ -16,8 +16,8 @@ from typing import Any
 
 from eksaccess.domain.access import AccessEntry, default_username
 from eksaccess.domain.authz.access_policies import policy_arn
+from eksaccess.domain.findings import FixStep
 from eksaccess.domain.iam.principal import parse_principal
-from eksaccess.features.doctor.model import FixStep
 
 
 def cmd(*parts: str | None) -> str:

@@ -23,7 +23,7 @@ LADDER = ("AmazonEKSViewPolicy", "AmazonEKSEditPolicy", "AmazonEKSAdminPolicy")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Access:
+class PolicyGrant:
     policy: str  # the access policy's name (AmazonEKSEditPolicy)
     short: str  # its short name (edit), as ``eksaccess grant --policy`` takes it
     namespaces: tuple[str, ...] = ()  # () = cluster-wide
@@ -37,15 +37,15 @@ class Access:
         return f"{self.short} {where}"
 
 
-def candidates(namespace: str) -> list[Access]:
+def candidates(namespace: str) -> list[PolicyGrant]:
     """From least to most privilege; a namespace scope only for a namespaced request."""
-    out: list[Access] = []
+    out: list[PolicyGrant] = []
     for name in LADDER:
         short = _short(name)
         if namespace:
-            out.append(Access(policy=name, short=short, namespaces=(namespace,)))
-        out.append(Access(policy=name, short=short))
-    out.append(Access(policy=CLUSTER_ADMIN, short=_short(CLUSTER_ADMIN)))
+            out.append(PolicyGrant(policy=name, short=short, namespaces=(namespace,)))
+        out.append(PolicyGrant(policy=name, short=short))
+    out.append(PolicyGrant(policy=CLUSTER_ADMIN, short=_short(CLUSTER_ADMIN)))
     return out
 
 
@@ -61,7 +61,7 @@ def for_access_entry(
     authorizer: Authorizer | None,
     principal_arn: str,
     partition: str,
-) -> Access:
+) -> PolicyGrant:
     """The smallest access policy association that, added to the entry's, allows the request."""
     judge = authorizer or Authorizer.from_manifests([])
     for candidate in candidates(request.namespace):
@@ -80,12 +80,12 @@ def for_access_entry(
         )
         if decision.allowed:
             return access
-    return Access(policy=CLUSTER_ADMIN, short=_short(CLUSTER_ADMIN))
+    return PolicyGrant(policy=CLUSTER_ADMIN, short=_short(CLUSTER_ADMIN))
 
 
 def _merged(
-    candidate: Access, policies: Sequence[AccessPolicyAssociation], partition: str
-) -> tuple[Access, AccessPolicyAssociation] | None:
+    candidate: PolicyGrant, policies: Sequence[AccessPolicyAssociation], partition: str
+) -> tuple[PolicyGrant, AccessPolicyAssociation] | None:
     """The candidate as it would be associated: EKS replaces a policy's scope on a new association, so the
     namespaces it already covers are kept. None: the entry has the policy cluster-wide already."""
     same = [p for p in policies if policy_name(p.policy_arn) == candidate.policy]
@@ -95,11 +95,11 @@ def _merged(
     if namespaces and same:
         namespaces = tuple(sorted({*same[0].scope.namespaces, *namespaces}))
     scope = AccessScope(type=ScopeType.NAMESPACE, namespaces=namespaces) if namespaces else CLUSTER_SCOPE
-    access = Access(policy=candidate.policy, short=candidate.short, namespaces=namespaces)
+    access = PolicyGrant(policy=candidate.policy, short=candidate.short, namespaces=namespaces)
     return access, AccessPolicyAssociation(policy_arn=policy_arn(candidate.policy, partition), scope=scope)
 
 
-def for_aws_auth(request: Attributes, authorizer: Authorizer | None) -> Access:
+def for_aws_auth(request: Attributes, authorizer: Authorizer | None) -> PolicyGrant:
     """The smallest ClusterRole that, bound to a group of the identity, allows the request."""
     roles = (authorizer or Authorizer.from_manifests([])).index.cluster_roles
     for candidate in candidates(request.namespace):
@@ -111,4 +111,4 @@ def for_aws_auth(request: Attributes, authorizer: Authorizer | None) -> Access:
             continue
         if not candidate.namespaces or request.namespace in candidate.namespaces:
             return candidate
-    return Access(policy=CLUSTER_ADMIN, short=_short(CLUSTER_ADMIN))
+    return PolicyGrant(policy=CLUSTER_ADMIN, short=_short(CLUSTER_ADMIN))

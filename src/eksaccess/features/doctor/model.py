@@ -1,68 +1,27 @@
-"""What doctor returns: findings with fixes, the state of each link of the chain, the report."""
+"""What doctor returns: findings with fixes (the domain's ``Finding``), the state of each link of the chain, the
+report."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from eksaccess.domain.findings import Severity
-from eksaccess.features.doctor.catalog import CATALOG, Code, Link
+from eksaccess.domain.findings import SEVERITY_RANK, Finding, Link, Severity
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class FixStep:
-    """One step of a fix: a sentence, the eksaccess command, and the plain aws/kubectl equivalent.
-
-    Commands are pasted literally, in order: each must run without a prompt or an editor, as an identity
-    that may make the change. ``by_hand`` marks the one kind of step that cannot: a person logs in or puts
-    new credential material in place (the command names what to run; nobody can run it for them).
-    """
-
-    text: str
-    eksaccess: tuple[str, ...] = ()
-    plain: tuple[str, ...] = ()
-    by_hand: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "eksaccess": list(self.eksaccess),
-            "plain": list(self.plain),
-            "byHand": self.by_hand,
-        }
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Finding:
-    code: Code
-    detail: str
-    evidence: Mapping[str, Any] = field(default_factory=dict)
-    fix: tuple[FixStep, ...] = ()
-
-    @property
-    def severity(self) -> Severity:
-        return CATALOG[self.code].severity
-
-    @property
-    def link(self) -> Link:
-        return CATALOG[self.code].link
-
-    @property
-    def title(self) -> str:
-        return CATALOG[self.code].title
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "code": self.code.value,
-            "severity": self.severity.value,
-            "link": self.link.value,
-            "title": self.title,
-            "detail": self.detail,
-            "evidence": dict(self.evidence),
-            "fix": [step.to_json() for step in self.fix],
-        }
+def finding_json(finding: Finding) -> dict[str, Any]:
+    """A finding as doctor prints it."""
+    return {
+        "code": finding.code.value,
+        "severity": finding.severity.value,
+        "link": finding.link.value,
+        "title": finding.title,
+        "detail": finding.detail,
+        "evidence": dict(finding.evidence),
+        "fix": [step.to_json() for step in finding.fix],
+    }
 
 
 class LinkStatus(StrEnum):
@@ -111,11 +70,10 @@ class Report:
             "cluster": dict(self.cluster),
             "principal": dict(self.principal),
             "chain": [link.to_json() for link in self.chain],
-            "findings": [f.to_json() for f in self.findings],
+            "findings": [finding_json(f) for f in self.findings],
         }
 
 
 def sort_findings(findings: Sequence[Finding]) -> tuple[Finding, ...]:
     order = {link: i for i, link in enumerate(Link)}
-    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-    return tuple(sorted(findings, key=lambda f: (order[f.link], rank[f.severity])))
+    return tuple(sorted(findings, key=lambda f: (order[f.link], SEVERITY_RANK[f.severity])))

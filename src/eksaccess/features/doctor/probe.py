@@ -14,44 +14,19 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Generic, Protocol, TypeVar
-from urllib.parse import urlsplit
+from typing import Any, Generic, TypeVar
 
 from eksaccess.adapters.aws import AwsCallError, AwsSession, CallerIdentity, ClusterDescription
 from eksaccess.adapters.kube import ConfigMapData, KubeCallError, KubeClient, WhoAmI
+from eksaccess.adapters.ports import DoctorPorts, ExecRun
 from eksaccess.domain.access import AccessEntry
 from eksaccess.domain.cli_cache import CacheEntry
-from eksaccess.domain.kubeconfig import ExecConfig, ExecPlugin
+from eksaccess.domain.kubeconfig import ExecPlugin
 from eksaccess.domain.token import TokenError, TokenRequest, parse_sts_response, verify_token
 from eksaccess.features.doctor.target import DoctorOptions, Target
 
 T = TypeVar("T")
 GET_TOKEN_SESSION = "EKSGetTokenAuth"  # the session name aws eks get-token --role-arn uses
-
-
-@dataclass(frozen=True, kw_only=True)
-class ExecRun:
-    """The kubeconfig's exec plugin, run once as kubectl runs it, beside doctor's own calls.
-    ``cpu_seconds`` is what it cost, a lower bound when it was stopped (``finished`` False: it ran out of
-    time, or doctor stopped early). ``token`` is what kubectl would send (None unless the plugin finished
-    and printed one): a secret, kept in memory only, never in repr, JSON or logs."""
-
-    cpu_seconds: float
-    wall_seconds: float
-    finished: bool
-    ok: bool
-    token: str | None = field(default=None, repr=False, compare=False)
-
-
-class DoctorPorts(Protocol):
-    def run_exec(self, config: ExecConfig, stop: threading.Event) -> ExecRun: ...
-    def cli_cache(self, config: ExecConfig) -> tuple[CacheEntry, ...]: ...
-    def aws(self, *, profile: str | None, region: str | None) -> AwsSession: ...
-    def kube(self, *, server: str, ca_data: str | None, token: str | None) -> KubeClient: ...
-    def now(self) -> datetime: ...
-    def sts_check(self, url: str, cluster_name: str) -> tuple[int, str]: ...
-    def candidate_regions(self) -> list[str]: ...
-    def transient_answers(self) -> int: ...
 
 
 @dataclass
@@ -399,7 +374,7 @@ def _token_probe(facts: Facts, ports: DoctorPorts, session: AwsSession, at: _End
         probe.whoami = Outcome(error=err)
         return probe
     real_name = target.cluster_name or token_name
-    sts_host = urlsplit(session.client("sts", target.token_region).meta.endpoint_url).netloc
+    sts_host = session.endpoint_host("sts", target.token_region)
     try:
         request = verify_token(
             token,
@@ -482,9 +457,10 @@ def _verify(token: str, facts: Facts, ports: DoctorPorts, session: AwsSession | 
     STS endpoint of ``session`` (or of the shell's configuration) counts as an STS host."""
     region = facts.target.token_region or facts.target.region
     try:
-        sts = (session or ports.aws(profile=None, region=region)).client("sts", region)
-        hosts: tuple[str, ...] = (urlsplit(sts.meta.endpoint_url).netloc,)
-    except Exception:  # noqa: BLE001 - no client (a profile that does not exist): the partition's hosts only
+        hosts: tuple[str, ...] = (
+            (session or ports.aws(profile=None, region=region)).endpoint_host("sts", region),
+        )
+    except Exception:  # no client (a profile that does not exist): the partition's hosts only
         hosts = ()
     return verify_token(
         token,

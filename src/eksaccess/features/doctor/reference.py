@@ -3,7 +3,8 @@ keeps the committed page in sync)."""
 
 from __future__ import annotations
 
-from eksaccess.features.doctor.catalog import CATALOG, Link
+from eksaccess.domain.findings import Link, Reporter
+from eksaccess.features.doctor.catalog import CATALOG
 
 
 def findings_reference() -> str:
@@ -12,7 +13,7 @@ def findings_reference() -> str:
         "",
         "Generated from the `ENTRIES` of each check in `src/eksaccess/features/doctor/checks/` (one module per",
         "link or family of codes; `eksaccess schema` does not cover this page;",
-        "regenerate with `python -m eksaccess.features.doctor.reference > docs/doctor-findings.md`).",
+        "regenerate with `make generate`).",
         "The codes are stable: scripts may rely on them. Exit code 1 when any finding of severity error.",
         "Each fix prints two forms, the eksaccess command and the plain aws/kubectl one; both are pasted literally",
         "in `tests/e2e/test_doctor_fix_paste.py`, then kubectl must work and doctor exit 0.",
@@ -29,11 +30,8 @@ def findings_reference() -> str:
             "|---|---|---|---|---|",
         ]
         lines += [
-            f"| `{e.code.value}` | {e.severity.value} | {e.title} | {e.why} | {e.fix} |" for e in entries
+            f"| `{e.code.value}` | {e.severity_for(Reporter.DOCTOR).value} | {e.title} | {e.why} | {e.fix} |"
+            for e in entries
         ]
         lines.append("")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    print(findings_reference(), end="")

@@ -7,19 +7,19 @@ from dataclasses import replace
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
 from eksaccess.adapters.kube import KubeCallError
+from eksaccess.adapters.ports import DoctorPorts
 from eksaccess.domain.access import AuthenticationMode
-from eksaccess.domain.findings import Severity
+from eksaccess.domain.findings import Finding, FindingCode, Link, Severity
 from eksaccess.domain.iam.identity import KubeIdentity, Resolution
 from eksaccess.domain.sts_answer import is_transient
-from eksaccess.features.doctor.catalog import Code, Link
 from eksaccess.features.doctor.checks import CHECKS
-from eksaccess.features.doctor.context import RunPorts, build_context
-from eksaccess.features.doctor.model import ChainLink, Finding, LinkStatus, Report, sort_findings
+from eksaccess.features.doctor.context import build_context
+from eksaccess.features.doctor.model import ChainLink, LinkStatus, Report, sort_findings
 from eksaccess.features.doctor.probe import Facts, gather
 from eksaccess.features.doctor.target import DoctorOptions, resolve_target
 
 
-def run_doctor(options: DoctorOptions, ports: RunPorts) -> Report:
+def run_doctor(options: DoctorOptions, ports: DoctorPorts) -> Report:
     """Read the kubeconfig, gather the facts, then run every check in link order on one Context."""
     target = resolve_target(options, lambda: ports.load_kubeconfig(options.kubeconfig), ports.which)
     facts = gather(target, options, ports)
@@ -43,7 +43,7 @@ def _errors(findings: Sequence[Finding]) -> list[Finding]:
 def _dedupe(findings: Sequence[Finding]) -> list[Finding]:
     """One finding per code and detail; a fix step printed by an earlier finding is not printed again (two
     findings with one cause share one fix, and a patch pinned to a resourceVersion runs only once)."""
-    seen: set[tuple[Code, str]] = set()
+    seen: set[tuple[FindingCode, str]] = set()
     steps: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
     out = []
     for f in findings:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
+from eksaccess.domain.findings import Finding, FindingCode, FixStep
 from eksaccess.domain.kubeconfig import (
     EXEC_V1,
     EXEC_V1ALPHA1,
@@ -26,9 +27,8 @@ from eksaccess.domain.kubeconfig import (
 )
 from eksaccess.domain.token import PREFIX as TOKEN_PREFIX
 from eksaccess.domain.token import token_region
-from eksaccess.features.doctor.catalog import Code
+from eksaccess.features.doctor.catalog import finding
 from eksaccess.features.doctor.fixes import cmd, update_kubeconfig_fix
-from eksaccess.features.doctor.model import Finding, FixStep
 
 _CLUSTER_ARN = re.compile(
     r"^arn:(?P<partition>[\w-]+):eks:(?P<region>[\w-]+):(?P<account>\d{12}):cluster/(?P<name>[A-Za-z0-9][A-Za-z0-9_-]*)"
@@ -93,7 +93,11 @@ def resolve_target(
     try:
         loaded: LoadedKubeconfig | None = load()
     except KubeconfigError as err:
-        code = Code.KUBECONFIG_NOT_FOUND if "does not exist" in err.message else Code.KUBECONFIG_INVALID
+        code = (
+            FindingCode.KUBECONFIG_NOT_FOUND
+            if "does not exist" in err.message
+            else FindingCode.KUBECONFIG_INVALID
+        )
         aside = (
             (
                 FixStep(
@@ -101,15 +105,15 @@ def resolve_target(
                     plain=(cmd("mv", err.path, err.path + ".unreadable"),),
                 ),
             )
-            if code is Code.KUBECONFIG_INVALID and err.path
+            if code is FindingCode.KUBECONFIG_INVALID and err.path
             else ()
         )
-        findings.append(Finding(code=code, detail=err.message, fix=(*aside, *_kubeconfig_fix(options))))
+        findings.append(finding(code, detail=err.message, fix=(*aside, *_kubeconfig_fix(options))))
         loaded = None
     if loaded is not None and not loaded.paths:  # kubectl has nothing to run with, --cluster or not
         findings.append(
-            Finding(
-                code=Code.KUBECONFIG_NOT_FOUND,
+            finding(
+                FindingCode.KUBECONFIG_NOT_FOUND,
                 detail="No kubeconfig file exists (KUBECONFIG or ~/.kube/config).",
                 fix=_kubeconfig_fix(options),
             )
@@ -125,8 +129,8 @@ def resolve_target(
                 else "The kubeconfig has no current-context."
             )
             findings.append(
-                Finding(
-                    code=Code.KUBECONFIG_CONTEXT_MISSING,
+                finding(
+                    FindingCode.KUBECONFIG_CONTEXT_MISSING,
                     detail=detail,
                     fix=_use_context_fix(config.contexts, options) or _kubeconfig_fix(options),
                 )
@@ -138,8 +142,8 @@ def resolve_target(
         missing = "cluster" if cluster_entry is None else "user"
         name = context.cluster if cluster_entry is None else context.user
         findings.append(
-            Finding(
-                code=Code.KUBECONFIG_CONTEXT_MISSING,
+            finding(
+                FindingCode.KUBECONFIG_CONTEXT_MISSING,
                 detail=f"Context {context.name!r} names the {missing} {name!r}, which the kubeconfig does not have.",
                 fix=_kubeconfig_fix(options),
             )
@@ -149,8 +153,8 @@ def resolve_target(
     static = static if static and static.startswith(TOKEN_PREFIX) else None  # kubectl sends it as it is
     if user_entry is not None and exec_info is None and static is None and not options.cluster:
         findings.append(
-            Finding(
-                code=Code.KUBECONFIG_NOT_EKS_EXEC,
+            finding(
+                FindingCode.KUBECONFIG_NOT_EKS_EXEC,
                 detail=f"User {user_entry.name!r} has no 'aws eks get-token' exec entry.",
                 fix=_kubeconfig_fix(options),
             )
@@ -179,8 +183,8 @@ def resolve_target(
     )
     if static is not None and cluster_name is None and user_entry is not None:
         findings.append(
-            Finding(
-                code=Code.KUBECONFIG_NOT_EKS_EXEC,
+            finding(
+                FindingCode.KUBECONFIG_NOT_EKS_EXEC,
                 detail=f"User {user_entry.name!r} has a static token and no 'aws eks get-token' exec entry; the "
                 "cluster entry is not named by its EKS ARN, and a token does not carry the cluster's name. "
                 "Pass --cluster.",
@@ -218,11 +222,11 @@ def resolve_target(
             mint = tuple(replace(step, by_hand=True) for step in mint)
         findings = [
             replace(f, fix=mint)
-            if f.code is Code.KUBECONFIG_NOT_EKS_EXEC and static is None
+            if f.code is FindingCode.KUBECONFIG_NOT_EKS_EXEC and static is None
             else replace(f, fix=rewrite)
-            if f.code is Code.EXEC_API_VERSION_UNSUPPORTED
+            if f.code is FindingCode.EXEC_API_VERSION_UNSUPPORTED
             else replace(f, fix=(*f.fix, *_use_the_aws_cli(rewrite)))
-            if f.code is Code.EXEC_COMMAND_NOT_FOUND
+            if f.code is FindingCode.EXEC_COMMAND_NOT_FOUND
             else f
             for f in findings
         ]
@@ -295,8 +299,8 @@ def _exec_findings(
             else f"User {user!r} uses exec apiVersion {api_version!r}, which kubectl does not know."
         )
         findings.append(
-            Finding(
-                code=Code.EXEC_API_VERSION_UNSUPPORTED,
+            finding(
+                FindingCode.EXEC_API_VERSION_UNSUPPORTED,
                 detail=detail,
                 evidence={"apiVersion": api_version},
                 fix=_kubeconfig_fix(
@@ -306,8 +310,8 @@ def _exec_findings(
         )
     elif api_version == EXEC_V1 and not interactive_mode:
         findings.append(
-            Finding(
-                code=Code.EXEC_API_VERSION_UNSUPPORTED,
+            finding(
+                FindingCode.EXEC_API_VERSION_UNSUPPORTED,
                 detail=f"interactiveMode must be specified for {user} to use exec authentication plugin",
                 evidence={"apiVersion": api_version},
                 fix=_kubeconfig_fix(options),
@@ -315,8 +319,8 @@ def _exec_findings(
         )
     if which(command) is None:
         findings.append(
-            Finding(
-                code=Code.EXEC_COMMAND_NOT_FOUND,
+            finding(
+                FindingCode.EXEC_COMMAND_NOT_FOUND,
                 detail=f"exec: executable {command} not found on PATH.",
                 evidence={"command": command},
                 fix=(FixStep(text=f"Install {command} or put it on kubectl's PATH."),),

@@ -29,16 +29,18 @@ from eksaccess.adapters.history_files import HistoryFiles, now_text
 from eksaccess.adapters.kube import AWS_AUTH, KubeCallError
 from eksaccess.domain.access import AccessEntry
 from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.findings import Finding
 from eksaccess.domain.iam.identity import Resolution
+from eksaccess.domain.iam.principal import principal_key
 from eksaccess.domain.state import AccessEntryModel, ClusterState
 from eksaccess.errors import EksAccessError, InputError, RemoteError
 from eksaccess.features.manage.connect import Connection, LiveView, read_live
-from eksaccess.features.manage.evaluate import Evaluator, principal_key
-from eksaccess.features.manage.guards import GuardViolation, check_lockout
+from eksaccess.features.manage.evaluate import Evaluator
+from eksaccess.features.manage.guards import check_lockout
 from eksaccess.features.manage.history import snapshot
 from eksaccess.features.manage.plan import Plan
-from eksaccess.features.manage.retry import kube_retry
-from eksaccess.features.manage.steps import AWS_AUTH_CODES, Mechanism, Step, StepCode, edit_aws_auth
+from eksaccess.features.manage.steps import AWS_AUTH_CODES, Step, StepCode, StepMechanism, edit_aws_auth
+from eksaccess.features.retry import retry
 
 READ_BACK_ATTEMPTS = 4  # whole read-backs for the verification, each call retried on its own
 
@@ -56,8 +58,8 @@ Replan = Callable[[ClusterState], Plan]
 class LockoutError(InputError):
     """The lock-out guard refused the change."""
 
-    def __init__(self, violations: Sequence[GuardViolation]) -> None:
-        text = " Also: ".join(v.message for v in violations)
+    def __init__(self, violations: Sequence[Finding]) -> None:
+        text = " Also: ".join(v.detail for v in violations)
         super().__init__(f"refusing to change access: {text}")
         self.violations = tuple(violations)
 
@@ -377,7 +379,7 @@ def _run_step(run: _Run, step: Step) -> StepStatus:
         return _status(eks_admin.update_authentication_mode(session, name, step.mode, region))
     if code is StepCode.BINDING_CREATE:
         return _create_binding(conn, step)
-    if step.mechanism is not Mechanism.ACCESS_ENTRY:
+    if step.mechanism is not StepMechanism.ACCESS_ENTRY:
         raise InputError(f"cannot run step {code}")  # pragma: no cover - every code is handled
     arn = step.principal
     if code is StepCode.ENTRY_CREATE:
@@ -385,7 +387,7 @@ def _run_step(run: _Run, step: Step) -> StepStatus:
             principal_arn=arn, type=step.entry_type, username=step.username, kubernetes_groups=step.groups
         )
         outcome = eks_admin.create_access_entry(session, name, entry, region)
-        if outcome is eks_admin.Outcome.ALREADY and not step.entry_type.is_node:
+        if outcome is eks_admin.WriteOutcome.ALREADY and not step.entry_type.is_node:
             _update_entry(run, step)
         return _status(outcome)
     if code is StepCode.ENTRY_UPDATE:
@@ -420,17 +422,17 @@ def _latest_entry_step(run: _Run, step: Step) -> Step | None:
     assert run.replan is not None
     conn = run.conn
     entry = conn.session.describe_access_entry(conn.name, step.principal, conn.region, policies=False)
-    others = [e for e in run.plan.before.accessEntries if principal_key(e.principalArn) != step.key]
+    others = [e for e in run.plan.before.access_entry_models if principal_key(e.principal_arn) != step.key]
     state = run.plan.before.model_copy(
-        update={"accessEntries": [*others, AccessEntryModel.from_domain(entry)]}
+        update={"access_entry_models": [*others, AccessEntryModel.from_domain(entry)]}
     )
     return next(
         (s for s in run.replan(state).steps if s.code is StepCode.ENTRY_UPDATE and s.key == step.key), None
     )
 
 
-def _status(outcome: eks_admin.Outcome) -> StepStatus:
-    return StepStatus.DONE if outcome is eks_admin.Outcome.DONE else StepStatus.ALREADY
+def _status(outcome: eks_admin.WriteOutcome) -> StepStatus:
+    return StepStatus.DONE if outcome is eks_admin.WriteOutcome.DONE else StepStatus.ALREADY
 
 
 def _create_binding(conn: Connection, step: Step) -> StepStatus:
@@ -439,7 +441,7 @@ def _create_binding(conn: Connection, step: Step) -> StepStatus:
     base = "/apis/rbac.authorization.k8s.io/v1"
     path = f"{base}/namespaces/{namespace}/rolebindings" if namespace else f"{base}/clusterrolebindings"
     try:
-        kube_retry(lambda: conn.kube.request("POST", path, manifest), conn.backoff)
+        retry(lambda: conn.kube.request("POST", path, manifest), conn.backoff)
     except KubeCallError as err:
         if err.status == 409:
             return StepStatus.ALREADY
@@ -457,10 +459,10 @@ def _write_aws_auth(run: _Run, steps: Sequence[Step], view: LiveView) -> tuple[S
     merged into it."""
     conn = run.conn
     for attempt in range(MAX_CONFLICTS):
-        current = kube_retry(conn.kube.get_aws_auth, conn.backoff)
+        current = retry(conn.kube.get_aws_auth, conn.backoff)
         written = steps
         if run.replan is not None and current.resource_version != view.aws_auth_version:
-            latest = view.state.model_copy(update={"awsAuth": current.data})
+            latest = view.state.model_copy(update={"aws_auth": current.data})
             written = [s for s in run.replan(latest).steps if s.code in AWS_AUTH_CODES]
         new_data = edit_aws_auth(current.data, written)
         if new_data == current.data:
@@ -489,19 +491,19 @@ def _put(conn: Connection, data: Mapping[str, str] | None, version: str | None) 
         path = f"/api/v1/namespaces/{namespace}/configmaps/{name}"
         body = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"resourceVersion": version}}
         try:
-            kube_retry(lambda: conn.kube.request("DELETE", path, body), conn.backoff)
+            retry(lambda: conn.kube.request("DELETE", path, body), conn.backoff)
         except KubeCallError as err:
             if err.status != 404:
                 raise
         return
-    kube_retry(lambda: conn.kube.put_aws_auth(data, version), conn.backoff)
+    retry(lambda: conn.kube.put_aws_auth(data, version), conn.backoff)
 
 
 def _guard_cycle(
     plan: Plan, view: LiveView, current: dict[str, str] | None, new: dict[str, str] | None
 ) -> None:
-    before = plan.before.model_copy(update={"awsAuth": current})
-    after = plan.after.model_copy(update={"awsAuth": new})
+    before = plan.before.model_copy(update={"aws_auth": current})
+    after = plan.after.model_copy(update={"aws_auth": new})
     violations = check_lockout(
         before, after, operator=view.operator, touched=_touched(plan), writes_aws_auth=True
     )

@@ -5,24 +5,22 @@ and builds a Kubernetes client with a fresh token (what ``aws eks get-token`` wo
 reads everything access depends on, fresh each time: the access entries with their policies (API modes),
 kube-system/aws-auth with its resourceVersion, RBAC objects and namespaces.
 
-The cluster creator is invisible in CONFIG_MAP mode; when the operator's own live identity is the
-creator's (``kubernetes-admin`` in ``system:masters``, not explained by aws-auth), the operator is the
-creator and the state records it, so the engine counts that admin.
+The reading itself is ``features.cluster_read`` (the same for snapshots, audit and fleet), with the one
+retry policy of ``features.retry``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
 
 from eksaccess.adapters.aws import AwsSession, CallerIdentity, ClusterDescription
-from eksaccess.adapters.kube import KubeCallError, KubeClient
-from eksaccess.domain.awsauth.reader import parse_aws_auth
-from eksaccess.domain.iam.identity import CREATOR_USERNAME, Caller, find_aws_auth, subject_of
-from eksaccess.domain.iam.principal import canonicalize
-from eksaccess.domain.state import AccessEntryModel, AuthenticationMode, ClusterInfo, ClusterState
+from eksaccess.adapters.kube import KubeClient
+from eksaccess.domain.iam.identity import Caller
+from eksaccess.domain.iam.principal import arn_account
+from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
-from eksaccess.features.manage.retry import DEFAULT_BACKOFF, Backoff, kube_retry
+from eksaccess.features.cluster_read import read_cluster
+from eksaccess.features.retry import DEFAULT_BACKOFF, Backoff, retry
 
 
 @dataclass(kw_only=True)
@@ -45,7 +43,7 @@ class Connection:
 
     @property
     def account(self) -> str:
-        return self.cluster.arn.split(":")[4]
+        return arn_account(self.cluster.arn)
 
     @property
     def operator_caller(self) -> Caller:
@@ -76,7 +74,7 @@ class LiveView:
 
     @property
     def mode(self) -> AuthenticationMode:
-        return self.state.authenticationMode
+        return self.state.authentication_mode
 
 
 def connect(
@@ -98,50 +96,9 @@ def connect(
 
 def read_live(conn: Connection) -> LiveView:
     """A fresh read of the cluster's mode, access entries, aws-auth, RBAC objects and namespaces."""
-    description = conn.session.describe_cluster(conn.name, conn.region)
+    description = retry(lambda: conn.session.describe_cluster(conn.name, conn.region), conn.backoff)
     conn.cluster = description
-    mode = description.authentication_mode or AuthenticationMode.CONFIG_MAP
-    entries = conn.session.list_access_entries(conn.name, conn.region) if mode.uses_access_entries else []
-    aws_auth = kube_retry(conn.kube.get_aws_auth, conn.backoff)
-    manifests = kube_retry(conn.kube.rbac_manifests, conn.backoff)
-    namespaces = kube_retry(conn.kube.namespaces, conn.backoff)
-    kubernetes: list[dict[str, Any]] = [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}} for name in namespaces
-    ]
-    kubernetes.extend(manifests)
-    state = ClusterState(
-        apiVersion="eksaccess/v1",
-        kind="ClusterState",
-        cluster=ClusterInfo(
-            name=description.name,
-            region=description.region,
-            accountId=conn.account,
-            arn=description.arn,
-            version=description.version,
-            endpoint=description.endpoint,
-            certificateAuthorityData=description.certificate_authority_data,
-        ),
-        authenticationMode=mode,
-        accessEntries=[AccessEntryModel.from_domain(e) for e in entries],
-        awsAuth=aws_auth.data,
-        kubernetes=kubernetes,
+    read = read_cluster(
+        conn.session, conn.kube, description, conn.operator_caller, account=conn.account, backoff=conn.backoff
     )
-    if mode is AuthenticationMode.CONFIG_MAP and _operator_is_creator(conn, state):
-        info = state.cluster.model_copy(update={"creatorArn": canonicalize(conn.operator.arn)})
-        state = state.model_copy(update={"cluster": info})
-    return LiveView(state=state, aws_auth_version=aws_auth.resource_version, operator=conn.operator_caller)
-
-
-def _operator_is_creator(conn: Connection, state: ClusterState) -> bool:
-    try:
-        me = kube_retry(conn.kube.whoami, conn.backoff)
-    except KubeCallError:
-        return False
-    if me.username != CREATOR_USERNAME or "system:masters" not in me.groups:
-        return False
-    mapped = find_aws_auth(parse_aws_auth(state.awsAuth), subject_of(conn.operator_caller))
-    return mapped is None or mapped.username != CREATOR_USERNAME
-
-
-def with_state(view: LiveView, state: ClusterState) -> LiveView:
-    return replace(view, state=state)
+    return LiveView(state=read.state, aws_auth_version=read.aws_auth_version, operator=conn.operator_caller)

@@ -37,11 +37,11 @@ class Via(StrEnum):
     AWS_AUTH = "aws-auth"
 
 
-class _Model(BaseModel):
+class _DesiredModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class PolicySpec(_Model):
+class PolicySpec(_DesiredModel):
     policy: str = Field(description="short name (cluster-admin, admin, edit, view, ...), policy name or ARN")
     namespaces: list[str] = Field(default_factory=list, description="none: cluster scope")
 
@@ -60,7 +60,7 @@ class PolicySpec(_Model):
         return ScopeType.NAMESPACE if self.namespaces else ScopeType.CLUSTER
 
 
-class PrincipalSpec(_Model):
+class PrincipalSpec(_DesiredModel):
     arn: str = Field(description="IAM role or user ARN")
     via: Via = Via.AUTO
     type: EntryType = EntryType.STANDARD
@@ -80,12 +80,12 @@ class PrincipalSpec(_Model):
         return value
 
 
-class ClusterRef(_Model):
+class ClusterRef(_DesiredModel):
     name: str = Field(min_length=1)
     region: str | None = None
 
 
-class ClusterAccess(_Model):
+class ClusterAccess(_DesiredModel):
     """Who should have which access to one cluster (eksaccess/v1 ClusterAccess)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="ClusterAccess")
@@ -215,7 +215,7 @@ def export_access(state: ClusterState) -> ClusterAccess:
                 ],
             )
         )
-    auth = parse_aws_auth(state.awsAuth)
+    auth = parse_aws_auth(state.aws_auth)
     rows: dict[str, tuple[str, str | None, tuple[str, ...]]] = {}
     for row in auth.roles:
         rows[row.rolearn.lower()] = (row.rolearn, row.username, row.groups)  # later duplicates win
@@ -236,7 +236,7 @@ def export_access(state: ClusterState) -> ClusterAccess:
     accounts = list(auth.accounts) if auth.accounts else None
     return ClusterAccess(
         cluster=ClusterRef(name=state.cluster.name, region=state.cluster.region),
-        authenticationMode=state.authenticationMode,
+        authenticationMode=state.authentication_mode,
         principals=principals,
         mapAccounts=accounts,
     )

@@ -26,7 +26,7 @@ from eksaccess.domain.access import AccessPolicyAssociation, ScopeType
 from eksaccess.domain.authz.authorize import Attributes, Authorizer
 from eksaccess.domain.awsauth.reader import AwsAuth, parse_aws_auth
 from eksaccess.domain.iam.identity import Caller, Resolution, resolve
-from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
+from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal, principal_key
 from eksaccess.domain.state import ClusterState
 
 PROBE_SESSION = "i-0123456789abcdef0"  # an instance id: renders {{EC2PrivateDNSName}} and {{SessionName}}
@@ -119,21 +119,12 @@ def caller_for(arn: str) -> Caller:
     return Caller(arn=arn, account=principal.account, session_name=session)
 
 
-def principal_key(arn: str) -> str:
-    """One key per principal: the canonical, path-less ARN in lower case."""
-    try:
-        principal = parse_principal(arn)
-    except InvalidArnError:
-        return arn.lower()
-    return principal.pathless_arn.lower()
-
-
 class Evaluator:
     """The engine over one ClusterState (RBAC index and aws-auth parsed once)."""
 
     def __init__(self, state: ClusterState) -> None:
         self.state = state
-        self.aws_auth: AwsAuth = parse_aws_auth(state.awsAuth)
+        self.aws_auth: AwsAuth = parse_aws_auth(state.aws_auth)
         self.entries = state.access_entries()
 
     @cached_property
@@ -145,8 +136,8 @@ class Evaluator:
         found: dict[str, str] = {}
         arns = [e.principal_arn for e in self.entries]
         arns += [r.rolearn for r in self.aws_auth.roles] + [u.userarn for u in self.aws_auth.users]
-        if self.state.cluster.creatorArn:
-            arns.append(self.state.cluster.creatorArn)
+        if self.state.cluster.creator_arn:
+            arns.append(self.state.cluster.creator_arn)
         for arn in arns:
             try:
                 principal = parse_principal(arn)
@@ -158,11 +149,11 @@ class Evaluator:
 
     def resolve(self, arn: str, caller: Caller | None = None) -> Resolution:
         return resolve(
-            mode=self.state.authenticationMode,
+            mode=self.state.authentication_mode,
             access_entries=self.entries,
             aws_auth=self.aws_auth,
             caller=caller or caller_for(arn),
-            creator_arn=self.state.cluster.creatorArn,
+            creator_arn=self.state.cluster.creator_arn,
         )
 
     def identity(self, arn: str, caller: Caller | None = None) -> Identity | None:

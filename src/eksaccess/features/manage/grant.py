@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eksaccess.domain.access import AccessPolicyAssociation, EntryType
-from eksaccess.domain.authz.access_policies import policy_name, resolve_policy
+from eksaccess.domain.authz.access_policies import resolve_policy
 from eksaccess.domain.awsauth.reader import parse_aws_auth
 from eksaccess.domain.iam.principal import PrincipalKind, parse_principal
 from eksaccess.domain.state import AuthenticationMode, ClusterState
@@ -24,7 +24,7 @@ from eksaccess.errors import InputError
 from eksaccess.features.manage.desired import Via
 from eksaccess.features.manage.plan import (
     Plan,
-    Target,
+    PrincipalTarget,
     build_plan,
     concrete_via,
     find_entry,
@@ -51,7 +51,7 @@ class GrantRequest:
 
 
 def plan_grant(state: ClusterState, request: GrantRequest, *, lookup: RoleLookup | None = None) -> Plan:
-    mode = state.authenticationMode
+    mode = state.authentication_mode
     via = concrete_via(request.via, mode)
     notices: list[str] = []
     if request.via is Via.AUTO:
@@ -95,7 +95,7 @@ def plan_grant(state: ClusterState, request: GrantRequest, *, lookup: RoleLookup
 
 def _entry_target(
     state: ClusterState, arn: str, request: GrantRequest, associations: Sequence[AccessPolicyAssociation]
-) -> Target:
+) -> PrincipalTarget:
     live = find_entry(state, arn)
     entry_type = request.entry_type or (live.type if live else EntryType.STANDARD)
     if live is not None and live.type is not entry_type:
@@ -107,7 +107,7 @@ def _entry_target(
     for assoc in associations:
         policies[assoc.policy_arn] = assoc
     groups = (*(live.kubernetes_groups if live and not live.type.is_node else ()), *request.groups)
-    return Target(
+    return PrincipalTarget(
         arn=live.principal_arn if live else arn,
         via=Via.ACCESS_ENTRY,
         type=entry_type,
@@ -119,8 +119,8 @@ def _entry_target(
 
 def _aws_auth_target(
     state: ClusterState, arn: str, request: GrantRequest, associations: Sequence[AccessPolicyAssociation]
-) -> Target:
-    auth = parse_aws_auth(state.awsAuth)
+) -> PrincipalTarget:
+    auth = parse_aws_auth(state.aws_auth)
     is_user = parse_principal(arn).kind is PrincipalKind.USER
     row = auth.match_user(arn) if is_user else auth.match_role(arn)
     if request.entry_type is not None and request.entry_type.is_node:
@@ -129,7 +129,7 @@ def _aws_auth_target(
                 f"a principal of type {request.entry_type} takes no policies, groups or username"
             )
         node_name, node_groups = node_row(request.entry_type)
-        return Target(
+        return PrincipalTarget(
             arn=arn, via=Via.AWS_AUTH, type=request.entry_type, username=node_name, groups=node_groups
         )
     groups: list[str] = [*(row.groups if row else ()), *request.groups]
@@ -141,7 +141,7 @@ def _aws_auth_target(
             notices.append(f"aws-auth has no access policies: {grant.notice}")
             if grant.binding is not None:
                 bindings.append(grant.binding)
-    return Target(
+    return PrincipalTarget(
         arn=arn,
         via=Via.AWS_AUTH,
         username=request.username,
@@ -152,11 +152,11 @@ def _aws_auth_target(
 
 
 def _shadowing(state: ClusterState, arn: str, via: Via) -> list[str]:
-    if state.authenticationMode is not AuthenticationMode.API_AND_CONFIG_MAP:
-        if via is Via.AWS_AUTH and state.authenticationMode is AuthenticationMode.API:
+    if state.authentication_mode is not AuthenticationMode.API_AND_CONFIG_MAP:
+        if via is Via.AWS_AUTH and state.authentication_mode is AuthenticationMode.API:
             return ["the authentication mode is API: aws-auth is ignored, this mapping will not apply"]
         return []
-    auth = parse_aws_auth(state.awsAuth)
+    auth = parse_aws_auth(state.aws_auth)
     row = auth.match_role(parse_principal(arn).pathless_arn) or auth.match_user(arn)
     entry = find_entry(state, arn)
     if via is Via.ACCESS_ENTRY and row is not None and entry is None:
@@ -167,7 +167,3 @@ def _shadowing(state: ClusterState, arn: str, via: Via) -> list[str]:
     if via is Via.AWS_AUTH and entry is not None:
         return [f"{arn} has an access entry, which wins over aws-auth: this mapping will not apply"]
     return []
-
-
-def policy_label(policy_arn: str) -> str:
-    return policy_name(policy_arn)

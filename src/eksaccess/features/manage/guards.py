@@ -18,13 +18,13 @@ Everything is evaluated by the engine (identity resolution + authorizer) on the 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
 
 from eksaccess.domain.awsauth.reader import AwsAuth
+from eksaccess.domain.findings import Catalogue, Definition, Finding, FindingCode, Link, Reporter, Severity
 from eksaccess.domain.iam.identity import Caller
+from eksaccess.domain.iam.principal import principal_key
 from eksaccess.domain.names import NODE_USERNAMES, is_reserved_aws_auth_username
+from eksaccess.domain.risk import NO_CLUSTER_ADMIN
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.manage.evaluate import (
     ADMIN_REQUEST,
@@ -33,34 +33,72 @@ from eksaccess.features.manage.evaluate import (
     Evaluator,
     Identity,
     describe_probe,
-    principal_key,
     shared_probes,
 )
 
 FORCE_HINT = "re-run with --force if this is really what you want"
-# The groups of a node identity: aws-auth node rows and node-type access entries (facts/eks-api.md 3).
+# The groups of a node identity: aws-auth node rows and node-type access entries
+# (https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html, auth-configmap.html).
 NODE_IDENTITY_GROUPS = frozenset(
     {"system:bootstrappers", NODE_GROUP, "system:node-proxier", "eks:kube-proxy-windows"}
 )
 
 
-class GuardCode(StrEnum):
-    NO_CLUSTER_ADMIN = "no-cluster-admin"
-    OPERATOR_LOSES_AWS_AUTH_WRITE = "operator-loses-aws-auth-write"
-    OPERATOR_LOSES_ACCESS = "operator-loses-access"
-    NODE_LOSES_NODE_GROUP = "node-loses-system-nodes"
-    NODE_IDENTITY_CHANGED = "node-identity-changed"
-    RESERVED_USERNAME = "reserved-username"
+_GUARD = frozenset({Reporter.GUARD})
 
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class GuardViolation:
-    code: GuardCode
-    principal: str
-    message: str  # names what would be lost and how to proceed
-
-    def to_json(self) -> dict[str, Any]:
-        return {"code": str(self.code), "principal": self.principal, "message": self.message}
+# The lock-out rules: every violation refuses the change (unless --force). NO_CLUSTER_ADMIN is audit's fact too.
+GUARDS = Catalogue(
+    Reporter.GUARD,
+    (
+        NO_CLUSTER_ADMIN,
+        Definition(
+            code=FindingCode.OPERATOR_LOSES_AWS_AUTH_WRITE,
+            severity=Severity.ERROR,
+            link=Link.AUTHORIZATION,
+            title="the operator would lose the right to update aws-auth",
+            why="the change is made through aws-auth: after it, the operator could not undo it that way",
+            fix="make the change as another admin",
+            reporters=_GUARD,
+        ),
+        Definition(
+            code=FindingCode.OPERATOR_LOSES_ACCESS,
+            severity=Severity.ERROR,
+            link=Link.AUTHORIZATION,
+            title="the operator would lose access they use now",
+            why="a change to one's own access entry, policies or aws-auth row can lock oneself out",
+            fix="make the change as another admin",
+            reporters=_GUARD,
+        ),
+        Definition(
+            code=FindingCode.NODE_LOSES_NODE_GROUP,
+            severity=Severity.ERROR,
+            link=Link.MAPPING,
+            title=f"a node role would lose {NODE_GROUP}",
+            why="nodes whose role is not in system:nodes go NotReady",
+            fix="keep its aws-auth row, or give it an access entry of type EC2_LINUX / FARGATE_LINUX",
+            reporters=_GUARD,
+        ),
+        Definition(
+            code=FindingCode.NODE_IDENTITY_CHANGED,
+            severity=Severity.ERROR,
+            link=Link.MAPPING,
+            title="a node role's username or node groups would change",
+            why="the Node authorizer needs the node username and the node groups",
+            fix="leave a node row's username and groups alone",
+            reporters=_GUARD,
+        ),
+        Definition(
+            code=FindingCode.RESERVED_USERNAME,
+            severity=Severity.ERROR,
+            link=Link.MAPPING,
+            title="an aws-auth row would get a reserved system: username",
+            why="Kubernetes reserves system: usernames for its own components; only the node usernames belong in "
+            "aws-auth",
+            fix="choose another username",
+            reporters=_GUARD,
+        ),
+    ),
+)
 
 
 def check_lockout(
@@ -70,9 +108,9 @@ def check_lockout(
     operator: Caller,
     touched: Collection[str] | None = None,
     writes_aws_auth: bool = False,
-) -> tuple[GuardViolation, ...]:
+) -> tuple[Finding, ...]:
     """Violations of the lock-out rules; ``touched`` limits the per-principal checks to these principal
-    keys (``evaluate.principal_key``); None checks every principal."""
+    keys (``principal.principal_key``); None checks every principal."""
     old, new = Evaluator(before), Evaluator(after)
     found = [*_admins(old, new), *_operator(old, new, operator, touched, writes_aws_auth)]
     found.extend(_nodes(old, new, touched))
@@ -80,7 +118,7 @@ def check_lockout(
     return tuple(found)
 
 
-def _admins(old: Evaluator, new: Evaluator) -> list[GuardViolation]:
+def _admins(old: Evaluator, new: Evaluator) -> list[Finding]:
     if new.admins() or not old.admins():
         # Only a change that takes the last admin away is refused: on a cluster where no principal the state
         # names holds cluster-admin (a CONFIG_MAP cluster whose creator is unknown), granting a developer
@@ -92,22 +130,22 @@ def _admins(old: Evaluator, new: Evaluator) -> list[GuardViolation]:
         f"after this change no principal holds cluster-admin{lost}. Keep or grant one admin first "
         f"(eksaccess grant ARN --policy cluster-admin), or {FORCE_HINT}"
     )
-    return [GuardViolation(code=GuardCode.NO_CLUSTER_ADMIN, principal=", ".join(had), message=message)]
+    return [GUARDS.finding(FindingCode.NO_CLUSTER_ADMIN, subject=", ".join(had), detail=message)]
 
 
 def _operator(
     old: Evaluator, new: Evaluator, operator: Caller, touched: Collection[str] | None, writes_aws_auth: bool
-) -> list[GuardViolation]:
-    found: list[GuardViolation] = []
+) -> list[Finding]:
+    found: list[Finding] = []
     me = operator.arn
     key = principal_key(me)
     loses_write = writes_aws_auth and not new.allows(me, AWS_AUTH_WRITE, operator)
     if loses_write and old.allows(me, AWS_AUTH_WRITE, operator):
         found.append(
-            GuardViolation(
-                code=GuardCode.OPERATOR_LOSES_AWS_AUTH_WRITE,
-                principal=me,
-                message=(
+            GUARDS.finding(
+                FindingCode.OPERATOR_LOSES_AWS_AUTH_WRITE,
+                subject=me,
+                detail=(
                     f"you ({me}) would lose the right to update configmaps/aws-auth in kube-system, "
                     "the access this change is made with, and could not undo it through aws-auth. "
                     f"Make the change as another admin, or {FORCE_HINT}"
@@ -123,10 +161,10 @@ def _operator(
         sample = "; ".join(describe_probe(a) for a in ordered[:3])
         more = f" and {len(ordered) - 3} more" if len(ordered) > 3 else ""
         found.append(
-            GuardViolation(
-                code=GuardCode.OPERATOR_LOSES_ACCESS,
-                principal=me,
-                message=(
+            GUARDS.finding(
+                FindingCode.OPERATOR_LOSES_ACCESS,
+                subject=me,
+                detail=(
                     f"you ({me}) would lose access you use now: {sample}{more}. "
                     f"Make the change as another admin, or {FORCE_HINT}"
                 ),
@@ -135,8 +173,8 @@ def _operator(
     return found
 
 
-def _nodes(old: Evaluator, new: Evaluator, touched: Collection[str] | None) -> list[GuardViolation]:
-    found: list[GuardViolation] = []
+def _nodes(old: Evaluator, new: Evaluator, touched: Collection[str] | None) -> list[Finding]:
+    found: list[Finding] = []
     arns = old.principals()
     for key in sorted(old.nodes()):
         if touched is not None and key not in touched:
@@ -145,10 +183,10 @@ def _nodes(old: Evaluator, new: Evaluator, touched: Collection[str] | None) -> l
         before, after = old.identity(arn), new.identity(arn)
         if after is None or NODE_GROUP not in after.groups:
             found.append(
-                GuardViolation(
-                    code=GuardCode.NODE_LOSES_NODE_GROUP,
-                    principal=arn,
-                    message=(
+                GUARDS.finding(
+                    FindingCode.NODE_LOSES_NODE_GROUP,
+                    subject=arn,
+                    detail=(
                         f"{arn} is a node role (its identity has {NODE_GROUP}); after this change it "
                         "would not, and its nodes would go NotReady. Keep its aws-auth row or give it an "
                         f"access entry of type EC2_LINUX / FARGATE_LINUX, or {FORCE_HINT}"
@@ -164,12 +202,12 @@ def _node_identity_changed(before: Identity, after: Identity) -> bool:
     return before.username != after.username or bool((before.groups & NODE_IDENTITY_GROUPS) - after.groups)
 
 
-def _node_identity_violation(arn: str, mapping: str, after: Identity) -> GuardViolation:
+def _node_identity_violation(arn: str, mapping: str, after: Identity) -> Finding:
     groups = ", ".join(sorted(after.groups & NODE_IDENTITY_GROUPS))
-    return GuardViolation(
-        code=GuardCode.NODE_IDENTITY_CHANGED,
-        principal=arn,
-        message=(
+    return GUARDS.finding(
+        FindingCode.NODE_IDENTITY_CHANGED,
+        subject=arn,
+        detail=(
             f"{arn} is a node role ({mapping}); after this change its username would be {after.username} "
             f"with node groups [{groups}], but the Node authorizer needs the node username "
             f"({' or '.join(NODE_USERNAMES)}) and the node groups, so every node of this role would lose "
@@ -179,23 +217,23 @@ def _node_identity_violation(arn: str, mapping: str, after: Identity) -> GuardVi
     )
 
 
-def _reserved_usernames(old: AwsAuth, new: AwsAuth, touched: Collection[str] | None) -> list[GuardViolation]:
+def _reserved_usernames(old: AwsAuth, new: AwsAuth, touched: Collection[str] | None) -> list[Finding]:
     """aws-auth rows this change gives a reserved ``system:`` username (rows already so are left alone)."""
     before = {r.rolearn.lower(): r.username for r in old.roles} | {
         u.userarn.lower(): u.username for u in old.users
     }
     rows = [(r.rolearn, r.username) for r in new.roles] + [(u.userarn, u.username) for u in new.users]
-    found: list[GuardViolation] = []
+    found: list[Finding] = []
     for arn, username in rows:
         if touched is not None and principal_key(arn) not in touched:
             continue
         if not username or before.get(arn.lower()) == username or not is_reserved_aws_auth_username(username):
             continue
         found.append(
-            GuardViolation(
-                code=GuardCode.RESERVED_USERNAME,
-                principal=arn,
-                message=(
+            GUARDS.finding(
+                FindingCode.RESERVED_USERNAME,
+                subject=arn,
+                detail=(
                     f"the aws-auth username {username} of {arn} starts with system:, which Kubernetes "
                     f"reserves for its own components (only the node usernames {', '.join(NODE_USERNAMES)} "
                     f"belong in aws-auth); choose another username, or {FORCE_HINT}"

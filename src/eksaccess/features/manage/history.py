@@ -18,20 +18,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from eksaccess.adapters.history_files import HistoryFiles
+from eksaccess.domain.iam.principal import principal_key
 from eksaccess.domain.state import AccessEntryModel, AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.desired import Via
-from eksaccess.features.manage.evaluate import principal_key
-from eksaccess.features.manage.plan import Plan, Target, build_plan, removal_steps
+from eksaccess.features.manage.plan import Plan, PrincipalTarget, build_plan, removal_steps
 from eksaccess.features.manage.steps import Action, Step, StepCode
 
 
 def snapshot(state: ClusterState, aws_auth_version: str | None) -> dict[str, Any]:
     return {
-        "authenticationMode": str(state.authenticationMode),
-        "awsAuth": None if state.awsAuth is None else dict(state.awsAuth),
+        "authenticationMode": str(state.authentication_mode),
+        "awsAuth": None if state.aws_auth is None else dict(state.aws_auth),
         "awsAuthResourceVersion": aws_auth_version,
-        "accessEntries": [e.model_dump(mode="json", exclude_none=True) for e in state.accessEntries],
+        "accessEntries": [e.model_dump(mode="json", exclude_none=True) for e in state.access_entry_models],
     }
 
 
@@ -119,16 +119,16 @@ def rollback_plan(state: ClusterState, recorded: Mapping[str, Any]) -> Plan:
     """Steps that make the access entries exactly the recorded ones and write aws-auth back verbatim."""
     entries = [AccessEntryModel.model_validate(e).to_domain() for e in recorded.get("accessEntries") or []]
     warnings: list[str] = []
-    mode = AuthenticationMode(str(recorded.get("authenticationMode", state.authenticationMode)))
-    if mode is not state.authenticationMode:
+    mode = AuthenticationMode(str(recorded.get("authenticationMode", state.authentication_mode)))
+    if mode is not state.authentication_mode:
         warnings.append(
-            f"the authentication mode was {mode} and is now {state.authenticationMode}: mode changes cannot be "
+            f"the authentication mode was {mode} and is now {state.authentication_mode}: mode changes cannot be "
             "undone; only access entries and aws-auth are restored"
         )
-    targets: list[Target] = []
-    if state.authenticationMode.uses_access_entries:
+    targets: list[PrincipalTarget] = []
+    if state.authentication_mode.uses_access_entries:
         targets = [
-            Target(
+            PrincipalTarget(
                 arn=e.principal_arn,
                 via=Via.ACCESS_ENTRY,
                 type=e.type,
@@ -144,7 +144,7 @@ def rollback_plan(state: ClusterState, recorded: Mapping[str, Any]) -> Plan:
         if principal_key(entry.principal_arn) not in keep:
             extra.extend(removal_steps(state, entry.principal_arn, Via.ACCESS_ENTRY))
     data = recorded.get("awsAuth")
-    if data != state.awsAuth:
+    if data != state.aws_auth:
         extra.append(
             Step(
                 code=StepCode.AWS_AUTH_RESTORE,

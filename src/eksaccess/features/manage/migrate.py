@@ -37,14 +37,14 @@ from eksaccess.domain.access import (
 )
 from eksaccess.domain.authz.access_policies import CLUSTER_ADMIN, policy_arn
 from eksaccess.domain.awsauth.reader import parse_aws_auth
-from eksaccess.domain.iam.identity import SourceKind
-from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
+from eksaccess.domain.iam.identity import MappingKind
+from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal, principal_key
 from eksaccess.domain.names import validate_partition, validate_templates
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.desired import Via
-from eksaccess.features.manage.evaluate import Evaluator, describe_probe, principal_key, shared_probes
-from eksaccess.features.manage.plan import NEXT_MODE, Plan, Target, build_plan, find_entry
+from eksaccess.features.manage.evaluate import Evaluator, describe_probe, shared_probes
+from eksaccess.features.manage.plan import NEXT_MODE, Plan, PrincipalTarget, build_plan, find_entry
 
 MASTERS = "system:masters"
 NODE_GROUPS = frozenset({"system:bootstrappers", "system:nodes"})
@@ -109,7 +109,7 @@ class Migration:
 
 
 def plan_migration(state: ClusterState, *, to: AuthenticationMode | None = None) -> Migration:
-    current = state.authenticationMode
+    current = state.authentication_mode
     if current is AuthenticationMode.API:
         raise InputError(
             "the cluster is already in authentication mode API: aws-auth is ignored, nothing to migrate"
@@ -136,9 +136,9 @@ def plan_migration(state: ClusterState, *, to: AuthenticationMode | None = None)
     )
 
 
-def convert(state: ClusterState) -> tuple[list[Target], list[tuple[str, str]], list[Unexpressible]]:
-    auth = parse_aws_auth(state.awsAuth)
-    targets: list[Target] = []
+def convert(state: ClusterState) -> tuple[list[PrincipalTarget], list[tuple[str, str]], list[Unexpressible]]:
+    auth = parse_aws_auth(state.aws_auth)
+    targets: list[PrincipalTarget] = []
     converted: list[tuple[str, str]] = []
     missing: list[Unexpressible] = []
     for dropped in auth.dropped:
@@ -181,7 +181,7 @@ def convert(state: ClusterState) -> tuple[list[Target], list[tuple[str, str]], l
 
 def _convert_row(
     state: ClusterState, where: str, arn: str, username: str | None, groups: tuple[str, ...]
-) -> Target | Unexpressible | None:
+) -> PrincipalTarget | Unexpressible | None:
     def refuse(reason: str) -> Unexpressible:
         return Unexpressible(where=f"aws-auth {where}", principal=arn, reason=reason)
 
@@ -193,7 +193,7 @@ def _convert_row(
         return refuse("an STS assumed-role ARN never matches; the row grants nothing (map the role ARN)")
     if principal.kind not in (PrincipalKind.ROLE, PrincipalKind.USER):
         return refuse(f"an IAM {principal.kind} cannot have an access entry")
-    if principal.has_path and principal.kind is PrincipalKind.ROLE:
+    if principal.path_never_matches:
         return refuse("a rolearn with a path never matches; the row grants nothing")
     try:
         validate_partition(arn, state.partition)
@@ -205,9 +205,9 @@ def _convert_row(
     group_set = set(groups)
     node = _node_type(username, group_set)
     if node is not None:
-        if principal.account != state.cluster.accountId:
-            return refuse(f"a node role must be in the cluster's account {state.cluster.accountId}")
-        return Target(arn=arn, via=Via.ACCESS_ENTRY, type=node)
+        if principal.account != state.cluster.account_id:
+            return refuse(f"a node role must be in the cluster's account {state.cluster.account_id}")
+        return PrincipalTarget(arn=arn, via=Via.ACCESS_ENTRY, type=node)
     system = sorted(g for g in group_set if g.startswith("system:") and g != MASTERS)
     if system:
         return refuse(
@@ -225,10 +225,12 @@ def _convert_row(
         principal_arn=arn, username=username or None, kubernetes_groups=kept, policies=policies
     )
     try:
-        validate_entry(entry, cluster_account=state.cluster.accountId)
+        validate_entry(entry, cluster_account=state.cluster.account_id)
     except AccessEntryValidationError as err:
         return refuse(f"EKS would refuse it: {err.message}")
-    return Target(arn=arn, via=Via.ACCESS_ENTRY, username=entry.username, groups=kept, policies=policies)
+    return PrincipalTarget(
+        arn=arn, via=Via.ACCESS_ENTRY, username=entry.username, groups=kept, policies=policies
+    )
 
 
 def _node_type(username: str | None, groups: set[str]) -> EntryType | None:
@@ -242,7 +244,7 @@ def _node_type(username: str | None, groups: set[str]) -> EntryType | None:
     return None
 
 
-def _describe_target(target: Target) -> str:
+def _describe_target(target: PrincipalTarget) -> str:
     if target.type.is_node:
         return f"access entry of type {target.type}"
     parts = [f"access entry, username {target.username or '(EKS default)'}"]
@@ -259,13 +261,13 @@ def compare(before: ClusterState, after: ClusterState) -> tuple[list[Difference]
     probes = shared_probes(before, after)
     differences: list[Difference] = []
     principals = {**old.principals(), **new.principals()}
-    creator = principal_key(before.cluster.creatorArn) if before.cluster.creatorArn else None
+    creator = principal_key(before.cluster.creator_arn) if before.cluster.creator_arn else None
     for key in sorted(old.principals()):
         arn = principals[key]
         id_old, id_new = old.identity(arn), new.identity(arn)
         perm_old, perm_new = old.permissions(arn, probes), new.permissions(arn, probes)
         same_identity = _identity_key(id_old) == _identity_key(id_new)
-        if key == creator and old.resolve(arn).source.kind is SourceKind.CLUSTER_CREATOR:
+        if key == creator and old.resolve(arn).source.kind is MappingKind.CLUSTER_CREATOR:
             same_identity = True  # EKS itself turns the creator's hidden admin into its access entry
         if same_identity and perm_old == perm_new:
             continue
@@ -297,5 +299,5 @@ def _listed(probes: Sequence[Any] | frozenset[Any]) -> tuple[str, ...]:
     return tuple(sorted(describe_probe(p) for p in probes))
 
 
-def principal_keys(targets: Sequence[Target]) -> set[str]:
+def principal_keys(targets: Sequence[PrincipalTarget]) -> set[str]:
     return {principal_key(t.arn) for t in targets}

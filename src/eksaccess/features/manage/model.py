@@ -9,31 +9,23 @@ entries do not apply in CONFIG_MAP, among duplicate mapRoles rows the later wins
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from eksaccess.domain.access import EntryType, default_username
 from eksaccess.domain.authz.access_policies import policy_name
 from eksaccess.domain.awsauth.reader import parse_aws_auth
-from eksaccess.domain.iam.identity import CREATOR_GROUPS, CREATOR_USERNAME, SourceKind
+from eksaccess.domain.iam.identity import CREATOR_GROUPS, CREATOR_USERNAME, MappingKind
+from eksaccess.domain.iam.principal import principal_key
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.desired import node_type_of_row
-from eksaccess.features.manage.evaluate import Evaluator, principal_key
-
-
-class Mechanism(StrEnum):
-    ACCESS_ENTRY = "accessEntry"
-    MAP_ROLES = "mapRoles"
-    MAP_USERS = "mapUsers"
-    MAP_ACCOUNTS = "mapAccounts"
-    CLUSTER_CREATOR = "clusterCreator"
+from eksaccess.features.manage.evaluate import Evaluator
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AccessRow:
     principal: str
-    mechanism: Mechanism
+    mechanism: MappingKind
     type: str
     username: str
     groups: tuple[str, ...]
@@ -63,30 +55,30 @@ def _policy(arn: str) -> str:
 
 def list_access(state: ClusterState) -> tuple[AccessRow, ...]:
     evaluator = Evaluator(state)
-    mode = state.authenticationMode
+    mode = state.authentication_mode
     rows: list[AccessRow] = []
     winners = {key: evaluator.resolve(arn) for key, arn in evaluator.principals().items()}
 
-    def wins(arn: str, kind: SourceKind, index: int | None = None) -> tuple[bool, str]:
+    def wins(arn: str, kind: MappingKind, index: int | None = None) -> tuple[bool, str]:
         found = winners.get(principal_key(arn))
         if found is None or found.identity is None:
             return False, "does not apply"
         if found.source.kind is kind and (index is None or found.source.index == index):
             return True, "wins"
-        if found.source.kind is SourceKind.ACCESS_ENTRY:
+        if found.source.kind is MappingKind.ACCESS_ENTRY:
             return False, "shadowed: the access entry wins"
-        if found.source.kind is SourceKind.CLUSTER_CREATOR:
+        if found.source.kind is MappingKind.CLUSTER_CREATOR:
             return False, "shadowed: the cluster creator's mapping is checked first"
         return False, f"shadowed by {found.source}"
 
     for index, entry in enumerate(state.access_entries()):
-        effective, note = wins(entry.principal_arn, SourceKind.ACCESS_ENTRY, index)
+        effective, note = wins(entry.principal_arn, MappingKind.ACCESS_ENTRY, index)
         if mode is AuthenticationMode.CONFIG_MAP:
             effective, note = False, "ignored: the authentication mode is CONFIG_MAP"
         rows.append(
             AccessRow(
                 principal=entry.principal_arn,
-                mechanism=Mechanism.ACCESS_ENTRY,
+                mechanism=MappingKind.ACCESS_ENTRY,
                 type=str(entry.type),
                 username=entry.username or default_username(entry),
                 groups=entry.kubernetes_groups,
@@ -95,28 +87,28 @@ def list_access(state: ClusterState) -> tuple[AccessRow, ...]:
                 note=note,
             )
         )
-    auth = parse_aws_auth(state.awsAuth)
+    auth = parse_aws_auth(state.aws_auth)
     ignored = "ignored: the authentication mode is API" if mode is AuthenticationMode.API else ""
     for role in auth.roles:
-        effective, note = wins(role.rolearn, SourceKind.MAP_ROLES, role.index)
+        effective, note = wins(role.rolearn, MappingKind.MAP_ROLES, role.index)
         rows.append(
-            _row(role.rolearn, Mechanism.MAP_ROLES, role.username, role.groups, effective, ignored or note)
+            _row(role.rolearn, MappingKind.MAP_ROLES, role.username, role.groups, effective, ignored or note)
         )
     for user in auth.users:
-        effective, note = wins(user.userarn, SourceKind.MAP_USERS, user.index)
+        effective, note = wins(user.userarn, MappingKind.MAP_USERS, user.index)
         rows.append(
-            _row(user.userarn, Mechanism.MAP_USERS, user.username, user.groups, effective, ignored or note)
+            _row(user.userarn, MappingKind.MAP_USERS, user.username, user.groups, effective, ignored or note)
         )
     for account in auth.accounts:
         note = ignored or "every principal of the account not mapped otherwise: username = its ARN, no groups"
-        rows.append(_row(account, Mechanism.MAP_ACCOUNTS, "{{ARN}}", (), not ignored, note))
-    creator = state.cluster.creatorArn
+        rows.append(_row(account, MappingKind.MAP_ACCOUNTS, "{{ARN}}", (), not ignored, note))
+    creator = state.cluster.creator_arn
     if creator and mode is AuthenticationMode.CONFIG_MAP:
-        effective, note = wins(creator, SourceKind.CLUSTER_CREATOR)
+        effective, note = wins(creator, MappingKind.CLUSTER_CREATOR)
         rows.append(
             _row(
                 creator,
-                Mechanism.CLUSTER_CREATOR,
+                MappingKind.CLUSTER_CREATOR,
                 CREATOR_USERNAME,
                 CREATOR_GROUPS,
                 effective,
@@ -128,7 +120,7 @@ def list_access(state: ClusterState) -> tuple[AccessRow, ...]:
 
 def _row(
     principal: str,
-    mechanism: Mechanism,
+    mechanism: MappingKind,
     username: str | None,
     groups: tuple[str, ...],
     effective: bool,
@@ -138,7 +130,7 @@ def _row(
         principal=principal,
         mechanism=mechanism,
         type="-"
-        if mechanism is Mechanism.MAP_ACCOUNTS
+        if mechanism is MappingKind.MAP_ACCOUNTS
         else str(node_type_of_row(username, groups) or EntryType.STANDARD),
         username=username or "",
         groups=groups,

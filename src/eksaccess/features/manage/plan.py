@@ -15,12 +15,11 @@ from typing import Any
 
 from eksaccess.domain.access import AccessEntry, AccessPolicyAssociation, EntryType, validate_entry
 from eksaccess.domain.awsauth.reader import parse_aws_auth
-from eksaccess.domain.iam.principal import PrincipalKind, parse_principal
+from eksaccess.domain.iam.principal import PrincipalKind, parse_principal, principal_key
 from eksaccess.domain.names import masters_warning, validate_partition, validate_templates
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.desired import ClusterAccess, PrincipalSpec, Via
-from eksaccess.features.manage.evaluate import principal_key
 from eksaccess.features.manage.steps import Action, Step, StepCode, simulate
 from eksaccess.features.manage.translate import (
     default_aws_auth_username,
@@ -39,7 +38,7 @@ NEXT_MODE = {
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Target:
+class PrincipalTarget:
     """One principal as it should be on one mechanism."""
 
     arn: str
@@ -88,14 +87,14 @@ def concrete_via(via: Via, mode: AuthenticationMode) -> Via:
     return Via.ACCESS_ENTRY if mode.uses_access_entries else Via.AWS_AUTH
 
 
-def target_of(spec: PrincipalSpec, mode: AuthenticationMode, partition: str = "aws") -> Target:
+def target_of(spec: PrincipalSpec, mode: AuthenticationMode, partition: str = "aws") -> PrincipalTarget:
     via = concrete_via(spec.via, mode)
     policies = tuple(
         AccessPolicyAssociation(policy_arn=p.policy_arn(partition), scope=scope_of(p.namespaces))
         for p in spec.policies
     )
     if via is Via.ACCESS_ENTRY:
-        return Target(
+        return PrincipalTarget(
             arn=spec.arn,
             via=via,
             type=spec.type,
@@ -105,7 +104,7 @@ def target_of(spec: PrincipalSpec, mode: AuthenticationMode, partition: str = "a
         )
     if spec.type.is_node:
         node_name, node_groups = node_row(spec.type)
-        return Target(arn=spec.arn, via=via, type=spec.type, username=node_name, groups=node_groups)
+        return PrincipalTarget(arn=spec.arn, via=via, type=spec.type, username=node_name, groups=node_groups)
     groups = list(spec.groups)
     bindings: list[dict[str, Any]] = []
     notices: list[str] = []
@@ -115,7 +114,7 @@ def target_of(spec: PrincipalSpec, mode: AuthenticationMode, partition: str = "a
             notices.append(f"{spec.arn}: {grant.notice}")
             if grant.binding is not None:
                 bindings.append(grant.binding)
-    return Target(
+    return PrincipalTarget(
         arn=spec.arn,
         via=via,
         type=spec.type,
@@ -137,7 +136,7 @@ def find_entry(state: ClusterState, arn: str) -> AccessEntry | None:
     return next((e for e in state.access_entries() if principal_key(e.principal_arn) == key), None)
 
 
-def entry_steps(state: ClusterState, target: Target) -> list[Step]:
+def entry_steps(state: ClusterState, target: PrincipalTarget) -> list[Step]:
     live = find_entry(state, target.arn)
     wanted = AccessEntry(
         principal_arn=target.arn,
@@ -146,7 +145,7 @@ def entry_steps(state: ClusterState, target: Target) -> list[Step]:
         kubernetes_groups=target.groups,
         policies=target.policies,
     )
-    validate_entry(wanted, cluster_account=state.cluster.accountId)
+    validate_entry(wanted, cluster_account=state.cluster.account_id)
     _validate_new_names(target, live.username if live else None, live.kubernetes_groups if live else ())
     if live is None:
         return _create_entry(wanted)
@@ -237,9 +236,9 @@ def _identity_text(username: str | None, groups: Sequence[str]) -> str:
     return f"username {username or '(default)'}, groups [{', '.join(groups)}]"
 
 
-def aws_auth_steps(state: ClusterState, target: Target) -> list[Step]:
+def aws_auth_steps(state: ClusterState, target: PrincipalTarget) -> list[Step]:
     principal = parse_principal(target.arn)
-    auth = parse_aws_auth(state.awsAuth)
+    auth = parse_aws_auth(state.aws_auth)
     is_role = principal.kind is not PrincipalKind.USER
     row = auth.match_role(target.arn) if is_role else auth.match_user(target.arn)
     _validate_new_names(target, row.username if row else None, row.groups if row else ())
@@ -263,7 +262,9 @@ def aws_auth_steps(state: ClusterState, target: Target) -> list[Step]:
     return steps
 
 
-def _validate_new_names(target: Target, live_username: str | None, live_groups: Sequence[str]) -> None:
+def _validate_new_names(
+    target: PrincipalTarget, live_username: str | None, live_groups: Sequence[str]
+) -> None:
     """The username and groups this change writes hold only templates the authenticator renders (what is
     there already is left alone: an exported file applies back unchanged)."""
     if target.username is not None and target.username != live_username:
@@ -278,7 +279,7 @@ def system_masters_warning(
     """The warning for an aws-auth row given ``system:masters`` by ``groups`` (the groups asked for by name,
     not those standing for a policy); InputError unless ``allowed``. None when the row already has it."""
     principal = parse_principal(arn)
-    auth = parse_aws_auth(state.awsAuth)
+    auth = parse_aws_auth(state.aws_auth)
     row = (
         auth.match_user(arn)
         if principal.kind is PrincipalKind.USER
@@ -287,7 +288,7 @@ def system_masters_warning(
     return masters_warning(arn, set(groups) - set(row.groups if row else ()), allowed=allowed)
 
 
-def validate_target_partition(state: ClusterState, target: Target) -> None:
+def validate_target_partition(state: ClusterState, target: PrincipalTarget) -> None:
     validate_partition(target.arn, state.partition)
     for assoc in target.policies:
         validate_partition(assoc.policy_arn, state.partition, what="access policy")
@@ -318,7 +319,7 @@ def _has_manifest(state: ClusterState, manifest: dict[str, Any]) -> bool:
     return False
 
 
-def target_steps(state: ClusterState, target: Target) -> list[Step]:
+def target_steps(state: ClusterState, target: PrincipalTarget) -> list[Step]:
     if target.via is Via.ACCESS_ENTRY:
         return entry_steps(state, target)
     return aws_auth_steps(state, target)
@@ -338,7 +339,7 @@ def removal_steps(state: ClusterState, arn: str, via: Via) -> list[Step]:
                 before=f"type {live.type}",
             )
         ]
-    auth = parse_aws_auth(state.awsAuth)
+    auth = parse_aws_auth(state.aws_auth)
     steps = []
     role = auth.match_role(arn)
     if role is not None:
@@ -367,7 +368,7 @@ def removal_steps(state: ClusterState, arn: str, via: Via) -> list[Step]:
 
 
 def mode_step(state: ClusterState, wanted: AuthenticationMode | None) -> Step | None:
-    current = state.authenticationMode
+    current = state.authentication_mode
     if wanted is None or wanted is current:
         return None
     if NEXT_MODE.get(current) is not wanted:
@@ -405,13 +406,13 @@ def order_steps(steps: Sequence[Step]) -> tuple[Step, ...]:
 
 def build_plan(
     state: ClusterState,
-    targets: Sequence[Target],
+    targets: Sequence[PrincipalTarget],
     *,
     mode: AuthenticationMode | None = None,
     extra: Sequence[Step] = (),
     notices: Sequence[str] = (),
 ) -> Plan:
-    final_mode = mode or state.authenticationMode
+    final_mode = mode or state.authentication_mode
     steps: list[Step] = []
     mode_change = mode_step(state, mode)
     if mode_change is not None:
@@ -489,7 +490,7 @@ def plan_access(
         raise InputError(f"the file is for cluster {desired.cluster.name}, not {state.cluster.name}")
     if desired.cluster.region and desired.cluster.region != state.cluster.region:
         raise InputError(f"the file is for region {desired.cluster.region}, not {state.cluster.region}")
-    final_mode = desired.authenticationMode or state.authenticationMode
+    final_mode = desired.authenticationMode or state.authentication_mode
     targets = [target_of(spec, final_mode, state.partition) for spec in desired.principals]
     extra: list[Step] = []
     if prune:
@@ -505,13 +506,13 @@ def plan_access(
     return replace(plan, warnings=(*plan.warnings, *(w for w in masters if w)))
 
 
-def _prune_steps(state: ClusterState, targets: Sequence[Target]) -> list[Step]:
+def _prune_steps(state: ClusterState, targets: Sequence[PrincipalTarget]) -> list[Step]:
     keep = {(t.key, t.via) for t in targets}
     steps: list[Step] = []
     for entry in state.access_entries():
         if (principal_key(entry.principal_arn), Via.ACCESS_ENTRY) not in keep:
             steps.extend(removal_steps(state, entry.principal_arn, Via.ACCESS_ENTRY))
-    auth = parse_aws_auth(state.awsAuth)
+    auth = parse_aws_auth(state.aws_auth)
     rows = {r.rolearn.lower(): r.rolearn for r in auth.roles} | {
         u.userarn.lower(): u.userarn for u in auth.users
     }
@@ -523,7 +524,7 @@ def _prune_steps(state: ClusterState, targets: Sequence[Target]) -> list[Step]:
 
 
 def _account_steps(state: ClusterState, accounts: Sequence[str]) -> list[Step]:
-    live = parse_aws_auth(state.awsAuth).accounts
+    live = parse_aws_auth(state.aws_auth).accounts
     steps = [
         Step(code=StepCode.ACCOUNT_ADD, principal=a, action=Action.CREATE, after="mapAccounts")
         for a in accounts

@@ -22,7 +22,7 @@ from eksaccess.features.manage.steps import Action, Step, StepCode
 
 
 def plan_repair(state: ClusterState) -> Plan:
-    found = repair(state.awsAuth)
+    found = repair(state.aws_auth)
     steps = [
         Step(
             code=StepCode.KEY_RENAME,

@@ -52,7 +52,7 @@ def _rows(state: ClusterState, arn: str) -> list[Step]:
     steps = removal_steps(
         state, principal.pathless_arn if principal.kind is PrincipalKind.ROLE else arn, Via.AWS_AUTH
     )
-    if principal.has_path and principal.kind is PrincipalKind.ROLE:
+    if principal.path_never_matches:
         steps += removal_steps(state, arn, Via.AWS_AUTH)  # a row written with the path (it never matched)
     return steps
 
@@ -73,7 +73,7 @@ def _policy_steps(state: ClusterState, arn: str, policy_arn: str, via: Via) -> l
                 before=str(held.scope),
             )
         ]
-    auth = parse_aws_auth(state.awsAuth)
+    auth = parse_aws_auth(state.aws_auth)
     principal = parse_principal(arn)
     is_user = principal.kind is PrincipalKind.USER
     row = auth.match_user(arn) if is_user else auth.match_role(principal.pathless_arn)

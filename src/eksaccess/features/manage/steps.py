@@ -23,9 +23,9 @@ from eksaccess.domain.authz.access_policies import CLUSTER_ADMIN, policy_arn, po
 from eksaccess.domain.awsauth import edit as awsauth_edit
 from eksaccess.domain.awsauth.reader import parse_aws_auth
 from eksaccess.domain.awsauth.repair import keep_one_row, rename_key, reread
+from eksaccess.domain.iam.principal import principal_key
 from eksaccess.domain.state import AccessEntryModel, AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
-from eksaccess.features.manage.evaluate import principal_key
 
 
 class StepCode(StrEnum):
@@ -50,7 +50,7 @@ class StepCode(StrEnum):
     BINDING_CREATE = "rbac.binding.create"
 
 
-class Mechanism(StrEnum):
+class StepMechanism(StrEnum):
     ACCESS_ENTRY = "access-entry"
     AWS_AUTH = "aws-auth"
     RBAC = "rbac"
@@ -64,11 +64,11 @@ class Action(StrEnum):
 
 
 _MECHANISM = {
-    "mode": Mechanism.CLUSTER,
-    "entry": Mechanism.ACCESS_ENTRY,
-    "policy": Mechanism.ACCESS_ENTRY,
-    "aws-auth": Mechanism.AWS_AUTH,
-    "rbac": Mechanism.RBAC,
+    "mode": StepMechanism.CLUSTER,
+    "entry": StepMechanism.ACCESS_ENTRY,
+    "policy": StepMechanism.ACCESS_ENTRY,
+    "aws-auth": StepMechanism.AWS_AUTH,
+    "rbac": StepMechanism.RBAC,
 }
 AWS_AUTH_CODES = frozenset(
     {
@@ -104,7 +104,7 @@ class Step:
     after: str = ""  # one line: what it will be
 
     @property
-    def mechanism(self) -> Mechanism:
+    def mechanism(self) -> StepMechanism:
         return _MECHANISM[self.code.value.split(".")[0]]
 
     @property
@@ -218,13 +218,13 @@ def _reread_key(data: dict[str, str], key: str) -> dict[str, str]:
 
 def simulate(state: ClusterState, steps: Sequence[Step]) -> ClusterState:
     """The ClusterState after the steps, as EKS and Kubernetes would make it."""
-    mode = state.authenticationMode
+    mode = state.authentication_mode
     entries = {principal_key(e.principal_arn): e for e in state.access_entries()}
     manifests = list(state.kubernetes)
     for step in steps:
         if step.code is StepCode.MODE_UPDATE and step.mode is not None:
-            if mode is AuthenticationMode.CONFIG_MAP and state.cluster.creatorArn:
-                creator = state.cluster.creatorArn
+            if mode is AuthenticationMode.CONFIG_MAP and state.cluster.creator_arn:
+                creator = state.cluster.creator_arn
                 admin = AccessPolicyAssociation(
                     policy_arn=policy_arn(CLUSTER_ADMIN, state.partition), scope=CLUSTER_SCOPE
                 )
@@ -232,16 +232,16 @@ def simulate(state: ClusterState, steps: Sequence[Step]) -> ClusterState:
                     principal_key(creator), AccessEntry(principal_arn=creator, policies=(admin,))
                 )
             mode = step.mode
-        elif step.mechanism is Mechanism.ACCESS_ENTRY:
+        elif step.mechanism is StepMechanism.ACCESS_ENTRY:
             _entry_step(entries, step)
         elif step.code is StepCode.BINDING_CREATE and step.manifest is not None:
             manifests.append(dict(step.manifest))
-    aws_auth = edit_aws_auth(state.awsAuth, steps)
+    aws_auth = edit_aws_auth(state.aws_auth, steps)
     return state.model_copy(
         update={
-            "authenticationMode": mode,
-            "accessEntries": [AccessEntryModel.from_domain(e) for e in entries.values()],
-            "awsAuth": aws_auth,
+            "authentication_mode": mode,
+            "access_entry_models": [AccessEntryModel.from_domain(e) for e in entries.values()],
+            "aws_auth": aws_auth,
             "kubernetes": manifests,
         }
     )

@@ -1,7 +1,7 @@
 """From "this principal should have these policies" to what each mechanism can hold.
 
 Access entries hold access policies directly. aws-auth rows hold only a username and groups, so a policy
-becomes a group (facts/eks-api.md 5, BPG): ``cluster-admin`` at cluster scope is ``system:masters``;
+becomes a group (https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html): ``cluster-admin`` at cluster scope is ``system:masters``;
 ``admin``, ``edit`` and ``view`` become a group bound to the matching ClusterRole, by a ClusterRoleBinding
 (cluster scope) or a RoleBinding per namespace, each named ``eksaccess:<group>``. Policies with no
 Kubernetes equivalent, and wildcard namespaces, cannot be expressed in aws-auth and are refused.
@@ -140,9 +140,7 @@ def correct_arn(arn: str, via: Via, lookup: RoleLookup | None = None) -> Correct
     if kind not in (PrincipalKind.ROLE, PrincipalKind.USER, PrincipalKind.ASSUMED_ROLE):
         raise InputError(f"{arn} is an IAM {kind}; access is granted to IAM roles and users")
     if via is Via.AWS_AUTH:
-        if kind is PrincipalKind.USER:
-            return Corrected(arn=principal.arn, notice=None)
-        fixed = principal.pathless_arn
+        fixed = principal.mapping_arn
         if fixed == principal.arn:
             return Corrected(arn=fixed, notice=None)
         why = (

@@ -1,6 +1,7 @@
 """The nine access entry operations of EKS, with EKS's validation, errors and pagination.
 
-Validation is the domain's (``eksaccess.domain.access``); texts quoted in facts/eks-api.md are AWS's.
+Validation is the domain's (``eksaccess.domain.access``); error texts are AWS's
+(https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html).
 An entry is bound to its principal's IAM unique id at creation (``principal_id``).
 """
 

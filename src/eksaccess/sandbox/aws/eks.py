@@ -1,7 +1,8 @@
 """EKS over rest-json: clusters (create, describe, list, update the authentication mode, delete) and the
 routes of the nine access entry operations (in ``access_entries``).
 
-Paths follow the EKS model (facts/eks-api.md 2). Path parameters arrive percent-encoded (a principal ARN
+Paths follow the EKS model
+(https://docs.aws.amazon.com/eks/latest/APIReference/API_Operations.html). Path parameters arrive percent-encoded (a principal ARN
 is one segment ``arn%3Aaws%3Aiam%3A%3A...%3Arole%2Fpath%2Fname``): the path is split on ``/`` first and
 each segment decoded after. A cluster is visible to callers of its own account, in its own region.
 """
@@ -18,6 +19,7 @@ from urllib.parse import unquote
 
 from eksaccess.domain.access import CLUSTER_SCOPE, AccessEntry, AccessPolicyAssociation
 from eksaccess.domain.authz.access_policies import CLUSTER_ADMIN, policy_arn
+from eksaccess.domain.iam.principal import arn_partition
 from eksaccess.domain.state import AuthenticationMode
 from eksaccess.sandbox.aws import access_entries
 from eksaccess.sandbox.aws.eks_common import DELETED, cluster_arn, entry_arn, find_cluster
@@ -109,7 +111,7 @@ def bootstrap_creator_entry(req: ServiceRequest, record: ClusterRecord) -> None:
             modified_at=now,
         )
     )
-    admin = policy_arn(CLUSTER_ADMIN, record.arn.split(":")[1])
+    admin = policy_arn(CLUSTER_ADMIN, arn_partition(record.arn))
     association = AccessPolicyAssociation(policy_arn=admin, scope=CLUSTER_SCOPE)
     req.ctx.store.put_policy(
         record.name,

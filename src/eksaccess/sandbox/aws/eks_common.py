@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from eksaccess.domain.iam.principal import parse_principal
+from eksaccess.domain.iam.principal import arn_partition, parse_principal
 from eksaccess.sandbox.aws.errors import AwsError
 from eksaccess.sandbox.aws.identity import ensure_allowed
 from eksaccess.sandbox.aws.request import ServiceRequest
@@ -41,7 +41,7 @@ def entry_arn(cluster: ClusterRecord, principal_arn: str) -> str:
     """``arn:aws:eks:REGION:ACCOUNT:access-entry/CLUSTER/role/PRINCIPAL_ACCOUNT/NAME/UUID`` (facts 2)."""
     principal = parse_principal(principal_arn)
     kind = "user" if principal.kind.value == "user" else "role"
-    partition = cluster.arn.split(":")[1]
+    partition = arn_partition(cluster.arn)
     return (
         f"arn:{partition}:eks:{cluster.region}:{cluster.account_id}:access-entry/{cluster.name}/{kind}/"
         f"{principal.account}/{principal.name}/{uuid.uuid4()}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class Protocol(StrEnum):
+class AwsProtocol(StrEnum):
     QUERY = "query"  # STS, IAM: XML ErrorResponse
     REST_JSON = "rest-json"  # EKS: x-amzn-ErrorType + {"message": ...}
 
@@ -60,11 +60,11 @@ class AwsError(Exception):
     def generic(cls, kind: ErrorKind, message: str) -> AwsError:
         return cls(None, message, kind=kind)
 
-    def resolve(self, protocol: Protocol) -> tuple[str, int]:
+    def resolve(self, protocol: AwsProtocol) -> tuple[str, int]:
         """The (code, HTTP status) this error has in ``protocol``."""
         if self.kind is not None:
             query_code, json_code, query_status, json_status = _CODES[self.kind]
-            if protocol is Protocol.QUERY:
+            if protocol is AwsProtocol.QUERY:
                 return query_code, query_status
             return json_code, json_status
         return self.code or "InternalFailure", self.status

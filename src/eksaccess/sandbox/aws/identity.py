@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from eksaccess.domain.iam.principal import arn_partition
 from eksaccess.sandbox.aws.errors import (
     EXPIRED_TOKEN_TEXT,
     INVALID_TOKEN_TEXT,
@@ -78,13 +79,13 @@ class AwsCaller:
 
     @property
     def partition(self) -> str:
-        return self.principal.arn.split(":")[1]
+        return arn_partition(self.principal.arn)
 
 
 def caller_for(principal: PrincipalRecord, key: AccessKeyRecord) -> AwsCaller:
     if principal.kind is PrincipalType.ROLE and key.session_name:
         arn = (
-            f"arn:{principal.arn.split(':')[1]}:sts::{principal.account_id}:assumed-role/{principal.name}/"
+            f"arn:{arn_partition(principal.arn)}:sts::{principal.account_id}:assumed-role/{principal.name}/"
             + (key.session_name)
         )
         return AwsCaller(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 
 from eksaccess.sandbox.aws import eks, iam, sts
-from eksaccess.sandbox.aws.errors import AwsError, ErrorKind, Protocol
+from eksaccess.sandbox.aws.errors import AwsError, AwsProtocol, ErrorKind
 from eksaccess.sandbox.aws.identity import authenticate, signature_error
 from eksaccess.sandbox.aws.regions import ensure_known_region
 from eksaccess.sandbox.aws.request import ServiceRequest
@@ -35,7 +35,7 @@ MAX_BODY = 1024 * 1024
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Service:
     name: str
-    protocol: Protocol
+    protocol: AwsProtocol
     handle: Callable[[ServiceRequest], AwsResponse]
     presigned_lifetime: timedelta | None = None
     # Whether the payload hash the client declares in x-amz-content-sha256 is taken (UNSIGNED-PAYLOAD
@@ -49,13 +49,13 @@ class Service:
 SERVICES: Mapping[str, Service] = {
     "sts": Service(
         name="sts",
-        protocol=Protocol.QUERY,
+        protocol=AwsProtocol.QUERY,
         handle=sts.handle,
         presigned_lifetime=sts.PRESIGNED_LIFETIME,
         declared_payload_hash=False,
     ),
-    "iam": Service(name="iam", protocol=Protocol.QUERY, handle=iam.handle, regional=False),
-    "eks": Service(name="eks", protocol=Protocol.REST_JSON, handle=eks.handle),
+    "iam": Service(name="iam", protocol=AwsProtocol.QUERY, handle=iam.handle, regional=False),
+    "eks": Service(name="eks", protocol=AwsProtocol.REST_JSON, handle=eks.handle),
 }
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from eksaccess.sandbox.aws.errors import AwsError, Protocol
+from eksaccess.sandbox.aws.errors import AwsError, AwsProtocol
 
 NAMESPACES: Mapping[str, str] = {
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
@@ -74,10 +74,10 @@ def json_response(data: Mapping[str, Any], request_id: str, status: int = 200) -
 
 
 def error_response(
-    error: AwsError, protocol: Protocol, service: str, request_id: str, *, accept_json: bool = False
+    error: AwsError, protocol: AwsProtocol, service: str, request_id: str, *, accept_json: bool = False
 ) -> AwsResponse:
     code, status = error.resolve(protocol)
-    if protocol is Protocol.REST_JSON:
+    if protocol is AwsProtocol.REST_JSON:
         return AwsResponse(
             status=status,
             body=json.dumps({"message": error.message}).encode(),

@@ -117,7 +117,7 @@ class KubeApp:
             code, body, ctype, headers = self._serve(environ)
         except status.ApiError as err:
             code, body, ctype, headers = err.code, err.body(), JSON_TYPE, list(err.headers)
-        except Exception as err:  # noqa: BLE001 - a server never dies on one request
+        except Exception as err:  # a server never dies on one request
             self.log.exception("kube %s: internal error", self.cluster)
             failure = status.internal_error(type(err).__name__)
             code, body, ctype, headers = 500, failure.body(), JSON_TYPE, []
@@ -197,7 +197,7 @@ class KubeApp:
             raise status.forbidden(attrs.resource, attrs.api_group, attrs.name, message)
 
     def _escalation_guard(self, user: KubeUser) -> WriteGuard:
-        """The RBAC storage's escalation prevention (facts/rbac.md 1.5), on the object about to be stored."""
+        """The RBAC storage's escalation prevention (https://github.com/kubernetes/kubernetes/blob/master/pkg/registry/rbac/escalation_check.go), on the object about to be stored."""
 
         def guard(res: Resource, obj: dict[str, Any], stored: dict[str, Any] | None) -> None:
             if stored is not None and _only_gc_fields_differ(obj, stored):

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from eksaccess.domain.authz.aggregation import aggregate_cluster_roles
 from eksaccess.domain.authz.rbac import RBAC_GROUP, parse_role
 
-if TYPE_CHECKING:
-    from eksaccess.sandbox.kube.storage import KubeObjects
-
 CLUSTER_ROLE_API = f"{RBAC_GROUP}/v1"
 
 
-def aggregate_cluster_roles_in(objects: KubeObjects, cluster: str) -> int:
+class StoredObjects(Protocol):
+    """What the controller needs of the object store (``storage.KubeObjects``)."""
+
+    def list(self, cluster: str, api_version: str, kind: str) -> list[dict[str, Any]]: ...
+
+    def update(self, cluster: str, obj: Mapping[str, Any]) -> dict[str, Any]: ...
+
+
+def aggregate_cluster_roles_in(objects: StoredObjects, cluster: str) -> int:
     """Fill the rules of every aggregating ClusterRole from the roles its selectors match, as the
     clusterrole-aggregation controller does; returns how many roles were rewritten."""
     manifests = objects.list(cluster, CLUSTER_ROLE_API, "ClusterRole")

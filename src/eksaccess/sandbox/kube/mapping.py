@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from eksaccess.domain.awsauth.reader import AwsAuth, parse_aws_auth
 from eksaccess.domain.iam.identity import Caller, resolve
+from eksaccess.domain.iam.principal import arn_partition
 from eksaccess.domain.token import StsIdentity
 from eksaccess.sandbox.context import SandboxContext
 from eksaccess.sandbox.kube.authn import (
@@ -58,7 +59,7 @@ class ClusterAuthenticator:
         self._lock = threading.Lock()
         record = ctx.store.get_cluster(cluster)
         region = record.region if record else "us-east-1"
-        partition = record.arn.split(":")[1] if record and record.arn.startswith("arn:") else "aws"
+        partition = arn_partition(record.arn) if record else "aws"
         sts_host = urlsplit(ctx.aws_endpoint).netloc
         offset = ctx.clock_offset
         self.verifier = TokenVerifier(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
 
 Matcher = Callable[[Mapping[str, str]], bool]
 
@@ -62,28 +61,3 @@ def parse_selector(text: str) -> Matcher:
     """A matcher for a selector string; an empty selector matches everything."""
     matchers = [_term_matcher(term) for term in _split_terms(text or "")]
     return lambda labels: all(m(labels) for m in matchers)
-
-
-def label_selector_matcher(selector: Mapping[str, Any] | None) -> Matcher:
-    """A matcher for a LabelSelector object (matchLabels + matchExpressions); None matches nothing."""
-    if selector is None:
-        return lambda labels: False
-    match_labels: Mapping[str, str] = selector.get("matchLabels") or {}
-    expressions: list[Mapping[str, Any]] = selector.get("matchExpressions") or []
-
-    def matches(labels: Mapping[str, str]) -> bool:
-        if any(labels.get(k) != v for k, v in match_labels.items()):
-            return False
-        for expr in expressions:
-            key, op, values = expr.get("key", ""), expr.get("operator", ""), set(expr.get("values") or [])
-            ok = {
-                "In": labels.get(key) in values,
-                "NotIn": labels.get(key) not in values,
-                "Exists": key in labels,
-                "DoesNotExist": key not in labels,
-            }.get(op, False)
-            if not ok:
-                return False
-        return True
-
-    return matches

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from eksaccess.sandbox.kube.controllers import aggregate_cluster_roles_in
 from eksaccess.sandbox.kube.selectors import parse_selector
 
 Obj = dict[str, Any]
@@ -258,7 +259,6 @@ class KubeObjects:
         Objects that already exist are replaced (seeding twice is harmless).
         """
         from eksaccess.domain.authz.bootstrap import bootstrap_manifests
-        from eksaccess.sandbox.kube.controllers import aggregate_cluster_roles_in
 
         wanted: list[Obj] = []
         for ns in DEFAULT_NAMESPACES:

@@ -8,7 +8,6 @@ module; ``load_scenario`` takes a built-in name or a path to a file.
 
 from __future__ import annotations
 
-import io
 import json
 from enum import StrEnum
 from importlib import resources
@@ -31,7 +30,7 @@ DEFAULT_REGION = "us-west-2"
 FOREIGN_CA = "foreign"  # certificateAuthorityData: a CA nobody serves with (the cluster was recreated)
 
 
-class _Model(BaseModel):
+class _ScenarioModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -45,12 +44,12 @@ def _check_arn(value: str, *kinds: PrincipalKind) -> str:
     return value
 
 
-class AccessKeySpec(_Model):
+class AccessKeySpec(_ScenarioModel):
     accessKeyId: str = Field(pattern=r"^AKIA[A-Z0-9]{12,16}$")
     secretAccessKey: str = Field(min_length=16, max_length=128)
 
 
-class UserSpec(_Model):
+class UserSpec(_ScenarioModel):
     name: str = Field(pattern=r"^[\w+=,.@-]{1,64}$")
     path: str = Field(default="/", pattern=r"^/([\w+=,.@-]+/)*$")
     accessKeys: list[AccessKeySpec] = Field(
@@ -69,7 +68,7 @@ class UserSpec(_Model):
     )
 
 
-class RoleSpec(_Model):
+class RoleSpec(_ScenarioModel):
     name: str = Field(pattern=r"^[\w+=,.@-]{1,64}$")
     path: str = Field(default="/", pattern=r"^/([\w+=,.@-]+/)*$")
     trustedBy: list[str] = Field(
@@ -95,7 +94,7 @@ class RoleSpec(_Model):
         return value
 
 
-class AccountSpec(_Model):
+class AccountSpec(_ScenarioModel):
     users: list[UserSpec] = Field(default_factory=list)
     roles: list[RoleSpec] = Field(default_factory=list)
 
@@ -116,7 +115,7 @@ class ScenarioCluster(ClusterState):
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="ScenarioCluster")
 
-    apiVersion: Literal["eksaccess/v1"] = "eksaccess/v1"
+    api_version: Literal["eksaccess/v1"] = Field(default="eksaccess/v1", alias="apiVersion")
     kind: Literal["ClusterState"] = "ClusterState"
     bootstrapClusterCreatorAdminPermissions: bool = True
     status: ClusterStatus = Field(
@@ -177,7 +176,7 @@ class ProfileType(StrEnum):
     CREDENTIAL_PROCESS_FAILING = "credential-process-failing"  # a credential_process that exits 1
 
 
-class ProfileSpec(_Model):
+class ProfileSpec(_ScenarioModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     type: ProfileType | None = Field(
         default=None, description="inferred: user -> static, roleArn -> assume-role"
@@ -228,7 +227,7 @@ class ContextCredential(StrEnum):
     EKS_TOKEN = "eks-token"  # token: k8s-aws-v1..., minted at `sandbox up` by `profile` (valid 15 minutes)
 
 
-class ContextSpec(_Model):
+class ContextSpec(_ScenarioModel):
     """A kubeconfig context written as ``aws eks update-kubeconfig --alias NAME --user-alias NAME`` would,
     then broken on purpose where a field says so."""
 
@@ -279,13 +278,13 @@ class KubeconfigFile(StrEnum):
     INVALID = "invalid"  # the file is not valid YAML (a tab indents a line)
 
 
-class KubeconfigSpec(_Model):
+class KubeconfigSpec(_ScenarioModel):
     contexts: list[ContextSpec] = Field(default_factory=list)
     currentContext: str | None = None
     file: KubeconfigFile = Field(default=KubeconfigFile.WRITTEN, description="absent or invalid: broken")
 
 
-class Scenario(_Model):
+class Scenario(_ScenarioModel):
     """A sandbox scenario (eksaccess/v1 Scenario)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="Scenario")
@@ -447,9 +446,3 @@ def scenario_schema() -> dict[str, Any]:
 
 def schema_text() -> str:
     return json.dumps(scenario_schema(), indent=2) + "\n"
-
-
-def dump_scenario(scenario: Scenario) -> str:
-    out = io.StringIO()
-    YAML(typ="safe", pure=True).dump(scenario.model_dump(mode="json", exclude_none=True), out)
-    return out.getvalue()

@@ -27,7 +27,7 @@ from eksaccess.sandbox.aws.identity import (
     new_session_token,
     unique_id,
 )
-from eksaccess.sandbox.config_files import ProfileCredentials
+from eksaccess.sandbox.config_files import ProfileKeys
 from eksaccess.sandbox.scenarios.model import ProfileSpec, ProfileType, Scenario
 from eksaccess.sandbox.store import (
     AccessKeyRecord,
@@ -136,10 +136,10 @@ def _seed_clusters(
         record = ClusterRecord(
             name=info.name,
             region=info.region,
-            account_id=info.accountId,
-            arn=info.arn or cluster_arn(info.region, info.accountId, info.name),
-            authentication_mode=spec.authenticationMode,
-            creator_arn=info.creatorArn,
+            account_id=info.account_id,
+            arn=info.arn or cluster_arn(info.region, info.account_id, info.name),
+            authentication_mode=spec.authentication_mode,
+            creator_arn=info.creator_arn,
             endpoint="",
             status=DELETED if spec.deleted else spec.status.value,
             certificate_authority_data=cluster_ca.get(info.name, ca_data),
@@ -179,10 +179,10 @@ def _seed_clusters(
                         modified_at=now,
                     ),
                 )
-        objects.seed(record.name, manifests=spec.kubernetes, aws_auth=spec.awsAuth)
+        objects.seed(record.name, manifests=spec.kubernetes, aws_auth=spec.aws_auth)
 
 
-def _credentials(store: SandboxStore, profile: ProfileSpec, now: float) -> ProfileCredentials | None:
+def _credentials(store: SandboxStore, profile: ProfileSpec, now: float) -> ProfileKeys | None:
     kind = profile.kind
     if kind in (
         ProfileType.ASSUME_ROLE,
@@ -192,12 +192,12 @@ def _credentials(store: SandboxStore, profile: ProfileSpec, now: float) -> Profi
     ):
         return None
     if kind is ProfileType.UNKNOWN_KEY:
-        return ProfileCredentials(access_key_id=new_access_key_id("AKIA"), secret_access_key=new_secret())
+        return ProfileKeys(access_key_id=new_access_key_id("AKIA"), secret_access_key=new_secret())
     if kind in (ProfileType.STATIC, ProfileType.WRONG_SECRET, ProfileType.CREDENTIAL_PROCESS):
         keys = store.keys_of(str(profile.user))
         key = keys[0]
         secret = key.secret_access_key if kind is not ProfileType.WRONG_SECRET else new_secret()
-        return ProfileCredentials(
+        return ProfileKeys(
             access_key_id=key.access_key_id,
             secret_access_key=secret,
             via_process=kind is ProfileType.CREDENTIAL_PROCESS,
@@ -214,7 +214,7 @@ def _credentials(store: SandboxStore, profile: ProfileSpec, now: float) -> Profi
         expiration=now - EXPIRED_AGO,
     )
     store.put_access_key(record)
-    return ProfileCredentials(
+    return ProfileKeys(
         access_key_id=record.access_key_id,
         secret_access_key=record.secret_access_key,
         session_token=record.session_token,
@@ -261,9 +261,9 @@ def stored_sandbox_id(store: SandboxStore) -> str:
     return store.get_meta(META_SANDBOX_ID) or ""
 
 
-def stored_credentials(store: SandboxStore) -> dict[str, ProfileCredentials]:
+def stored_credentials(store: SandboxStore) -> dict[str, ProfileKeys]:
     data = json.loads(store.get_meta(META_PROFILES) or "{}")
-    return {name: ProfileCredentials.from_dict(value) for name, value in data.items()}
+    return {name: ProfileKeys.from_dict(value) for name, value in data.items()}
 
 
 def endpoint_access(store: SandboxStore, name: str) -> tuple[bool, bool]:

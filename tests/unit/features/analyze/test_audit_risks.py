@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from eksaccess.domain.findings import FindingCode
 from eksaccess.domain.iam.trust import AccountIam, parse_authorization_details
-from eksaccess.domain.risk import CATALOGUE, RiskCode
+from eksaccess.domain.risk import RISKS
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.analyze import risks
 from eksaccess.features.analyze.audit import AuditInput, ClusterFailure, audit
@@ -114,17 +115,30 @@ def binding(
     }
 
 
-def run(st: ClusterState, iam: list[AccountIam] | None = None) -> list[tuple[RiskCode, str]]:
+def run(st: ClusterState, iam: list[AccountIam] | None = None) -> list[tuple[FindingCode, str]]:
     report = audit([AuditInput(state=st)], iam=iam)
     return [(r.code, r.subject) for r in report.risks]
 
 
-def codes(st: ClusterState, iam: list[AccountIam] | None = None) -> set[RiskCode]:
+def codes(st: ClusterState, iam: list[AccountIam] | None = None) -> set[FindingCode]:
     return {code for code, _ in run(st, iam)}
 
 
 def test_every_code_has_a_catalogue_entry_and_a_check() -> None:
-    assert set(CATALOGUE) == set(RiskCode)
+    assert list(RISKS) == [
+        FindingCode.SYSTEM_MASTERS_OUTSIDE_CREATOR,
+        FindingCode.WILDCARD_RULE,
+        FindingCode.PRINCIPAL_NOT_IN_IAM,
+        FindingCode.MAPPED_BY_BOTH,
+        FindingCode.AWS_AUTH_SHADOWED,
+        FindingCode.SCOPE_NAMESPACE_MISSING,
+        FindingCode.USER_KEYS_CLUSTER_ADMIN,
+        FindingCode.ROLE_ASSUMABLE_BY_ANYONE,
+        FindingCode.ROLE_ASSUMABLE_CROSS_ACCOUNT,
+        FindingCode.GROUP_WITHOUT_PRINCIPAL,
+        FindingCode.ESCALATION_OUTSIDE_ADMINS,
+        FindingCode.NO_CLUSTER_ADMIN,
+    ]
     assert len(risks.CHECKS) == 11
 
 
@@ -143,9 +157,9 @@ def test_a_clean_cluster_has_no_risk() -> None:
 
 def test_system_masters_outside_the_creator() -> None:
     rows = [{"rolearn": role_arn("break-glass"), "username": "bg", "groups": ["system:masters"]}]
-    assert (RiskCode.SYSTEM_MASTERS_OUTSIDE_CREATOR, role_arn("break-glass")) in run(state(map_roles=rows))
+    assert (FindingCode.SYSTEM_MASTERS_OUTSIDE_CREATOR, role_arn("break-glass")) in run(state(map_roles=rows))
     creator_only = state(mode="CONFIG_MAP", creator=user_arn("creator"))
-    assert RiskCode.SYSTEM_MASTERS_OUTSIDE_CREATOR not in codes(creator_only)
+    assert FindingCode.SYSTEM_MASTERS_OUTSIDE_CREATOR not in codes(creator_only)
 
 
 def test_wildcard_rules_in_own_roles_not_in_default_roles() -> None:
@@ -157,7 +171,7 @@ def test_wildcard_rules_in_own_roles_not_in_default_roles() -> None:
     found = [
         s
         for c, s in run(state(manifests=manifests, entries=[entry(role_arn("o"), groups=("ops",))]))
-        if c is RiskCode.WILDCARD_RULE
+        if c is FindingCode.WILDCARD_RULE
     ]
     assert found == ['ClusterRole "ops"']
 
@@ -178,9 +192,9 @@ def test_principals_missing_from_iam_or_recreated() -> None:
             ]
         )
     ]
-    found = [s for c, s in run(st, iam) if c is RiskCode.PRINCIPAL_NOT_IN_IAM]
+    found = [s for c, s in run(st, iam) if c is FindingCode.PRINCIPAL_NOT_IN_IAM]
     assert found == [role_arn("ghost"), role_arn("recreated")]  # account B is not known: not judged
-    assert RiskCode.PRINCIPAL_NOT_IN_IAM not in codes(st)  # IAM not read: not judged
+    assert FindingCode.PRINCIPAL_NOT_IN_IAM not in codes(st)  # IAM not read: not judged
 
 
 def test_mapped_by_both_and_shadowed_rows() -> None:
@@ -188,21 +202,21 @@ def test_mapped_by_both_and_shadowed_rows() -> None:
         entries=[entry(role_arn("dev"), groups=("devs",))],
         map_roles=[{"rolearn": role_arn("dev"), "groups": ["devs"]}],
     )
-    assert {RiskCode.MAPPED_BY_BOTH} <= codes(same) and RiskCode.AWS_AUTH_SHADOWED not in codes(same)
+    assert {FindingCode.MAPPED_BY_BOTH} <= codes(same) and FindingCode.AWS_AUTH_SHADOWED not in codes(same)
     different = state(
         entries=[entry(role_arn("dev"), groups=("devs",))],
         map_roles=[{"rolearn": role_arn("dev"), "groups": ["devs", "ops"]}],
     )
-    assert {RiskCode.MAPPED_BY_BOTH, RiskCode.AWS_AUTH_SHADOWED} <= codes(different)
+    assert {FindingCode.MAPPED_BY_BOTH, FindingCode.AWS_AUTH_SHADOWED} <= codes(different)
     api = state(mode="API", map_roles=[{"rolearn": role_arn("old"), "groups": ["devs"]}])
-    assert (RiskCode.AWS_AUTH_SHADOWED, role_arn("old")) in run(api)
+    assert (FindingCode.AWS_AUTH_SHADOWED, role_arn("old")) in run(api)
 
 
 def test_policies_scoped_to_missing_namespaces() -> None:
     scope = {"type": "namespace", "namespaces": ["dev", "prod", "de*", "tmp-*"]}
     st = state(entries=[entry(role_arn("dev"), "AmazonEKSEditPolicy", scope)])
     report = audit([AuditInput(state=st)])
-    messages = [r.message for r in report.risks if r.code is RiskCode.SCOPE_NAMESPACE_MISSING]
+    messages = [r.detail for r in report.risks if r.code is FindingCode.SCOPE_NAMESPACE_MISSING]
     assert len(messages) == 1 and "prod, tmp-*" in messages[0]
     unknown = audit(
         [
@@ -227,7 +241,7 @@ def test_users_with_long_term_keys_reaching_cluster_admin() -> None:
             roles=[iam_role("admin", {"AWS": user_arn("hopper")})],
         )
     ]
-    found = [s for c, s in run(st, iam) if c is RiskCode.USER_KEYS_CLUSTER_ADMIN]
+    found = [s for c, s in run(st, iam) if c is FindingCode.USER_KEYS_CLUSTER_ADMIN]
     assert sorted(found) == [user_arn("direct"), user_arn("hopper")]
 
 
@@ -249,9 +263,9 @@ def test_roles_assumable_by_anyone_or_other_accounts() -> None:
         )
     ]
     found = run(st, iam)
-    assert (RiskCode.ROLE_ASSUMABLE_BY_ANYONE, role_arn("open")) in found
-    assert (RiskCode.ROLE_ASSUMABLE_CROSS_ACCOUNT, role_arn("partner")) in found
-    assert (RiskCode.ROLE_ASSUMABLE_CROSS_ACCOUNT, role_arn("admin")) not in found
+    assert (FindingCode.ROLE_ASSUMABLE_BY_ANYONE, role_arn("open")) in found
+    assert (FindingCode.ROLE_ASSUMABLE_CROSS_ACCOUNT, role_arn("partner")) in found
+    assert (FindingCode.ROLE_ASSUMABLE_CROSS_ACCOUNT, role_arn("admin")) not in found
 
 
 def test_bindings_to_groups_no_principal_has() -> None:
@@ -265,7 +279,7 @@ def test_bindings_to_groups_no_principal_has() -> None:
         ),
     ]
     st = state(manifests=manifests, entries=[entry(role_arn("dev"), groups=("devs",))])
-    assert [s for c, s in run(st) if c is RiskCode.GROUP_WITHOUT_PRINCIPAL] == ['Group "ghosts"']
+    assert [s for c, s in run(st) if c is FindingCode.GROUP_WITHOUT_PRINCIPAL] == ['Group "ghosts"']
 
 
 def test_escalation_verbs_outside_admins() -> None:
@@ -295,7 +309,7 @@ def test_escalation_verbs_outside_admins() -> None:
             entry(role_arn("boss"), "AmazonEKSClusterAdminPolicy", groups=("admins",)),
         ],
     )
-    assert [s for c, s in run(st) if c is RiskCode.ESCALATION_OUTSIDE_ADMINS] == [role_arn("binder")]
+    assert [s for c, s in run(st) if c is FindingCode.ESCALATION_OUTSIDE_ADMINS] == [role_arn("binder")]
 
 
 @pytest.mark.parametrize(
@@ -304,7 +318,7 @@ def test_escalation_verbs_outside_admins() -> None:
 def test_no_cluster_admin(mode: str, expected: bool) -> None:
     data = state(mode=mode).model_dump(mode="json")
     data["accessEntries"] = [entry(role_arn("viewer"), "AmazonEKSViewPolicy")] if mode != "CONFIG_MAP" else []
-    assert (RiskCode.NO_CLUSTER_ADMIN in codes(ClusterState.model_validate(data))) is expected
+    assert (FindingCode.NO_CLUSTER_ADMIN in codes(ClusterState.model_validate(data))) is expected
 
 
 def test_exit_codes() -> None:

@@ -10,8 +10,8 @@ import pytest
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, CallerIdentity, ClusterDescription
 from eksaccess.adapters.kube import KubeCallError
+from eksaccess.domain.findings import FindingCode
 from eksaccess.domain.state import AuthenticationMode
-from eksaccess.features.doctor.catalog import Code
 from eksaccess.features.doctor.checks import cluster as cluster_check
 from eksaccess.features.doctor.checks import credentials as credentials_check
 from eksaccess.features.doctor.checks import network as network_check
@@ -75,7 +75,7 @@ def test_a_signature_refused_for_its_time_is_clock_skew_said_once() -> None:
         caller=Outcome(error=error), base_caller=Outcome(error=error), local_now=local, server_now=server
     )
     [finding] = credentials_check.credentials(facts)
-    assert finding.code is Code.CLOCK_SKEW
+    assert finding.code is FindingCode.CLOCK_SKEW
     assert "16:48:20" in finding.detail and "17:08:20" in finding.detail
     assert finding.evidence["offsetSeconds"] == 1200
     assert [step.by_hand for step in finding.fix] == [True]
@@ -96,12 +96,12 @@ def test_a_signature_refused_for_its_time_is_clock_skew_said_once() -> None:
 def test_a_cluster_not_active_names_what_to_run(status: str, command: str) -> None:
     facts = _facts(cluster=Outcome(value=replace(CLUSTER, status=status)))
     [finding] = cluster_check.cluster(facts)
-    assert finding.code is Code.CLUSTER_NOT_ACTIVE
+    assert finding.code is FindingCode.CLUSTER_NOT_ACTIVE
     assert [c for step in finding.fix for c in step.plain] == [command]
 
 
-@pytest.mark.parametrize("cause", [Code.CLUSTER_NOT_ACTIVE, Code.CLUSTER_NOT_FOUND])
-def test_an_unreachable_endpoint_of_a_cluster_not_there_is_no_second_cause(cause: Code) -> None:
+@pytest.mark.parametrize("cause", [FindingCode.CLUSTER_NOT_ACTIVE, FindingCode.CLUSTER_NOT_FOUND])
+def test_an_unreachable_endpoint_of_a_cluster_not_there_is_no_second_cause(cause: FindingCode) -> None:
     refused = KubeCallError("cannot reach", status=None)
     facts = _facts(endpoint_version=Outcome(error=refused))
     assert network_check.network(facts, {cause}) == []
@@ -124,7 +124,7 @@ def test_no_admin_available_even_when_the_admin_profile_read_the_state() -> None
         access_entries=Outcome(value=[]),  # it read the state: no entry holds cluster-admin
     )
     [finding] = recovery.recovery(facts, [], {}, broken=True)
-    assert finding.code is Code.NO_ADMIN_AVAILABLE
+    assert finding.code is FindingCode.NO_ADMIN_AVAILABLE
     assert "admin" in finding.detail and admin.arn in finding.detail
     [kept] = recovery.recovery(_facts(), [], {}, broken=True, creator_admin=True)
-    assert kept.code is Code.ADMIN_CANDIDATES
+    assert kept.code is FindingCode.ADMIN_CANDIDATES

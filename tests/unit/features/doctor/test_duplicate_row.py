@@ -87,7 +87,8 @@ def _patched(finding: Any) -> dict[str, Any]:
     (step,) = finding.fix
     (plain,) = step.plain
     argv = shlex.split(plain)
-    return json.loads(argv[argv.index("-p") + 1])
+    patched: dict[str, Any] = json.loads(argv[argv.index("-p") + 1])
+    return patched
 
 
 OTHER = _row(f"arn:aws:iam::{ACCOUNT}:role/ops", "system:masters", "# operators\n")

@@ -12,13 +12,14 @@ import pytest
 from eksaccess.adapters.aws import CallerIdentity
 from eksaccess.adapters.kube import KubeCallError, WhoAmI
 from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig, load
+from eksaccess.adapters.ports import ExecRun
 from eksaccess.domain.cli_cache import CacheEntry
+from eksaccess.domain.findings import Finding, FindingCode
 from eksaccess.domain.kubeconfig import ExecConfig, ExecPlugin
 from eksaccess.domain.token import encode_token
-from eksaccess.features.doctor.catalog import Code
 from eksaccess.features.doctor.checks.kubectl_token import kubectl_token
-from eksaccess.features.doctor.model import Finding
-from eksaccess.features.doctor.probe import ExecRun, Facts, Outcome
+from eksaccess.features.doctor.model import finding_json
+from eksaccess.features.doctor.probe import Facts, Outcome
 from eksaccess.features.doctor.target import DoctorOptions, Target, resolve_target
 
 ACCOUNT = "111122223333"
@@ -78,12 +79,12 @@ def _facts(
 
 
 def _rendered(findings: list[Finding]) -> str:
-    return json.dumps([f.to_json() for f in findings])
+    return json.dumps([finding_json(f) for f in findings])
 
 
 def test_a_refused_exec_token_beside_an_accepted_own_token_names_the_cache_file() -> None:
     findings = kubectl_token(_facts(cache=(_entry(),)))
-    assert [f.code for f in findings] == [Code.CACHED_CREDENTIALS_STALE]
+    assert [f.code for f in findings] == [FindingCode.CACHED_CREDENTIALS_STALE]
     (finding,) = findings
     assert finding.evidence["cacheFile"] == f"/home/me/.aws/cli/cache/{KEY}.json"
     assert (finding.evidence["stsStatus"], finding.evidence["stsError"]) == (403, "InvalidClientTokenId")
@@ -108,7 +109,7 @@ def test_a_path_outside_home_is_printed_absolute_and_quoted() -> None:
 
 def test_without_a_cache_file_the_whole_cli_cache_is_named() -> None:
     (finding,) = kubectl_token(_facts(cache=(_entry(exists=False),)))
-    assert finding.code is Code.CACHED_CREDENTIALS_STALE
+    assert finding.code is FindingCode.CACHED_CREDENTIALS_STALE
     assert finding.fix[0].plain == ("rm -f ~/.aws/cli/cache/*.json",)
     assert finding.evidence["cacheFile"] is None
 
@@ -142,7 +143,7 @@ def test_an_expired_static_token_is_rejected_with_the_switch_to_an_exec_entry() 
         "X-Amz-Date parameter is expired (15 minute expiration) 2024-05-01 12:00:00 +0000 UTC"
     )
     (finding,) = kubectl_token(facts)
-    assert finding.code is Code.TOKEN_REJECTED
+    assert finding.code is FindingCode.TOKEN_REJECTED
     assert "expired" in finding.detail
     plain = [c for step in finding.fix for c in step.plain]
     assert any(
@@ -209,7 +210,7 @@ def test_the_token_tells_the_region_it_was_signed_for(tmp_path: Path) -> None:
 
 def test_a_static_token_without_a_cluster_arn_asks_for_the_name(tmp_path: Path) -> None:
     target = _resolve(_static_kubeconfig(tmp_path, _token(), cluster="my-cluster"))
-    assert [f.code for f in target.findings] == [Code.KUBECONFIG_NOT_EKS_EXEC]
+    assert [f.code for f in target.findings] == [FindingCode.KUBECONFIG_NOT_EKS_EXEC]
     assert "--cluster" in target.findings[0].detail
     target = _resolve(
         _static_kubeconfig(tmp_path, _token(), cluster="my-cluster"), DoctorOptions(cluster="demo")
@@ -219,7 +220,7 @@ def test_a_static_token_without_a_cluster_arn_asks_for_the_name(tmp_path: Path) 
 
 def test_another_bearer_token_is_not_an_eks_token(tmp_path: Path) -> None:
     target = _resolve(_static_kubeconfig(tmp_path, "eyJhbGciOi.service-account"))
-    assert [f.code for f in target.findings] == [Code.KUBECONFIG_NOT_EKS_EXEC]
+    assert [f.code for f in target.findings] == [FindingCode.KUBECONFIG_NOT_EKS_EXEC]
     assert target.static_token is None
 
 

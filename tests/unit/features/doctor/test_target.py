@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig, load
+from eksaccess.domain.findings import FindingCode
 from eksaccess.domain.kubeconfig import KubeconfigError
-from eksaccess.features.doctor.catalog import Code
-from eksaccess.features.doctor.target import DoctorOptions, resolve_target
+from eksaccess.features.doctor.target import DoctorOptions, Target, resolve_target
 
 ARN = "arn:aws:eks:eu-west-1:111122223333:cluster/prod"
 
@@ -43,7 +43,9 @@ users:
     return path
 
 
-def _resolve(path: Path | None, options: DoctorOptions | None = None, which: str | None = "/usr/bin/aws"):
+def _resolve(
+    path: Path | None, options: DoctorOptions | None = None, which: str | None = "/usr/bin/aws"
+) -> Target:
     def loader() -> LoadedKubeconfig:
         return load(str(path) if path else None, {"HOME": "/nonexistent"})
 
@@ -66,33 +68,33 @@ def test_wrong_cluster_name_in_the_token_is_kept_apart(tmp_path: Path) -> None:
 
 def test_v1alpha1_is_flagged(tmp_path: Path) -> None:
     target = _resolve(_kubeconfig(tmp_path, api_version="client.authentication.k8s.io/v1alpha1"))
-    assert [f.code for f in target.findings] == [Code.EXEC_API_VERSION_UNSUPPORTED]
+    assert [f.code for f in target.findings] == [FindingCode.EXEC_API_VERSION_UNSUPPORTED]
 
 
 def test_v1_needs_interactive_mode(tmp_path: Path) -> None:
     target = _resolve(_kubeconfig(tmp_path, api_version="client.authentication.k8s.io/v1"))
-    assert [f.code for f in target.findings] == [Code.EXEC_API_VERSION_UNSUPPORTED]
+    assert [f.code for f in target.findings] == [FindingCode.EXEC_API_VERSION_UNSUPPORTED]
     assert "interactiveMode must be specified" in target.findings[0].detail
 
 
 def test_missing_command(tmp_path: Path) -> None:
     target = _resolve(_kubeconfig(tmp_path), which=None)
-    assert [f.code for f in target.findings] == [Code.EXEC_COMMAND_NOT_FOUND]
+    assert [f.code for f in target.findings] == [FindingCode.EXEC_COMMAND_NOT_FOUND]
 
 
 def test_not_an_eks_exec(tmp_path: Path) -> None:
     target = _resolve(_kubeconfig(tmp_path, command="gke-gcloud-auth-plugin", args="[]"))
-    assert [f.code for f in target.findings] == [Code.KUBECONFIG_NOT_EKS_EXEC]
+    assert [f.code for f in target.findings] == [FindingCode.KUBECONFIG_NOT_EKS_EXEC]
 
 
 def test_missing_context(tmp_path: Path) -> None:
     target = _resolve(_kubeconfig(tmp_path), DoctorOptions(context="nope"))
-    assert [f.code for f in target.findings] == [Code.KUBECONFIG_CONTEXT_MISSING]
+    assert [f.code for f in target.findings] == [FindingCode.KUBECONFIG_CONTEXT_MISSING]
 
 
 def test_no_kubeconfig_at_all(tmp_path: Path) -> None:
     target = _resolve(None)
-    assert [f.code for f in target.findings] == [Code.KUBECONFIG_NOT_FOUND]
+    assert [f.code for f in target.findings] == [FindingCode.KUBECONFIG_NOT_FOUND]
     assert not target.usable
 
 
@@ -100,7 +102,7 @@ def test_invalid_kubeconfig(tmp_path: Path) -> None:
     path = tmp_path / "bad"
     path.write_text("clusters: [\n")
     target = _resolve(path)
-    assert [f.code for f in target.findings] == [Code.KUBECONFIG_INVALID]
+    assert [f.code for f in target.findings] == [FindingCode.KUBECONFIG_INVALID]
 
 
 def test_flags_override_the_kubeconfig(tmp_path: Path) -> None:
@@ -115,14 +117,14 @@ def test_loader_errors_are_findings_not_crashes(tmp_path: Path) -> None:
         raise KubeconfigError("kubeconfig /x does not exist")
 
     target = resolve_target(DoctorOptions(), broken, lambda _c: None)
-    assert [f.code for f in target.findings] == [Code.KUBECONFIG_NOT_FOUND]
+    assert [f.code for f in target.findings] == [FindingCode.KUBECONFIG_NOT_FOUND]
 
 
 def test_a_deleted_current_context_switches_to_the_one_left(tmp_path: Path) -> None:
     path = _kubeconfig(tmp_path)
     path.write_text(path.read_text().replace(f"current-context: {ARN}", "current-context: staging"))
     (finding,) = _resolve(path).findings
-    assert finding.code is Code.KUBECONFIG_CONTEXT_MISSING
+    assert finding.code is FindingCode.KUBECONFIG_CONTEXT_MISSING
     assert [c for step in finding.fix for c in step.plain] == [f"kubectl config use-context {ARN}"]
     # the person named the missing context (--context), or several are left: which one is theirs to say
     (named,) = _resolve(path, DoctorOptions(context="staging")).findings

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from eksaccess.domain.access import CLUSTER_SCOPE, EntryType
+from eksaccess.domain.findings import FindingCode
 from eksaccess.domain.iam.identity import Caller
 from eksaccess.domain.state import ClusterState
-from eksaccess.features.manage.guards import GuardCode, check_lockout
+from eksaccess.features.manage.guards import check_lockout
 from eksaccess.features.manage.steps import Action, Step, StepCode, simulate
 
 ACCT = "111122223333"
@@ -63,7 +64,7 @@ def step(code: StepCode, principal: str, **kw: Any) -> Step:
     return Step(code=code, principal=principal, action=action, **kw)
 
 
-def codes(before: ClusterState, steps: list[Step], operator: str = ADMIN, **kw: Any) -> set[GuardCode]:
+def codes(before: ClusterState, steps: list[Step], operator: str = ADMIN, **kw: Any) -> set[FindingCode]:
     after = simulate(before, steps)
     writes = any(s.mechanism.value == "aws-auth" for s in steps)
     found = check_lockout(before, after, operator=Caller(arn=operator), writes_aws_auth=writes, **kw)
@@ -84,8 +85,8 @@ def test_removing_every_admin_is_refused_and_names_them() -> None:
     steps = [step(StepCode.ROLE_REMOVE, OPS), step(StepCode.ENTRY_DELETE, ADMIN)]
     after = simulate(before, steps)
     found = check_lockout(before, after, operator=Caller(arn=ALICE))
-    assert [v.code for v in found] == [GuardCode.NO_CLUSTER_ADMIN]
-    assert ADMIN in found[0].message and OPS in found[0].message and "--force" in found[0].message
+    assert [v.code for v in found] == [FindingCode.NO_CLUSTER_ADMIN]
+    assert ADMIN in found[0].detail and OPS in found[0].detail and "--force" in found[0].detail
 
 
 def test_removing_one_of_two_admins_passes() -> None:
@@ -95,14 +96,14 @@ def test_removing_one_of_two_admins_passes() -> None:
 def test_operator_losing_its_own_policy_is_refused_even_with_another_admin() -> None:
     before = state(entries=[_entry(ADMIN, CLUSTER_ADMIN), _entry(OTHER_ADMIN, CLUSTER_ADMIN)])
     steps = [step(StepCode.POLICY_DISASSOCIATE, ADMIN, policy_arn=CLUSTER_ADMIN)]
-    assert codes(before, steps) == {GuardCode.OPERATOR_LOSES_ACCESS}
+    assert codes(before, steps) == {FindingCode.OPERATOR_LOSES_ACCESS}
 
 
 def test_operator_losing_the_aws_auth_write_is_refused() -> None:
     before = state()
     operator = f"arn:aws:sts::{ACCT}:assumed-role/ops/me"
     found = codes(before, [step(StepCode.ROLE_REMOVE, OPS)], operator=operator)
-    assert found == {GuardCode.OPERATOR_LOSES_AWS_AUTH_WRITE, GuardCode.OPERATOR_LOSES_ACCESS}
+    assert found == {FindingCode.OPERATOR_LOSES_AWS_AUTH_WRITE, FindingCode.OPERATOR_LOSES_ACCESS}
 
 
 def test_operator_check_only_for_touched_principals() -> None:
@@ -113,7 +114,7 @@ def test_operator_check_only_for_touched_principals() -> None:
 
 def test_node_role_losing_system_nodes_is_refused() -> None:
     found = codes(state(), [step(StepCode.ROLE_REMOVE, NODES)])
-    assert found == {GuardCode.NODE_LOSES_NODE_GROUP}
+    assert found == {FindingCode.NODE_LOSES_NODE_GROUP}
 
 
 def test_node_role_moved_to_an_access_entry_passes() -> None:
@@ -131,17 +132,19 @@ def test_mode_decides_which_admins_count(mode: str) -> None:
     # API ignores aws-auth: removing the admin entry leaves the masters row useless -> no admin.
     # CONFIG_MAP ignores entries: the masters row is the admin, removing it leaves none.
     if mode == "API":
-        assert GuardCode.NO_CLUSTER_ADMIN in codes(
+        assert FindingCode.NO_CLUSTER_ADMIN in codes(
             state(mode), [step(StepCode.ENTRY_DELETE, ADMIN)], operator=ALICE
         )
     else:
         before = state(mode, entries=[])
-        assert GuardCode.NO_CLUSTER_ADMIN in codes(before, [step(StepCode.ROLE_REMOVE, OPS)], operator=ALICE)
+        assert FindingCode.NO_CLUSTER_ADMIN in codes(
+            before, [step(StepCode.ROLE_REMOVE, OPS)], operator=ALICE
+        )
 
 
 def test_the_known_creator_counts_as_admin_in_config_map() -> None:
     base = state("CONFIG_MAP", entries=[])
-    before = base.model_copy(update={"cluster": base.cluster.model_copy(update={"creatorArn": ADMIN})})
+    before = base.model_copy(update={"cluster": base.cluster.model_copy(update={"creator_arn": ADMIN})})
     assert codes(before, [step(StepCode.ROLE_REMOVE, OPS)], operator=ALICE) == set()
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from eksaccess.domain.findings import FindingCode
 from eksaccess.domain.iam.identity import Caller
 from eksaccess.domain.state import ClusterState
 from eksaccess.errors import InputError
@@ -18,7 +19,7 @@ from eksaccess.features.manage.apply import LockoutError, guard
 from eksaccess.features.manage.connect import LiveView
 from eksaccess.features.manage.desired import Via, parse_cluster_access
 from eksaccess.features.manage.grant import GrantRequest, plan_grant
-from eksaccess.features.manage.guards import GuardCode, check_lockout
+from eksaccess.features.manage.guards import check_lockout
 from eksaccess.features.manage.plan import Plan, plan_access
 from eksaccess.features.manage.revoke import RevokeRequest, plan_revoke
 
@@ -67,7 +68,7 @@ def state(mode: str = "API_AND_CONFIG_MAP") -> ClusterState:
     )
 
 
-def codes(plan: Plan) -> set[GuardCode]:
+def codes(plan: Plan) -> set[FindingCode]:
     found = check_lockout(plan.before, plan.after, operator=Caller(arn=ADMIN), touched=plan.touched())
     return {v.code for v in found}
 
@@ -169,8 +170,8 @@ def test_node_identity(name: str, plan: Any, expected: set[str]) -> None:
 def test_the_refusal_names_the_row_and_how_to_proceed() -> None:
     plan = grant(NODES, username="hacker", groups=("devs",))
     [violation] = check_lockout(plan.before, plan.after, operator=Caller(arn=ADMIN), touched=plan.touched())
-    message = violation.message
-    assert violation.principal == NODES
+    message = violation.detail
+    assert violation.subject == NODES
     assert "aws-auth mapRoles[0]" in message
     assert "username would be hacker" in message
     assert "system:node:{{EC2PrivateDNSName}}" in message
@@ -202,7 +203,7 @@ def test_the_refusal_names_the_row_and_how_to_proceed() -> None:
     ],
 )
 def test_reserved_aws_auth_usernames(name: str, plan: Any, refused: bool) -> None:
-    assert (GuardCode.RESERVED_USERNAME in codes(plan())) is refused, name
+    assert (FindingCode.RESERVED_USERNAME in codes(plan())) is refused, name
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from eksaccess.cli.commands.manage import grant
 from eksaccess.domain.state import ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.history import recorded_state, rollback_plan, snapshot
-from eksaccess.features.manage.retry import Backoff, kube_retry
 from eksaccess.features.manage.steps import StepCode
+from eksaccess.features.retry import Backoff, retry
 
 ACCT = "111122223333"
 DATA = {
@@ -76,7 +76,7 @@ def test_rollback_restores_entries_and_aws_auth_verbatim(tmp_path: Path) -> None
         StepCode.ENTRY_DELETE,
         StepCode.AWS_AUTH_RESTORE,
     }
-    assert plan.after.awsAuth == DATA and [e.principal_arn for e in plan.after.access_entries()] == [
+    assert plan.after.aws_auth == DATA and [e.principal_arn for e in plan.after.access_entries()] == [
         "arn:aws:iam::111122223333:user/admin"
     ]
     assert rollback_plan(before, recorded).steps == ()
@@ -94,9 +94,9 @@ def test_retry_gives_up_on_real_errors_and_retries_transient_ones() -> None:
             raise KubeCallError("throttled", status=429)
         return "ok"
 
-    assert kube_retry(flaky, backoff) == "ok" and len(calls) == 3
+    assert retry(flaky, backoff) == "ok" and len(calls) == 3
     with pytest.raises(KubeCallError):
-        kube_retry(lambda: (_ for _ in ()).throw(KubeCallError("forbidden", status=403)), backoff)
+        retry(lambda: (_ for _ in ()).throw(KubeCallError("forbidden", status=403)), backoff)
     assert all(0 <= backoff.delay(a) <= backoff.cap for a in range(20))
 
 

@@ -1,4 +1,5 @@
-"""migrate's conversions (facts/eks-api.md 7, eksctl's algorithm with our differences) and the proof."""
+"""migrate's conversions (eksctl's algorithm, with our differences:
+https://github.com/eksctl-io/eksctl/blob/main/pkg/actions/accessentry/migrator.go) and the proof."""
 
 from __future__ import annotations
 
@@ -90,7 +91,8 @@ def test_conversions_follow_the_expert_rules() -> None:
 def test_equivalence_is_proven_while_aws_auth_still_applies() -> None:
     migration = plan_migration(state())
     # The only difference: the domain gives EC2_WINDOWS entries the two node groups, not the aws-auth row's
-    # eks:kube-proxy-windows (facts/eks-api.md 3 lists no implicit Windows group); no permission changes.
+    # eks:kube-proxy-windows (no implicit Windows group:
+    # https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html); no permission changes.
     assert [d.principal for d in migration.differences] == ["arn:aws:iam::111122223333:role/win-nodes"]
     assert migration.differences[0].lost == () and migration.differences[0].gained == ()
     assert "eks:kube-proxy-windows" in migration.differences[0].identity_before

@@ -142,7 +142,7 @@ def test_aws_auth_policies_become_groups_and_bindings() -> None:
     assert upsert.groups == ("eksaccess:edit:dev", "eksaccess:view", "system:masters")
     assert {s.principal for s in plan.steps[:2]} == {"eksaccess:edit:dev", "eksaccess:view"}
     assert plan.steps[0].manifest is not None and plan.steps[0].manifest["roleRef"]["name"] == "edit"
-    assert "mapUsers" in (plan.after.awsAuth or {}) and (plan.after.awsAuth or {})["mapRoles"] == MAP_ROLES
+    assert "mapUsers" in (plan.after.aws_auth or {}) and (plan.after.aws_auth or {})["mapRoles"] == MAP_ROLES
 
 
 @pytest.mark.parametrize(
@@ -174,7 +174,7 @@ def test_mode_moves_forward_one_step_only(current: str, wanted: str, outcome: st
         plan = plan_access(live, desired(f"authenticationMode: {wanted}\n"))
         assert [s.code for s in plan.steps] == ([StepCode.MODE_UPDATE] if outcome == "step" else [])
         if outcome == "step":
-            assert plan.after.authenticationMode.value == wanted and plan.warnings
+            assert plan.after.authentication_mode.value == wanted and plan.warnings
     else:
         with pytest.raises(InputError, match=outcome):
             plan_access(live, desired(f"authenticationMode: {wanted}\n"))
@@ -264,7 +264,7 @@ def test_committed_schema_matches_the_model() -> None:
 
 def test_export_skips_rows_no_principal_can_match() -> None:
     live = state("CONFIG_MAP").model_copy(
-        update={"awsAuth": {"mapRoles": "- rolearn: not-an-arn\n  username: x\n"}}
+        update={"aws_auth": {"mapRoles": "- rolearn: not-an-arn\n  username: x\n"}}
     )
     assert export_access(live).principals == []
 
@@ -400,7 +400,7 @@ def test_a_desired_file_adding_system_masters_needs_the_allowance() -> None:
 def test_an_exported_file_with_odd_names_applies_back_unchanged() -> None:
     live = state().model_copy(
         update={
-            "awsAuth": {
+            "aws_auth": {
                 "mapRoles": MAP_ROLES
                 + "- rolearn: arn:aws:iam::111122223333:role/odd\n  username: odd:{{Evil}}\n  groups: ['{{Evil}}', system:masters]\n"
             }

@@ -98,7 +98,10 @@ def test_label_selector_and_namespace_delete(objects: KubeObjects) -> None:
     objects.seed("c1", manifests=[], aws_auth=None)
     for name, labels in [("a", {"app": "web", "tier": "fe"}), ("b", {"app": "db"}), ("c", {})]:
         objects.create("c1", {**CM, "metadata": {"name": name, "namespace": "default", "labels": labels}})
-    pick = lambda sel: [o["metadata"]["name"] for o in objects.list("c1", "v1", "ConfigMap", "default", sel)]  # noqa: E731
+
+    def pick(sel: str) -> list[str]:
+        return [o["metadata"]["name"] for o in objects.list("c1", "v1", "ConfigMap", "default", sel)]
+
     assert pick("app=web") == ["a"]
     assert pick("app!=web") == ["b", "c"]
     assert pick("app in (web,db)") == ["a", "b"]

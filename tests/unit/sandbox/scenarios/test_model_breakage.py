@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 
 from eksaccess.errors import InputError
 from eksaccess.sandbox.config_files import (
-    ProfileCredentials,
+    ProfileKeys,
     aws_config_text,
     aws_credentials_text,
     kubeconfig_document,
@@ -163,11 +163,11 @@ def test_sso_and_credential_process_profiles(tmp_path: Path) -> None:
 
 def test_credentials_of_a_process_stay_out_of_the_credentials_file() -> None:
     creds = {
-        "a": ProfileCredentials(access_key_id="AKIAA", secret_access_key="s1"),
-        "p": ProfileCredentials(access_key_id="AKIAB", secret_access_key="s2", via_process=True),
+        "a": ProfileKeys(access_key_id="AKIAA", secret_access_key="s1"),
+        "p": ProfileKeys(access_key_id="AKIAB", secret_access_key="s2", via_process=True),
     }
     assert _ini(aws_credentials_text(creds)).sections() == ["a"]
-    assert ProfileCredentials.from_dict(creds["p"].as_dict()) == creds["p"]
+    assert ProfileKeys.from_dict(creds["p"].as_dict()) == creds["p"]
 
 
 def test_the_credential_process_prints_or_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

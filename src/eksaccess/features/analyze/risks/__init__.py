@@ -1,10 +1,10 @@
-"""Audit risk checks, one module per check: each is ``check(ctx) -> Iterable[Risk]`` over one cluster."""
+"""Audit risk checks, one module per check: each is ``check(ctx) -> Iterable[Finding]`` over one cluster."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from eksaccess.domain.risk import Risk
+from eksaccess.domain.findings import Finding
 from eksaccess.features.analyze.risks import (
     escalation,
     mapped_by_both,
@@ -20,7 +20,7 @@ from eksaccess.features.analyze.risks import (
 )
 from eksaccess.features.analyze.risks.context import AuditContext
 
-Check = Callable[[AuditContext], Iterable[Risk]]
+Check = Callable[[AuditContext], Iterable[Finding]]
 
 CHECKS: tuple[Check, ...] = (
     system_masters.check,
@@ -37,5 +37,5 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-def run_checks(ctx: AuditContext) -> list[Risk]:
+def run_checks(ctx: AuditContext) -> list[Finding]:
     return [risk for check in CHECKS for risk in check(ctx)]

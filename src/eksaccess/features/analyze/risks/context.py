@@ -12,10 +12,10 @@ from eksaccess.domain.authz.authorize import Authorizer
 from eksaccess.domain.authz.policy_rules import policy_name_from_arn, scope_text
 from eksaccess.domain.authz.rbac import Binding
 from eksaccess.domain.awsauth.reader import AwsAuth
-from eksaccess.domain.iam.identity import Caller, KubeIdentity, Resolution, SourceKind
-from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
+from eksaccess.domain.iam.identity import Caller, KubeIdentity, MappingKind, Resolution
+from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, arn_account, parse_principal
 from eksaccess.domain.iam.trust import Chain, IamPrincipal, TrustGraph
-from eksaccess.domain.iam.trust import SourceKind as IamKind
+from eksaccess.domain.iam.trust import TrustSourceKind as IamKind
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.analyze.levels import NO_ACCESS, Access, AccessLevel, LevelIndex
 from eksaccess.features.analyze.who_can import Directory
@@ -31,7 +31,7 @@ class PrincipalReport:
     arn: str  # as the cluster names it (an access entry's ARN keeps its path); mapAccounts: ...:iam::A:*
     principal_arn: str  # canonical (what mapping compares)
     kind: str  # user, role, account
-    source: SourceKind
+    source: MappingKind
     via: str  # "access entry", "aws-auth mapRoles[2]", "cluster creator", "not mapped (...)"
     identity: KubeIdentity | None
     access: Access
@@ -47,7 +47,7 @@ class PrincipalReport:
 
     @property
     def account(self) -> str:
-        return self.arn.split(":")[4]
+        return arn_account(self.arn)
 
     def users(self) -> list[str]:
         """IAM users that are this principal or can reach it."""
@@ -140,8 +140,8 @@ def candidates(state: ClusterState, aws_auth: AwsAuth) -> list[tuple[str, str]]:
     """(reported ARN, caller ARN) for every principal the state names, in a stable order."""
     arns = [e.principal_arn for e in state.access_entries()]
     arns += [m.rolearn for m in aws_auth.roles] + [m.userarn for m in aws_auth.users]
-    if state.cluster.creatorArn:
-        arns.append(state.cluster.creatorArn)
+    if state.cluster.creator_arn:
+        arns.append(state.cluster.creator_arn)
     pairs = [(a, a) for a in dict.fromkeys(arns)]
     partition = state.partition
     pairs += [
@@ -155,7 +155,7 @@ def _via(resolution: Resolution) -> str:
     if resolution.identity is None:
         reason = resolution.near_misses[0].reason if resolution.near_misses else "no mapping applies"
         return f"not mapped ({reason})"
-    if resolution.source.kind is SourceKind.ACCESS_ENTRY:
+    if resolution.source.kind is MappingKind.ACCESS_ENTRY:
         return "access entry"
     return str(resolution.source)
 
@@ -189,7 +189,7 @@ def build_report(
     if graph is not None and kind == "role":
         reach = tuple(graph.reachers(arn))
     elif graph is not None and kind == "account":
-        account = arn.split(":")[4]
+        account = arn_account(arn)
         reach = tuple(
             Chain(arns=(p.arn,), kind=p.kind) for p in graph.principals.values() if p.account == account
         )
@@ -222,7 +222,7 @@ def gather(directory: Directory, authorizer: Authorizer, graph: TrustGraph | Non
             continue
         resolution = directory.resolve(caller)
         account_row = reported != arn
-        if account_row and resolution.source.kind is not SourceKind.MAP_ACCOUNTS:
+        if account_row and resolution.source.kind is not MappingKind.MAP_ACCOUNTS:
             continue
         key = reported if account_row else resolution.principal_arn.lower()
         if key in seen:

@@ -11,7 +11,8 @@ from dataclasses import replace
 from eksaccess.domain.access import ScopeType
 from eksaccess.domain.authz.authorize import Attributes
 from eksaccess.domain.authz.rbac import RBAC_GROUP
-from eksaccess.domain.risk import Risk, RiskCode
+from eksaccess.domain.findings import Finding, FindingCode
+from eksaccess.domain.risk import risk
 from eksaccess.features.analyze.levels import ANY_NAMESPACE, AccessLevel, LevelIndex, Prober
 from eksaccess.features.analyze.risks.context import AuditContext, PrincipalReport
 
@@ -70,7 +71,7 @@ def _holds(ctx: AuditContext, masks: LevelIndex, p: PrincipalReport) -> list[Att
     return [attrs for attrs in claims if prober.allowed(attrs)]
 
 
-def check(ctx: AuditContext) -> Iterator[Risk]:
+def check(ctx: AuditContext) -> Iterator[Finding]:
     masks = LevelIndex(ctx.authorizer, CLUSTER_PROBES + NAMESPACE_PROBES)
     for p in ctx.principals:
         if p.identity is None or p.level.rank >= AccessLevel.ADMIN.rank:
@@ -80,8 +81,8 @@ def check(ctx: AuditContext) -> Iterator[Risk]:
             what = ", ".join(a.describe() for a in held[:3]) + (
                 f" (+{len(held) - 3})" if len(held) > 3 else ""
             )
-            yield Risk(
-                code=RiskCode.ESCALATION_OUTSIDE_ADMINS,
+            yield risk(
+                FindingCode.ESCALATION_OUTSIDE_ADMINS,
                 subject=p.arn,
-                message=f"{p.arn} ({p.level}) may {what}",
+                detail=f"{p.arn} ({p.level}) may {what}",
             )

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from eksaccess.domain.risk import Risk, RiskCode
+from eksaccess.domain.findings import Finding, FindingCode
+from eksaccess.domain.risk import risk
 from eksaccess.domain.state import AuthenticationMode
 from eksaccess.features.analyze.levels import AccessLevel
 from eksaccess.features.analyze.risks.context import AuditContext
 
 
-def check(ctx: AuditContext) -> Iterator[Risk]:
-    if ctx.state.authenticationMode is AuthenticationMode.CONFIG_MAP:
+def check(ctx: AuditContext) -> Iterator[Finding]:
+    if ctx.state.authentication_mode is AuthenticationMode.CONFIG_MAP:
         return
     if any(p.level is AccessLevel.CLUSTER_ADMIN for p in ctx.principals):
         return
     name = ctx.state.cluster.name
-    yield Risk(
-        code=RiskCode.NO_CLUSTER_ADMIN,
+    yield risk(
+        FindingCode.NO_CLUSTER_ADMIN,
         subject=name,
-        message=f"no IAM principal mapped on {name} holds cluster-admin",
+        detail=f"no IAM principal mapped on {name} holds cluster-admin",
     )

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from eksaccess.domain.access import ScopeType
 from eksaccess.domain.authz.policy_rules import policy_name_from_arn
-from eksaccess.domain.risk import Risk, RiskCode
+from eksaccess.domain.findings import Finding, FindingCode
+from eksaccess.domain.risk import risk
 from eksaccess.features.analyze.risks.context import AuditContext
 
 
@@ -17,7 +18,7 @@ def _exists(pattern: str, namespaces: frozenset[str]) -> bool:
     return pattern in namespaces
 
 
-def check(ctx: AuditContext) -> Iterator[Risk]:
+def check(ctx: AuditContext) -> Iterator[Finding]:
     namespaces = ctx.namespaces
     if namespaces is None:
         ctx.notes.append("the state lists no Namespace objects: access policy scopes were not checked")
@@ -28,9 +29,9 @@ def check(ctx: AuditContext) -> Iterator[Risk]:
                 continue
             missing = [ns for ns in assoc.scope.namespaces if not _exists(ns, namespaces)]
             if missing:
-                yield Risk(
-                    code=RiskCode.SCOPE_NAMESPACE_MISSING,
+                yield risk(
+                    FindingCode.SCOPE_NAMESPACE_MISSING,
                     subject=entry.principal_arn,
-                    message=f"{policy_name_from_arn(assoc.policy_arn)} for {entry.principal_arn} is scoped to "
+                    detail=f"{policy_name_from_arn(assoc.policy_arn)} for {entry.principal_arn} is scoped to "
                     f"{', '.join(missing)}, which the cluster does not have",
                 )

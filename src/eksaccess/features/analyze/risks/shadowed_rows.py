@@ -6,22 +6,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from eksaccess.domain.access import effective_username, implicit_groups
-from eksaccess.domain.risk import Risk, RiskCode
+from eksaccess.domain.findings import Finding, FindingCode
+from eksaccess.domain.risk import risk
 from eksaccess.domain.state import AuthenticationMode
 from eksaccess.features.analyze.risks.context import AuditContext
 from eksaccess.features.analyze.risks.mapped_by_both import rows_with_entries
 
 
-def check(ctx: AuditContext) -> Iterator[Risk]:
+def check(ctx: AuditContext) -> Iterator[Finding]:
     aws_auth = ctx.aws_auth
-    if ctx.state.authenticationMode is AuthenticationMode.API:
+    if ctx.state.authentication_mode is AuthenticationMode.API:
         rows = [("mapRoles", r.index, r.rolearn) for r in aws_auth.roles]
         rows += [("mapUsers", u.index, u.userarn) for u in aws_auth.users]
         for key, index, arn in rows:
-            yield Risk(
-                code=RiskCode.AWS_AUTH_SHADOWED,
+            yield risk(
+                FindingCode.AWS_AUTH_SHADOWED,
                 subject=arn,
-                message=f"aws-auth {key}[{index}] for {arn} is ignored: authentication mode is API",
+                detail=f"aws-auth {key}[{index}] for {arn} is ignored: authentication mode is API",
             )
         return
     entries = {e.principal_arn: e for e in ctx.state.access_entries()}
@@ -37,10 +38,10 @@ def check(ctx: AuditContext) -> Iterator[Risk]:
         if not lost and not renamed:
             continue
         what = f"groups {', '.join(lost)}" if lost else f'username "{mapping.username}"'
-        yield Risk(
-            code=RiskCode.AWS_AUTH_SHADOWED,
+        yield risk(
+            FindingCode.AWS_AUTH_SHADOWED,
             subject=arn,
-            message=f"aws-auth {key}[{index}] gives {what}, but the access entry {entry_arn} wins over it",
+            detail=f"aws-auth {key}[{index}] gives {what}, but the access entry {entry_arn} wins over it",
         )
 
 

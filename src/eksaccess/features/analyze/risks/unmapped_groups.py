@@ -7,13 +7,14 @@ from collections.abc import Iterator
 
 from eksaccess.domain.authz.bootstrap import bootstrap_manifests
 from eksaccess.domain.authz.rbac import SubjectKind
-from eksaccess.domain.risk import Risk, RiskCode
+from eksaccess.domain.findings import Finding, FindingCode
+from eksaccess.domain.risk import risk
 from eksaccess.features.analyze.risks.context import AuditContext
 
 SYSTEM_PREFIXES = ("system:", "eks:")
 
 
-def check(ctx: AuditContext) -> Iterator[Risk]:
+def check(ctx: AuditContext) -> Iterator[Finding]:
     defaults = {
         str(m["metadata"]["name"]) for m in bootstrap_manifests() if m["kind"] == "ClusterRoleBinding"
     }
@@ -29,9 +30,9 @@ def check(ctx: AuditContext) -> Iterator[Risk]:
                 bindings[subject.name].append(binding.describe())
     for group, where in bindings.items():
         more = f" and {len(where) - 1} more" if len(where) > 1 else ""
-        yield Risk(
-            code=RiskCode.GROUP_WITHOUT_PRINCIPAL,
+        yield risk(
+            FindingCode.GROUP_WITHOUT_PRINCIPAL,
             subject=f'Group "{group}"',
-            message=f'{where[0]}{more} bind{"s" if not more else ""} group "{group}", which no access entry, '
+            detail=f'{where[0]}{more} bind{"s" if not more else ""} group "{group}", which no access entry, '
             "aws-auth row or creator mapping gives",
         )

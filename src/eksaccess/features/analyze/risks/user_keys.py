@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from eksaccess.domain.risk import Risk, RiskCode
+from eksaccess.domain.findings import Finding, FindingCode
+from eksaccess.domain.risk import risk
 from eksaccess.features.analyze.levels import AccessLevel
 from eksaccess.features.analyze.risks.context import AuditContext
 
 
-def check(ctx: AuditContext) -> Iterator[Risk]:
+def check(ctx: AuditContext) -> Iterator[Finding]:
     if ctx.graph is None:
         return
     unknown: set[str] = set()
@@ -24,10 +25,10 @@ def check(ctx: AuditContext) -> Iterator[Risk]:
                 continue
             if found.active_keys:
                 how = "directly" if user == p.principal_arn else f"through {p.arn}"
-                yield Risk(
-                    code=RiskCode.USER_KEYS_CLUSTER_ADMIN,
+                yield risk(
+                    FindingCode.USER_KEYS_CLUSTER_ADMIN,
                     subject=user,
-                    message=f"{user} has {found.active_keys} active access key"
+                    detail=f"{user} has {found.active_keys} active access key"
                     f"{'s' if found.active_keys > 1 else ''} and is cluster-admin {how}",
                 )
     if unknown:

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from eksaccess.domain.authz.bootstrap import bootstrap_role_names
 from eksaccess.domain.authz.rbac import PolicyRule, Role, RoleKind
-from eksaccess.domain.risk import Risk, RiskCode
+from eksaccess.domain.findings import Finding, FindingCode
+from eksaccess.domain.risk import risk
 from eksaccess.features.analyze.risks.context import AuditContext
 
 SYSTEM_PREFIXES = ("system:", "eks:")
@@ -23,7 +24,7 @@ def wildcard(rule: PolicyRule) -> bool:
     return "*" in rule.verbs or "*" in rule.resources or "*" in rule.non_resource_urls
 
 
-def check(ctx: AuditContext) -> Iterator[Risk]:
+def check(ctx: AuditContext) -> Iterator[Finding]:
     index = ctx.authorizer.index
     bound: Counter[tuple[str, str, str]] = Counter()
     for binding in index.objects.bindings:
@@ -37,10 +38,10 @@ def check(ctx: AuditContext) -> Iterator[Risk]:
             continue
         name = f'{role.kind} "{role.name}"' + (f' in namespace "{role.namespace}"' if role.namespace else "")
         count = bound[(str(role.kind), role.namespace, role.name)]
-        yield Risk(
-            code=RiskCode.WILDCARD_RULE,
+        yield risk(
+            FindingCode.WILDCARD_RULE,
             subject=name,
-            message=f"{name} has {rules[0].describe()}"
+            detail=f"{name} has {rules[0].describe()}"
             + (f" and {len(rules) - 1} more wildcard rules" if len(rules) > 1 else "")
             + f"; {count} binding{'s' if count != 1 else ''} reference it",
         )

@@ -4,10 +4,10 @@ the builders of their fixes. The catalogue and docs/doctor-findings.md are made 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from types import ModuleType
 
-from eksaccess.features.doctor.catalog import CatalogEntry, Code
+from eksaccess.domain.findings import Definition, Finding
 from eksaccess.features.doctor.checks import (
     authorization,
     cluster,
@@ -24,7 +24,6 @@ from eksaccess.features.doctor.checks import (
     token,
 )
 from eksaccess.features.doctor.context import Context
-from eksaccess.features.doctor.model import Finding
 
 # In the order doctor walks the chain: a check sees the findings of those before it.
 MODULES: tuple[ModuleType, ...] = (
@@ -45,15 +44,7 @@ MODULES: tuple[ModuleType, ...] = (
 CHECKS: tuple[Callable[[Context], list[Finding]], ...] = tuple(module.check for module in MODULES)
 
 
-def entries() -> Mapping[Code, CatalogEntry]:
-    """Every code's entry, from the module that owns it; a code owned twice or by nobody is a bug."""
-    found: dict[Code, CatalogEntry] = {}
-    for module in MODULES:
-        for entry in module.ENTRIES:
-            if entry.code in found:
-                raise RuntimeError(f"{entry.code} is declared by two checks")
-            found[entry.code] = entry
-    missing = set(Code) - set(found)
-    if missing:
-        raise RuntimeError(f"no check declares {', '.join(sorted(missing))}")
-    return found
+def definitions() -> tuple[Definition, ...]:
+    """Every doctor code's definition, from the module that reports it (``Catalogue`` refuses a code two
+    modules declare)."""
+    return tuple(definition for module in MODULES for definition in module.ENTRIES)

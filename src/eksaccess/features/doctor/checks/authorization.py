@@ -11,47 +11,49 @@ from eksaccess.domain.authz.access_policies import policy_name
 from eksaccess.domain.authz.authorize import Authorizer
 from eksaccess.domain.authz.rbac import Attributes
 from eksaccess.domain.authz.resources import resolve_resource
-from eksaccess.domain.findings import Severity
+from eksaccess.domain.findings import ADMIN, Definition, Finding, FindingCode, FixStep, Link, Severity
 from eksaccess.domain.iam.identity import KubeIdentity, Resolution
 from eksaccess.domain.iam.principal import InvalidArnError, parse_principal
 from eksaccess.features.doctor import least_access
-from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
+from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.checks.mapping import suggested_aws_auth_grant
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import apply_manifests, grant_access_entry_fix
-from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 from eksaccess.features.doctor.writer import writer_of
 from eksaccess.features.manage.translate import cluster_role_binding, role_binding
 
 # This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
-ENTRIES: tuple[CatalogEntry, ...] = (
-    CatalogEntry(
-        code=Code.NO_PERMISSIONS,
+ENTRIES: tuple[Definition, ...] = (
+    Definition(
+        code=FindingCode.NO_PERMISSIONS,
         link=Link.AUTHORIZATION,
         severity=Severity.ERROR,
         title="The identity has no permissions",
         why="No access policy is associated and no RBAC binding names its username or groups.",
         fix="an access policy for the entry (`eksaccess grant` / `aws eks associate-access-policy`), or for an aws-auth identity a group bound to a ClusterRole (as AWS_AUTH_ENTRY_MISSING)",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.GROUPS_WITHOUT_BINDINGS,
+    Definition(
+        code=FindingCode.GROUPS_WITHOUT_BINDINGS,
         link=Link.AUTHORIZATION,
         severity=Severity.WARNING,
         title="Groups without any binding",
         why="Kubernetes groups grant nothing until a RoleBinding or ClusterRoleBinding names them.",
         fix=f"`kubectl apply` of a RoleBinding (edit in the context's namespace) per group, {ADMIN}",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.NAMESPACE_SCOPE,
+    Definition(
+        code=FindingCode.NAMESPACE_SCOPE,
         link=Link.AUTHORIZATION,
         severity=Severity.ERROR,
         title="The access policy is scoped to other namespaces",
         why="A namespace-scoped access policy grants nothing outside its namespaces.",
         fix="the policy associated again with the namespace added to its scope",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.PERMISSION_DENIED,
+    Definition(
+        code=FindingCode.PERMISSION_DENIED,
         link=Link.AUTHORIZATION,
         severity=Severity.ERROR,
         title="The permission asked for is denied",
@@ -60,6 +62,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "admin and cluster-admin (a namespace scope before the cluster scope): an access policy associated "
         "with its access entry (`eksaccess grant` / `aws eks associate-access-policy`, a scope it has kept), "
         "or, for an identity mapped by aws-auth, a group bound to that ClusterRole (as AWS_AUTH_ENTRY_MISSING)",
+        reporters=DOCTOR,
     ),
 )
 
@@ -108,8 +111,8 @@ def authorization(
             else:
                 fix = suggested_aws_auth_grant(facts, resolution.principal_arn)
             findings.append(
-                Finding(
-                    code=Code.NO_PERMISSIONS,
+                finding(
+                    FindingCode.NO_PERMISSIONS,
                     detail=f"{identity.username} is authenticated but holds no access policy, and no RoleBinding or "
                     "ClusterRoleBinding names its username or groups"
                     + (f" ({', '.join(unbound)} are bound nowhere: bind them)" if unbound else "")
@@ -137,7 +140,7 @@ def authorization(
         )
         live = facts.permission.value
         allowed = live[0] if live is not None else (decision.allowed if decision else None)
-        if allowed is False and not any(f.code is Code.NAMESPACE_SCOPE for f in findings):
+        if allowed is False and not any(f.code is FindingCode.NAMESPACE_SCOPE for f in findings):
             misses = [str(m) for m in decision.near_misses][:5] if decision else []
             findings.append(
                 _permission_denied(facts, resolution, authorizer, identity, request, misses, live)
@@ -183,8 +186,8 @@ def _permission_denied(
         if access.cluster_admin
         else f"The smallest grant that allows it is {access.describe()}."
     )
-    return Finding(
-        code=Code.PERMISSION_DENIED,
+    return finding(
+        FindingCode.PERMISSION_DENIED,
         detail=f"{identity.username} cannot {what}"
         + (f" in namespace {request.namespace}" if request.namespace else "")
         + (f" ({misses[0]})" if misses else "")
@@ -216,8 +219,8 @@ def _groups_without_bindings(facts: Facts, unbound: Sequence[str]) -> Finding:
         for group in unbound
     ]
     where = f"edit in namespace {namespace}" if namespace else "view cluster-wide"
-    return Finding(
-        code=Code.GROUPS_WITHOUT_BINDINGS,
+    return finding(
+        FindingCode.GROUPS_WITHOUT_BINDINGS,
         detail=f"The groups {', '.join(unbound)} are named by no RoleBinding or ClusterRoleBinding, so they "
         "grant nothing.",
         evidence={"groups": list(unbound)},
@@ -238,8 +241,8 @@ def live_only(facts: Facts, identity: KubeIdentity | None) -> list[Finding]:
         return []
     namespace = facts.options.namespace or facts.target.namespace or "default"
     return [
-        Finding(
-            code=Code.PERMISSION_DENIED,
+        finding(
+            FindingCode.PERMISSION_DENIED,
             detail=f"{identity.username} cannot even list pods in namespace {namespace} (the cluster's own "
             "SelfSubjectAccessReview). doctor could not read the access entries or RBAC to say why; pass "
             "--admin-profile.",
@@ -257,8 +260,8 @@ def _namespace_scope(
     facts: Facts, resolution: Resolution, namespace: str, scoped: Sequence[AccessPolicyAssociation]
 ) -> Finding:
     where = "; ".join(f"{policy_name(p.policy_arn)} in {', '.join(p.scope.namespaces)}" for p in scoped)
-    return Finding(
-        code=Code.NAMESPACE_SCOPE,
+    return finding(
+        FindingCode.NAMESPACE_SCOPE,
         detail=f"Your access policies are scoped to other namespaces ({where}); namespace {namespace} is not "
         "among them.",
         evidence={"namespace": namespace, "scopes": [list(p.scope.namespaces) for p in scoped]},

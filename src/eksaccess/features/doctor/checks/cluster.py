@@ -4,71 +4,77 @@ endpoint, certificate authority, region)?"""
 from __future__ import annotations
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
-from eksaccess.domain.findings import Severity
-from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.domain.findings import Definition, Finding, FindingCode, FixStep, Link, Severity
+from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd, update_kubeconfig_fix
-from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 from eksaccess.features.doctor.writer import profile_flag
 
 # This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
-ENTRIES: tuple[CatalogEntry, ...] = (
-    CatalogEntry(
-        code=Code.ENDPOINT_MISMATCH,
+ENTRIES: tuple[Definition, ...] = (
+    Definition(
+        code=FindingCode.ENDPOINT_MISMATCH,
         link=Link.KUBECONFIG,
         severity=Severity.ERROR,
         title="The kubeconfig points at another endpoint",
         why="The server in the kubeconfig is not the cluster's endpoint (an old or recreated cluster).",
         fix="`eksaccess kubeconfig --cluster C --alias CONTEXT --user-alias USER` / `aws eks update-kubeconfig --name C --alias CONTEXT --user-alias USER`: the diagnosed context rewritten",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.CA_MISMATCH,
+    Definition(
+        code=FindingCode.CA_MISMATCH,
         link=Link.KUBECONFIG,
         severity=Severity.ERROR,
         title="The kubeconfig holds another certificate authority",
         why="kubectl will not trust the cluster's certificate (x509: unknown authority).",
         fix="the diagnosed context rewritten from DescribeCluster (as ENDPOINT_MISMATCH)",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.CLUSTER_NAME_MISMATCH,
+    Definition(
+        code=FindingCode.CLUSTER_NAME_MISMATCH,
         link=Link.KUBECONFIG,
         severity=Severity.ERROR,
         title="The token is minted for another cluster name",
         why="The token's x-k8s-aws-id must equal the cluster's name or STS rejects the signature.",
         fix="the diagnosed context rewritten from DescribeCluster (as ENDPOINT_MISMATCH)",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.REGION_MISMATCH,
+    Definition(
+        code=FindingCode.REGION_MISMATCH,
         link=Link.KUBECONFIG,
         severity=Severity.WARNING,
         title="The exec plugin uses another region",
         why="The token is signed in another region than the cluster's; it fails where that region's STS is off.",
         fix="the diagnosed context rewritten from DescribeCluster (as ENDPOINT_MISMATCH)",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.CLUSTER_NOT_FOUND,
+    Definition(
+        code=FindingCode.CLUSTER_NOT_FOUND,
         link=Link.CLUSTER,
         severity=Severity.ERROR,
         title="The cluster does not exist here",
         why="DescribeCluster finds no cluster of that name in this account and region.",
         fix="`aws eks list-clusters --region R`, with the similar names found in other regions",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.CLUSTER_NOT_ACTIVE,
+    Definition(
+        code=FindingCode.CLUSTER_NOT_ACTIVE,
         link=Link.CLUSTER,
         severity=Severity.ERROR,
         title="The cluster is not active",
         why="The cluster is being created, deleted or has failed.",
         fix="CREATING: wait for it; FAILED: see its health (`aws eks describe-cluster`)",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.DESCRIBE_CLUSTER_DENIED,
+    Definition(
+        code=FindingCode.DESCRIBE_CLUSTER_DENIED,
         link=Link.CLUSTER,
         severity=Severity.WARNING,
         title="You may not describe the cluster",
         why="eks:DescribeCluster is denied: update-kubeconfig fails, the rest of the chain may still work.",
         fix="the IAM statement to add (eks:DescribeCluster on the cluster)",
+        reporters=DOCTOR,
     ),
 )
 
@@ -85,8 +91,8 @@ def cluster(facts: Facts) -> list[Finding]:
             if near:
                 detail += f" Similar names: {near}."
             findings.append(
-                Finding(
-                    code=Code.CLUSTER_NOT_FOUND,
+                finding(
+                    FindingCode.CLUSTER_NOT_FOUND,
                     detail=detail,
                     evidence={
                         "cluster": name,
@@ -121,8 +127,8 @@ def cluster(facts: Facts) -> list[Finding]:
         findings.append(_describe_denied(own))
     if described.status not in ("ACTIVE", "UPDATING"):
         findings.append(
-            Finding(
-                code=Code.CLUSTER_NOT_ACTIVE,
+            finding(
+                FindingCode.CLUSTER_NOT_ACTIVE,
                 detail=f"Cluster status is {described.status}.",
                 evidence={"status": described.status},
                 fix=_not_active_fix(facts, described.status),
@@ -139,8 +145,8 @@ def cluster(facts: Facts) -> list[Finding]:
     )
     if target.token_cluster_name and target.token_cluster_name != described.name:
         findings.append(
-            Finding(
-                code=Code.CLUSTER_NAME_MISMATCH,
+            finding(
+                FindingCode.CLUSTER_NAME_MISMATCH,
                 detail=f"The exec entry mints tokens for cluster {target.token_cluster_name!r}, but the cluster is "
                 f"{described.name!r}; STS then rejects the signature (SignatureDoesNotMatch) and kubectl "
                 "sees Unauthorized.",
@@ -150,8 +156,8 @@ def cluster(facts: Facts) -> list[Finding]:
         )
     if target.server and described.endpoint and target.server.rstrip("/") != described.endpoint.rstrip("/"):
         findings.append(
-            Finding(
-                code=Code.ENDPOINT_MISMATCH,
+            finding(
+                FindingCode.ENDPOINT_MISMATCH,
                 detail=f"The kubeconfig's server is {target.server}; the cluster's endpoint is {described.endpoint}.",
                 evidence={"kubeconfig": target.server, "cluster": described.endpoint},
                 fix=fix,
@@ -163,8 +169,8 @@ def cluster(facts: Facts) -> list[Finding]:
         and target.ca_data.strip() != described.certificate_authority_data.strip()
     ):
         findings.append(
-            Finding(
-                code=Code.CA_MISMATCH,
+            finding(
+                FindingCode.CA_MISMATCH,
                 detail="The kubeconfig's certificate-authority-data is not the cluster's; kubectl fails with "
                 "'x509: certificate signed by unknown authority'.",
                 evidence={"kubeconfig": "differs", "cluster": "certificateAuthority.data"},
@@ -173,8 +179,8 @@ def cluster(facts: Facts) -> list[Finding]:
         )
     if target.token_region and target.token_region != described.region:
         findings.append(
-            Finding(
-                code=Code.REGION_MISMATCH,
+            finding(
+                FindingCode.REGION_MISMATCH,
                 detail=f"The exec entry signs tokens in {target.token_region}; the cluster is in {described.region}.",
                 evidence={"tokenRegion": target.token_region, "clusterRegion": described.region},
                 fix=fix,
@@ -184,8 +190,8 @@ def cluster(facts: Facts) -> list[Finding]:
 
 
 def _describe_denied(error: AwsCallError) -> Finding:
-    return Finding(
-        code=Code.DESCRIBE_CLUSTER_DENIED,
+    return finding(
+        FindingCode.DESCRIBE_CLUSTER_DENIED,
         detail=str(error),
         evidence={"action": "eks:DescribeCluster"},
         fix=(

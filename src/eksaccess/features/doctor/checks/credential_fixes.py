@@ -7,8 +7,8 @@ naming the exact command for the profile's kind; the step after it proves the ne
 from __future__ import annotations
 
 from eksaccess.adapters.aws_profiles import ENV_KEYS, CredentialKind, ProfileCredentials
+from eksaccess.domain.findings import FixStep
 from eksaccess.features.doctor.fixes import cmd
-from eksaccess.features.doctor.model import FixStep
 
 
 def _flag(profile: str | None) -> list[str]:

@@ -11,72 +11,77 @@ from typing import Any
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
 from eksaccess.adapters.aws_profiles import CredentialKind, ProfileCredentials
-from eksaccess.domain.findings import Severity
+from eksaccess.adapters.ports import DoctorPorts
+from eksaccess.domain.findings import ADMIN, Definition, Finding, FindingCode, FixStep, Link, Severity
 from eksaccess.domain.iam.principal import InvalidArnError, canonicalize
-from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
+from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.checks.credential_fixes import credential_fix
 from eksaccess.features.doctor.checks.token import clock_fix
-from eksaccess.features.doctor.context import Context, RunPorts
+from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd
-from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 from eksaccess.features.doctor.writer import writer_of
 
 # This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
-ENTRIES: tuple[CatalogEntry, ...] = (
-    CatalogEntry(
-        code=Code.CREDENTIALS_NOT_FOUND,
+ENTRIES: tuple[Definition, ...] = (
+    Definition(
+        code=FindingCode.CREDENTIALS_NOT_FOUND,
         link=Link.CREDENTIALS,
         severity=Severity.ERROR,
         title="No AWS credentials",
         why="The exec plugin finds no credentials, so it cannot mint a token.",
         fix="by the profile's kind: `aws sso login`, `aws configure`, the environment's variables, the credential_process command (by hand); then `aws sts get-caller-identity --profile P`",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.CREDENTIALS_INVALID,
+    Definition(
+        code=FindingCode.CREDENTIALS_INVALID,
         link=Link.CREDENTIALS,
         severity=Severity.ERROR,
         title="AWS credentials are not valid",
         why="STS refuses the access key (unknown key or wrong secret).",
         fix="a working key in the profile (`aws configure --profile P`, by hand; SSO: `aws sso login`); then `aws sts get-caller-identity`",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.CREDENTIALS_EXPIRED,
+    Definition(
+        code=FindingCode.CREDENTIALS_EXPIRED,
         link=Link.CREDENTIALS,
         severity=Severity.ERROR,
         title="AWS credentials have expired",
         why="The session credentials (SSO, assumed role) are past their expiry.",
         fix="SSO: `aws sso login --sso-session S`; temporary keys in a file: `aws configure set aws_access_key_id/aws_secret_access_key/aws_session_token` (by hand); assume-role: its source profile's; then `aws sts get-caller-identity`",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.ASSUME_ROLE_DENIED,
+    Definition(
+        code=FindingCode.ASSUME_ROLE_DENIED,
         link=Link.CREDENTIALS,
         severity=Severity.ERROR,
         title="The role cannot be assumed",
         why="The role's trust policy or the caller's permissions refuse sts:AssumeRole.",
         fix=f"`aws iam update-assume-role-policy --role-name R --policy-document '<the current document plus the missing statement>'` {ADMIN}; without it, the statement to ask for",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.IDENTITY_DIFFERS_FROM_SHELL,
+    Definition(
+        code=FindingCode.IDENTITY_DIFFERS_FROM_SHELL,
         link=Link.CREDENTIALS,
         severity=Severity.INFO,
         title="kubectl uses another identity than your shell",
         why="The exec entry sets a profile or role, so kubectl's token is not your shell's identity.",
         fix="none (information)",
+        reporters=DOCTOR,
     ),
 )
 
 
 # The credential errors whose fix is renewing the profile's credentials: code, and what to say.
-_REFUSED: dict[AwsErrorKind, tuple[Code, str]] = {
-    AwsErrorKind.NO_CREDENTIALS: (Code.CREDENTIALS_NOT_FOUND, "Profile {profile}: {error}"),
-    AwsErrorKind.PROFILE_NOT_FOUND: (Code.CREDENTIALS_NOT_FOUND, "Profile {profile}: {error}"),
+_REFUSED: dict[AwsErrorKind, tuple[FindingCode, str]] = {
+    AwsErrorKind.NO_CREDENTIALS: (FindingCode.CREDENTIALS_NOT_FOUND, "Profile {profile}: {error}"),
+    AwsErrorKind.PROFILE_NOT_FOUND: (FindingCode.CREDENTIALS_NOT_FOUND, "Profile {profile}: {error}"),
     AwsErrorKind.INVALID_CREDENTIALS: (
-        Code.CREDENTIALS_INVALID,
+        FindingCode.CREDENTIALS_INVALID,
         "STS refused the access key of profile {profile}: {code}: {error}",
     ),
     AwsErrorKind.EXPIRED_CREDENTIALS: (
-        Code.CREDENTIALS_EXPIRED,
+        FindingCode.CREDENTIALS_EXPIRED,
         "The session credentials of profile {profile} have expired: {error}",
     ),
 }
@@ -101,8 +106,8 @@ def credentials(
         if refused is not None:
             code, says = refused
             findings.append(
-                Finding(
-                    code=code,
+                finding(
+                    code,
                     detail=says.format(profile=name, code=error.code, error=error),
                     evidence={
                         "profile": name,
@@ -119,8 +124,8 @@ def credentials(
     shell, mine = facts.shell_caller.value, facts.caller.value
     if shell and mine and _canonical(shell.arn) != _canonical(mine.arn):
         findings.append(
-            Finding(
-                code=Code.IDENTITY_DIFFERS_FROM_SHELL,
+            finding(
+                FindingCode.IDENTITY_DIFFERS_FROM_SHELL,
                 detail=f"kubectl authenticates as {mine.arn} (from the kubeconfig's exec entry), your shell as "
                 f"{shell.arn}.",
                 evidence={"kubectl": mine.arn, "shell": shell.arn},
@@ -149,8 +154,8 @@ def _clock_refused(facts: Facts, error: AwsCallError) -> Finding:
     else:
         offset = None
         detail = f"AWS refused the signature for its time (this machine's clock): {error.code}: {error}"
-    return Finding(
-        code=Code.CLOCK_SKEW,
+    return finding(
+        FindingCode.CLOCK_SKEW,
         detail=detail,
         evidence={
             "error": error.code,
@@ -207,8 +212,8 @@ def _assume_role_denied(facts: Facts, error: AwsCallError, trust: Mapping[str, A
                 by_hand=True,
             ),
         )
-    return Finding(
-        code=Code.ASSUME_ROLE_DENIED,
+    return finding(
+        FindingCode.ASSUME_ROLE_DENIED,
         detail=f"The role cannot be assumed (profile {name}): {error}",
         evidence={"roleArn": role or None, "profile": name, "caller": caller, "missingStatement": statement},
         fix=fix,
@@ -239,7 +244,7 @@ def check(ctx: Context) -> list[Finding]:
 
 
 def _credential_context(
-    facts: Facts, ports: RunPorts
+    facts: Facts, ports: DoctorPorts
 ) -> tuple[ProfileCredentials | None, dict[str, Any] | None]:
     """Where the failing credentials come from, and (AssumeRole refused) the role's trust policy as the
     administrator reads it."""

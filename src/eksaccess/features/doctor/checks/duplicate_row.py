@@ -1,7 +1,8 @@
 """Duplicate aws-auth rows: the row that maps the principal shares its ARN with other rows of the key.
 
 The authenticator keys mapRoles by the lower-cased rolearn, so the **last** row for a role wins and the
-others are ignored silently (mapUsers: one of the case variants, at random; facts/authenticator.md 3.5).
+others are ignored silently (mapUsers: one of the case variants, at random;
+https://github.com/kubernetes-sigs/aws-iam-authenticator/blob/master/pkg/mapper/configmap/configmap.go).
 When the winner is what the person needs, the other rows are only a trap for the next editor (a warning);
 when the winner grants nothing while an earlier row does, the wrong row wins (an error). Either way the fix
 keeps one row, the one ``eksaccess repair aws-auth`` keeps (features/manage/repair.py: one rule).
@@ -10,13 +11,12 @@ keeps one row, the one ``eksaccess repair aws-auth`` keeps (features/manage/repa
 from __future__ import annotations
 
 from eksaccess.domain.awsauth.repair import DuplicateRows, duplicate_rows, keep_one_row
-from eksaccess.domain.findings import Severity
-from eksaccess.domain.iam.identity import Resolution, SourceKind
+from eksaccess.domain.findings import ADMIN, Definition, Finding, FindingCode, Link, Severity
+from eksaccess.domain.iam.identity import MappingKind, Resolution
 from eksaccess.errors import InputError
-from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
+from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import repair_aws_auth_fix
-from eksaccess.features.doctor.model import Finding
 from eksaccess.features.doctor.probe import Facts
 from eksaccess.features.doctor.writer import writer_of
 from eksaccess.features.manage.repair import grants_of
@@ -27,28 +27,30 @@ _FIX = (
 )
 
 # This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
-ENTRIES: tuple[CatalogEntry, ...] = (
-    CatalogEntry(
-        code=Code.AWS_AUTH_DUPLICATE_ROW,
+ENTRIES: tuple[Definition, ...] = (
+    Definition(
+        code=FindingCode.AWS_AUTH_DUPLICATE_ROW,
         link=Link.MAPPING,
         severity=Severity.WARNING,
         title="Another aws-auth row maps the same ARN",
         why="The authenticator uses one row per ARN (the last mapRoles row) and ignores the others silently: "
         "the next person to edit the ignored row changes nothing.",
         fix=_FIX + ": the row in use is kept",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.AWS_AUTH_DUPLICATE_WRONG_ROW,
+    Definition(
+        code=FindingCode.AWS_AUTH_DUPLICATE_WRONG_ROW,
         link=Link.MAPPING,
         severity=Severity.ERROR,
         title="A duplicate aws-auth row with the wrong groups wins",
         why="Several rows map the ARN; the one the authenticator uses grants nothing, while an earlier one "
         "is bound by RBAC.",
         fix=_FIX + ": the earlier row that RBAC grants is kept, the winning one removed",
+        reporters=DOCTOR,
     ),
 )
 
-_KEYS = {SourceKind.MAP_ROLES: "mapRoles", SourceKind.MAP_USERS: "mapUsers"}
+_KEYS = {MappingKind.MAP_ROLES: "mapRoles", MappingKind.MAP_USERS: "mapUsers"}
 
 
 def _rows_of(facts: Facts, resolution: Resolution) -> DuplicateRows | None:
@@ -78,7 +80,7 @@ def duplicate_row(facts: Facts, resolution: Resolution) -> list[Finding]:
     groups = ", ".join(found.groups) or "none"
     removed = ", ".join(found.where(i) for i in found.removed)
     if found.wrong_row_wins:
-        code = Code.AWS_AUTH_DUPLICATE_WRONG_ROW
+        code = FindingCode.AWS_AUTH_DUPLICATE_WRONG_ROW
         detail = (
             f"{rows} all map {found.arn}; the authenticator uses the last, {found.where(found.winner)}, whose "
             f"username and groups no binding names, and ignores {found.where(found.keep)} (groups: {groups}), "
@@ -86,7 +88,7 @@ def duplicate_row(facts: Facts, resolution: Resolution) -> list[Finding]:
         )
         text = f"remove the winning row {removed}, so that {found.where(found.keep)} (groups: {groups}) maps"
     else:
-        code = Code.AWS_AUTH_DUPLICATE_ROW
+        code = FindingCode.AWS_AUTH_DUPLICATE_ROW
         detail = (
             f"{rows} all map {found.arn}; the authenticator uses {found.where(found.keep)} (groups: {groups}) "
             f"and ignores {removed}."
@@ -114,7 +116,7 @@ def duplicate_row(facts: Facts, resolution: Resolution) -> list[Finding]:
         "used": found.where(found.winner),
         "kept": found.where(found.keep),
     }
-    return [Finding(code=code, detail=detail, evidence=evidence, fix=fix)]
+    return [finding(code, detail=detail, evidence=evidence, fix=fix)]
 
 
 def check(ctx: Context) -> list[Finding]:

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from eksaccess.domain.findings import Severity
-from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.domain.findings import Definition, Finding, FindingCode, FixStep, Link, Severity
+from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd
-from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 from eksaccess.features.doctor.writer import profile_flag
 
 # This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
-ENTRIES: tuple[CatalogEntry, ...] = (
-    CatalogEntry(
-        code=Code.EXEC_PLUGIN_SLOW,
+ENTRIES: tuple[Definition, ...] = (
+    Definition(
+        code=FindingCode.EXEC_PLUGIN_SLOW,
         link=Link.KUBECONFIG,
         severity=Severity.INFO,
         title="Every kubectl command waits for the aws CLI to start",
         why="kubectl runs the exec plugin for each command and keeps the token only for itself; the aws CLI's start-up dominates that time. `eksaccess token` reuses a valid token from a 0600 cache.",
         fix="`eksaccess kubeconfig --cluster C --alias CONTEXT --exec eksaccess`",
+        reporters=DOCTOR,
     ),
 )
 
@@ -45,8 +45,8 @@ def exec_plugin(facts: Facts) -> list[Finding]:
         "eksaccess",
     )
     return [
-        Finding(
-            code=Code.EXEC_PLUGIN_SLOW,
+        finding(
+            FindingCode.EXEC_PLUGIN_SLOW,
             detail=f"`{target.exec_command} eks get-token` {spent} {run.cpu_seconds:.2f} s of CPU {before} a token, "
             "and kubectl runs it for every command. `eksaccess token` answers from its cache in a few "
             "hundredths of a second.",

@@ -2,7 +2,7 @@
 
 Doctor mints its own token from fresh credentials; kubectl sends what the kubeconfig's exec plugin prints,
 and ``aws eks get-token`` signs with the assumed-role credentials the aws CLI cached in ~/.aws/cli/cache
-(shared/facts/authenticator.md 5.1a). When the cluster refuses kubectl's token but accepts doctor's, of
+(https://github.com/aws/aws-cli/blob/develop/awscli/customizations/assumerole.py, ``JSONFileCache``). When the cluster refuses kubectl's token but accepts doctor's, of
 the same profile, the cache is what differs. A user with a static ``k8s-aws-v1`` token sends that token
 as it is: doctor walks the chain with it, and an expired one is refused before STS is asked.
 """
@@ -15,23 +15,23 @@ import shlex
 from collections.abc import Iterable
 
 from eksaccess.adapters.kube import KubeCallError
-from eksaccess.domain.findings import Severity
+from eksaccess.domain.findings import Definition, Finding, FindingCode, FixStep, Link, Severity
 from eksaccess.domain.sts_answer import is_rejection
-from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd, update_kubeconfig_fix
-from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 
 # This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
-ENTRIES: tuple[CatalogEntry, ...] = (
-    CatalogEntry(
-        code=Code.CACHED_CREDENTIALS_STALE,
+ENTRIES: tuple[Definition, ...] = (
+    Definition(
+        code=FindingCode.CACHED_CREDENTIALS_STALE,
         link=Link.CREDENTIALS,
         severity=Severity.ERROR,
         title="kubectl's cached AWS credentials are stale or revoked",
         why="The aws CLI signs kubectl's token with assumed-role credentials from its cache (~/.aws/cli/cache) until they expire; the cluster refuses them while fresh credentials of the profile work.",
         fix="`rm -f ~/.aws/cli/cache/<key>.json` (exactly the entry the profile's AssumeRole uses); eksaccess: `eksaccess doctor --fix`",
+        reporters=DOCTOR,
     ),
 )
 
@@ -76,8 +76,8 @@ def _cached_credentials(facts: Facts) -> list[Finding]:
         removal = f"rm -f {WHOLE_CACHE}"
         text = "Remove the aws CLI's cached credentials; its next run fetches fresh ones."
     return [
-        Finding(
-            code=Code.CACHED_CREDENTIALS_STALE,
+        finding(
+            FindingCode.CACHED_CREDENTIALS_STALE,
             detail=detail,
             evidence={
                 "profile": profile,
@@ -132,8 +132,8 @@ def _static_token(facts: Facts) -> list[Finding]:
     expired = "expired" in error
     reason = "has expired (a k8s-aws-v1 token lives 15 minutes)" if expired else "is malformed"
     return [
-        Finding(
-            code=Code.TOKEN_REJECTED,
+        finding(
+            FindingCode.TOKEN_REJECTED,
             detail=f"The static token of kubeconfig user {target.user_name or '?'} {reason}: {error}. kubectl "
             "sends it as it is, and the cluster answers 401 Unauthorized.",
             evidence={"static": True, "expired": expired, "user": target.user_name},

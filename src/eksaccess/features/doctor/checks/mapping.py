@@ -19,12 +19,19 @@ from eksaccess.domain.access import (
 )
 from eksaccess.domain.authz.access_policies import policy_arn
 from eksaccess.domain.awsauth import edit as awsauth_edit
+from eksaccess.domain.awsauth.findings import (
+    AWS_AUTH_ASSUMED_ROLE_ARN,
+    AWS_AUTH_KEY_CASE,
+    AWS_AUTH_MALFORMED,
+    AWS_AUTH_ROLE_PATH,
+    AWS_AUTH_SHADOWED,
+)
 from eksaccess.domain.awsauth.reader import AwsAuth, parse_aws_auth
 from eksaccess.domain.awsauth.repair import repair
-from eksaccess.domain.findings import Severity
-from eksaccess.domain.iam.identity import NearMissKind, Resolution, SourceKind
-from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
-from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
+from eksaccess.domain.findings import ADMIN, Definition, Finding, FindingCode, FixStep, Link, Severity
+from eksaccess.domain.iam.identity import MappingKind, NearMissKind, Resolution
+from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal, same_principal
+from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import (
     aws_auth_grant_fix,
@@ -32,107 +39,81 @@ from eksaccess.features.doctor.fixes import (
     repair_aws_auth_fix,
     restore_entry_fix,
 )
-from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 from eksaccess.features.doctor.writer import writer_of
 from eksaccess.features.manage.translate import default_aws_auth_username, policy_group
 
-_BY_KIND: dict[NearMissKind, Code] = {
-    NearMissKind.ROLE_PATH: Code.AWS_AUTH_ROLE_PATH,
-    NearMissKind.ASSUMED_ROLE_ARN: Code.AWS_AUTH_ASSUMED_ROLE_ARN,
-    NearMissKind.KEY_CASE: Code.AWS_AUTH_KEY_CASE,
-    NearMissKind.DROPPED_KEY: Code.AWS_AUTH_MALFORMED,
-    NearMissKind.IGNORED_API_MODE: Code.AWS_AUTH_IGNORED_API_MODE,
-    NearMissKind.STALE_PRINCIPAL: Code.ACCESS_ENTRY_STALE_PRINCIPAL,
+_BY_KIND: dict[NearMissKind, FindingCode] = {
+    NearMissKind.ROLE_PATH: FindingCode.AWS_AUTH_ROLE_PATH,
+    NearMissKind.ASSUMED_ROLE_ARN: FindingCode.AWS_AUTH_ASSUMED_ROLE_ARN,
+    NearMissKind.KEY_CASE: FindingCode.AWS_AUTH_KEY_CASE,
+    NearMissKind.DROPPED_KEY: FindingCode.AWS_AUTH_MALFORMED,
+    NearMissKind.IGNORED_API_MODE: FindingCode.AWS_AUTH_IGNORED_API_MODE,
+    NearMissKind.STALE_PRINCIPAL: FindingCode.ACCESS_ENTRY_STALE_PRINCIPAL,
 }
 
 
 _REPAIRED = frozenset(
-    {Code.AWS_AUTH_ROLE_PATH, Code.AWS_AUTH_ASSUMED_ROLE_ARN, Code.AWS_AUTH_MALFORMED, Code.AWS_AUTH_KEY_CASE}
+    {
+        FindingCode.AWS_AUTH_ROLE_PATH,
+        FindingCode.AWS_AUTH_ASSUMED_ROLE_ARN,
+        FindingCode.AWS_AUTH_MALFORMED,
+        FindingCode.AWS_AUTH_KEY_CASE,
+    }
 )
 
 
 # This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
-ENTRIES: tuple[CatalogEntry, ...] = (
-    CatalogEntry(
-        code=Code.ACCESS_ENTRY_MISSING,
+ENTRIES: tuple[Definition, ...] = (
+    Definition(
+        code=FindingCode.ACCESS_ENTRY_MISSING,
         link=Link.MAPPING,
         severity=Severity.ERROR,
         title="No access entry for this principal",
         why="The cluster maps IAM principals through access entries and has none for this one.",
         fix=f"`eksaccess grant ARN --cluster C --policy edit -n NS` / `aws eks create-access-entry` + `associate-access-policy`, {ADMIN}",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.AWS_AUTH_ENTRY_MISSING,
+    Definition(
+        code=FindingCode.AWS_AUTH_ENTRY_MISSING,
         link=Link.MAPPING,
         severity=Severity.ERROR,
         title="No aws-auth mapping for this principal",
         why="The aws-auth ConfigMap has no mapRoles/mapUsers entry matching this principal.",
         fix=f"`eksaccess grant ARN --via aws-auth --policy edit -n NS` / `kubectl apply` of the binding + `kubectl patch configmap aws-auth` pinned to the resourceVersion read, {ADMIN}",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.AWS_AUTH_ROLE_PATH,
-        link=Link.MAPPING,
-        severity=Severity.ERROR,
-        title="The aws-auth entry has the role's path",
-        why="STS drops role paths from assumed-role ARNs, so a rolearn with a path never matches.",
-        fix=f"`eksaccess repair aws-auth --cluster C` / `kubectl patch configmap aws-auth` with the path-less rolearn, pinned to the resourceVersion read, {ADMIN}",
-    ),
-    CatalogEntry(
-        code=Code.AWS_AUTH_ASSUMED_ROLE_ARN,
-        link=Link.MAPPING,
-        severity=Severity.ERROR,
-        title="The aws-auth entry holds an assumed-role ARN",
-        why="aws-auth matches role ARNs (arn:aws:iam::ACCOUNT:role/NAME), never STS session ARNs.",
-        fix="`eksaccess repair aws-auth` / `kubectl patch` with the role ARN (as ROLE_PATH)",
-    ),
-    CatalogEntry(
-        code=Code.AWS_AUTH_MALFORMED,
-        link=Link.MAPPING,
-        severity=Severity.ERROR,
-        title="The aws-auth ConfigMap is malformed",
-        why="The authenticator drops every mapping of a key whose YAML does not parse.",
-        fix="`eksaccess repair aws-auth` / `kubectl patch` with the key re-read as meant (as ROLE_PATH); a key that cannot be re-read with certainty is named, to fix by hand",
-    ),
-    CatalogEntry(
-        code=Code.AWS_AUTH_KEY_CASE,
-        link=Link.MAPPING,
-        severity=Severity.ERROR,
-        title="An aws-auth key is spelled with the wrong case",
-        why="Only mapRoles, mapUsers and mapAccounts are read; other spellings are ignored silently.",
-        fix="`eksaccess repair aws-auth` / `kubectl patch` moving the key to its name (as ROLE_PATH)",
-    ),
-    CatalogEntry(
-        code=Code.AWS_AUTH_IGNORED_API_MODE,
+    AWS_AUTH_ROLE_PATH,
+    AWS_AUTH_ASSUMED_ROLE_ARN,
+    AWS_AUTH_MALFORMED,
+    AWS_AUTH_KEY_CASE,
+    Definition(
+        code=FindingCode.AWS_AUTH_IGNORED_API_MODE,
         link=Link.MAPPING,
         severity=Severity.ERROR,
         title="The aws-auth mapping is ignored in API mode",
         why="In authentication mode API the cluster reads access entries only.",
         fix="an access entry (as ACCESS_ENTRY_MISSING)",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.AWS_AUTH_SHADOWED,
-        link=Link.MAPPING,
-        severity=Severity.INFO,
-        title="An access entry overrides the aws-auth mapping",
-        why="In API_AND_CONFIG_MAP the access entry wins; the aws-auth row is ignored.",
-        fix="none (information)",
-    ),
-    CatalogEntry(
-        code=Code.ACCESS_ENTRY_STALE_PRINCIPAL,
+    AWS_AUTH_SHADOWED,
+    Definition(
+        code=FindingCode.ACCESS_ENTRY_STALE_PRINCIPAL,
         link=Link.MAPPING,
         severity=Severity.ERROR,
         title="The access entry belongs to a deleted principal",
         why="Access entries bind the principal's unique ID; a recreated role or user no longer matches.",
         fix=f"`eksaccess revoke ARN --via access-entry --force` then `eksaccess grant` with the same type, username, groups and every policy with its scope / `aws eks delete-access-entry`, `create-access-entry`, `associate-access-policy` per policy, {ADMIN}",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.MAPPED_VIA_ACCOUNT_ONLY,
+    Definition(
+        code=FindingCode.MAPPED_VIA_ACCOUNT_ONLY,
         link=Link.MAPPING,
         severity=Severity.WARNING,
         title="Mapped only through mapAccounts",
         why="mapAccounts authenticates with the ARN as username and no groups: usually 403 everywhere.",
         fix="a mapping of its own (as ACCESS_ENTRY_MISSING, or AWS_AUTH_ENTRY_MISSING in CONFIG_MAP)",
+        reporters=DOCTOR,
     ),
 )
 
@@ -145,18 +126,11 @@ def entry_arn_for(principal_arn: str) -> str:
         return principal_arn
 
 
-def _same(entry_arn: str, canonical: str) -> bool:
-    try:
-        return parse_principal(entry_arn).pathless_arn.lower() == canonical.lower()
-    except InvalidArnError:
-        return False
-
-
 def recreate_entry_fix(facts: Facts, principal: str) -> tuple[FixStep, ...]:
     """Delete the entry bound to the old principal and create it again exactly as it was."""
     subject = parse_principal(principal)
     entry = next(
-        (e for e in facts.access_entries.value or [] if _same(e.principal_arn, subject.canonical_arn)), None
+        (e for e in facts.access_entries.value or [] if same_principal(e.principal_arn, subject)), None
     )
     return restore_entry_fix(writer=writer_of(facts), entry=entry or AccessEntry(principal_arn=principal))
 
@@ -280,41 +254,41 @@ def mapping(
         code = _BY_KIND.get(miss.kind)
         if code is None:
             continue
-        if (resolution.authenticated or live_authenticated) and code is not Code.AWS_AUTH_MALFORMED:
+        if (resolution.authenticated or live_authenticated) and code is not FindingCode.AWS_AUTH_MALFORMED:
             continue  # it maps some other way; the near miss is only noise
         fix: tuple[FixStep, ...] = ()
-        if code is Code.ACCESS_ENTRY_STALE_PRINCIPAL and not resolution.authenticated:
+        if code is FindingCode.ACCESS_ENTRY_STALE_PRINCIPAL and not resolution.authenticated:
             fix = recreate_entry_fix(facts, principal)
-        elif code is Code.AWS_AUTH_IGNORED_API_MODE:
+        elif code is FindingCode.AWS_AUTH_IGNORED_API_MODE:
             fix = grant
         elif code in _REPAIRED:
             fix, repaired = repaired, ()  # one repair rewrites every such row: print it once
         findings.append(
-            Finding(code=code, detail=f"{miss.where}: {miss.reason}", evidence={"where": miss.where}, fix=fix)
+            finding(code, detail=f"{miss.where}: {miss.reason}", evidence={"where": miss.where}, fix=fix)
         )
     if resolution.authenticated:
         for miss in resolution.near_misses:
             if miss.kind is NearMissKind.SHADOWED:
                 findings.append(
-                    Finding(
-                        code=Code.AWS_AUTH_SHADOWED,
+                    finding(
+                        FindingCode.AWS_AUTH_SHADOWED,
                         detail=f"{miss.where}: {miss.reason}",
                         evidence={"where": miss.where},
                     )
                 )
-        if resolution.source.kind is SourceKind.MAP_ACCOUNTS:
+        if resolution.source.kind is MappingKind.MAP_ACCOUNTS:
             findings.append(
-                Finding(
-                    code=Code.MAPPED_VIA_ACCOUNT_ONLY,
+                finding(
+                    FindingCode.MAPPED_VIA_ACCOUNT_ONLY,
                     detail=f"{principal} is authenticated only because its account is in mapAccounts: username is the "
                     "ARN and there are no groups.",
                     fix=suggested_aws_auth_grant(facts, principal) if config_map else grant,
                 )
             )
-        if live_unauthorized and token_ok and resolution.source.kind is SourceKind.ACCESS_ENTRY:
+        if live_unauthorized and token_ok and resolution.source.kind is MappingKind.ACCESS_ENTRY:
             findings.append(
-                Finding(
-                    code=Code.ACCESS_ENTRY_STALE_PRINCIPAL,
+                finding(
+                    FindingCode.ACCESS_ENTRY_STALE_PRINCIPAL,
                     detail=f"The access entry for {principal} exists, yet the cluster refuses the token: the entry is "
                     "bound to the unique ID of an earlier principal with this name (deleted and recreated).",
                     evidence={"principal": principal, "restsOn": "the cluster's 401"},
@@ -326,8 +300,8 @@ def mapping(
         return findings  # the cluster accepted the token: it maps the principal in a way we could not read
     if mode is AuthenticationMode.CONFIG_MAP:
         findings.append(
-            Finding(
-                code=Code.AWS_AUTH_ENTRY_MISSING,
+            finding(
+                FindingCode.AWS_AUTH_ENTRY_MISSING,
                 detail=f"The cluster reads aws-auth only (CONFIG_MAP) and no mapRoles/mapUsers entry matches {principal}.",
                 evidence={"principal": principal, "mode": mode.value},
                 fix=suggested_aws_auth_grant(facts, principal),
@@ -338,8 +312,8 @@ def mapping(
         if mode is AuthenticationMode.API_AND_CONFIG_MAP and aws_auth is not None:
             detail += ", and aws-auth does not map it either"
         findings.append(
-            Finding(
-                code=Code.ACCESS_ENTRY_MISSING,
+            finding(
+                FindingCode.ACCESS_ENTRY_MISSING,
                 detail=detail + ".",
                 evidence={"principal": principal, "mode": mode.value},
                 fix=grant,

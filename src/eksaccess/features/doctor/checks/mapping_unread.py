@@ -5,33 +5,34 @@ rule out."""
 from __future__ import annotations
 
 from eksaccess.domain.access import AuthenticationMode
-from eksaccess.domain.findings import Severity
+from eksaccess.domain.findings import Definition, Finding, FindingCode, FixStep, Link, Severity
 from eksaccess.domain.iam.identity import Resolution
-from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.checks.mapping import entry_arn_for, wanted_access
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd, opt
-from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 from eksaccess.features.doctor.writer import writer_of
 
 # This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
-ENTRIES: tuple[CatalogEntry, ...] = (
-    CatalogEntry(
-        code=Code.NOT_MAPPED,
+ENTRIES: tuple[Definition, ...] = (
+    Definition(
+        code=FindingCode.NOT_MAPPED,
         link=Link.MAPPING,
         severity=Severity.ERROR,
         title="The cluster maps no identity for this principal (inferred)",
         why="STS accepts the token yet the cluster answers 401, and the mapping could not be read to say which row or entry is missing or wrong.",
         fix="CONFIG_MAP: `eksaccess repair aws-auth` then `eksaccess grant --via aws-auth` (right whatever the unread rows hold); access entries: only the read that decides",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.MAPPING_UNVERIFIED,
+    Definition(
+        code=FindingCode.MAPPING_UNVERIFIED,
         link=Link.MAPPING,
         severity=Severity.WARNING,
         title="The mapping could not be read",
         why="Without access to the access entries or aws-auth, doctor cannot tell why the identity is refused.",
         fix="none (the read that would decide: `--admin-profile`)",
+        reporters=DOCTOR,
     ),
 )
 
@@ -43,7 +44,7 @@ def check(ctx: Context) -> list[Finding]:
     if ctx.live_identity is None and ctx.live_unauthorized and ctx.token_ok and not ctx.errors():
         found += ctx.decided([_inferred_missing(ctx.facts, ctx.mode, ctx.resolution)])
     if ctx.live_identity is None:
-        found.append(Finding(code=Code.MAPPING_UNVERIFIED, detail=_unverified(ctx.facts)))
+        found.append(finding(FindingCode.MAPPING_UNVERIFIED, detail=_unverified(ctx.facts)))
     return found
 
 
@@ -55,17 +56,17 @@ def _inferred_missing(facts: Facts, mode: AuthenticationMode | None, resolution:
     config_map = mode is AuthenticationMode.CONFIG_MAP
     causes = (
         [
-            Code.AWS_AUTH_ENTRY_MISSING,
-            Code.AWS_AUTH_ROLE_PATH,
-            Code.AWS_AUTH_ASSUMED_ROLE_ARN,
-            Code.AWS_AUTH_MALFORMED,
+            FindingCode.AWS_AUTH_ENTRY_MISSING,
+            FindingCode.AWS_AUTH_ROLE_PATH,
+            FindingCode.AWS_AUTH_ASSUMED_ROLE_ARN,
+            FindingCode.AWS_AUTH_MALFORMED,
         ]
         if config_map
-        else [Code.ACCESS_ENTRY_MISSING, Code.ACCESS_ENTRY_STALE_PRINCIPAL]
-        + ([Code.AWS_AUTH_ENTRY_MISSING] if mode is AuthenticationMode.API_AND_CONFIG_MAP else [])
+        else [FindingCode.ACCESS_ENTRY_MISSING, FindingCode.ACCESS_ENTRY_STALE_PRINCIPAL]
+        + ([FindingCode.AWS_AUTH_ENTRY_MISSING] if mode is AuthenticationMode.API_AND_CONFIG_MAP else [])
     )
-    return Finding(
-        code=Code.NOT_MAPPED,
+    return finding(
+        FindingCode.NOT_MAPPED,
         detail=f"The cluster refuses a valid token for {resolution.principal_arn} (STS accepts it; mode "
         f"{mode.value if mode else 'unknown'}), so nothing maps this principal as it is now. Inferred, not read: "
         f"the cause is one of {', '.join(c.value for c in causes)}.",

@@ -4,52 +4,53 @@ again (a cluster that is not active or not found is unreachable too)."""
 from __future__ import annotations
 
 from eksaccess.adapters.kube import KubeCallError
-from eksaccess.domain.findings import Severity
-from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.domain.findings import Definition, Finding, FindingCode, FixStep, Link, Severity
+from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.context import Context
-from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 
 # This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
-ENTRIES: tuple[CatalogEntry, ...] = (
-    CatalogEntry(
-        code=Code.ENDPOINT_UNREACHABLE,
+ENTRIES: tuple[Definition, ...] = (
+    Definition(
+        code=FindingCode.ENDPOINT_UNREACHABLE,
         link=Link.NETWORK,
         severity=Severity.ERROR,
         title="The cluster endpoint cannot be reached",
         why="No connection to the API server (private endpoint, firewall, DNS, or a stale address).",
         fix="check the endpoint's access (public/private, CIDRs, VPN); no command is certain",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.TLS_VERIFY_FAILED,
+    Definition(
+        code=FindingCode.TLS_VERIFY_FAILED,
         link=Link.NETWORK,
         severity=Severity.ERROR,
         title="The endpoint's certificate is not trusted",
         why="The certificate does not chain to the kubeconfig's certificate authority.",
         fix="none printed: the certificate is not the cluster's CA (a TLS-inspecting proxy, or a wrong CA: see "
         "CA_MISMATCH); no command is certain",
+        reporters=DOCTOR,
     ),
 )
 
 
-def network(facts: Facts, masked: set[Code]) -> list[Finding]:
+def network(facts: Facts, masked: set[FindingCode]) -> list[Finding]:
     """``masked``: the codes found before. A cluster that is not there or not ACTIVE has no endpoint to
     reach: that is a consequence, not a second cause."""
     error = facts.endpoint_version.error
     if not isinstance(error, KubeCallError) or error.status is not None:
         return []
-    if masked & {Code.CLUSTER_NOT_ACTIVE, Code.CLUSTER_NOT_FOUND}:
+    if masked & {FindingCode.CLUSTER_NOT_ACTIVE, FindingCode.CLUSTER_NOT_FOUND}:
         return []
     server = facts.cluster.value.endpoint if facts.cluster.value else facts.target.server
     if error.tls:
-        if Code.CA_MISMATCH in masked:
+        if FindingCode.CA_MISMATCH in masked:
             return []
-        return [Finding(code=Code.TLS_VERIFY_FAILED, detail=str(error), evidence={"server": server})]
-    if Code.ENDPOINT_MISMATCH in masked:
+        return [finding(FindingCode.TLS_VERIFY_FAILED, detail=str(error), evidence={"server": server})]
+    if FindingCode.ENDPOINT_MISMATCH in masked:
         return []
     return [
-        Finding(
-            code=Code.ENDPOINT_UNREACHABLE,
+        finding(
+            FindingCode.ENDPOINT_UNREACHABLE,
             detail=str(error),
             evidence={"server": server},
             fix=(

@@ -11,33 +11,34 @@ from eksaccess.domain.authz.access_policies import policy_name
 from eksaccess.domain.authz.authorize import Authorizer
 from eksaccess.domain.authz.rbac import Attributes
 from eksaccess.domain.awsauth.reader import AwsAuth, parse_aws_auth
-from eksaccess.domain.findings import Severity
-from eksaccess.domain.iam.identity import Caller, Resolution, resolve, same_principal
-from eksaccess.domain.iam.principal import InvalidArnError, parse_principal
-from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.domain.findings import Definition, Finding, FindingCode, FixStep, Link, Severity
+from eksaccess.domain.iam.identity import Caller, Resolution, resolve
+from eksaccess.domain.iam.principal import InvalidArnError, same_principal
+from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd
-from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 from eksaccess.features.doctor.writer import writer_of
 
 # This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
-ENTRIES: tuple[CatalogEntry, ...] = (
-    CatalogEntry(
-        code=Code.NO_ADMIN_AVAILABLE,
+ENTRIES: tuple[Definition, ...] = (
+    Definition(
+        code=FindingCode.NO_ADMIN_AVAILABLE,
         link=Link.RECOVERY,
         severity=Severity.WARNING,
         title="No principal can administer the cluster",
         why="Nobody holds cluster-admin; recovery needs the EKS API (an access entry) or the creator.",
         fix="an administrator added through the EKS API by a principal with eks:CreateAccessEntry",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.ADMIN_CANDIDATES,
+    Definition(
+        code=FindingCode.ADMIN_CANDIDATES,
         link=Link.RECOVERY,
         severity=Severity.INFO,
         title="Who can fix this",
         why="Principals with cluster-admin, and how to act as one of them.",
         fix="none (who can run the fixes: the proven admin first, then each admin and how to act as it)",
+        reporters=DOCTOR,
     ),
 )
 
@@ -96,8 +97,8 @@ def recovery(
         )
     if not admin_list and creator_admin and not writer.known:
         return [
-            Finding(
-                code=Code.ADMIN_CANDIDATES,
+            finding(
+                FindingCode.ADMIN_CANDIDATES,
                 detail="In authentication mode CONFIG_MAP the cluster's creator holds an invisible system:masters "
                 "grant; no other principal holds cluster-admin.",
                 evidence={"admins": [{"arn": None, "via": "cluster creator"}]},
@@ -128,8 +129,8 @@ def recovery(
             else "No "
         )
         return [
-            Finding(
-                code=Code.NO_ADMIN_AVAILABLE,
+            finding(
+                FindingCode.NO_ADMIN_AVAILABLE,
                 detail=f"{read}principal that the cluster's state shows holds cluster-admin.",
                 evidence={"reader": writer.profile, "readerArn": proven_arn},
                 fix=(
@@ -141,7 +142,7 @@ def recovery(
             )
         ]
     for admin in admin_list[:5]:
-        if proven_arn and _same_principal(admin.principal_arn, proven_arn):
+        if proven_arn and same_principal(admin.principal_arn, proven_arn):
             continue
         profile = profiles.get(admin.principal_arn.lower())
         if profile is not None and profile == failed_profile:
@@ -163,8 +164,8 @@ def recovery(
         )
         steps.append(FixStep(text=f"{admin.principal_arn} ({admin.via}): {how}"))
     return [
-        Finding(
-            code=Code.ADMIN_CANDIDATES,
+        finding(
+            FindingCode.ADMIN_CANDIDATES,
             detail="These principals can apply the fixes above"
             + (f" (profile {writer.profile} is proven in this run)" if writer.known else "")
             + ".",
@@ -178,13 +179,6 @@ def recovery(
             fix=tuple(steps),
         )
     ]
-
-
-def _same_principal(a: str, b: str) -> bool:
-    try:
-        return same_principal(parse_principal(a), parse_principal(b))
-    except InvalidArnError:
-        return a.lower() == b.lower()
 
 
 def check(ctx: Context) -> list[Finding]:

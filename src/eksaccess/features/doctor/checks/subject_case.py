@@ -1,6 +1,7 @@
 """A binding meant for the identity that names it in another letter case (``Erin`` for ``erin``).
 
-RBAC compares subject names case-sensitively (facts/rbac.md), while IAM and the person reading the binding do
+RBAC compares subject names case-sensitively (https://github.com/kubernetes/kubernetes/blob/master/pkg/registry/rbac/validation/rule.go
+``appliesToUser``), while IAM and the person reading the binding do
 not: the binding looks right and never applies. When the identity is denied the request doctor checks (the
 one asked with --verb/--resource, else listing pods in the context's namespace) and a RoleBinding or
 ClusterRoleBinding would allow it if its subject were spelled as the identity is, doctor names the binding
@@ -16,27 +17,27 @@ from dataclasses import dataclass
 from eksaccess.domain.authz.authorize import Authorizer
 from eksaccess.domain.authz.policy_rules import first_allowing_rule
 from eksaccess.domain.authz.rbac import Attributes, Binding, BindingKind, SubjectKind, parse_rbac_objects
-from eksaccess.domain.findings import Severity
+from eksaccess.domain.findings import ADMIN, Definition, Finding, FindingCode, FixStep, Link, Severity
 from eksaccess.domain.iam.identity import KubeIdentity
-from eksaccess.features.doctor.catalog import ADMIN, CatalogEntry, Code, Link
+from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.checks.authorization import asked_request
 from eksaccess.features.doctor.context import Context
-from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 from eksaccess.features.doctor.writer import writer_of
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 
 # This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
-ENTRIES: tuple[CatalogEntry, ...] = (
-    CatalogEntry(
-        code=Code.RBAC_SUBJECT_CASE,
+ENTRIES: tuple[Definition, ...] = (
+    Definition(
+        code=FindingCode.RBAC_SUBJECT_CASE,
         link=Link.AUTHORIZATION,
         severity=Severity.ERROR,
         title="A binding names the identity in another letter case",
         why="RBAC compares usernames and groups case-sensitively: a subject `Erin` never matches `erin`.",
         fix=f"`kubectl patch` of the binding adding the subject as the identity spells it (the one written "
         f"stays), {ADMIN}",
+        reporters=DOCTOR,
     ),
 )
 
@@ -99,8 +100,8 @@ def subject_case(facts: Facts, authorizer: Authorizer, identity: KubeIdentity, d
         return []
     request = probe_request(facts)
     return [
-        Finding(
-            code=Code.RBAC_SUBJECT_CASE,
+        finding(
+            FindingCode.RBAC_SUBJECT_CASE,
             detail=f"The {miss.where} names the {miss.kind} {miss.written!r}; the identity is {miss.wanted!r}. "
             "RBAC compares names case-sensitively, so the binding never applies.",
             evidence={

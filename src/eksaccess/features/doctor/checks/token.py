@@ -4,30 +4,31 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from eksaccess.domain.findings import Severity
+from eksaccess.domain.findings import Definition, Finding, FindingCode, FixStep, Link, Severity
 from eksaccess.domain.sts_answer import is_rejection
-from eksaccess.features.doctor.catalog import CatalogEntry, Code, Link
+from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.context import Context
-from eksaccess.features.doctor.model import Finding, FixStep
 from eksaccess.features.doctor.probe import Facts
 
 # This check's codes: what they mean and which fix each prints (docs/doctor-findings.md is made from these).
-ENTRIES: tuple[CatalogEntry, ...] = (
-    CatalogEntry(
-        code=Code.TOKEN_REJECTED,
+ENTRIES: tuple[Definition, ...] = (
+    Definition(
+        code=FindingCode.TOKEN_REJECTED,
         link=Link.TOKEN,
         severity=Severity.ERROR,
         title="The cluster rejects the token",
         why="The token is malformed, expired or its signature does not verify at STS.",
         fix="mint tokens with an exec entry (`aws eks update-kubeconfig --alias CONTEXT`) instead of a static token",
+        reporters=DOCTOR,
     ),
-    CatalogEntry(
-        code=Code.CLOCK_SKEW,
+    Definition(
+        code=FindingCode.CLOCK_SKEW,
         link=Link.TOKEN,
         severity=Severity.ERROR,
         title="Your clock is off",
         why="Tokens are valid 15 minutes from their signing time by the server's clock.",
         fix="synchronize the clock (NTP), by hand",
+        reporters=DOCTOR,
     ),
 )
 
@@ -46,25 +47,25 @@ def clock_fix() -> tuple[FixStep, ...]:
     )
 
 
-def token(facts: Facts, masked: set[Code]) -> list[Finding]:
+def token(facts: Facts, masked: set[FindingCode]) -> list[Finding]:
     """``masked``: the codes found before; a CLOCK_SKEW among them (AWS refused a signature) is not said twice."""
     findings: list[Finding] = []
     if (
-        Code.CLOCK_SKEW not in masked
+        FindingCode.CLOCK_SKEW not in masked
         and facts.server_now
         and facts.local_now
         and abs(facts.server_now - facts.local_now) > SKEW_LIMIT
     ):
         findings.append(
-            Finding(
-                code=Code.CLOCK_SKEW,
+            finding(
+                FindingCode.CLOCK_SKEW,
                 detail=f"This machine's clock is {facts.local_now:%H:%M:%S} UTC, the server's {facts.server_now:%H:%M:%S} "
                 "UTC; tokens are judged by the server's clock.",
                 fix=clock_fix(),
             )
         )
     rejected_by_sts = facts.token_sts is not None and is_rejection(*facts.token_sts)
-    if Code.CLUSTER_NAME_MISMATCH in masked:
+    if FindingCode.CLUSTER_NAME_MISMATCH in masked:
         return findings
     if facts.token_format_error or rejected_by_sts:
         detail = (
@@ -75,8 +76,8 @@ def token(facts: Facts, masked: set[Code]) -> list[Finding]:
             else ""
         )
         findings.append(
-            Finding(
-                code=Code.TOKEN_REJECTED,
+            finding(
+                FindingCode.TOKEN_REJECTED,
                 detail=detail,
                 evidence={"stsStatus": facts.token_sts[0] if facts.token_sts else None},
                 fix=(

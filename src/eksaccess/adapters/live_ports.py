@@ -20,11 +20,11 @@ from eksaccess.adapters.aws import AwsSession, TransientAnswers
 from eksaccess.adapters.aws_profiles import ProfileCredentials, describe_profile
 from eksaccess.adapters.kube import KubeClient
 from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig, load
+from eksaccess.adapters.ports import ExecRun
 from eksaccess.domain.cli_cache import CacheEntry, assume_role_chain, cache_path, display_path, exec_profile
-from eksaccess.domain.iam.principal import InvalidArnError, canonicalize
+from eksaccess.domain.iam.principal import InvalidArnError, canonicalize, split_arn
 from eksaccess.domain.kubeconfig import ExecConfig
 from eksaccess.domain.sts_answer import is_transient
-from eksaccess.features.doctor.probe import ExecRun
 
 EXEC_TIMEOUT_S = 10.0
 STS_ATTEMPTS = 6  # as botocore's adaptive and standard modes retry a throttled or failed call
@@ -115,7 +115,7 @@ class LivePorts:
         )
         try:
             profiles = session.full_config.get("profiles", {})
-        except Exception:  # noqa: BLE001 - an unreadable config only means no cache entry to name
+        except Exception:  # an unreadable config only means no cache entry to name
             return ()
         entries = []
         for role in assume_role_chain(profiles, exec_profile(config.args, env)):
@@ -166,14 +166,17 @@ class LivePorts:
         try:
             config = botocore.session.Session().full_config.get("profiles", {})
             regions += [v["region"] for v in config.values() if isinstance(v.get("region"), str)]
-        except Exception:  # noqa: BLE001 - an unreadable config only means fewer places to look
+        except Exception:  # an unreadable config only means fewer places to look
             pass
         try:
             for name in self.load_kubeconfig(None).config.clusters:
-                parts = name.split(":")
-                if len(parts) > 3 and parts[2] == "eks":
-                    regions.append(parts[3])
-        except Exception:  # noqa: BLE001
+                try:
+                    fields = split_arn(name)
+                except InvalidArnError:
+                    continue
+                if fields.service == "eks":
+                    regions.append(fields.region)
+        except Exception:
             pass
         return list(dict.fromkeys(r for r in regions if r))[:8]
 
@@ -182,7 +185,7 @@ class LivePorts:
         found: dict[str, str] = {}
         try:
             config = botocore.session.Session().full_config.get("profiles", {})
-        except Exception:  # noqa: BLE001 - an unreadable config only means no suggestions
+        except Exception:  # an unreadable config only means no suggestions
             return found
         for name, values in config.items():
             arn = values.get("role_arn")

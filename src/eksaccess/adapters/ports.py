@@ -1,0 +1,77 @@
+"""What the features need from the outside world, as protocols.
+
+The live implementations are ``adapters.aws.AwsSession`` (EKS, STS), ``adapters.kube.KubeClient`` (the
+cluster's API server) and, for doctor's wider questions (the exec plugin, the aws CLI's cache, the clock,
+the kubeconfig, the AWS config), ``adapters.live_ports.LivePorts``; tests give in-memory fakes of the same outside world (never of the code under
+test). A feature typed on these protocols can be run against either.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from eksaccess.adapters.aws import AwsSession, CallerIdentity, ClusterDescription
+from eksaccess.adapters.aws_profiles import ProfileCredentials
+from eksaccess.adapters.kube import ConfigMapData, KubeClient, WhoAmI
+from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
+from eksaccess.domain.access import AccessEntry
+from eksaccess.domain.cli_cache import CacheEntry
+from eksaccess.domain.kubeconfig import ExecConfig
+
+
+class ClusterApi(Protocol):
+    """EKS's answers about one cluster, and STS's about the caller."""
+
+    def describe_cluster(self, name: str, region: str | None = None) -> ClusterDescription: ...
+
+    def list_access_entries(self, cluster: str, region: str | None = None) -> list[AccessEntry]: ...
+
+    def caller_identity(self) -> CallerIdentity: ...
+
+    def presign_token(self, cluster_name: str, region: str | None = None) -> str: ...
+
+
+class KubeApi(Protocol):
+    """The cluster's API server, as far as access is concerned."""
+
+    def whoami(self) -> WhoAmI: ...
+
+    def get_aws_auth(self) -> ConfigMapData: ...
+
+    def rbac_manifests(self) -> list[dict[str, Any]]: ...
+
+    def namespaces(self) -> list[str]: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecRun:
+    """The kubeconfig's exec plugin, run once as kubectl runs it, beside doctor's own calls.
+    ``cpu_seconds`` is what it cost, a lower bound when it was stopped (``finished`` False: it ran out of
+    time, or doctor stopped early). ``token`` is what kubectl would send (None unless the plugin finished
+    and printed one): a secret, kept in memory only, never in repr, JSON or logs."""
+
+    cpu_seconds: float
+    wall_seconds: float
+    finished: bool
+    ok: bool
+    token: str | None = field(default=None, repr=False, compare=False)
+
+
+class DoctorPorts(Protocol):
+    """Everything doctor asks of the outside world."""
+
+    def run_exec(self, config: ExecConfig, stop: threading.Event) -> ExecRun: ...
+    def cli_cache(self, config: ExecConfig) -> tuple[CacheEntry, ...]: ...
+    def aws(self, *, profile: str | None, region: str | None) -> AwsSession: ...
+    def kube(self, *, server: str, ca_data: str | None, token: str | None) -> KubeClient: ...
+    def now(self) -> datetime: ...
+    def sts_check(self, url: str, cluster_name: str) -> tuple[int, str]: ...
+    def candidate_regions(self) -> list[str]: ...
+    def transient_answers(self) -> int: ...
+    def which(self, command: str) -> str | None: ...
+    def load_kubeconfig(self, explicit: str | None) -> LoadedKubeconfig: ...
+    def profiles_by_role(self) -> dict[str, str]: ...
+    def describe_profile(self, profile: str | None) -> ProfileCredentials: ...

@@ -1,0 +1,1 @@
+"""Helpers shared by test files (importable as ``support``: pyproject's pytest ``pythonpath``)."""
