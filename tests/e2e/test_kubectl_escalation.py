@@ -143,3 +143,60 @@ def test_a_namespace_admin_cannot_grant_more_than_they_hold(
         "create", "-f", "-", stdin=_binding(f"grab-again-{suffix}", "ClusterRole", "cluster-admin", "carol")
     )
     assert ok.code == 0, ok.err
+
+
+def test_rbac_corners_as_kube_apiserver_decides_them(
+    edge_kubectl_version: str, make_kubectl: MakeKubectl, sandbox: RunningSandbox, admin_token: str
+) -> None:
+    """``resourceNames: [""]`` is a name (who holds exactly that rule may grant it, and nothing wider), and
+    every trailing ``*`` of a non-resource URL is stripped (``/metrics**`` allows ``/metrics/cadvisor``)."""
+    kubectl = make_kubectl(edge_kubectl_version, sandbox.env)
+    suffix = edge_kubectl_version.replace(".", "-")
+    dana = f"dana-{suffix}"
+    empty_name = {
+        "apiGroups": ["apps"],
+        "resources": ["daemonsets"],
+        "verbs": ["patch"],
+        "resourceNames": [""],
+    }
+    make_roles = {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["create"]}
+    held = kubectl(
+        "create", "-f", "-", token=admin_token, stdin=_role(f"empty-name-{suffix}", empty_name, make_roles)
+    )  # fmt: skip
+    assert held.code == 0, held.err
+    bound = kubectl(
+        "create", "-f", "-", token=admin_token, stdin=_binding(f"dana-{suffix}", "Role", f"empty-name-{suffix}", dana)
+    )  # fmt: skip
+    assert bound.code == 0, bound.err
+
+    def as_dana(*args: str, stdin: str | None = None) -> Any:
+        return kubectl(*args, "--as", dana, token=admin_token, stdin=stdin)
+
+    same = as_dana("create", "-f", "-", stdin=_role(f"again-{suffix}", empty_name))
+    assert same.code == 0, same.err
+    wider = {k: v for k, v in empty_name.items() if k != "resourceNames"}
+    refused = as_dana("create", "-f", "-", stdin=_role(f"wider-{suffix}", wider))
+    assert refused.code == 1
+    assert (
+        f'{NOT_HELD.format(dana)}\n{{APIGroups:["apps"], Resources:["daemonsets"], Verbs:["patch"]}}'
+    ) in refused.err
+
+    metrics = json.dumps(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": f"metrics-{suffix}"},
+            "rules": [{"nonResourceURLs": ["/metrics**"], "verbs": ["get"]}],
+        }
+    )
+    made = kubectl("create", "-f", "-", token=admin_token, stdin=metrics)
+    assert made.code == 0, made.err
+    crb = json.loads(_binding(f"metrics-{suffix}", "ClusterRole", f"metrics-{suffix}", dana))
+    crb["kind"] = "ClusterRoleBinding"
+    del crb["metadata"]["namespace"]
+    made = kubectl("create", "-f", "-", token=admin_token, stdin=json.dumps(crb))
+    assert made.code == 0, made.err
+    allowed = as_dana("auth", "can-i", "get", "/metrics/cadvisor")
+    assert allowed.out.strip() == "yes", (allowed.out, allowed.err)
+    other = as_dana("auth", "can-i", "get", "/healthz/etcd")
+    assert other.out.strip() == "no", (other.out, other.err)

@@ -234,7 +234,7 @@ def compact_rules(atoms: Sequence[PolicyRule]) -> list[PolicyRule]:
             verbs=tuple(verbs),
             api_groups=(group,),
             resources=(resource,),
-            resource_names=(name,) if name else (),
+            resource_names=(name,) if name is not None else (),  # "" is a name (policy_compact_test "simple")
         )
         for (group, resource, name), verbs in merged.items()
     ]

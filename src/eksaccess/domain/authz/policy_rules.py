@@ -44,9 +44,11 @@ def resource_name_matches(rule: PolicyRule, name: str) -> bool:
 
 
 def url_matches(pattern: str, path: str) -> bool:
+    """NonResourceURLMatches / nonResourceURLCovers: ``*``, the path itself, or a prefix once every
+    trailing ``*`` is stripped (``strings.TrimRight(url, "*")``: ``/metrics**`` covers ``/metrics/cadvisor``)."""
     if pattern in (WILDCARD, path):
         return True
-    return pattern.endswith(WILDCARD) and path.startswith(pattern[:-1])
+    return pattern.endswith(WILDCARD) and path.startswith(pattern.rstrip(WILDCARD))
 
 
 def non_resource_url_matches(rule: PolicyRule, path: str) -> bool:
@@ -106,13 +108,11 @@ def _atoms(rule: PolicyRule) -> Iterable[PolicyRule]:
             yield PolicyRule(verbs=(verb,), non_resource_urls=(url,))
         for group in rule.api_groups:
             for resource in rule.resources:
-                names: Sequence[str] = rule.resource_names or ("",)
-                for name in names:
+                # BreakdownRule: one atom per name, or one without names. An empty name ("") is a name.
+                names: Sequence[tuple[str, ...]] = [(n,) for n in rule.resource_names] or [()]
+                for named in names:
                     yield PolicyRule(
-                        verbs=(verb,),
-                        api_groups=(group,),
-                        resources=(resource,),
-                        resource_names=(name,) if name else (),
+                        verbs=(verb,), api_groups=(group,), resources=(resource,), resource_names=named
                     )
 
 
