@@ -40,6 +40,9 @@ class Reporter(StrEnum):
     GUARD = "guard"  # the lock-out guard of the management commands
 
 
+DOCTOR = frozenset({Reporter.DOCTOR})  # the reporters of a definition only doctor reports
+
+
 class Link(StrEnum):
     """The links of the chain from a credential to a permission, in the order doctor walks them."""
 
@@ -121,6 +124,12 @@ class FindingCode(StrEnum):
     AWS_AUTH_SYSTEM_MASTERS = "AWS_AUTH_SYSTEM_MASTERS"
     AWS_AUTH_NODE_ROLE_GROUPS = "AWS_AUTH_NODE_ROLE_GROUPS"
     AWS_AUTH_INVALID_ACCOUNT = "AWS_AUTH_INVALID_ACCOUNT"
+    AWS_AUTH_WRONG_NAMESPACE = "AWS_AUTH_WRONG_NAMESPACE"
+    AWS_AUTH_QUOTED_EMPTY = "AWS_AUTH_QUOTED_EMPTY"
+    AWS_AUTH_PLACEHOLDER = "AWS_AUTH_PLACEHOLDER"
+    AWS_AUTH_EMPTY_USERNAME = "AWS_AUTH_EMPTY_USERNAME"
+    AWS_AUTH_EC2_NAME_NOT_NODE = "AWS_AUTH_EC2_NAME_NOT_NODE"
+    AWS_AUTH_FARGATE_EC2_USERNAME = "AWS_AUTH_FARGATE_EC2_USERNAME"
     # audit (NO_CLUSTER_ADMIN is the guard's too)
     SYSTEM_MASTERS_OUTSIDE_CREATOR = "SYSTEM_MASTERS_OUTSIDE_CREATOR"
     WILDCARD_RULE = "WILDCARD_RULE"

@@ -35,6 +35,7 @@ from eksaccess.domain.awsauth.go_yaml import (
 )
 from eksaccess.domain.awsauth.manifest import split_manifest as split_manifest
 from eksaccess.domain.awsauth.manifest import split_manifest_lines as split_manifest_lines
+from eksaccess.domain.iam.principal import Principal, PrincipalKind
 
 ROLES_KEY = "mapRoles"
 USERS_KEY = "mapUsers"
@@ -90,6 +91,13 @@ class AwsAuth:
     def match_user(self, canonical_arn: str) -> UserMapping | None:
         target = canonical_arn.lower()
         return next((u for u in reversed(self.users) if u.userarn.lower() == target), None)
+
+    def row_for(self, principal: Principal) -> RoleMapping | UserMapping | None:
+        """The row the authenticator uses for ``principal``: users by their ARN, roles and assumed roles by
+        the path-less role ARN (:attr:`Principal.mapping_arn`)."""
+        if principal.kind is PrincipalKind.USER:
+            return self.match_user(principal.arn)
+        return self.match_role(principal.mapping_arn)
 
     def has_account(self, account_id: str) -> bool:
         return account_id in self.accounts

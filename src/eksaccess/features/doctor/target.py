@@ -27,8 +27,8 @@ from eksaccess.domain.kubeconfig import (
 )
 from eksaccess.domain.token import PREFIX as TOKEN_PREFIX
 from eksaccess.domain.token import token_region
-from eksaccess.features.doctor.catalog import finding
 from eksaccess.features.doctor.fixes import cmd, update_kubeconfig_fix
+from eksaccess.features.doctor.kubeconfig_findings import finding
 
 _CLUSTER_ARN = re.compile(
     r"^arn:(?P<partition>[\w-]+):eks:(?P<region>[\w-]+):(?P<account>\d{12}):cluster/(?P<name>[A-Za-z0-9][A-Za-z0-9_-]*)"

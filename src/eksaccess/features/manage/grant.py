@@ -157,7 +157,7 @@ def _shadowing(state: ClusterState, arn: str, via: Via) -> list[str]:
             return ["the authentication mode is API: aws-auth is ignored, this mapping will not apply"]
         return []
     auth = parse_aws_auth(state.aws_auth)
-    row = auth.match_role(parse_principal(arn).pathless_arn) or auth.match_user(arn)
+    row = auth.row_for(parse_principal(arn))
     entry = find_entry(state, arn)
     if via is Via.ACCESS_ENTRY and row is not None and entry is None:
         return [

@@ -278,13 +278,7 @@ def system_masters_warning(
 ) -> str | None:
     """The warning for an aws-auth row given ``system:masters`` by ``groups`` (the groups asked for by name,
     not those standing for a policy); InputError unless ``allowed``. None when the row already has it."""
-    principal = parse_principal(arn)
-    auth = parse_aws_auth(state.aws_auth)
-    row = (
-        auth.match_user(arn)
-        if principal.kind is PrincipalKind.USER
-        else auth.match_role(principal.pathless_arn)
-    )
+    row = parse_aws_auth(state.aws_auth).row_for(parse_principal(arn))
     return masters_warning(arn, set(groups) - set(row.groups if row else ()), allowed=allowed)
 
 

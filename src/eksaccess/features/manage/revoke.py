@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eksaccess.domain.authz.access_policies import resolve_policy
-from eksaccess.domain.awsauth.reader import parse_aws_auth
-from eksaccess.domain.iam.principal import PrincipalKind, parse_principal
+from eksaccess.domain.awsauth.reader import UserMapping, parse_aws_auth
+from eksaccess.domain.iam.principal import parse_principal
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.manage.desired import Via
 from eksaccess.features.manage.plan import Plan, build_plan, find_entry, removal_steps
@@ -49,9 +49,7 @@ def plan_revoke(state: ClusterState, request: RevokeRequest) -> Plan:
 
 def _rows(state: ClusterState, arn: str) -> list[Step]:
     principal = parse_principal(arn)
-    steps = removal_steps(
-        state, principal.pathless_arn if principal.kind is PrincipalKind.ROLE else arn, Via.AWS_AUTH
-    )
+    steps = removal_steps(state, principal.mapping_arn, Via.AWS_AUTH)
     if principal.path_never_matches:
         steps += removal_steps(state, arn, Via.AWS_AUTH)  # a row written with the path (it never matched)
     return steps
@@ -74,18 +72,17 @@ def _policy_steps(state: ClusterState, arn: str, policy_arn: str, via: Via) -> l
             )
         ]
     auth = parse_aws_auth(state.aws_auth)
-    principal = parse_principal(arn)
-    is_user = principal.kind is PrincipalKind.USER
-    row = auth.match_user(arn) if is_user else auth.match_role(principal.pathless_arn)
+    row = auth.row_for(parse_principal(arn))
     if row is None:
         return []
     kept = tuple(g for g in row.groups if not group_matches_policy(g, policy_arn))
     if kept == row.groups:
         return []
+    is_user = isinstance(row, UserMapping)
     return [
         Step(
             code=StepCode.USER_UPSERT if is_user else StepCode.ROLE_UPSERT,
-            principal=row.userarn if is_user else row.rolearn,  # type: ignore[union-attr]
+            principal=row.userarn if isinstance(row, UserMapping) else row.rolearn,
             action=Action.UPDATE,
             username=row.username,
             groups=kept,

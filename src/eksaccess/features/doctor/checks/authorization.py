@@ -11,11 +11,21 @@ from eksaccess.domain.authz.access_policies import policy_name
 from eksaccess.domain.authz.authorize import Authorizer
 from eksaccess.domain.authz.rbac import Attributes
 from eksaccess.domain.authz.resources import resolve_resource
-from eksaccess.domain.findings import ADMIN, Definition, Finding, FindingCode, FixStep, Link, Severity
+from eksaccess.domain.findings import (
+    ADMIN,
+    DOCTOR,
+    Catalogue,
+    Definition,
+    Finding,
+    FindingCode,
+    FixStep,
+    Link,
+    Reporter,
+    Severity,
+)
 from eksaccess.domain.iam.identity import KubeIdentity, Resolution
 from eksaccess.domain.iam.principal import InvalidArnError, parse_principal
 from eksaccess.features.doctor import least_access
-from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.checks.mapping import suggested_aws_auth_grant
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import apply_manifests, grant_access_entry_fix
@@ -65,6 +75,7 @@ ENTRIES: tuple[Definition, ...] = (
         reporters=DOCTOR,
     ),
 )
+finding = Catalogue(Reporter.DOCTOR, ENTRIES).finding
 
 
 BASELINE_GROUPS = ("system:authenticated",)

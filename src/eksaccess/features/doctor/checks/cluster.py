@@ -4,8 +4,17 @@ endpoint, certificate authority, region)?"""
 from __future__ import annotations
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
-from eksaccess.domain.findings import Definition, Finding, FindingCode, FixStep, Link, Severity
-from eksaccess.features.doctor.catalog import DOCTOR, finding
+from eksaccess.domain.findings import (
+    DOCTOR,
+    Catalogue,
+    Definition,
+    Finding,
+    FindingCode,
+    FixStep,
+    Link,
+    Reporter,
+    Severity,
+)
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd, update_kubeconfig_fix
 from eksaccess.features.doctor.probe import Facts
@@ -77,6 +86,7 @@ ENTRIES: tuple[Definition, ...] = (
         reporters=DOCTOR,
     ),
 )
+finding = Catalogue(Reporter.DOCTOR, ENTRIES).finding
 
 
 def cluster(facts: Facts) -> list[Finding]:

@@ -12,9 +12,20 @@ from typing import Any
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
 from eksaccess.adapters.aws_profiles import CredentialKind, ProfileCredentials
 from eksaccess.adapters.ports import DoctorPorts
-from eksaccess.domain.findings import ADMIN, Definition, Finding, FindingCode, FixStep, Link, Severity
+from eksaccess.domain.findings import (
+    ADMIN,
+    DOCTOR,
+    Catalogue,
+    Definition,
+    Finding,
+    FindingCode,
+    FixStep,
+    Link,
+    Reporter,
+    Severity,
+)
 from eksaccess.domain.iam.principal import InvalidArnError, canonicalize
-from eksaccess.features.doctor.catalog import DOCTOR, finding
+from eksaccess.features.doctor.checks import token
 from eksaccess.features.doctor.checks.credential_fixes import credential_fix
 from eksaccess.features.doctor.checks.token import clock_fix
 from eksaccess.features.doctor.context import Context
@@ -70,6 +81,7 @@ ENTRIES: tuple[Definition, ...] = (
         reporters=DOCTOR,
     ),
 )
+finding = Catalogue(Reporter.DOCTOR, (*ENTRIES, *token.ENTRIES)).finding
 
 
 # The credential errors whose fix is renewing the profile's credentials: code, and what to say.

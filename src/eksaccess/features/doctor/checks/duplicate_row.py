@@ -11,10 +11,19 @@ keeps one row, the one ``eksaccess repair aws-auth`` keeps (features/manage/repa
 from __future__ import annotations
 
 from eksaccess.domain.awsauth.repair import DuplicateRows, duplicate_rows, keep_one_row
-from eksaccess.domain.findings import ADMIN, Definition, Finding, FindingCode, Link, Severity
+from eksaccess.domain.findings import (
+    ADMIN,
+    DOCTOR,
+    Catalogue,
+    Definition,
+    Finding,
+    FindingCode,
+    Link,
+    Reporter,
+    Severity,
+)
 from eksaccess.domain.iam.identity import MappingKind, Resolution
 from eksaccess.errors import InputError
-from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import repair_aws_auth_fix
 from eksaccess.features.doctor.probe import Facts
@@ -49,6 +58,7 @@ ENTRIES: tuple[Definition, ...] = (
         reporters=DOCTOR,
     ),
 )
+finding = Catalogue(Reporter.DOCTOR, ENTRIES).finding
 
 _KEYS = {MappingKind.MAP_ROLES: "mapRoles", MappingKind.MAP_USERS: "mapUsers"}
 

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from eksaccess.domain.findings import Definition, Finding, FindingCode, FixStep, Link, Severity
-from eksaccess.features.doctor.catalog import DOCTOR, finding
+from eksaccess.domain.findings import (
+    DOCTOR,
+    Catalogue,
+    Definition,
+    Finding,
+    FindingCode,
+    FixStep,
+    Link,
+    Reporter,
+    Severity,
+)
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd
 from eksaccess.features.doctor.probe import Facts
@@ -21,6 +30,7 @@ ENTRIES: tuple[Definition, ...] = (
         reporters=DOCTOR,
     ),
 )
+finding = Catalogue(Reporter.DOCTOR, ENTRIES).finding
 
 SLOW_PLUGIN_S = 0.25  # CPU seconds: the aws CLI needs ~0.5 s to start; a cached eksaccess token ~0.05 s
 

@@ -15,9 +15,19 @@ import shlex
 from collections.abc import Iterable
 
 from eksaccess.adapters.kube import KubeCallError
-from eksaccess.domain.findings import Definition, Finding, FindingCode, FixStep, Link, Severity
+from eksaccess.domain.findings import (
+    DOCTOR,
+    Catalogue,
+    Definition,
+    Finding,
+    FindingCode,
+    FixStep,
+    Link,
+    Reporter,
+    Severity,
+)
 from eksaccess.domain.sts_answer import is_rejection
-from eksaccess.features.doctor.catalog import DOCTOR, finding
+from eksaccess.features.doctor.checks import token
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd, update_kubeconfig_fix
 from eksaccess.features.doctor.probe import Facts
@@ -34,6 +44,7 @@ ENTRIES: tuple[Definition, ...] = (
         reporters=DOCTOR,
     ),
 )
+finding = Catalogue(Reporter.DOCTOR, (*ENTRIES, *token.ENTRIES)).finding
 
 WHOLE_CACHE = "~/.aws/cli/cache/*.json"
 

@@ -28,10 +28,20 @@ from eksaccess.domain.awsauth.findings import (
 )
 from eksaccess.domain.awsauth.reader import AwsAuth, parse_aws_auth
 from eksaccess.domain.awsauth.repair import repair
-from eksaccess.domain.findings import ADMIN, Definition, Finding, FindingCode, FixStep, Link, Severity
+from eksaccess.domain.findings import (
+    ADMIN,
+    DOCTOR,
+    Catalogue,
+    Definition,
+    Finding,
+    FindingCode,
+    FixStep,
+    Link,
+    Reporter,
+    Severity,
+)
 from eksaccess.domain.iam.identity import MappingKind, NearMissKind, Resolution
 from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal, same_principal
-from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import (
     aws_auth_grant_fix,
@@ -116,6 +126,7 @@ ENTRIES: tuple[Definition, ...] = (
         reporters=DOCTOR,
     ),
 )
+finding = Catalogue(Reporter.DOCTOR, ENTRIES).finding
 
 
 def entry_arn_for(principal_arn: str) -> str:

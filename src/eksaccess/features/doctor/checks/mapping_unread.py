@@ -5,9 +5,18 @@ rule out."""
 from __future__ import annotations
 
 from eksaccess.domain.access import AuthenticationMode
-from eksaccess.domain.findings import Definition, Finding, FindingCode, FixStep, Link, Severity
+from eksaccess.domain.findings import (
+    DOCTOR,
+    Catalogue,
+    Definition,
+    Finding,
+    FindingCode,
+    FixStep,
+    Link,
+    Reporter,
+    Severity,
+)
 from eksaccess.domain.iam.identity import Resolution
-from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.checks.mapping import entry_arn_for, wanted_access
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd, opt
@@ -35,6 +44,7 @@ ENTRIES: tuple[Definition, ...] = (
         reporters=DOCTOR,
     ),
 )
+finding = Catalogue(Reporter.DOCTOR, ENTRIES).finding
 
 
 def check(ctx: Context) -> list[Finding]:

@@ -4,8 +4,17 @@ again (a cluster that is not active or not found is unreachable too)."""
 from __future__ import annotations
 
 from eksaccess.adapters.kube import KubeCallError
-from eksaccess.domain.findings import Definition, Finding, FindingCode, FixStep, Link, Severity
-from eksaccess.features.doctor.catalog import DOCTOR, finding
+from eksaccess.domain.findings import (
+    DOCTOR,
+    Catalogue,
+    Definition,
+    Finding,
+    FindingCode,
+    FixStep,
+    Link,
+    Reporter,
+    Severity,
+)
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.probe import Facts
 
@@ -31,6 +40,7 @@ ENTRIES: tuple[Definition, ...] = (
         reporters=DOCTOR,
     ),
 )
+finding = Catalogue(Reporter.DOCTOR, ENTRIES).finding
 
 
 def network(facts: Facts, masked: set[FindingCode]) -> list[Finding]:

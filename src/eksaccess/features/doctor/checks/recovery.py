@@ -11,10 +11,19 @@ from eksaccess.domain.authz.access_policies import policy_name
 from eksaccess.domain.authz.authorize import Authorizer
 from eksaccess.domain.authz.rbac import Attributes
 from eksaccess.domain.awsauth.reader import AwsAuth, parse_aws_auth
-from eksaccess.domain.findings import Definition, Finding, FindingCode, FixStep, Link, Severity
+from eksaccess.domain.findings import (
+    DOCTOR,
+    Catalogue,
+    Definition,
+    Finding,
+    FindingCode,
+    FixStep,
+    Link,
+    Reporter,
+    Severity,
+)
 from eksaccess.domain.iam.identity import Caller, Resolution, resolve
 from eksaccess.domain.iam.principal import InvalidArnError, same_principal
-from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd
 from eksaccess.features.doctor.probe import Facts
@@ -41,6 +50,7 @@ ENTRIES: tuple[Definition, ...] = (
         reporters=DOCTOR,
     ),
 )
+finding = Catalogue(Reporter.DOCTOR, ENTRIES).finding
 
 ADMIN_REQUEST = Attributes(verb="*", resource="*", api_group="*")
 

@@ -17,9 +17,19 @@ from dataclasses import dataclass
 from eksaccess.domain.authz.authorize import Authorizer
 from eksaccess.domain.authz.policy_rules import first_allowing_rule
 from eksaccess.domain.authz.rbac import Attributes, Binding, BindingKind, SubjectKind, parse_rbac_objects
-from eksaccess.domain.findings import ADMIN, Definition, Finding, FindingCode, FixStep, Link, Severity
+from eksaccess.domain.findings import (
+    ADMIN,
+    DOCTOR,
+    Catalogue,
+    Definition,
+    Finding,
+    FindingCode,
+    FixStep,
+    Link,
+    Reporter,
+    Severity,
+)
 from eksaccess.domain.iam.identity import KubeIdentity
-from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.checks.authorization import asked_request
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.probe import Facts
@@ -40,6 +50,7 @@ ENTRIES: tuple[Definition, ...] = (
         reporters=DOCTOR,
     ),
 )
+finding = Catalogue(Reporter.DOCTOR, ENTRIES).finding
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

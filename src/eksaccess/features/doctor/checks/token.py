@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from eksaccess.domain.findings import Definition, Finding, FindingCode, FixStep, Link, Severity
+from eksaccess.domain.findings import (
+    DOCTOR,
+    Catalogue,
+    Definition,
+    Finding,
+    FindingCode,
+    FixStep,
+    Link,
+    Reporter,
+    Severity,
+)
 from eksaccess.domain.sts_answer import is_rejection
-from eksaccess.features.doctor.catalog import DOCTOR, finding
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.probe import Facts
 
@@ -31,6 +40,7 @@ ENTRIES: tuple[Definition, ...] = (
         reporters=DOCTOR,
     ),
 )
+finding = Catalogue(Reporter.DOCTOR, ENTRIES).finding
 
 SKEW_LIMIT = timedelta(minutes=5)
 
