@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-import botocore.session
-import urllib3
-
-from eksaccess.adapters.aws import AwsSession, TransientAnswers
-from eksaccess.adapters.aws_profiles import ProfileCredentials, describe_profile
-from eksaccess.adapters.kube import KubeClient
+from eksaccess.adapters.exec_plugin import run_exec
 from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig, load
 from eksaccess.adapters.ports import ExecRun
+from eksaccess.adapters.transient import TransientAnswers
 from eksaccess.domain.cli_cache import CacheEntry, assume_role_chain, cache_path, display_path, exec_profile
 from eksaccess.domain.iam.principal import InvalidArnError, canonicalize, split_arn
 from eksaccess.domain.kubeconfig import ExecConfig
 from eksaccess.domain.sts_answer import is_transient
+
+if TYPE_CHECKING:
+    from eksaccess.adapters.aws import AwsSession
+    from eksaccess.adapters.aws_profiles import ProfileCredentials
+    from eksaccess.adapters.kube import KubeClient
+
+# botocore, urllib3 and the clients load on first use: doctor builds these ports and starts the exec plugin
+# before the heavy modules load, so the plugin's start-up overlaps them.
 
 EXEC_TIMEOUT_S = 10.0
 STS_ATTEMPTS = 6  # as botocore's adaptive and standard modes retry a throttled or failed call
@@ -37,6 +40,8 @@ class LivePorts:
     transient: TransientAnswers = field(default_factory=TransientAnswers)
 
     def aws(self, *, profile: str | None, region: str | None) -> AwsSession:
+        from eksaccess.adapters.aws import AwsSession
+
         return AwsSession(profile=profile, region=region, transient=self.transient)
 
     def transient_answers(self) -> int:
@@ -44,6 +49,8 @@ class LivePorts:
         return self.transient.count
 
     def kube(self, *, server: str, ca_data: str | None, token: str | None) -> KubeClient:
+        from eksaccess.adapters.kube import KubeClient
+
         return KubeClient(server=server, ca_data=ca_data, token=token)
 
     def now(self) -> datetime:
@@ -56,48 +63,7 @@ class LivePorts:
         return load(explicit, self.env)
 
     def run_exec(self, config: ExecConfig, stop: threading.Event) -> ExecRun:
-        """Run the exec plugin as kubectl does (its env over ours, KUBERNETES_EXEC_INFO, no stdin) until it
-        ends, ``stop`` is set or EXEC_TIMEOUT_S passes. Its CPU time is the measure: wall time would say
-        more about this machine's load than about the plugin. The ExecCredential it prints holds the token
-        kubectl would send: kept in memory (never rendered) when the plugin finished and succeeded."""
-        command = self.which(config.command) or config.command
-        info = {"kind": "ExecCredential", "apiVersion": config.api_version, "spec": {"interactive": False}}
-        env = {**self.env, **dict(config.env), "KUBERNETES_EXEC_INFO": json.dumps(info)}
-        start = time.monotonic()
-        try:
-            proc = subprocess.Popen(
-                [command, *config.args],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-        except OSError:
-            return ExecRun(cpu_seconds=0.0, wall_seconds=0.0, finished=True, ok=False)
-        reader = threading.Thread(target=lambda: out.append(proc.stdout.read() if proc.stdout else b""))
-        out: list[bytes] = []
-        reader.start()
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)  # reaped here, with its CPU usage
-        finished = True
-        while pid == 0:
-            if stop.wait(0.01) or time.monotonic() - start > EXEC_TIMEOUT_S:
-                finished = False
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
-        wall = time.monotonic() - start
-        reader.join()
-        if proc.stdout is not None:
-            proc.stdout.close()
-        cpu = usage.ru_utime + usage.ru_stime
-        token = _exec_token(out[0] if out else b"") if finished and code == 0 else None
-        ok = token is not None
-        out.clear()
-        return ExecRun(
-            cpu_seconds=cpu, wall_seconds=wall, finished=finished, ok=ok or not finished, token=token
-        )
+        return run_exec(config, stop, env=self.env, which=self.which)
 
     def cli_cache(self, config: ExecConfig) -> tuple[CacheEntry, ...]:
         """The aws CLI's cached assumed-role credentials the exec plugin signs with (its profile's chain),
@@ -108,7 +74,7 @@ class LivePorts:
         def in_home(path: str) -> str:
             return home + path[1:] if path == "~" or path.startswith("~/") else path
 
-        session = botocore.session.Session()
+        session = _botocore_session()
         session.set_config_variable("config_file", in_home(env.get("AWS_CONFIG_FILE") or "~/.aws/config"))
         session.set_config_variable(
             "credentials_file", in_home(env.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials")
@@ -134,7 +100,9 @@ class LivePorts:
     def sts_check(self, url: str, cluster_name: str) -> tuple[int, str]:
         """GET the presigned URL as the authenticator does, with the real cluster's x-k8s-aws-id; an answer
         that decides nothing (throttling, 5xx, no connection) is retried with backoff, as botocore would."""
-        ca_bundle = botocore.session.Session().get_config_variable("ca_bundle")
+        import urllib3
+
+        ca_bundle = _botocore_session().get_config_variable("ca_bundle")
         pool = urllib3.PoolManager(
             cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle or None, timeout=urllib3.Timeout(total=10)
         )
@@ -164,7 +132,7 @@ class LivePorts:
         """Regions worth looking in for a cluster: those of the AWS profiles and of the kubeconfig's clusters."""
         regions: list[str] = []
         try:
-            config = botocore.session.Session().full_config.get("profiles", {})
+            config = _botocore_session().full_config.get("profiles", {})
             regions += [v["region"] for v in config.values() if isinstance(v.get("region"), str)]
         except Exception:  # an unreadable config only means fewer places to look
             pass
@@ -184,7 +152,7 @@ class LivePorts:
         """Profiles of the AWS config that assume a role: canonical role ARN (lower case) -> profile."""
         found: dict[str, str] = {}
         try:
-            config = botocore.session.Session().full_config.get("profiles", {})
+            config = _botocore_session().full_config.get("profiles", {})
         except Exception:  # an unreadable config only means no suggestions
             return found
         for name, values in config.items():
@@ -197,14 +165,12 @@ class LivePorts:
         return found
 
     def describe_profile(self, profile: str | None) -> ProfileCredentials:
+        from eksaccess.adapters.aws_profiles import describe_profile
+
         return describe_profile(profile, self.env)
 
 
-def _exec_token(stdout: bytes) -> str | None:
-    """The token of an ExecCredential (None when the output is not one)."""
-    try:
-        doc = json.loads(stdout)
-        token = doc.get("status", {}).get("token") if doc.get("kind") == "ExecCredential" else None
-    except (ValueError, AttributeError):
-        return None
-    return token if isinstance(token, str) and token else None
+def _botocore_session() -> Any:
+    import botocore.session
+
+    return botocore.session.Session()

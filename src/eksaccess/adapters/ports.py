@@ -11,15 +11,16 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from eksaccess.adapters.aws import AwsSession, CallerIdentity, ClusterDescription
-from eksaccess.adapters.aws_profiles import ProfileCredentials
-from eksaccess.adapters.kube import ConfigMapData, KubeClient, WhoAmI
-from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
-from eksaccess.domain.access import AccessEntry
-from eksaccess.domain.cli_cache import CacheEntry
-from eksaccess.domain.kubeconfig import ExecConfig
+if TYPE_CHECKING:  # types only: importing the ports loads no client library
+    from eksaccess.adapters.aws import AwsSession, CallerIdentity, ClusterDescription
+    from eksaccess.adapters.aws_profiles import ProfileCredentials
+    from eksaccess.adapters.kube import ConfigMapData, KubeClient, WhoAmI
+    from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
+    from eksaccess.domain.access import AccessEntry
+    from eksaccess.domain.cli_cache import CacheEntry
+    from eksaccess.domain.kubeconfig import ExecConfig
 
 
 class ClusterApi(Protocol):

@@ -58,12 +58,10 @@ def doctor(
 ) -> None:
     """Walk the chain from AWS credentials to Kubernetes permissions and find the broken link."""
     from eksaccess.adapters.live_ports import LivePorts
-    from eksaccess.features.doctor.fix_local import apply_local_fix
-    from eksaccess.features.doctor.run import run_doctor
+    from eksaccess.features.doctor.start import start
 
     if bool(verb) != bool(resource):
         raise click.UsageError("--verb and --resource go together")
-    _check_profiles(profile, admin_profile)
     check_role_arn(role_arn)
     check_existing_input(kubeconfig)  # a missing one is a finding; one eksaccess refuses to read is bad input
     options = DoctorOptions(
@@ -80,8 +78,16 @@ def doctor(
         namespace=namespace,
     )
     ports = LivePorts()
-    note("eksaccess doctor: checking the chain ...")
-    report = run_doctor(options, ports)
+    started = start(options, ports)  # the exec plugin runs while the rest of doctor loads
+    try:
+        _check_profiles(profile, admin_profile)
+        from eksaccess.features.doctor.fix_local import apply_local_fix
+        from eksaccess.features.doctor.run import run_doctor
+
+        note("eksaccess doctor: checking the chain ...")
+        report = run_doctor(options, ports, started)
+    finally:
+        started.close()
     if fix:
         before = report
         changed = apply_local_fix(report, options, ports)

@@ -8,7 +8,6 @@ with its error, never turned into "nothing found".
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,8 +20,8 @@ from eksaccess.adapters.kube import ConfigMapData, KubeCallError, KubeClient, Wh
 from eksaccess.adapters.ports import DoctorPorts, ExecRun
 from eksaccess.domain.access import AccessEntry
 from eksaccess.domain.cli_cache import CacheEntry
-from eksaccess.domain.kubeconfig import ExecPlugin
 from eksaccess.domain.token import TokenError, TokenRequest, parse_sts_response, verify_token
+from eksaccess.features.doctor.start import Started
 from eksaccess.features.doctor.target import DoctorOptions, Target
 
 T = TypeVar("T")
@@ -88,7 +87,8 @@ class Facts:
         return self.caller.value.arn if self.caller.value else None
 
 
-def gather(target: Target, options: DoctorOptions, ports: DoctorPorts) -> Facts:
+def gather(started: Started, options: DoctorOptions, ports: DoctorPorts) -> Facts:
+    target = started.target
     facts = Facts(target=target, options=options)
     if not target.usable:
         return facts
@@ -96,7 +96,7 @@ def gather(target: Target, options: DoctorOptions, ports: DoctorPorts) -> Facts:
         if target.static_token is not None:
             _gather_static(facts, ports, pool, target.static_token)
         else:
-            _gather(facts, ports, pool)
+            _gather(facts, ports, pool, started)
     return facts
 
 
@@ -122,7 +122,7 @@ class _Endpoint:
     ca: str | None
 
 
-def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
+def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor, started: Started) -> None:
     """Every call starts as soon as what it needs is known, not when the call before it is answered.
 
     The kubeconfig's endpoint is used speculatively before DescribeCluster confirms it: when the cluster
@@ -148,12 +148,7 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor) -> None:
     def probe_token(session: AwsSession, at: _Endpoint) -> _TokenProbe:
         return _token_probe(facts, ports, session, at)
 
-    stop_exec = threading.Event()
-    f_exec = (
-        pool.submit(ports.run_exec, target.exec_config, stop_exec)
-        if target.exec_config is not None and target.plugin is ExecPlugin.AWS_CLI and not options.as_arn
-        else None
-    )
+    stop_exec, f_exec = started.stop_exec, started.exec_run  # the plugin runs since the kubeconfig was read
     admin: AwsSession | None = None
     if options.admin_profile:
         made = _attempt(lambda: ports.aws(profile=options.admin_profile, region=region))
@@ -439,16 +434,20 @@ def _kubectl_probe(
     token = f_exec.result().token
     if token is None or config is None:
         return probe
-    with ports.kube(server=at.server, ca_data=at.ca, token=token) as client:
-        probe.whoami = _attempt(client.whoami)
-    if probe.whoami.ok:
-        return probe
-    probe.cache = ports.cli_cache(config)
     try:
-        request = _verify(token, facts, ports, session)
+        request: TokenRequest | None = _verify(token, facts, ports, session)
     except TokenError:
-        return probe
-    probe.sts = ports.sts_check(request.url, facts.target.cluster_name or "")
+        request = None
+    with ports.kube(server=at.server, ca_data=at.ca, token=token) as client, ThreadPoolExecutor(1) as pool:
+        # STS is asked beside the cluster, not after it: its answer is only read when the cluster refuses
+        sts = pool.submit(ports.sts_check, request.url, facts.target.cluster_name or "") if request else None
+        probe.whoami = _attempt(client.whoami)
+        if probe.whoami.ok:
+            if sts is not None:
+                sts.exception()  # waited for, not read: the cluster accepted the token
+            return probe
+    probe.cache = ports.cli_cache(config)
+    probe.sts = sts.result() if sts is not None else None
     return probe
 
 

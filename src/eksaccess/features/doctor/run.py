@@ -16,13 +16,18 @@ from eksaccess.features.doctor.checks import CHECKS
 from eksaccess.features.doctor.context import build_context
 from eksaccess.features.doctor.model import ChainLink, LinkStatus, Report, sort_findings
 from eksaccess.features.doctor.probe import Facts, gather
-from eksaccess.features.doctor.target import DoctorOptions, resolve_target
+from eksaccess.features.doctor.start import Started, start
+from eksaccess.features.doctor.target import DoctorOptions
 
 
-def run_doctor(options: DoctorOptions, ports: DoctorPorts) -> Report:
-    """Read the kubeconfig, gather the facts, then run every check in link order on one Context."""
-    target = resolve_target(options, lambda: ports.load_kubeconfig(options.kubeconfig), ports.which)
-    facts = gather(target, options, ports)
+def run_doctor(options: DoctorOptions, ports: DoctorPorts, started: Started | None = None) -> Report:
+    """Read the kubeconfig (or take ``started``, the kubeconfig read and the exec plugin under way), gather
+    the facts, then run every check in link order on one Context."""
+    started = started or start(options, ports)
+    try:
+        facts = gather(started, options, ports)
+    finally:
+        started.close()
     ctx = build_context(facts, ports)
     for check in CHECKS:
         ctx.findings += check(ctx)
