@@ -6,7 +6,8 @@
 * ``src/eksaccess/domain/data/*.json``: the JSON twin of each YAML source beside it (people edit the YAML,
   with its comments and sources; eksaccess reads the JSON at run time);
 * ``docs/schemas/<name>.schema.json``: the JSON Schema of each file format (``eksaccess schema``);
-* ``docs/doctor-findings.md``: doctor's catalogue, from the ``ENTRIES`` of each check module.
+* ``docs/doctor-findings.md``: doctor's catalogue, from the ``ENTRIES`` of each check module;
+* ``docs/lint-findings.md``: lint's catalogue, from ``LINT`` (domain/awsauth/findings.py).
 
 tests/unit/test_generated_files.py fails when a committed file differs from what this would write.
 """
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eksaccess.cli.commands.schema import SCHEMAS, schema_text
+from eksaccess.cli.lint_reference import lint_findings_reference
 from eksaccess.domain.authz.bootstrap import load_yaml_source
 from eksaccess.features.doctor.reference import findings_reference
 
@@ -36,6 +38,7 @@ def generated_files() -> dict[Path, str]:
     files = {source.with_suffix(".json"): data_twin(source.stem) for source in sorted(DATA.glob("*.yaml"))}
     files.update({ROOT / "docs" / "schemas" / f"{name}.schema.json": schema_text(name) for name in SCHEMAS})
     files[ROOT / "docs" / "doctor-findings.md"] = findings_reference()
+    files[ROOT / "docs" / "lint-findings.md"] = lint_findings_reference()
     return files
 
 

@@ -13,6 +13,7 @@ import pytest
 from eksaccess.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "aws-auth"
+DATA = Path(__file__).resolve().parents[1] / "data" / "aws-auth"
 GOOD = (EXAMPLES / "good.yaml").read_text()
 BROKEN = (EXAMPLES / "broken-yaml.yaml").read_text()
 WARN_ONLY = "mapUsers: |\n  - userarn: arn:aws:iam::111122223333:user/a\n    groups: [system:masters]\n"
@@ -49,13 +50,15 @@ def test_warnings_alone_exit_0(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     path = tmp_path / "data.yaml"
     path.write_text(WARN_ONLY)
     code, out, _ = run(capsys, str(path))
-    assert code == 0 and out.startswith("warning AWS_AUTH_SYSTEM_MASTERS line 3: mapUsers[0]: ")  # file line
+    assert code == 0 and out.startswith("warning AWS_AUTH_SYSTEM_MASTERS line 3: mapUsers: 1 entry grants ")
+    code, out, _ = run(capsys, str(path), "--fail-on-system-masters")
+    assert code == 1 and out.startswith("error   AWS_AUTH_SYSTEM_MASTERS line 3: ")
 
 
 def test_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, str(EXAMPLES / "broken-yaml.yaml"), "-o", "json")
     document = json.loads(out)
-    assert code == 1 and list(document) == ["findings"]
+    assert code == 1 and list(document) == ["findings", "documents"]
     (finding,) = document["findings"]
     assert {"code", "severity", "line", "message", "fix"} <= set(finding)
     assert (finding["code"], finding["severity"], finding["line"]) == ("AWS_AUTH_MALFORMED", "error", 16)
@@ -114,3 +117,70 @@ def test_the_installed_entry_point(tmp_path: Path) -> None:
     )
     assert missing.returncode == 2 and missing.stderr.startswith("eksaccess: error: ")
     assert missing.stderr.strip().endswith("nope.yaml: no such file")
+
+
+def test_a_multi_document_file_names_the_document_linted(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, str(DATA / "multi-document.yaml"))
+    lines = out.strip().splitlines()
+    assert code == 1
+    assert lines[0] == "aws-auth: document 3, line 26 (2 other objects in the file, not read)"
+    assert lines[-1] == "aws-auth: 6 errors, 2 warnings"
+    masters = [line for line in lines if "AWS_AUTH_SYSTEM_MASTERS" in line]
+    assert len(masters) == 2 and "3 entries grant" in masters[0] and "2 entries grant" in masters[1]
+
+
+def test_a_list_and_json_output(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, str(DATA / "list.yaml"), "-o", "json")
+    document = json.loads(out)
+    assert code == 1
+    assert document["documents"] == [
+        {"position": 3, "objects": 3, "place": "item 3", "line": 18, "namespace": "default"}
+    ]
+    assert [(f["code"], f["line"], f["document"]) for f in document["findings"]] == [
+        ("AWS_AUTH_WRONG_NAMESPACE", 22, 3),
+        ("AWS_AUTH_QUOTED_EMPTY", None, 3),
+    ]
+
+
+def test_several_aws_auth_configmaps_are_each_linted(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\ndata:\n  mapUsers: |\n"
+    first = cm + "    - userarn: arn:aws:iam::111122223333:user/a\n      username: ''\n"
+    second = cm + "    - userarn: arn:aws:iam::111122223333:user/b\n      username: b\n"
+    path = tmp_path / "two.yaml"
+    path.write_text(first + "---\n" + second)
+    code, out, _ = run(capsys, str(path))
+    lines = out.strip().splitlines()
+    assert code == 1
+    assert lines[0] == "aws-auth: document 1, line 1 (1 other object in the file, not read)"
+    assert lines[1].startswith("note: no metadata.namespace: `kubectl apply -n`")
+    assert lines[2].startswith("error   AWS_AUTH_EMPTY_USERNAME line 8: mapUsers[0]: username is empty")
+    assert lines[4] == "aws-auth: document 2, line 10 (1 other object in the file, not read)"
+    assert lines[-2] == "aws-auth: no problems found"
+    assert lines[-1] == (
+        "note: 2 aws-auth ConfigMaps for (namespace of apply): `kubectl apply -f` leaves the last one (document 2)"
+    )
+
+
+def test_a_file_without_aws_auth_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "rbac.yaml"
+    path.write_text(
+        "kind: ClusterRole\nmetadata: {name: a}\n---\nkind: ClusterRoleBinding\nmetadata: {name: a}\n"
+    )
+    code, out, err = run(capsys, str(path))
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "no aws-auth ConfigMap" in err and "ClusterRole 'a', ClusterRoleBinding 'a'" in err
+
+
+def test_parse_errors_are_go_yamls(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "cm.yaml"
+    path.write_text("mapRoles: |\n  - rolearn: x\n     username: y\n")
+    code, out, _ = run(capsys, str(path))
+    assert code == 1
+    assert out.startswith(
+        "error   AWS_AUTH_MALFORMED line 3: mapRoles does not parse; the authenticator logs "
+    )
+    assert "`yaml: line 2: mapping values are not allowed in this context`" in out

@@ -9,16 +9,18 @@ test). A feature typed on these protocols can be run against either.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # types only: importing the ports loads no client library
     from eksaccess.adapters.aws import AwsSession, CallerIdentity, ClusterDescription
     from eksaccess.adapters.aws_profiles import ProfileCredentials
     from eksaccess.adapters.kube import ConfigMapData, KubeClient, WhoAmI
     from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
-    from eksaccess.domain.access import AccessEntry
+    from eksaccess.domain.access import AccessEntry, AccessScope, AuthenticationMode
     from eksaccess.domain.cli_cache import CacheEntry
     from eksaccess.domain.kubeconfig import ExecConfig
 
@@ -45,6 +47,67 @@ class KubeApi(Protocol):
     def rbac_manifests(self) -> list[dict[str, Any]]: ...
 
     def namespaces(self) -> list[str]: ...
+
+
+class WriteOutcome(StrEnum):
+    DONE = "done"  # the call changed the cluster
+    ALREADY = "already"  # the wanted state already held
+
+
+class ClusterAdmin(ClusterApi, Protocol):
+    """EKS's access writes for one operator, each safe to run again (ALREADY when the wanted state held),
+    the reads a write needs first, and IAM's own ARN of a principal."""
+
+    @property
+    def region(self) -> str | None: ...
+
+    def describe_access_entry(
+        self, cluster: str, principal_arn: str, region: str | None = None, *, policies: bool = True
+    ) -> AccessEntry: ...
+
+    def create_access_entry(
+        self, cluster: str, entry: AccessEntry, region: str | None = None
+    ) -> WriteOutcome: ...
+
+    def update_access_entry(
+        self,
+        cluster: str,
+        principal_arn: str,
+        *,
+        username: str | None,
+        groups: tuple[str, ...],
+        region: str | None = None,
+    ) -> WriteOutcome: ...
+
+    def delete_access_entry(
+        self, cluster: str, principal_arn: str, region: str | None = None
+    ) -> WriteOutcome: ...
+
+    def associate_access_policy(
+        self, cluster: str, principal_arn: str, policy_arn: str, scope: AccessScope, region: str | None = None
+    ) -> WriteOutcome: ...
+
+    def disassociate_access_policy(
+        self, cluster: str, principal_arn: str, policy_arn: str, region: str | None = None
+    ) -> WriteOutcome: ...
+
+    def update_authentication_mode(
+        self, cluster: str, mode: AuthenticationMode, region: str | None = None
+    ) -> WriteOutcome: ...
+
+    def principal_arn(self, kind: Literal["role", "user"], name: str) -> str: ...
+
+
+class KubeWriter(KubeApi, Protocol):
+    """The API server's writes management makes: aws-auth against its resourceVersion, and any request."""
+
+    def put_aws_auth(self, data: Mapping[str, str], resource_version: str | None) -> str: ...
+
+    def request(
+        self, method: str, path: str, body: Any = None, query: Mapping[str, str] | None = None
+    ) -> Any: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True, kw_only=True)

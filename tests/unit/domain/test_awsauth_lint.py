@@ -209,8 +209,7 @@ def test_lines_are_manifest_lines_when_offsets_are_known() -> None:
             {
                 C.AWS_AUTH_ROLE_PATH,
                 C.AWS_AUTH_ASSUMED_ROLE_ARN,
-                C.AWS_AUTH_WRONG_KEY,
-                C.AWS_AUTH_SESSION_NAME_TEMPLATE,
+                C.AWS_AUTH_WRONG_KEY,  # admin:{{SessionName}} is the README's prefix pattern: not reported
             },
         ),
         ("space-out-of-place.yaml", {C.AWS_AUTH_GROUP_WHITESPACE, C.AWS_AUTH_NODE_ROLE_GROUPS}),

@@ -4,7 +4,21 @@ both report. Each fact is defined once here and listed by every command that rep
 
 from __future__ import annotations
 
-from eksaccess.domain.findings import ADMIN, Catalogue, Definition, FindingCode, Link, Reporter, Severity
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eksaccess.domain.findings import (
+    ADMIN,
+    Catalogue,
+    Definition,
+    Finding,
+    FindingCode,
+    FixStep,
+    Link,
+    Reporter,
+    Severity,
+)
 
 _DOCTOR_AND_LINT = frozenset({Reporter.DOCTOR, Reporter.LINT})
 _LINT = frozenset({Reporter.LINT})
@@ -188,8 +202,10 @@ LINT = Catalogue(
             code=FindingCode.AWS_AUTH_SESSION_NAME_TEMPLATE,
             severity=Severity.WARNING,
             link=Link.MAPPING,
-            title="An aws-auth role mapping uses the session name",
-            why="Whoever may assume the role chooses the session name, and so their Kubernetes username or groups.",
+            title="An aws-auth role mapping uses the session name without a prefix",
+            why="Whoever may assume the role chooses the session name, and so their Kubernetes username or groups "
+            "(a username of the README's form `prefix:{{SessionName}}` is not reported: it cannot take another "
+            "mapping's name).",
             fix="let only EC2 or your identity provider assume the role, and prefix the username",
             reporters=_LINT,
         ),
@@ -197,8 +213,10 @@ LINT = Catalogue(
             code=FindingCode.AWS_AUTH_SYSTEM_MASTERS,
             severity=Severity.WARNING,
             link=Link.MAPPING,
-            title="An aws-auth entry grants system:masters",
-            why="system:masters is unrestricted cluster-admin that RBAC cannot limit (access entries refuse it).",
+            title="aws-auth entries grant system:masters",
+            why="system:masters is unrestricted cluster-admin that RBAC cannot limit (access entries refuse it). "
+            "Reported once per map, with its rows; a warning, which does not fail lint, unless "
+            "`--fail-on-system-masters` makes it an error.",
             fix="grant AmazonEKSClusterAdminPolicy through an access entry, or bind a narrower ClusterRole",
             reporters=_LINT,
         ),
@@ -220,5 +238,109 @@ LINT = Catalogue(
             fix="list 12-digit account IDs, quoted",
             reporters=_LINT,
         ),
+        Definition(
+            code=FindingCode.AWS_AUTH_WRONG_NAMESPACE,
+            severity=Severity.ERROR,
+            link=Link.MAPPING,
+            title="The aws-auth ConfigMap is outside kube-system",
+            why="The authenticator watches only kube-system/aws-auth: an aws-auth ConfigMap in any other "
+            "namespace maps nobody. Without metadata.namespace, `kubectl apply -n` (or the context's "
+            "namespace) decides.",
+            fix="set metadata.namespace: kube-system",
+            reporters=_LINT,
+        ),
+        Definition(
+            code=FindingCode.AWS_AUTH_QUOTED_EMPTY,
+            severity=Severity.ERROR,
+            link=Link.MAPPING,
+            title="An aws-auth key holds a quoted empty string or null",
+            why="The authenticator reads `''`, `\"\"` and a backquote pair (and a YAML null) as nothing, without a "
+            "word in its log: no role (node roles included) or user of that key is mapped. Usually a template "
+            "that rendered an empty value.",
+            fix="write the YAML list the key should hold, or remove the key",
+            reporters=_LINT,
+        ),
+        Definition(
+            code=FindingCode.AWS_AUTH_PLACEHOLDER,
+            severity=Severity.ERROR,
+            link=Link.MAPPING,
+            title="Placeholder text left in an aws-auth entry",
+            why="`<ACCOUNT_ID>`, `<system:nodes>`, `${...}` or `{{ .Values... }}` left unrendered are taken "
+            "literally: an ARN with one never matches, a group with one is bound by nothing.",
+            fix="render the template, or replace the placeholder with the real value",
+            reporters=_LINT,
+        ),
+        Definition(
+            code=FindingCode.AWS_AUTH_EMPTY_USERNAME,
+            severity=Severity.ERROR,
+            link=Link.MAPPING,
+            title="An aws-auth entry has an empty username",
+            why='The authenticator renders the empty pattern as it is and answers with username "" '
+            "(pkg/server/server.go renderTemplates); the API server accepts it, but RBAC cannot bind it, audit "
+            "logs name nobody, and every request proxied to an aggregated API (metrics.k8s.io: `kubectl top`) "
+            "is refused 401, the request-header authenticator refusing an empty name.",
+            fix="give a username: a fixed name, or a prefix with the session name (`devs:{{SessionName}}`)",
+            reporters=_LINT,
+        ),
+        Definition(
+            code=FindingCode.AWS_AUTH_EC2_NAME_NOT_NODE,
+            severity=Severity.ERROR,
+            link=Link.MAPPING,
+            title="{{EC2PrivateDNSName}} in the mapping of a role that is not a node role",
+            why="The authenticator resolves {{EC2PrivateDNSName}} only when the session name is an EC2 instance "
+            "id; a person, an SSO or a CI role has another session name, so every login fails "
+            "(`SessionName did not contain an instance id`, 401).",
+            fix="give the role its own username (`ci:{{SessionName}}`); keep system:node:{{EC2PrivateDNSName}} "
+            "for node instance roles",
+            reporters=_LINT,
+        ),
+        Definition(
+            code=FindingCode.AWS_AUTH_FARGATE_EC2_USERNAME,
+            severity=Severity.ERROR,
+            link=Link.MAPPING,
+            title="A Fargate pod execution role is mapped with the EC2 node username",
+            why="Fargate's kubelet authenticates with a session name that is not an EC2 instance id, so "
+            "system:node:{{EC2PrivateDNSName}} fails for every Fargate node and its pods stay Pending; EKS maps "
+            "the pod execution role to system:node:{{SessionName}}.",
+            fix="username: system:node:{{SessionName}}, groups: [system:bootstrappers, system:nodes, "
+            "system:node-proxier]",
+            reporters=_LINT,
+        ),
     ),
 )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Where:
+    """Lines within a key's YAML, turned into manifest lines when the key's offset is known."""
+
+    offsets: Mapping[str, int]
+
+    def line(self, key: str, line: int | None) -> int | None:
+        if line is None:
+            return None
+        return line + self.offsets[key] if key in self.offsets else line
+
+    def lines(self, key: str, lines: list[int | None]) -> str:
+        return ", ".join(str(self.line(key, n)) for n in lines)
+
+
+def lint_finding(
+    code: FindingCode,
+    severity: Severity,
+    key: str | None,
+    line: int | None,
+    message: str,
+    fix: str,
+    evidence: Mapping[str, Any] | None = None,
+) -> Finding:
+    """A lint finding: the definition's title, this occurrence's severity, place, message and fix."""
+    return LINT.finding(
+        code,
+        severity=severity,
+        key=key,
+        line=line,
+        detail=message,
+        fix=(FixStep(text=fix),),
+        evidence=evidence,
+    )

@@ -13,7 +13,7 @@ reproduces the parts that decide what survives:
 - only the first YAML document counts (``Unmarshal`` reads one document).
 
 Judgement calls, documented: YAML syntax errors are decided by ruamel.yaml's parser (a libyaml cousin, as
-go-yaml v2 is); explicit tags (``!!str 1``) are ignored; ``<<`` merge keys are applied in order.
+go-yaml v2 is) and worded as go-yaml words them (yaml_errors.py); explicit tags (``!!str 1``) are ignored; ``<<`` merge keys are applied in order.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ from ruamel.yaml.tokens import (
     StreamStartToken,
     TagToken,
 )
+
+from eksaccess.domain.awsauth.yaml_errors import go_yaml_syntax_error
 
 ScalarKind = Literal["null", "bool", "number", "str"]
 LINE_BREAKS = "\n\r\x85\u2028\u2029"
@@ -153,14 +155,26 @@ def first_document(text: str) -> Document:
     try:
         node = next(iter(_loader().compose_all(text)), None)
     except YAMLError as err:
-        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(err, "problem", None) or str(err).strip().splitlines()[0]
-        where = f"line {line}: " if line is not None else ""
-        return Document(node=None, error=f"yaml: {where}{problem}", line=line)
+        syntax = go_yaml_syntax_error(err)  # go-yaml's words and line count, the authenticator's log
+        return Document(node=None, error=syntax.message, line=syntax.line)
     except Exception as err:  # defensive: the authenticator's view of any text is "dropped", never a crash
         return Document(node=None, error=f"yaml: {type(err).__name__}: {err}", line=None)
     return Document(node=node)
+
+
+def all_documents(text: str) -> tuple[tuple[Node, ...], Document | None]:
+    """Every YAML document of a multi-document text (``---``), as ``kubectl apply -f`` reads them, and the
+    first syntax error (as first_document reports it) if the text has one; never raises."""
+    nodes: list[Node] = []
+    try:
+        for node in _loader().compose_all(text):
+            nodes.append(node)
+    except YAMLError as err:
+        syntax = go_yaml_syntax_error(err)
+        return tuple(nodes), Document(node=None, error=syntax.message, line=syntax.line)
+    except Exception as err:  # defensive, as first_document
+        return tuple(nodes), Document(node=None, error=f"yaml: {type(err).__name__}: {err}", line=None)
+    return tuple(nodes), None
 
 
 def line_of(node: Node) -> int:

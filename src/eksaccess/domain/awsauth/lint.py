@@ -10,13 +10,14 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from eksaccess.domain.awsauth.findings import LINT
+from eksaccess.domain.awsauth.findings import Where, lint_finding
 from eksaccess.domain.awsauth.go_yaml import first_document, go_fold, line_of
+from eksaccess.domain.awsauth.lint_grants import grant_findings, placeholder_in, system_masters
+from eksaccess.domain.awsauth.manifest import AWS_AUTH_NAME, AWS_AUTH_NAMESPACE, AwsAuthDocument
 from eksaccess.domain.awsauth.reader import (
     ACCOUNTS_KEY,
     ARN_FIELD,
@@ -27,55 +28,39 @@ from eksaccess.domain.awsauth.reader import (
     AwsAuthReport,
     RawEntry,
     inspect_aws_auth,
+    is_skippable,
 )
-from eksaccess.domain.findings import Finding, FindingCode, FixStep, Severity
+from eksaccess.domain.findings import Finding, FindingCode, Severity
 from eksaccess.domain.iam.principal import (
     InvalidArnError,
     PrincipalKind,
     parse_principal_any_case,
 )
 
-KNOWN_TEMPLATES = (
-    "{{AccountID}}",
-    "{{SessionName}}",
-    "{{SessionNameRaw}}",
-    "{{AccessKeyID}}",
-    "{{EC2PrivateDNSName}}",
-)
-SESSION_TEMPLATES = ("{{SessionName}}", "{{SessionNameRaw}}")
-NODE_USERNAME = "system:node:{{EC2PrivateDNSName}}"
-NODE_GROUPS = ("system:bootstrappers", "system:nodes")
-_TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")
 _ENTRY_HINT = re.compile(r"(?im)^[ \t-]*(?:rolearn|userarn|sso)[ \t]*:")
 _ITEM_HINT = re.compile(r"(?m)^[ \t]*-")
 _ACCOUNT = re.compile(r"\d{12}")
 _KEY_LIKE = re.compile(r"""(?:^|[\s{,])["']?([A-Za-z_]+)["']?[ \t]*:""", re.MULTILINE)
+# YAML's nulls: the authenticator reads them as an empty list, without a word.
+_NULLS = ("null", "Null", "NULL", "~")
 MERGE_KEY = "<<"
 ERR, WARN, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Where:
-    offsets: Mapping[str, int]
-
-    def line(self, key: str, line: int | None) -> int | None:
-        if line is None:
-            return None
-        return line + self.offsets[key] if key in self.offsets else line
-
-    def lines(self, key: str, lines: list[int | None]) -> str:
-        return ", ".join(str(self.line(key, n)) for n in lines)
-
-
 def lint_aws_auth(
-    data: Mapping[str, str], *, line_offsets: Mapping[str, int] | None = None
+    data: Mapping[str, str],
+    *,
+    line_offsets: Mapping[str, int] | None = None,
+    fail_on_system_masters: bool = False,
 ) -> tuple[Finding, ...]:
-    """All findings for a ConfigMap's data, ordered by key and line."""
+    """All findings for a ConfigMap's data, ordered by key and line. system:masters is a warning (it does not
+    fail lint) unless ``fail_on_system_masters`` makes it an error."""
     report = inspect_aws_auth(data)
-    where = _Where(offsets=line_offsets or {})
-    findings = [*_key_findings(data, report, where)]
+    where = Where(offsets=line_offsets or {})
+    findings = [*_key_findings(data, report, where), *_quoted_empty(data, where)]
     for entry in report.entries:
         findings.extend(_entry_findings(entry, where))
+    findings.extend(system_masters(report, where, ERR if fail_on_system_masters else WARN))
     findings.extend(_duplicates(report, where))
     findings.extend(_repeated_keys(data, report, where))
     findings.extend(_accounts(report, where))
@@ -83,10 +68,23 @@ def lint_aws_auth(
     return tuple(sorted(findings, key=lambda f: (order.get(f.key or "", -1), f.line or 0)))
 
 
-def _finding(
-    code: FindingCode, severity: Severity, key: str, line: int | None, message: str, fix: str
-) -> Finding:
-    return LINT.finding(code, severity=severity, key=key, line=line, detail=message, fix=(FixStep(text=fix),))
+def lint_document(document: AwsAuthDocument, *, fail_on_system_masters: bool = False) -> tuple[Finding, ...]:
+    """lint_aws_auth for one aws-auth ConfigMap of a manifest file, its namespace included."""
+    findings = lint_aws_auth(
+        document.data, line_offsets=document.offsets, fail_on_system_masters=fail_on_system_masters
+    )
+    if document.namespace in (None, "", AWS_AUTH_NAMESPACE):
+        return findings
+    wrong = lint_finding(
+        FindingCode.AWS_AUTH_WRONG_NAMESPACE,
+        ERR,
+        None,
+        document.namespace_line,
+        f"this ConfigMap is {document.namespace}/{AWS_AUTH_NAME}; the authenticator reads only "
+        f"{AWS_AUTH_NAMESPACE}/{AWS_AUTH_NAME}, so nothing in it is mapped",
+        f"set metadata.namespace: {AWS_AUTH_NAMESPACE}",
+    )
+    return (wrong, *findings)
 
 
 def lint_json(finding: Finding) -> dict[str, Any]:
@@ -98,6 +96,7 @@ def lint_json(finding: Finding) -> dict[str, Any]:
         "key": finding.key,
         "message": finding.detail,
         "fix": finding.advice,
+        **({"evidence": dict(finding.evidence)} if finding.evidence else {}),
     }
 
 
@@ -105,16 +104,16 @@ def lint_json(finding: Finding) -> dict[str, Any]:
 # Keys
 
 
-def _key_findings(data: Mapping[str, str], report: AwsAuthReport, where: _Where) -> Iterator[Finding]:
+def _key_findings(data: Mapping[str, str], report: AwsAuthReport, where: Where) -> Iterator[Finding]:
     for dropped in report.auth.dropped:
         text = data.get(dropped.key, "")
-        yield _finding(
+        yield lint_finding(
             FindingCode.AWS_AUTH_MALFORMED,
             ERR,
             dropped.key,
             where.line(dropped.key, dropped.line),
-            f"{dropped.key} does not parse ({dropped.error}); the authenticator drops the whole key: "
-            f"{_what_is_lost(dropped.key, text)} (the other keys still load)",
+            f"{dropped.key} does not parse; the authenticator logs `{dropped.error}` (lines counted within "
+            f"{dropped.key}) and drops the whole key: {_what_is_lost(dropped.key, text)} (the other keys still load)",
             f"fix the YAML of {dropped.key} (indentation, tabs, a missing quote); keep it a block string "
             f"(`{dropped.key}: |`) holding a YAML list. Locked out? Restore it as the cluster creator or through "
             "an access entry with AmazonEKSClusterAdminPolicy",
@@ -125,7 +124,7 @@ def _key_findings(data: Mapping[str, str], report: AwsAuthReport, where: _Where)
         normal = re.sub(r"[^a-z]", "", key.lower())
         right = canonical.get(normal) or canonical.get(normal + "s")
         if right is None:
-            yield _finding(
+            yield lint_finding(
                 FindingCode.AWS_AUTH_UNKNOWN_KEY,
                 INFO,
                 key,
@@ -135,7 +134,7 @@ def _key_findings(data: Mapping[str, str], report: AwsAuthReport, where: _Where)
             )
             continue
         merge = f" and merge its entries into the existing {right}" if right in data else ""
-        yield _finding(
+        yield lint_finding(
             FindingCode.AWS_AUTH_KEY_CASE,
             ERR,
             key,
@@ -143,6 +142,28 @@ def _key_findings(data: Mapping[str, str], report: AwsAuthReport, where: _Where)
             f"data key {key!r} is ignored: the authenticator reads only {right!r} (keys are case-sensitive), "
             "so nothing in it is mapped, silently",
             f"rename {key} to {right}{merge}",
+        )
+
+
+def _quoted_empty(data: Mapping[str, str], where: Where) -> Iterator[Finding]:
+    """`mapRoles: "''"`: the value is the two characters '' (or "", a backquote pair, a YAML null), which
+    the authenticator reads as nothing at all (configmap.go isSkippable; a null decodes to no list), without
+    logging a word: every role (node roles included) or user the key was meant to hold is unmapped."""
+    for key in KEYS:
+        text = data.get(key, "").strip()
+        if not (text and (is_skippable(text) or text in _NULLS)):
+            continue
+        lost = {ROLES_KEY: "no role is mapped, node roles included", USERS_KEY: "no user is mapped"}.get(
+            key, "no account is mapped"
+        )
+        yield lint_finding(
+            FindingCode.AWS_AUTH_QUOTED_EMPTY,
+            ERR if key == ROLES_KEY else WARN,
+            key,
+            where.offsets.get(key),
+            f"{key} holds {text} (the value, quotes included): the authenticator reads it as empty, so {lost}, "
+            "and logs nothing",
+            f"write the YAML list {key} should hold (`{key}: |` and its items), or remove the key",
         )
 
 
@@ -159,11 +180,11 @@ def _what_is_lost(key: str, text: str) -> str:
 # Entries
 
 
-def _entry_findings(entry: RawEntry, where: _Where) -> Iterator[Finding]:
+def _entry_findings(entry: RawEntry, where: Where) -> Iterator[Finding]:
     key, name = entry.key, f"{entry.key}[{entry.index}]"
     line = where.line(key, entry.line)
     if entry.kind != "object":
-        yield _finding(
+        yield lint_finding(
             FindingCode.AWS_AUTH_INVALID_ENTRY,
             ERR,
             key,
@@ -177,14 +198,14 @@ def _entry_findings(entry: RawEntry, where: _Where) -> Iterator[Finding]:
     if entry.arn:
         yield from _arn_findings(entry, name, where)
     if entry.problem is None:
-        yield from _grant_findings(entry, name, where)
+        yield from grant_findings(entry, name, where)
 
 
-def _entry_shape(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding]:
+def _entry_shape(entry: RawEntry, name: str, where: Where) -> Iterator[Finding]:
     key, arn_field, line = entry.key, ARN_FIELD[entry.key], where.line(entry.key, entry.line)
     folded = [go_fold(f) for f in entry.fields]
     if entry.has_sso:
-        yield _finding(
+        yield lint_finding(
             FindingCode.AWS_AUTH_SSO_UNSUPPORTED if not entry.arn else FindingCode.AWS_AUTH_INVALID_ENTRY,
             WARN if not entry.arn else ERR,
             key,
@@ -200,7 +221,7 @@ def _entry_shape(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding]
             if other in folded
             else f"add `{arn_field}: ARN`"
         )
-        yield _finding(
+        yield lint_finding(
             FindingCode.AWS_AUTH_MISSING_ARN,
             ERR,
             key,
@@ -212,7 +233,7 @@ def _entry_shape(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding]
         if fold in KNOWN_FIELDS[key] or (not entry.arn and fold in ARN_FIELD.values()):
             continue  # a rolearn in mapUsers (or the reverse) is already reported as the missing ARN
         close = difflib.get_close_matches(fold, KNOWN_FIELDS[key], n=1, cutoff=0.6)
-        yield _finding(
+        yield lint_finding(
             FindingCode.AWS_AUTH_UNKNOWN_FIELD,
             WARN,
             key,
@@ -225,7 +246,7 @@ def _entry_shape(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding]
     for fold in sorted(set(folded)):
         names = [f for f, g in zip(entry.fields, folded, strict=True) if g == fold]
         if len(names) > 1 and fold in KNOWN_FIELDS[key]:
-            yield _finding(
+            yield lint_finding(
                 FindingCode.AWS_AUTH_DUPLICATE_FIELD,
                 WARN,
                 key,
@@ -236,13 +257,13 @@ def _entry_shape(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding]
             )
 
 
-def _type_problems(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding]:
+def _type_problems(entry: RawEntry, name: str, where: Where) -> Iterator[Finding]:
     key = entry.key
     for miss in entry.mismatches:
         line = where.line(key, entry.line_of_field(miss.field))
         if miss.field == "groups" and miss.item is None:
             suggestion = ", ".join(g for g in re.split(r"[\s,]+", entry.groups_text or "") if g and g != "-")
-            yield _finding(
+            yield lint_finding(
                 FindingCode.AWS_AUTH_GROUPS_NOT_LIST,
                 ERR,
                 key,
@@ -252,7 +273,7 @@ def _type_problems(entry: RawEntry, name: str, where: _Where) -> Iterator[Findin
             )
             continue
         what = f"group {miss.item + 1}" if miss.item is not None else miss.field
-        yield _finding(
+        yield lint_finding(
             FindingCode.AWS_AUTH_NOT_A_STRING,
             ERR,
             key,
@@ -262,10 +283,10 @@ def _type_problems(entry: RawEntry, name: str, where: _Where) -> Iterator[Findin
             "quote the value",
         )
     for group in entry.groups or ():
-        if group != group.strip() or not re.search(r"\s", group):
-            continue
+        if group != group.strip() or not re.search(r"\s", group) or placeholder_in(group):
+            continue  # a placeholder ({{ .Values.x }}) is reported as such
         slip = " - " in group
-        yield _finding(
+        yield lint_finding(
             FindingCode.AWS_AUTH_GROUP_WHITESPACE,
             ERR if slip else WARN,
             key,
@@ -280,16 +301,27 @@ def _type_problems(entry: RawEntry, name: str, where: _Where) -> Iterator[Findin
         )
 
 
-def _arn_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding]:
+def _arn_findings(entry: RawEntry, name: str, where: Where) -> Iterator[Finding]:
     key, field, arn = entry.key, ARN_FIELD[entry.key], entry.arn
     line = where.line(key, entry.line_of_field(field))
+    placeholder = placeholder_in(arn)
+    if placeholder is not None:
+        yield lint_finding(
+            FindingCode.AWS_AUTH_PLACEHOLDER,
+            ERR,
+            key,
+            line,
+            f"{name}: {field} {arn!r} still holds the placeholder {placeholder}; it never matches",
+            f"replace {placeholder} with the real value (render the template before applying)",
+        )
+        return
     try:
         principal = parse_principal_any_case(arn)
         if arn != arn.strip():
             raise InvalidArnError("it has leading or trailing spaces")
     except InvalidArnError as err:
         wild = " aws-auth has no wildcards;" if "*" in arn else ""
-        yield _finding(
+        yield lint_finding(
             FindingCode.AWS_AUTH_INVALID_ARN,
             ERR,
             key,
@@ -299,7 +331,7 @@ def _arn_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding
         )
         return
     if principal.kind is PrincipalKind.ASSUMED_ROLE:
-        yield _finding(
+        yield lint_finding(
             FindingCode.AWS_AUTH_ASSUMED_ROLE_ARN,
             ERR,
             key,
@@ -309,7 +341,7 @@ def _arn_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding
         )
     elif principal.path_never_matches:
         sso = " (an IAM Identity Center role)" if "sso.amazonaws.com" in principal.path else ""
-        yield _finding(
+        yield lint_finding(
             FindingCode.AWS_AUTH_ROLE_PATH,
             ERR,
             key,
@@ -323,7 +355,7 @@ def _arn_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding
     )
     if wrong:
         right, right_field = (ROLES_KEY, "rolearn") if key == USERS_KEY else (USERS_KEY, "userarn")
-        yield _finding(
+        yield lint_finding(
             FindingCode.AWS_AUTH_WRONG_KEY,
             WARN,
             key,
@@ -334,62 +366,11 @@ def _arn_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding
         )
 
 
-def _grant_findings(entry: RawEntry, name: str, where: _Where) -> Iterator[Finding]:
-    key, groups = entry.key, entry.groups or ()
-    for field_name, value in [("username", entry.username)] + [("groups", g) for g in groups]:
-        for template in _TEMPLATE.findall(value):
-            if template not in KNOWN_TEMPLATES:
-                yield _finding(
-                    FindingCode.AWS_AUTH_UNKNOWN_TEMPLATE,
-                    WARN,
-                    key,
-                    where.line(key, entry.line_of_field(field_name)),
-                    f"{name}: {field_name} uses {template}, which the authenticator does not know; it stays literal text",
-                    f"use one of {', '.join(KNOWN_TEMPLATES)}",
-                )
-    session_in_groups = any(t in g for g in groups for t in SESSION_TEMPLATES)
-    session_in_name = any(t in entry.username for t in SESSION_TEMPLATES) and not entry.username.startswith(
-        "system:node:"
-    )
-    if key == ROLES_KEY and (session_in_name or session_in_groups):
-        part = "groups" if session_in_groups else "username"
-        yield _finding(
-            FindingCode.AWS_AUTH_SESSION_NAME_TEMPLATE,
-            WARN,
-            key,
-            where.line(key, entry.line_of_field(part)),
-            f"{name}: {part} uses the session name; whoever may call sts:AssumeRole on this role chooses the session "
-            "name, and so their Kubernetes " + ("groups" if session_in_groups else "username"),
-            "make sure only EC2 or your identity provider can assume the role (trust policy), and give the username "
-            "a prefix no other mapping uses (e.g. sso:{{SessionName}})",
-        )
-    if "system:masters" in groups:
-        yield _finding(
-            FindingCode.AWS_AUTH_SYSTEM_MASTERS,
-            WARN,
-            key,
-            where.line(key, entry.line_of_field("groups")),
-            f"{name}: system:masters grants unrestricted cluster-admin that RBAC cannot limit "
-            "(and access entries refuse this group)",
-            "grant AmazonEKSClusterAdminPolicy through an access entry, or bind a narrower ClusterRole to a custom group",
-        )
-    missing = [g for g in NODE_GROUPS if g not in groups]
-    if key == ROLES_KEY and entry.username == NODE_USERNAME and missing:
-        yield _finding(
-            FindingCode.AWS_AUTH_NODE_ROLE_GROUPS,
-            ERR,
-            key,
-            where.line(key, entry.line_of_field("groups")),
-            f"{name}: node role entry lacks {', '.join(missing)}; nodes using this role cannot join the cluster",
-            "groups: [system:bootstrappers, system:nodes]",
-        )
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Duplicates and accounts
 
 
-def _duplicates(report: AwsAuthReport, where: _Where) -> Iterator[Finding]:
+def _duplicates(report: AwsAuthReport, where: Where) -> Iterator[Finding]:
     for key in (ROLES_KEY, USERS_KEY):
         groups: dict[str, list[RawEntry]] = {}
         for entry in report.entries:
@@ -407,7 +388,7 @@ def _duplicates(report: AwsAuthReport, where: _Where) -> Iterator[Finding]:
                 else f"the authenticator keeps only the last one (line {where.line(key, last.line)}: "
                 f"username {last.username or '(none)'}, groups [{', '.join(last.groups or ())}])"
             )
-            yield _finding(
+            yield lint_finding(
                 FindingCode.AWS_AUTH_DUPLICATE,
                 WARN,
                 key,
@@ -418,7 +399,7 @@ def _duplicates(report: AwsAuthReport, where: _Where) -> Iterator[Finding]:
             )
 
 
-def _repeated_keys(data: Mapping[str, str], report: AwsAuthReport, where: _Where) -> Iterator[Finding]:
+def _repeated_keys(data: Mapping[str, str], report: AwsAuthReport, where: Where) -> Iterator[Finding]:
     """A key written twice in one item (two ``rolearn``s): YAML allows it and the authenticator's reader
     (sigs.k8s.io/yaml over go-yaml v2, non-strict) keeps the later value, silently; the earlier one is
     lost. The parsed entries no longer show it, so the item's YAML is read again, when a field name occurs
@@ -446,7 +427,7 @@ def _may_repeat_a_key(key: str, text: str, items: int) -> bool:
     return any(count > items for count in counts.values())
 
 
-def _repeats_in_item(key: str, index: int, item: MappingNode, where: _Where) -> Iterator[Finding]:
+def _repeats_in_item(key: str, index: int, item: MappingNode, where: Where) -> Iterator[Finding]:
     written: dict[str, list[tuple[int, Node]]] = {}
     for key_node, value_node in item.value:
         if isinstance(key_node, ScalarNode) and key_node.value != MERGE_KEY:
@@ -458,7 +439,7 @@ def _repeats_in_item(key: str, index: int, item: MappingNode, where: _Where) -> 
 
 
 def _repeated_key(
-    key: str, name: str, field_name: str, seen: list[tuple[int, Node]], where: _Where
+    key: str, name: str, field_name: str, seen: list[tuple[int, Node]], where: Where
 ) -> Finding:
     values = [_shown(node) for _, node in seen]
     lines = where.lines(key, [line for line, _ in seen])
@@ -469,7 +450,7 @@ def _repeated_key(
         f"({values[-1]})"
     )
     if not lost:
-        return _finding(
+        return lint_finding(
             FindingCode.AWS_AUTH_DUPLICATE_FIELD,
             WARN,
             key,
@@ -483,7 +464,7 @@ def _repeated_key(
         if arn
         else f"keep one {field_name}"
     )
-    return _finding(
+    return lint_finding(
         FindingCode.AWS_AUTH_DUPLICATE_FIELD,
         ERR if arn else WARN,
         key,
@@ -502,12 +483,12 @@ def _shown(node: Node) -> str:
     return "a mapping"
 
 
-def _accounts(report: AwsAuthReport, where: _Where) -> Iterator[Finding]:
+def _accounts(report: AwsAuthReport, where: Where) -> Iterator[Finding]:
     seen: set[str] = set()
     for item in report.account_items:
         line = where.line(ACCOUNTS_KEY, item.line)
         if item.problem is not None:
-            yield _finding(
+            yield lint_finding(
                 FindingCode.AWS_AUTH_INVALID_ACCOUNT,
                 ERR if item.problem != "an empty item" else WARN,
                 ACCOUNTS_KEY,
@@ -515,8 +496,18 @@ def _accounts(report: AwsAuthReport, where: _Where) -> Iterator[Finding]:
                 f"{ACCOUNTS_KEY}[{item.index}] is {item.problem}; the authenticator skips it",
                 'list 12-digit account IDs, quoted: - "111122223333"',
             )
+        elif (placeholder := placeholder_in(item.text)) is not None:
+            yield lint_finding(
+                FindingCode.AWS_AUTH_PLACEHOLDER,
+                ERR,
+                ACCOUNTS_KEY,
+                line,
+                f"{ACCOUNTS_KEY}[{item.index}] {item.text!r} still holds the placeholder {placeholder}; it never "
+                "matches",
+                f"replace {placeholder} with the 12-digit account ID, quoted",
+            )
         elif not _ACCOUNT.fullmatch(item.text):
-            yield _finding(
+            yield lint_finding(
                 FindingCode.AWS_AUTH_INVALID_ACCOUNT,
                 WARN,
                 ACCOUNTS_KEY,
@@ -525,7 +516,7 @@ def _accounts(report: AwsAuthReport, where: _Where) -> Iterator[Finding]:
                 'list 12-digit account IDs, quoted: - "111122223333"',
             )
         elif item.text in seen:
-            yield _finding(
+            yield lint_finding(
                 FindingCode.AWS_AUTH_DUPLICATE,
                 INFO,
                 ACCOUNTS_KEY,

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from eksaccess.adapters import eks_admin
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
 from eksaccess.adapters.history_files import HistoryFiles, now_text
 from eksaccess.adapters.kube import AWS_AUTH, KubeCallError
+from eksaccess.adapters.ports import WriteOutcome
 from eksaccess.domain.access import AccessEntry
 from eksaccess.domain.awsauth.reader import parse_aws_auth
 from eksaccess.domain.findings import Finding
@@ -376,7 +376,7 @@ def _run_step(run: _Run, step: Step) -> StepStatus:
     session, name, region = conn.session, conn.name, conn.region
     code = step.code
     if code is StepCode.MODE_UPDATE and step.mode is not None:
-        return _status(eks_admin.update_authentication_mode(session, name, step.mode, region))
+        return _status(session.update_authentication_mode(name, step.mode, region))
     if code is StepCode.BINDING_CREATE:
         return _create_binding(conn, step)
     if step.mechanism is not StepMechanism.ACCESS_ENTRY:
@@ -386,19 +386,17 @@ def _run_step(run: _Run, step: Step) -> StepStatus:
         entry = AccessEntry(
             principal_arn=arn, type=step.entry_type, username=step.username, kubernetes_groups=step.groups
         )
-        outcome = eks_admin.create_access_entry(session, name, entry, region)
-        if outcome is eks_admin.WriteOutcome.ALREADY and not step.entry_type.is_node:
+        outcome = session.create_access_entry(name, entry, region)
+        if outcome is WriteOutcome.ALREADY and not step.entry_type.is_node:
             _update_entry(run, step)
         return _status(outcome)
     if code is StepCode.ENTRY_UPDATE:
         return _update_entry(run, step)
     if code is StepCode.ENTRY_DELETE:
-        return _status(eks_admin.delete_access_entry(session, name, arn, region))
+        return _status(session.delete_access_entry(name, arn, region))
     if code in (StepCode.POLICY_ASSOCIATE, StepCode.POLICY_UPDATE) and step.scope and step.policy_arn:
-        return _status(
-            eks_admin.associate_access_policy(session, name, arn, step.policy_arn, step.scope, region)
-        )
-    return _status(eks_admin.disassociate_access_policy(session, name, arn, str(step.policy_arn), region))
+        return _status(session.associate_access_policy(name, arn, step.policy_arn, step.scope, region))
+    return _status(session.disassociate_access_policy(name, arn, str(step.policy_arn), region))
 
 
 def _update_entry(run: _Run, step: Step) -> StepStatus:
@@ -410,8 +408,8 @@ def _update_entry(run: _Run, step: Step) -> StepStatus:
     latest = _latest_entry_step(run, step) if run.replan is not None else step
     if latest is None:
         return StepStatus.ALREADY  # the entry already holds our change
-    outcome = eks_admin.update_access_entry(
-        conn.session, conn.name, latest.principal, username=latest.username, groups=latest.groups,
+    outcome = conn.session.update_access_entry(
+        conn.name, latest.principal, username=latest.username, groups=latest.groups,
         region=conn.region,
     )  # fmt: skip
     run.window = max(run.window, time.monotonic() - started)
@@ -431,8 +429,8 @@ def _latest_entry_step(run: _Run, step: Step) -> Step | None:
     )
 
 
-def _status(outcome: eks_admin.WriteOutcome) -> StepStatus:
-    return StepStatus.DONE if outcome is eks_admin.WriteOutcome.DONE else StepStatus.ALREADY
+def _status(outcome: WriteOutcome) -> StepStatus:
+    return StepStatus.DONE if outcome is WriteOutcome.DONE else StepStatus.ALREADY
 
 
 def _create_binding(conn: Connection, step: Step) -> StepStatus:

@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from eksaccess.adapters.aws import AwsSession, CallerIdentity, ClusterDescription
+from eksaccess.adapters.eks_admin import EksAdmin
 from eksaccess.adapters.kube import KubeClient
+from eksaccess.adapters.ports import ClusterAdmin, KubeWriter
 from eksaccess.domain.iam.identity import Caller
 from eksaccess.domain.iam.principal import arn_account
 from eksaccess.domain.state import AuthenticationMode, ClusterState
@@ -25,12 +27,13 @@ from eksaccess.features.retry import DEFAULT_BACKOFF, Backoff, retry
 
 @dataclass(kw_only=True)
 class Connection:
-    """One cluster reached with one set of credentials."""
+    """One cluster reached with one set of credentials: EKS (and IAM) as ``session``, the API server as
+    ``kube``; live adapters from ``connect``, in-memory ones in feature tests."""
 
-    session: AwsSession
+    session: ClusterAdmin
     cluster: ClusterDescription
     operator: CallerIdentity
-    kube: KubeClient
+    kube: KubeWriter
     backoff: Backoff = field(default=DEFAULT_BACKOFF)
 
     @property
@@ -91,7 +94,9 @@ def connect(
     kube = KubeClient(
         server=description.endpoint, ca_data=description.certificate_authority_data, token=token
     )
-    return Connection(session=session, cluster=description, operator=operator, kube=kube, backoff=backoff)
+    return Connection(
+        session=EksAdmin(session), cluster=description, operator=operator, kube=kube, backoff=backoff
+    )
 
 
 def read_live(conn: Connection) -> LiveView:

@@ -14,7 +14,6 @@ from typing import Literal, Protocol
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, AwsSession
 from eksaccess.adapters.history_files import HistoryFiles, default_root
-from eksaccess.adapters.iam import principal_arn
 from eksaccess.domain.iam.principal import PrincipalKind, parse_principal
 from eksaccess.errors import RemoteError
 from eksaccess.features.manage.apply import ApplyFailedError, ApplyReport, Replan, apply_plan, guard
@@ -109,7 +108,7 @@ def principal_check(conn: Connection) -> PrincipalCheck:
             return None
         kind: Literal["role", "user"] = "role" if principal.kind is PrincipalKind.ROLE else "user"
         try:
-            real = principal_arn(conn.session, kind, principal.name)
+            real = conn.session.principal_arn(kind, principal.name)
         except AwsCallError as err:
             if err.kind is AwsErrorKind.NOT_FOUND:
                 return f"IAM has no {principal.kind} named {principal.name} in account {principal.account}"
@@ -125,7 +124,7 @@ def role_lookup(conn: Connection) -> RoleLookup:
     @functools.cache  # a role's path does not change during one command; a replan asks again
     def lookup(name: str) -> str | None:
         try:
-            return principal_arn(conn.session, "role", name)
+            return conn.session.principal_arn("role", name)
         except AwsCallError:
             return None
 
