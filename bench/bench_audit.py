@@ -6,6 +6,10 @@
 1. Full audit of a generated state (the generator of bench_authorize.py: access entries, aws-auth rows,
    roles and bindings), with generated IAM details (trust policies naming users, some account-root trusts
    with identity policies): ClusterState validation, audit, JSON and HTML rendering.
+   Then the same audit as users run it, from files: the state and IAM details written as JSON (and the
+   state as YAML) into a temporary directory, ``eksaccess audit --snapshot ... --iam ... -o json`` as a
+   subprocess, its wall time against the in-process audit of the same run. And a kubeconfig of 150
+   clusters as ``aws eks update-kubeconfig`` leaves it: the round-trip reader against the fast one.
 2. Fleet: N sandbox clusters spread over R regions, sandbox latency per request; the wall time against
    the floor the concurrency limit sets: ceil(clusters per region / per-region concurrency) x the time of
    one cluster's snapshot alone.
@@ -21,17 +25,22 @@ import json
 import math
 import os
 import random
+import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from eksaccess.adapters.aws import AwsSession
 from eksaccess.adapters.kube import KubeClient
 from eksaccess.domain.authz.authorize import Attributes
 from eksaccess.domain.iam.identity import Caller
 from eksaccess.domain.iam.trust import parse_authorization_details
+from eksaccess.domain.kubeconfig import EksClusterRef, dump_raw, load_config, load_raw, update_kubeconfig
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.analyze.audit import AuditInput, audit
 from eksaccess.features.analyze.can_i import authorizer_for
@@ -135,6 +144,7 @@ def bench_audit(principals: int, seed: int, figures: dict[str, Any]) -> list[tup
     rng = random.Random(seed)
     data = gen.generate(principals, 2000, 20000, seed)
     iam_data = generate_iam(data, rng)
+    cpu = time.process_time()
     start = time.perf_counter()
     state = ClusterState.model_validate(data)
     validated = time.perf_counter() - start
@@ -144,14 +154,25 @@ def bench_audit(principals: int, seed: int, figures: dict[str, Any]) -> list[tup
     audited = time.perf_counter() - start
     start = time.perf_counter()
     as_json = report.to_json()
+    converted = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     text = json.dumps(as_json)
     rendered = time.perf_counter() - start
+    # What `audit -o json` writes (cli/output.py emit_json: indent 2, the json module's Python encoder):
+    # the in-process reference of the CLI run, the same work but for reading the files.
+    pretty_cpu = time.process_time()
+    start = time.perf_counter()
+    json.dumps(as_json, indent=2)
+    pretty_time = time.perf_counter() - start
+    pretty_cpu = time.process_time() - pretty_cpu
     start = time.perf_counter()
     html = render_html(as_json)
     html_time = time.perf_counter() - start
     total = validated + audited + rendered
     s = as_json["summary"]
     figures["audit"] = {"principals": s["principals"], "seconds": round(total, 2)}
+    same_work = (validated + audited + converted + pretty_time, cpu + pretty_cpu)
+    from_files = bench_audit_cli(data, iam_data, same_work, figures)
     return [
         (
             f"audit of {s['principals']} principals, 2000 roles, 20000 bindings, {len(iam[0].principals)} IAM principals",
@@ -165,6 +186,127 @@ def bench_audit(principals: int, seed: int, figures: dict[str, Any]) -> list[tup
         ("levels", ", ".join(f"{k} {v}" for k, v in s["levels"].items())),
         ("risks", f"{s['risks']} ({s['risksBySeverity']})"),
         ("IAM users who can become cluster-admin", str(s["clusterAdminUsers"])),
+        *from_files,
+    ]
+
+
+def _cli() -> list[str]:
+    """The console script of the environment this runs in (what `pip install` puts on PATH)."""
+    script = Path(sys.executable).with_name("eksaccess")
+    return (
+        [str(script)]
+        if script.exists()
+        else [sys.executable, "-c", "from eksaccess.cli.entry import console; console()"]
+    )
+
+
+def _run_cli(args: list[str], out: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one ``eksaccess`` run, its stdout to ``out``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    with out.open("wb") as stdout:
+        done = subprocess.run([*_cli(), *args], stdout=stdout, stderr=subprocess.PIPE, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode not in (0, 1):  # 1: risks of severity error were found
+        raise RuntimeError(
+            f"eksaccess {' '.join(args)}: exit {done.returncode}: {done.stderr.decode()[-500:]}"
+        )
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def bench_audit_cli(
+    data: dict[str, Any],
+    iam_data: dict[str, Any],
+    in_process: tuple[float, float],
+    figures: dict[str, Any],
+) -> list[tuple[str, str]]:
+    """``eksaccess audit`` from files, as users run it, against the in-process audit of this run (wall
+    and CPU: on a shared machine the CPU ratio is the steadier of the two)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        state_json, state_yaml, iam = folder / "state.json", folder / "state.yaml", folder / "iam.json"
+        state_json.write_text(json.dumps(data, indent=2), encoding="utf-8")  # as snapshot -o json writes
+        state_yaml.write_text(
+            yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper)), encoding="utf-8"
+        )
+        iam.write_text(json.dumps(iam_data, indent=4), encoding="utf-8")  # as the aws CLI writes
+        args = ["audit", "--iam", str(iam), "-o", "json", "--snapshot"]
+        json_wall, json_cpu = _run_cli([*args, str(state_json)], folder / "out.json")
+        yaml_wall, yaml_cpu = _run_cli([*args, str(state_yaml)], folder / "out-yaml.json")
+        sizes = {p.name: p.stat().st_size / 2**20 for p in (state_json, state_yaml, iam)}
+        report = (folder / "out.json").stat().st_size / 2**20
+    wall, cpu = in_process  # validation, audit, the JSON as the CLI writes it
+    figures["auditCli"] = {
+        "seconds": round(json_wall, 2),
+        "ratio": round(json_wall / wall, 2),
+        "cpuSeconds": round(json_cpu, 2),
+        "cpuRatio": round(json_cpu / cpu, 2),
+        "inProcessSeconds": round(wall, 2),
+        "inProcessCpuSeconds": round(cpu, 2),
+        "yamlSeconds": round(yaml_wall, 2),
+        "yamlCpuSeconds": round(yaml_cpu, 2),
+    }
+    return [
+        (
+            f"eksaccess audit from files: state.json {sizes['state.json']:.1f} MiB, iam.json "
+            f"{sizes['iam.json']:.1f} MiB, -o json to a file ({report:.1f} MiB)",
+            "",
+        ),
+        ("**CLI wall time (target < 10 s)**", f"**{json_wall:.2f} s** (CPU {json_cpu:.2f} s)"),
+        (
+            "in process, the same work (validation, audit, the JSON indented as `-o json` writes it)",
+            f"{wall:.2f} s (CPU {cpu:.2f} s)",
+        ),
+        (
+            "**ratio CLI from files / in process (target <= 1.5)**",
+            f"**{json_wall / wall:.2f}** (CPU {json_cpu / cpu:.2f})",
+        ),
+        (
+            f"the same from state.yaml ({sizes['state.yaml']:.1f} MiB)",
+            f"{yaml_wall:.2f} s (CPU {yaml_cpu:.2f} s)",
+        ),
+    ]
+
+
+def bench_kubeconfig(clusters: int, figures: dict[str, Any]) -> list[tuple[str, str]]:
+    """A kubeconfig of ``clusters`` EKS clusters as update-kubeconfig writes it: read for an edit (ruamel's
+    round trip, comments kept) and read for values (``load_config``, what doctor and kubeconfig use)."""
+    raw: dict[str, Any] | None = None
+    for i in range(clusters):
+        region = f"eu-west-{i % 3 + 1}"
+        ref = EksClusterRef(
+            name=f"team-{i:03d}",
+            arn=f"arn:aws:eks:{region}:{ACCOUNT}:cluster/team-{i:03d}",
+            endpoint=f"https://{i:032X}.gr7.{region}.eks.amazonaws.com",
+            certificate_authority_data="LS0tLS1CRUdJTi" + "Q" * 1400 + "==",
+        )
+        raw = update_kubeconfig(raw, ref, profile="platform" if i % 2 else None)[0]
+    assert raw is not None
+    text = dump_raw(raw)
+
+    def best(read: Any) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            read(text, source="kubeconfig")
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    slow, fast = best(load_raw), best(load_config)
+    figures["kubeconfig"] = {
+        "clusters": clusters,
+        "kib": round(len(text) / 1024),
+        "roundTripMs": round(slow * 1000, 1),
+        "fastMs": round(fast * 1000, 1),
+    }
+    return [
+        (f"kubeconfig of {clusters} clusters ({len(text) / 1024:.0f} KiB), best of 3", ""),
+        ("read for an edit (ruamel round trip)", f"{slow * 1000:.0f} ms"),
+        (
+            "read for values (load_config: json / libyaml)",
+            f"{fast * 1000:.1f} ms ({slow / fast:.0f}x faster)",
+        ),
     ]
 
 
@@ -373,6 +515,7 @@ def main() -> None:
     args = parser.parse_args()
     figures: dict[str, Any] = {}
     rows = bench_audit(args.principals, args.seed, figures)
+    rows += bench_kubeconfig(150, figures)
     if not args.skip_fleet:
         rows += bench_fleet(args.clusters, args.regions, args.latency_ms, args.per_region, figures)
     if not args.skip_sar:

@@ -93,6 +93,13 @@ BENCHES = [
         timeout=900,
         json=True,
     ),
+    Bench(
+        name="help",
+        script="bench_help.py",
+        what="--help and a usage error of every command, against eksaccess --help",
+        timeout=600,
+        json=True,
+    ),
 ]
 
 
@@ -216,6 +223,13 @@ def goals(results: dict[str, Result]) -> list[str]:
             f"{a['audit']['seconds']} s",
             a["audit"]["seconds"] < 10,
         )
+    if "auditCli" in a:
+        c = a["auditCli"]
+        add(
+            "`eksaccess audit` from files (JSON) under 10 s and within 1.5x of the in-process audit",
+            f"{c['seconds']} s, {c['ratio']}x ({c['inProcessSeconds']} s in process; CPU {c['cpuRatio']}x)",
+            c["seconds"] < 10 and c["ratio"] <= 1.5,
+        )
     if "fleet" in a:
         f = a["fleet"]
         add(
@@ -253,6 +267,16 @@ def goals(results: dict[str, Result]) -> list[str]:
                 f"{side['requestsPerSecond']} req/s, p99 {side['p99ms']} ms, unexpected: {bad}",
                 not side["unexpected"],
             )
+    helps = results.get("help")
+    if helps and helps.data:
+        h = helps.data
+        add(
+            f"every --help and usage error within {h['goalRatio']}x of `eksaccess --help`",
+            f"slowest: {h['worstCommand']} {h['worstRatio']:.2f}x (eksaccess --help {h['baselineSeconds'] * 1000:.0f} ms)",
+            h["worstRatio"] <= h["goalRatio"],
+        )
+    else:
+        add("every --help within 1.5x of `eksaccess --help`", helps.status if helps else "not run", None)
     fuzz = results.get("fuzz")
     if fuzz and fuzz.data:
         hyp = [o for o in fuzz.data if o["engine"] == "hypothesis"]

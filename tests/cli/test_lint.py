@@ -41,7 +41,7 @@ def test_errors_exit_1_with_one_line_per_finding_and_a_summary(capsys: pytest.Ca
     assert lines[-1] == "aws-auth: 3 errors, 1 warning"
     key_case = next(line for line in lines if "AWS_AUTH_KEY_CASE" in line)
     assert (
-        key_case.startswith("error   AWS_AUTH_KEY_CASE line 17: ")
+        key_case.startswith(f"{EXAMPLES / 'silent-mistakes.yaml'}:17: error AWS_AUTH_KEY_CASE data key ")
         and "Fix: rename mapusers to mapUsers" in key_case
     )
 
@@ -50,9 +50,11 @@ def test_warnings_alone_exit_0(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     path = tmp_path / "data.yaml"
     path.write_text(WARN_ONLY)
     code, out, _ = run(capsys, str(path))
-    assert code == 0 and out.startswith("warning AWS_AUTH_SYSTEM_MASTERS line 3: mapUsers: 1 entry grants ")
+    assert code == 0 and out.startswith(
+        f"{path}:3: warning AWS_AUTH_SYSTEM_MASTERS mapUsers: 1 entry grants "
+    )
     code, out, _ = run(capsys, str(path), "--fail-on-system-masters")
-    assert code == 1 and out.startswith("error   AWS_AUTH_SYSTEM_MASTERS line 3: ")
+    assert code == 1 and out.startswith(f"{path}:3: error AWS_AUTH_SYSTEM_MASTERS ")
 
 
 def test_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,7 +83,9 @@ def test_stdin_and_json_manifests(
     assert code == 1 and finding["code"] == "AWS_AUTH_ASSUMED_ROLE_ARN" and finding["line"] == 1
     monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(manifest)))
     code, out, _ = run(capsys, "-")
-    assert out.startswith("error   AWS_AUTH_ASSUMED_ROLE_ARN mapRoles line 1: ")  # no manifest lines in JSON
+    assert out.startswith(
+        "<stdin>: error AWS_AUTH_ASSUMED_ROLE_ARN mapRoles line 1: "
+    )  # no file lines in JSON
 
 
 @pytest.mark.parametrize(
@@ -155,7 +159,7 @@ def test_several_aws_auth_configmaps_are_each_linted(
     assert code == 1
     assert lines[0] == "aws-auth: document 1, line 1 (1 other object in the file, not read)"
     assert lines[1].startswith("note: no metadata.namespace: `kubectl apply -n`")
-    assert lines[2].startswith("error   AWS_AUTH_EMPTY_USERNAME line 8: mapUsers[0]: username is empty")
+    assert lines[2].startswith(f"{path}:8: error AWS_AUTH_EMPTY_USERNAME mapUsers[0]: username is empty")
     assert lines[4] == "aws-auth: document 2, line 10 (1 other object in the file, not read)"
     assert lines[-2] == "aws-auth: no problems found"
     assert lines[-1] == (
@@ -181,6 +185,6 @@ def test_parse_errors_are_go_yamls(capsys: pytest.CaptureFixture[str], tmp_path:
     code, out, _ = run(capsys, str(path))
     assert code == 1
     assert out.startswith(
-        "error   AWS_AUTH_MALFORMED line 3: mapRoles does not parse; the authenticator logs "
+        f"{path}:3: error AWS_AUTH_MALFORMED mapRoles does not parse; the authenticator logs "
     )
     assert "`yaml: line 2: mapping values are not allowed in this context`" in out

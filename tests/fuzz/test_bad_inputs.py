@@ -2,7 +2,8 @@
 
 Each case runs the CLI in-process (``eksaccess.cli.main.main`` under click's test isolation) and asserts
 the contract of shared/DESIGN.md for bad input: exit 2, exactly one line on stderr, in the form
-``eksaccess: error: ...`` (click's own usage errors keep click's form), no traceback, and no file written.
+``eksaccess: error: ...`` (click's usage errors: the same line after click's ``Usage:`` line), no traceback,
+and no file written.
 No sandbox runs: AWS points at a closed local port, and every input is refused before any call.
 The limits themselves (16 MiB, 64 levels) are in docs/input-limits.md and ``eksaccess.adapters.files``.
 """
@@ -198,7 +199,8 @@ def assert_refused(run: Run, *, click_usage: bool = False) -> None:
     lines = run.stderr.splitlines()
     assert "Traceback" not in run.stderr and "internal error" not in run.stderr, run.stderr
     if click_usage:
-        assert lines[-1].startswith("Error: "), run.stderr
+        assert lines[0].startswith("Usage: eksaccess") and len(lines) == 2, run.stderr
+        assert lines[-1].startswith("eksaccess: error: ") and "--help" in lines[-1], run.stderr
         return
     assert len(lines) == 1, run.stderr
     assert lines[0].startswith("eksaccess: error: "), run.stderr

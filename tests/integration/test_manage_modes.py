@@ -180,7 +180,7 @@ def test_cli_export_apply_plan_are_no_ops_and_apply_needs_approval(
     applied = cli(sb, tmp_path, "apply", "-f", str(access), "--prune", "--auto-approve")
     assert applied.returncode == 0 and "No changes" in applied.stdout
 
-    # a change: bob gets view; plan shows it (exit 1 with --detailed-exitcode), apply needs approval
+    # a change: bob gets view; plan shows it (exit 2 with --detailed-exitcode, as Terraform), apply needs approval
     via = "aws-auth" if mode == "CONFIG_MAP" else "access-entry"
     access.write_text(
         exported.stdout
@@ -188,7 +188,7 @@ def test_cli_export_apply_plan_are_no_ops_and_apply_needs_approval(
         encoding="utf-8",
     )
     planned = cli(sb, tmp_path, "plan", "-f", str(access), "--detailed-exitcode", "-o", "json")
-    assert planned.returncode == 1, planned.stderr
+    assert planned.returncode == 2, planned.stderr
     refused = cli(sb, tmp_path, "apply", "-f", str(access), stdin="")
     assert (
         refused.returncode == 2 and "--auto-approve" in refused.stderr and "Traceback" not in refused.stderr

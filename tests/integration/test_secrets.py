@@ -116,6 +116,7 @@ def invocations(sb: RunningSandbox, work: Path) -> dict[str, list[Run]]:
         "snapshot": [Run(argv=("snapshot", *LIVE, "-o", "json"))],
         "audit": [Run(argv=("audit", *LIVE, "-o", "html", "--out", str(work / "audit.html")))],
         "demo": [Run(argv=("demo",), profile=None)],
+        "completion": [Run(argv=("completion", "bash"), profile=None)],
     }
 
 

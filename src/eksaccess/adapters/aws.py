@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import urllib.parse
@@ -160,6 +161,9 @@ def _botocore_session(session: Any, profile: str | None, region: str | None) -> 
     made = _share_loader(botocore.session.Session(profile=profile))
     if profile is not None:
         made.get_scoped_config()  # ProfileNotFound now, as the aws CLI says it, not at the first call
+    # The aws CLI v2's order: --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region. botocore
+    # reads only AWS_DEFAULT_REGION (botocore/configprovider.py: 'region': ('region', 'AWS_DEFAULT_REGION')).
+    region = region or os.environ.get("AWS_REGION") or None
     if region:
         made.set_config_variable("region", region)
     return made

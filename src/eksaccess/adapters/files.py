@@ -20,6 +20,7 @@ import stat
 import sys
 from pathlib import Path
 
+from eksaccess.domain.data_text import json_depth
 from eksaccess.errors import InputError
 
 STDIN = "-"
@@ -119,8 +120,9 @@ def _unreadable(file: Path, err: OSError) -> InputError:
 
 
 def check_nesting(text: str, name: str) -> None:
-    """InputError when YAML or JSON text nests deeper than ``MAX_NESTING``."""
-    if nesting_depth(text) > MAX_NESTING:
+    """InputError when YAML or JSON text nests deeper than ``MAX_NESTING`` (JSON measured exactly and fast)."""
+    depth = json_depth(text)
+    if (nesting_depth(text) if depth is None else depth) > MAX_NESTING:
         raise InputError(f"{name}: nested more than {MAX_NESTING} levels deep, the most eksaccess reads")
 
 
@@ -143,7 +145,10 @@ def nesting_depth(text: str) -> int:
             if not content or content.startswith("#"):
                 continue
             block, content = _block_depth(parents, indent, content)
-        quote, line_deepest = _scan_flow(content, flow, quote)
+        if quote or flow or _FLOW_OR_QUOTE.search(content):
+            quote, line_deepest = _scan_flow(content, flow, quote)
+        else:
+            line_deepest = 0  # nothing on the line opens, closes or quotes: no need to scan it
         deepest = max(deepest, block + line_deepest)
         if not quote and not flow and _BLOCK_SCALAR.search(content):
             scalar_indent = indent
@@ -156,6 +161,7 @@ _Parent = tuple[int, int, bool]
 _COMPACT_KEY = re.compile(r"[^\s#][^#]*?:(\s|$)")  # "- key: ..." opens a mapping inside the entry
 _OPENS_VALUE = re.compile(r":\s*(#.*)?$")  # "key:" with its value on the following lines
 _BLOCK_SCALAR = re.compile(r"(^|[\s:])[|>][-+0-9]*\s*(#.*)?$")
+_FLOW_OR_QUOTE = re.compile(r"[\[\]{}\"']")
 
 
 def _block_depth(parents: list[_Parent], indent: int, content: str) -> tuple[int, str]:

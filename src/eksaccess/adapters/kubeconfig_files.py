@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from eksaccess.adapters.files import read_text
-from eksaccess.domain.kubeconfig import Kubeconfig, KubeconfigError, dump_raw, load_raw, merge
+from eksaccess.domain.kubeconfig import Kubeconfig, KubeconfigError, dump_raw, load_config, load_raw, merge
 from eksaccess.errors import InputError
 
 
@@ -52,7 +52,7 @@ def load(explicit: str | None, env: Mapping[str, str]) -> LoadedKubeconfig:
             continue
         text = read_text(path)
         try:
-            documents.append((path, load_raw(text, source=str(path))))
+            documents.append((path, load_config(text, source=str(path))))
         except KubeconfigError as err:
             raise KubeconfigError(err.message, path=str(path), hint=err.hint) from err
     config = merge([(str(p), d) for p, d in documents])
@@ -68,7 +68,7 @@ def write_target(explicit: str | None, env: Mapping[str, str], cluster_arn: str)
     for path in paths:
         if path.is_file():
             try:
-                raw = load_raw(read_text(path), source=str(path))
+                raw = load_config(read_text(path), source=str(path))
             except InputError:
                 continue
             for item in raw.get("clusters") or []:

@@ -3,7 +3,11 @@
 Commands are registered lazily by name so that ``--help`` and the kubectl plugin start fast:
 a command's module is imported only when that command runs. Errors are rendered here, once:
 ``eksaccess: error: MESSAGE`` on one line of stderr (a hint follows in parentheses), the exit code of the
-error family, a traceback only with ``--debug``. Click's own usage errors keep click's form and exit 2.
+error family, a traceback only with ``--debug``. Click's usage errors take the same form after click's
+``Usage:`` line, and exit 2.
+
+The global options ``--debug`` and ``--color`` are taken anywhere on the line (before ``--``), as the aws
+CLI takes its own: ``split_global_options`` moves them in front of the subcommand before click parses.
 
 The clock is injected: ``main(argv, clock=...)`` puts it in the context object (``ctx.obj["clock"]``),
 where commands that stamp or compare times take it; nothing reads the time from the environment.
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -21,6 +26,7 @@ from typing import Any
 
 import click
 
+from eksaccess.cli.output import COLOR_CHOICES, color_setting
 from eksaccess.errors import EksAccessError
 
 # name -> (module, attribute, one-line help). Keep the help here so --help imports nothing.
@@ -75,6 +81,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Who has what, who could become admin, what is risky.",
     ),
     "demo": ("eksaccess.cli.commands.demo", "demo", "Show eksaccess at work on an embedded sandbox."),
+    "completion": (
+        "eksaccess.cli.commands.completion",
+        "completion",
+        "Print the shell completion script (bash, zsh, fish).",
+    ),
 }
 
 
@@ -113,8 +124,29 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="eksaccess", prog_name="eksaccess")  # read only when asked
-@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs (secrets stay hidden).")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    help="Show the versions of eksaccess, Python, botocore, kubectl and aws, and the files in use.",
+    callback=lambda ctx, param, value: (
+        importlib.import_module("eksaccess.cli.version").print_version(ctx, param, value) if value else None
+    ),  # imported only when asked (click calls the callback on every run, with False)
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Show tracebacks and debug logs (secrets stay hidden). Anywhere on the line.",
+)
+@click.option(
+    "--color",
+    type=click.Choice(COLOR_CHOICES),
+    default=None,
+    expose_value=False,
+    callback=lambda ctx, param, value: _set_color(ctx, value),
+    help="Colour: auto (on a terminal, unless NO_COLOR is set), always, never. Anywhere on the line.",
+)
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Diagnose, analyse and manage IAM access to Amazon EKS clusters."""
@@ -129,10 +161,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None = None) -> Any:
     """Run the CLI; map every error family to its exit code."""
     args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
     obj: dict[str, Any] = {} if clock is None else {"clock": clock}
+    debug = False
     try:
-        result = cli.main(args=args, prog_name="eksaccess", standalone_mode=False, obj=obj)
+        front, rest = split_global_options(args)
+        debug = "--debug" in front
+        result = cli.main(args=[*front, *rest], prog_name="eksaccess", standalone_mode=False, obj=obj)
         if isinstance(result, int) and not isinstance(result, bool):
             sys.exit(result)  # ctx.exit(n) returns n when standalone_mode is off
         return result
@@ -141,9 +175,15 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None 
         sys.exit(130)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except click.exceptions.NoArgsIsHelpError as exc:  # bare ``eksaccess``: the help, on stderr
         exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+        sys.exit(2)
+    except click.UsageError as exc:
+        report_usage_error(exc)
+        sys.exit(2)
+    except click.ClickException as exc:
+        report_error(_our_case(exc.format_message()))
+        sys.exit(exc.exit_code)
     except EksAccessError as exc:
         if debug:
             traceback.print_exc()
@@ -166,6 +206,62 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None 
             f"eksaccess: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True
         )
         sys.exit(1)
+
+
+GLOBAL_FLAGS = ("--debug",)
+GLOBAL_VALUED = ("--color",)
+
+
+def split_global_options(args: list[str]) -> tuple[list[str], list[str]]:
+    """(the global options wherever they stand before ``--``, every other argument in its order).
+
+    ``--debug`` and ``--color WHEN`` / ``--color=WHEN`` belong to ``eksaccess`` itself; the caller puts
+    them before the subcommand, where click parses them. A value that merely looks like one of them (the
+    argument of another option) is taken too, as the aws CLI takes its global options.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg in GLOBAL_FLAGS:
+            front.append(arg)
+        elif arg in GLOBAL_VALUED:
+            if i + 1 >= len(args):
+                raise click.UsageError(f"option '{arg}' requires an argument")
+            front += [arg, args[i + 1]]
+            i += 1
+        elif arg.split("=", 1)[0] in GLOBAL_VALUED:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front, rest
+
+
+def _set_color(ctx: click.Context, value: str | None) -> None:
+    """The one colour switch: the root context's ``color``, which every child context and click.echo
+    inherit and ``cli.output.console`` reads for rich."""
+    ctx.color = color_setting(value, os.environ)
+
+
+def _our_case(message: str) -> str:
+    """click's sentence ("No such option: --x.") in the form of every other error: lower case, no stop."""
+    if message.endswith(".") and not message.endswith(".."):
+        message = message[:-1]
+    return message[:1].lower() + message[1:] if message[1:2].islower() else message
+
+
+def report_usage_error(exc: click.UsageError) -> None:
+    """click's ``Usage:`` line, then the error in the one form, pointing at the command's help."""
+    hint = None
+    if exc.ctx is not None:
+        click.echo(exc.ctx.get_usage(), err=True, color=False)
+        hint = f"see '{exc.ctx.command_path} --help'"
+    report_error(_our_case(exc.format_message()), hint)
 
 
 def report_error(message: str, hint: str | None = None) -> None:

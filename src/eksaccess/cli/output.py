@@ -1,17 +1,60 @@
-"""Rendering helpers shared by commands: JSON to stdout, everything else to stderr."""
+"""Rendering helpers shared by commands: JSON to stdout, everything else to stderr.
+
+Colour has one switch: the root click context's ``color`` (``--color`` and NO_COLOR, set by cli.main).
+click.echo/secho obey it directly; a rich console obeys it through ``console()``.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from eksaccess.errors import InputError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from eksaccess.domain.iam.identity import Resolution
+
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def color_setting(flag: str | None, environ: Mapping[str, str]) -> bool | None:
+    """click's ``color`` for ``--color FLAG`` and the environment: True always, False never, None: on a TTY.
+
+    The flag wins; without it (or with ``auto``) NO_COLOR, present and not empty, turns colour off
+    (https://no-color.org: a command-line argument overrides NO_COLOR).
+    """
+    if flag == "always":
+        return True
+    if flag == "never":
+        return False
+    return False if environ.get("NO_COLOR") else None
+
+
+def use_color(stream: TextIO) -> bool:
+    """Whether text written to ``stream`` may carry colour now: the switch, else whether it is a TTY."""
+    ctx = click.get_current_context(silent=True)
+    setting = ctx.color if ctx is not None else None
+    if setting is not None:
+        return setting
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def console(*, stderr: bool = True) -> Console:
+    """A rich console that obeys the colour switch (progress bars, tables)."""
+    from rich.console import Console
+
+    if not use_color(sys.stderr if stderr else sys.stdout):
+        return Console(stderr=stderr, color_system=None)  # no colour, no style: plain text
+    ctx = click.get_current_context(silent=True)
+    forced = ctx is not None and ctx.color is True  # --color always: colour even into a pipe
+    return Console(stderr=stderr, force_terminal=True if forced else None)
 
 
 def emit_json(data: Any) -> None:

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 import click
 
 from eksaccess.cli.output import emit_json, note
+from eksaccess.cli.wording import plural
 from eksaccess.features.manage.apply import ApplyReport
 from eksaccess.features.manage.plan import Plan
+from eksaccess.features.manage.steps import Action
 
 
 def render_plan(plan: Plan, output: str) -> None:
@@ -22,15 +24,22 @@ def render_plan(plan: Plan, output: str) -> None:
     for line in plan.notices:
         note(f"note: {line}")
     for line in plan.warnings:
-        note(f"warning: {line}")
+        note(f"eksaccess: warning: {line}")
     if not plan.steps:
         click.echo(f"No changes: cluster {plan.cluster} already matches.")
         return
-    click.echo(
-        f"Plan for cluster {plan.cluster}: {len(plan.steps)} change{'s' if len(plan.steps) != 1 else ''}"
-    )
+    click.echo(f"Plan for cluster {plan.cluster}: {plural(len(plan.steps), 'change')}")
     for step in plan.steps:
         click.echo(f"  {step.describe()}")
+    click.echo(plan_total(plan))
+
+
+def plan_total(plan: Plan) -> str:
+    """The closing line, as Terraform gives it: "Plan: 2 to add, 0 to change, 1 to remove." (an access entry,
+    a policy association or an aws-auth row created, updated or removed; a mode switch is a change)."""
+    actions = [step.action for step in plan.steps]
+    added, changed, removed = (actions.count(a) for a in (Action.CREATE, Action.UPDATE, Action.DELETE))
+    return f"Plan: {added} to add, {changed} to change, {removed} to remove."
 
 
 def render_report(report: ApplyReport, output: str, *, to_stderr: bool = False) -> None:
@@ -39,26 +48,26 @@ def render_report(report: ApplyReport, output: str, *, to_stderr: bool = False) 
         return
     echo = note if to_stderr else click.echo
     for line in report.warnings:
-        note(f"warning: {line}")
+        note(f"eksaccess: warning: {line}")
     for result in report.results:
         error = f" ({result.error})" if result.error else ""
         echo(f"  [{result.status}] {result.step.describe()}{error}")
     if report.conflicts:
         echo(
-            f"  aws-auth changed under us {report.conflicts} time(s); read, edited and written again each time"
+            f"  aws-auth changed under us {plural(report.conflicts, 'time')}; read, edited and written again each time"
         )
     if report.rounds:
         echo(
-            f"  another writer replaced this change {report.rounds} time(s); merged on the latest state "
+            f"  another writer replaced this change {plural(report.rounds, 'time')}; merged on the latest state "
             "and written again each time"
         )
     if report.version is not None:
         echo(f"Recorded as history version {report.version} (eksaccess rollback undoes it).")
     if report.mismatches:
         for line in report.mismatches:
-            note(f"error: verification: {line}")
+            note(f"eksaccess: error: verification: {line}")
     elif report.unverified:
-        note(f"warning: not verified: {report.unverified}")
+        note(f"eksaccess: warning: not verified: {report.unverified}")
     elif report.results and not report.failed:
         echo("Verified: every changed principal resolves on the cluster as planned.")
 

@@ -16,6 +16,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from eksaccess.domain.data_text import DataTextError, Schema, load_data_text
 from eksaccess.domain.iam.principal import arn_region
 from eksaccess.errors import InputError
 
@@ -121,6 +122,22 @@ def load_raw(text: str, *, source: str = "kubeconfig") -> dict[str, Any]:
     except YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
+        raise KubeconfigError(f"{source}:{where} is not valid YAML") from err
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise KubeconfigError(f"{source} is not a kubeconfig (expected a mapping at the top)")
+    return data
+
+
+def load_config(text: str, *, source: str = "kubeconfig") -> dict[str, Any]:
+    """Parse kubeconfig text into plain values, fast, with the scalar rules kubectl reads it by (go-yaml v2
+    through sigs.k8s.io/yaml: ``insecure-skip-tls-verify: off`` is false, the last of duplicate keys wins).
+    For reading only; ``load_raw`` keeps comments and order for an edit."""
+    try:
+        data = load_data_text(text, source, schema=Schema.KUBECTL, kind="YAML") if text.strip() else {}
+    except DataTextError as err:
+        where = f" line {err.line}" if err.line is not None else ""
         raise KubeconfigError(f"{source}:{where} is not valid YAML") from err
     if data is None:
         data = {}

@@ -18,7 +18,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.fields import ComputedFieldInfo, FieldInfo
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from eksaccess.domain.access import (
@@ -32,6 +31,7 @@ from eksaccess.domain.access import (
 )
 from eksaccess.domain.access import AuthenticationMode as AuthenticationMode  # re-exported
 from eksaccess.domain.authz.access_policies import policy_name
+from eksaccess.domain.data_text import load_data_text
 from eksaccess.domain.iam.principal import InvalidArnError, arn_partition, parse_principal
 from eksaccess.errors import InputError
 
@@ -238,15 +238,8 @@ def parse_cluster_state(text: str, *, source: str = "snapshot") -> ClusterState:
 
 
 def _load_yaml(text: str, source: str) -> Any:
-    yaml = YAML(typ="safe", pure=True)
-    try:
-        return yaml.load(text)
-    except MarkedYAMLError as err:
-        mark = err.problem_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise InputError(f"{source}: not valid YAML or JSON{where}: {err.problem}") from None
-    except YAMLError as err:
-        raise InputError(f"{source}: not valid YAML or JSON: {' '.join(str(err).split())}") from None
+    """JSON with the json module, YAML (1.2 core schema, as the snapshot is written) with the C parser."""
+    return load_data_text(text, source)
 
 
 def _one_line(err: ValidationError) -> str:

@@ -4,6 +4,8 @@ The AWS config names the sandbox endpoint (``endpoint_url``, honoured by botocor
 STS presigning included) and its CA (``ca_bundle``), so ``aws eks get-token`` mints tokens whose
 presigned URL points at the sandbox over https. The kubeconfig holds one context per scenario context,
 written as ``aws eks update-kubeconfig --alias CTX --user-alias CTX`` would, then broken where asked.
+Without the aws CLI (not on PATH, not beside this Python) the exec entries run ``eksaccess token`` instead,
+as ``eksaccess kubeconfig --exec eksaccess`` writes them (``token_command``).
 
 Profiles of type ``credential-process`` run ``python -m eksaccess.sandbox.credential_process``, which
 prints the key kept in ``credential-process.json`` (0600). Profiles of type ``sso-expired`` use the
@@ -20,8 +22,10 @@ import configparser
 import hashlib
 import io
 import json
+import os
 import secrets
 import shlex
+import shutil
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from eksaccess.domain.iam.principal import parse_principal
-from eksaccess.domain.kubeconfig import EXEC_V1BETA1, EksClusterRef, dump_raw, exec_args
+from eksaccess.domain.kubeconfig import EXEC_V1BETA1, EksClusterRef, ExecPlugin, dump_raw, exec_args
 from eksaccess.sandbox.credential_process import KEYS_FILE
 from eksaccess.sandbox.private_files import private_dir, write_private_bytes
 from eksaccess.sandbox.scenarios.model import (
@@ -158,8 +162,35 @@ def aws_credentials_text(credentials: Mapping[str, ProfileKeys]) -> str:
     return _ini(sections)
 
 
-def _exec_block(context: ContextSpec, ref: EksClusterRef) -> dict[str, Any]:
-    command, args = exec_args(ref, role_arn=context.roleArn)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TokenCommand:
+    """What the kubeconfig's exec entries run to mint a token: ``aws eks get-token``, or eksaccess's own
+    ``token`` (same ExecCredential, no aws CLI needed)."""
+
+    plugin: ExecPlugin
+    command: str  # the exec entry's command: "aws", "eksaccess", or the eksaccess script's full path
+
+
+AWS_TOKEN = TokenCommand(plugin=ExecPlugin.AWS_CLI, command="aws")
+
+
+def token_command(path: str | None = None) -> TokenCommand:
+    """``aws`` when it is on ``path`` (default: this process's PATH) or beside this Python (where the demo
+    extra installs it, and the demo puts first on its PATH); else ``eksaccess token``: ``eksaccess`` when
+    it is on ``path``, else the script beside this Python by its full path, so kubectl finds it."""
+    search = os.environ.get("PATH", "") if path is None else path
+    here = Path(sys.executable).parent
+    if shutil.which("aws", path=os.pathsep.join([str(here), search])):
+        return AWS_TOKEN
+    beside = here / "eksaccess"
+    if shutil.which("eksaccess", path=search) is None and beside.exists():
+        return TokenCommand(plugin=ExecPlugin.EKSACCESS, command=str(beside))
+    return TokenCommand(plugin=ExecPlugin.EKSACCESS, command="eksaccess")
+
+
+def _exec_block(context: ContextSpec, ref: EksClusterRef, token: TokenCommand = AWS_TOKEN) -> dict[str, Any]:
+    command, args = exec_args(ref, role_arn=context.roleArn, plugin=token.plugin)
+    command = token.command
     if context.clusterNameArg:
         args[args.index("--cluster-name") + 1] = context.clusterNameArg
     if context.regionArg:
@@ -200,7 +231,9 @@ def _client_certificate() -> dict[str, str]:
 TokenMinter = Callable[[str, str, str], str]  # (profile, cluster name, region) -> k8s-aws-v1 token
 
 
-def _user_body(context: ContextSpec, ref: EksClusterRef, mint: TokenMinter | None) -> dict[str, Any]:
+def _user_body(
+    context: ContextSpec, ref: EksClusterRef, mint: TokenMinter | None, plugin: TokenCommand
+) -> dict[str, Any]:
     kind = context.credential
     if kind is ContextCredential.CLIENT_CERTIFICATE:
         return _client_certificate()
@@ -209,7 +242,7 @@ def _user_body(context: ContextSpec, ref: EksClusterRef, mint: TokenMinter | Non
     if kind is ContextCredential.EKS_TOKEN:
         token = mint(str(context.profile), ref.name, ref.region) if mint else ""
         return {"token": token}
-    return {"exec": _exec_block(context, ref)}
+    return {"exec": _exec_block(context, ref, plugin)}
 
 
 def kubeconfig_document(
@@ -218,6 +251,7 @@ def kubeconfig_document(
     *,
     foreign_ca_data: str,
     mint: TokenMinter | None = None,
+    token: TokenCommand = AWS_TOKEN,
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "apiVersion": "v1",
@@ -249,7 +283,7 @@ def kubeconfig_document(
             body = {"certificate-authority-data": ca, "server": server}
             doc["clusters"].append({"cluster": body, "name": cluster_name})
             written.add(cluster_name)
-        doc["users"].append({"name": context.name, "user": _user_body(context, ref, mint)})
+        doc["users"].append({"name": context.name, "user": _user_body(context, ref, mint, token)})
         ctx_body: dict[str, Any] = {"cluster": cluster_name, "user": context.name}
         if context.namespace:
             ctx_body["namespace"] = context.namespace
@@ -314,7 +348,9 @@ def write_client_files(
     }
     write_private(state_dir / CREDENTIAL_PROCESS, json.dumps(process, indent=2) + "\n")
     mint = token_minter(credentials, endpoint=endpoint, ca_bundle=ca_bundle)
-    doc = kubeconfig_document(scenario, clusters, foreign_ca_data=foreign_ca_data, mint=mint)
+    doc = kubeconfig_document(
+        scenario, clusters, foreign_ca_data=foreign_ca_data, mint=mint, token=token_command()
+    )
     text = kubeconfig_text(scenario, doc)
     if text is None:
         (state_dir / KUBECONFIG).unlink(missing_ok=True)

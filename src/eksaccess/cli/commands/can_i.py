@@ -5,17 +5,18 @@ Exit codes: 0 yes, 1 no (including a principal that is not authenticated), 2 bad
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from eksaccess.cli.data_output import emit_data
 from eksaccess.cli.options import build_caller, live_options, output_option
-from eksaccess.cli.output import emit_json, resolution_json
-from eksaccess.cli.state_input import read_state
-from eksaccess.domain.authz.authorize import Reason
-from eksaccess.domain.names import validate_namespace
-from eksaccess.features.analyze.can_i import CanIResult, build_request
-from eksaccess.features.analyze.can_i import can_i as run_can_i
+from eksaccess.cli.output import resolution_json
+
+if TYPE_CHECKING:
+    from eksaccess.domain.authz.authorize import Reason
+    from eksaccess.features.analyze.can_i import CanIResult
+    from eksaccess.features.cluster_target import TargetFlags
 
 
 def result_json(result: CanIResult) -> dict[str, Any]:
@@ -85,7 +86,14 @@ def render_text(result: CanIResult) -> str:
     return "\n".join(lines)
 
 
-@click.command("can-i")
+@click.command(
+    "can-i",
+    epilog="""\b
+Examples:
+  eksaccess can-i get pods -n team-a --arn arn:aws:iam::111122223333:role/dev
+  eksaccess can-i create deployments.apps --arn arn:aws:iam::111122223333:role/ci -o json
+  eksaccess can-i list secrets -A --arn arn:aws:iam::111122223333:user/alice --snapshot state.yaml""",
+)
 @click.argument("verb")
 @click.argument("resource", metavar="RESOURCE[/SUBRESOURCE]|URL")
 @click.option("--name", default="", help="The object's name (resourceNames rules need one).")
@@ -96,8 +104,8 @@ def render_text(result: CanIResult) -> str:
 @click.option("--arn", required=True, help="The caller: an IAM user or role ARN, or an STS assumed-role ARN.")
 @click.option("--session-name", help="Session name for an IAM role ARN (default eksaccess).")
 @click.option("--snapshot", metavar="FILE", help="ClusterState file, or - for stdin.")
-@live_options()
-@output_option()
+@live_options
+@output_option("text", "json", "yaml")
 def can_i(
     verb: str,
     resource: str,
@@ -107,9 +115,7 @@ def can_i(
     arn: str,
     session_name: str | None,
     snapshot: str | None,
-    cluster: str | None,
-    region: str | None,
-    profile: str | None,
+    target: TargetFlags,
     output: str,
 ) -> None:
     """Can an IAM principal do VERB on RESOURCE, and why.
@@ -118,14 +124,19 @@ def can_i(
     URL starting with /. Walks the whole chain offline: access entry or aws-auth mapping, then
     system:masters, EKS access policies and RBAC (with the default roles). Exit 0 yes, 1 no.
     """
+    from eksaccess.cli.state_input import read_state
+    from eksaccess.domain.names import validate_namespace
+    from eksaccess.features.analyze.can_i import build_request
+    from eksaccess.features.analyze.can_i import can_i as run_can_i
+
     if namespace is not None:
         validate_namespace(namespace)
     request = build_request(verb, resource, name=name, namespace=namespace, all_namespaces=all_namespaces)
-    state = read_state(snapshot, cluster, region, profile)
+    state = read_state(snapshot, target)
     caller, _ = build_caller(arn, session_name, None)
     result = run_can_i(state, caller=caller, request=request)
-    if output == "json":
-        emit_json(result_json(result))
+    if output != "text":
+        emit_data(result_json(result), output)
     else:
         click.echo(render_text(result))
     raise SystemExit(0 if result.allowed else 1)

@@ -72,7 +72,27 @@ def _executable(argv: list[str]) -> list[str]:
     return [str(local), *argv[1:]] if local.exists() else argv
 
 
-@click.command("demo")
+def _say_which_token_command(path: str) -> None:
+    """Without the aws CLI the sandbox's kubeconfig runs ``eksaccess token`` (sandbox/config_files.py)."""
+    from eksaccess.domain.kubeconfig import ExecPlugin
+    from eksaccess.sandbox.config_files import token_command
+
+    token = token_command(path)
+    if token.plugin is ExecPlugin.EKSACCESS:
+        click.echo(
+            "eksaccess demo: the aws CLI is not installed (not on PATH): the kubeconfig's exec entries run "
+            f"'{token.command} token' instead of 'aws eks get-token'.",
+            err=True,
+        )
+
+
+@click.command(
+    "demo",
+    epilog="""\b
+Examples:
+  eksaccess demo
+  eksaccess demo --keep""",
+)
 @click.option("--keep", is_flag=True, help="Leave the sandbox running and print how to use it.")
 def demo(keep: bool) -> None:
     """A developer locked out of a cluster, diagnosed and fixed in under a minute."""
@@ -91,6 +111,7 @@ def demo(keep: bool) -> None:
         (state_dir / "home").mkdir()
         path = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
         env["PATH"] = path
+        _say_which_token_command(path)
         _banner("The developer runs kubectl and is refused")
         kubectl = shutil.which("kubectl", path=path)
         if kubectl:

@@ -8,24 +8,29 @@ from collections.abc import Sequence
 import click
 
 from eksaccess.adapters.files import check_existing_input
+from eksaccess.cli.completion import cluster_names, context_names
 from eksaccess.cli.options import output_option
 from eksaccess.cli.output import check_role_arn, emit_json, note
-from eksaccess.features.doctor.model import LinkStatus, Report
-from eksaccess.features.doctor.target import DoctorOptions
+from eksaccess.cli.wording import SEVERITY_COLOR, plural, severity_word
+from eksaccess.domain.findings import Finding, Severity
+from eksaccess.features.doctor.model import LinkStatus, Report, chain_rows, tips
 
 _MARK = {
     LinkStatus.OK: ("ok", "green"),
-    LinkStatus.BROKEN: ("BROKEN", "red"),
+    LinkStatus.BROKEN: ("broken", "red"),
     LinkStatus.SKIPPED: ("skipped", "yellow"),
     LinkStatus.UNKNOWN: ("unknown", "yellow"),
 }
-_SEVERITY_COLOR = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
 @click.command("doctor")
-@click.option("--context", help="kubeconfig context (default: the current one).")
+@click.option(
+    "--context", shell_complete=context_names, help="kubeconfig context (default: the current one)."
+)
 @click.option("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config).")
-@click.option("--cluster", help="EKS cluster name (default: from the kubeconfig).")
+@click.option(
+    "--cluster", shell_complete=cluster_names, help="EKS cluster name (default: from the kubeconfig)."
+)
 @click.option("--region", help="AWS region (default: from the kubeconfig).")
 @click.option("--profile", help="AWS profile (default: what the kubeconfig's exec entry uses).")
 @click.option("--role-arn", help="Role the token is minted with (default: from the exec entry).")
@@ -40,6 +45,7 @@ _SEVERITY_COLOR = {"error": "red", "warning": "yellow", "info": "cyan"}
     help="Repair what can be repaired: the kubeconfig entry and stale cached credentials; with --admin-profile "
     "also the cluster side (the eksaccess form of each fix, plan shown first, recorded in the history).",
 )
+@click.option("--verbose", is_flag=True, help="Print tips whole (by default each is one line).")
 @output_option()
 def doctor(
     context: str | None,
@@ -54,11 +60,13 @@ def doctor(
     resource: str | None,
     namespace: str | None,
     fix: bool,
+    verbose: bool,
     output: str,
 ) -> None:
     """Walk the chain from AWS credentials to Kubernetes permissions and find the broken link."""
     from eksaccess.adapters.live_ports import LivePorts
     from eksaccess.features.doctor.start import start
+    from eksaccess.features.doctor.target import DoctorOptions
 
     if bool(verb) != bool(resource):
         raise click.UsageError("--verb and --resource go together")
@@ -100,7 +108,7 @@ def doctor(
     if output == "json":
         emit_json(report.to_json())
     else:
-        render_text(report)
+        render_text(report, verbose=verbose)
     if report.exit_code == 3:
         note(
             f"eksaccess: error: {report.call_failures} AWS or Kubernetes answer(s) decided nothing after retries "
@@ -154,7 +162,9 @@ def _check_profiles(*profiles: str | None) -> None:
             raise InputError(f"The config profile ({name}) could not be found")
 
 
-def render_text(report: Report) -> None:
+def render_text(report: Report, *, verbose: bool = False) -> None:
+    """The header, the chain (a run of links left unjudged after a broken one on one row), each finding with
+    its fixes, the tips (one line each unless ``verbose``), then how many problems were found."""
     cluster = report.cluster
     principal = report.principal
     click.echo(
@@ -167,26 +177,55 @@ def render_text(report: Report) -> None:
         groups = ", ".join(str(g) for g in raw_groups) if isinstance(raw_groups, list) else ""
         click.echo(f"Identity  {principal['username']} [{groups}]")
     click.echo("")
-    for link in report.chain:
-        label, color = _MARK[link.status]
-        click.echo(f"  {click.style(f'{label:>8}', fg=color)}  {link.link.value:<15} {link.summary}")
-    click.echo("")
-    if not report.findings:
-        click.echo(click.style("The chain is whole: nothing to fix.", fg="green"))
-        return
-    for finding in report.findings:
-        color = _SEVERITY_COLOR[finding.severity.value]
+    for row in chain_rows(report.chain):
+        label, color = _MARK[row.status]
+        names = ", ".join(link.value for link in row.links)
+        mark = click.style(f"{label:>8}", fg=color, bold=row.status is LinkStatus.BROKEN)
         click.echo(
-            click.style(f"{finding.severity.value.upper()} {finding.code.value}", fg=color, bold=True)
-            + f": {finding.title}"
+            f"  {mark}  {names:<15} {row.summary}"
+            if len(row.links) == 1
+            else f"  {mark}  {names}: {row.summary}"
         )
-        click.echo(f"  {finding.detail}")
-        for step in finding.fix:
-            click.echo(f"  fix: {step.text}")
-            for command in step.eksaccess:
-                click.echo(f"      $ {command}")
-            for command in step.plain:
-                click.echo(f"      $ {command}" + ("   # plain aws/kubectl" if step.eksaccess else ""))
+    click.echo("")
+    short = () if verbose else tips(report)
+    for finding in report.findings:
+        if finding not in short:
+            _finding_block(finding)
+    for finding in short:
+        click.echo(
+            click.style(f"tip {finding.code.value}", fg="cyan")
+            + f": {finding.title} (doctor --verbose shows it)"
+        )
+    if short:
         click.echo("")
+    click.echo(_closing(report))
+
+
+def _finding_block(finding: Finding) -> None:
+    color = SEVERITY_COLOR[finding.severity]
+    click.echo(
+        click.style(f"{severity_word(finding.severity)} {finding.code.value}", fg=color, bold=True)
+        + f": {finding.title}"
+    )
+    click.echo(f"  {finding.detail}")
+    for step in finding.fix:
+        click.echo(f"  fix: {step.text}")
+        for command in step.eksaccess:
+            click.echo(f"      $ {command}")
+        for command in step.plain:
+            click.echo(f"      $ {command}" + ("   # plain aws/kubectl" if step.eksaccess else ""))
+    click.echo("")
+
+
+def _closing(report: Report) -> str:
+    """The closing line: "1 problem found.", "2 problems found."; with no error, how many links could not be
+    checked, else that the chain is whole (its warnings counted)."""
     if report.errors:
-        click.echo(f"{len(report.errors)} problem(s) found.")
+        return click.style(f"{plural(len(report.errors), 'problem')} found.", fg="red")
+    unknown = [link for link in report.chain if link.status is LinkStatus.UNKNOWN]
+    if unknown:
+        return f"No problem found, but {plural(len(unknown), 'link')} could not be checked."
+    warnings = [f for f in report.findings if f.severity is Severity.WARNING]
+    if warnings:
+        return f"The chain is whole; {plural(len(warnings), 'warning')} above."
+    return click.style("The chain is whole: nothing to fix.", fg="green")

@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import click
 
+from eksaccess.cli.data_output import emit_data
 from eksaccess.cli.options import cluster_options, command_line, dry_run_option, force_option, output_option
-from eksaccess.cli.output import emit_json, exit_with, note
-from eksaccess.cli.plan_output import PlanRenderer
-from eksaccess.features.manage.history import list_history, recorded_state, rollback_plan
-from eksaccess.features.manage.run import history_of, open_cluster, run_plan
+from eksaccess.cli.output import exit_with, note
 
 
-@click.command("history")
+@click.command(
+    "history",
+    epilog="""\b
+Examples:
+  eksaccess history
+  eksaccess history --context prod -o json""",
+)
 @cluster_options
-@output_option()
+@output_option("text", "json", "yaml")
 def history(cluster: str, region: str | None, profile: str | None, output: str) -> None:
     """The changes eksaccess made to the cluster, oldest first."""
+    from eksaccess.features.manage.history import list_history
+    from eksaccess.features.manage.run import history_of, open_cluster
+
     conn, _ = open_cluster(cluster, region, profile)
     with conn:
         files = history_of(conn)
@@ -27,9 +34,10 @@ def history(cluster: str, region: str | None, profile: str | None, output: str) 
     for skipped in listing.skipped:
         note(f"eksaccess: warning: skipped {skipped}")
     items = listing.items
-    if output == "json":
-        emit_json(
-            {"cluster": cluster, "directory": str(files.directory), "versions": [i.to_json() for i in items]}
+    if output != "text":
+        emit_data(
+            {"cluster": cluster, "directory": str(files.directory), "versions": [i.to_json() for i in items]},
+            output,
         )
         return
     if not items:
@@ -42,7 +50,13 @@ def history(cluster: str, region: str | None, profile: str | None, output: str) 
         )
 
 
-@click.command("rollback")
+@click.command(
+    "rollback",
+    epilog="""\b
+Examples:
+  eksaccess rollback --dry-run
+  eksaccess rollback --to 3 --context prod""",
+)
 @cluster_options
 @click.option(
     "--to",
@@ -53,7 +67,7 @@ def history(cluster: str, region: str | None, profile: str | None, output: str) 
 )
 @dry_run_option()
 @force_option
-@output_option()
+@output_option("text", "json")
 def rollback(
     cluster: str,
     region: str | None,
@@ -64,6 +78,10 @@ def rollback(
     output: str,
 ) -> None:
     """Undo the latest change eksaccess made (or restore the state of --to VERSION)."""
+    from eksaccess.cli.plan_output import PlanRenderer
+    from eksaccess.features.manage.history import recorded_state, rollback_plan
+    from eksaccess.features.manage.run import history_of, open_cluster, run_plan
+
     conn, view = open_cluster(cluster, region, profile)
     with conn:
         version, recorded = recorded_state(history_of(conn), to)

@@ -11,7 +11,14 @@ from eksaccess.cli.options import output_option
 from eksaccess.cli.output import check_role_arn, emit_json, note
 
 
-@click.command("kubeconfig")
+@click.command(
+    "kubeconfig",
+    epilog="""\b
+Examples:
+  eksaccess kubeconfig --cluster demo --region us-east-1
+  eksaccess kubeconfig --cluster demo --profile dev --alias demo-dev --exec eksaccess
+  eksaccess kubeconfig --cluster demo --dry-run -o json""",
+)
 @click.option("--cluster", required=True, help="EKS cluster name.")
 @click.option("--region", help="AWS region.")
 @click.option("--profile", help="AWS profile (written as AWS_PROFILE in the exec entry).")
@@ -25,7 +32,7 @@ from eksaccess.cli.output import check_role_arn, emit_json, note
     type=click.Choice(["aws", "eksaccess"]),
     default="aws",
     show_default=True,
-    help="Token plugin in the exec entry.",
+    help="Token plugin in the exec entry (eksaccess: 'eksaccess token', no aws CLI needed).",
 )
 @click.option("--dry-run", is_flag=True, help="Show the change, write nothing.")
 @output_option()

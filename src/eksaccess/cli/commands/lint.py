@@ -9,33 +9,42 @@ without an aws-auth ConfigMap, or input Kubernetes would refuse is an input erro
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from eksaccess.adapters.files import read_text
 from eksaccess.cli.options import output_option
 from eksaccess.cli.output import emit_json
-from eksaccess.domain.awsauth.lint import lint_document, lint_json
-from eksaccess.domain.awsauth.manifest import (
-    AWS_AUTH_NAME,
-    AWS_AUTH_NAMESPACE,
-    AwsAuthDocument,
-    find_aws_auth,
-)
+from eksaccess.cli.wording import severity_counts, severity_word
 from eksaccess.domain.findings import Finding, Severity
 
-Linted = tuple[AwsAuthDocument, tuple[Finding, ...]]
+if TYPE_CHECKING:
+    from eksaccess.domain.awsauth.manifest import AwsAuthDocument
+
+Linted = tuple["AwsAuthDocument", tuple[Finding, ...]]
 
 
-@click.group(name="lint")
+@click.group(
+    name="lint",
+    epilog="""\b
+Examples:
+  eksaccess lint aws-auth aws-auth.yaml
+  kubectl get cm aws-auth -n kube-system -o yaml | eksaccess lint aws-auth -""",
+)
 def lint() -> None:
     """Lint access configuration."""
 
 
-@lint.command(name="aws-auth")
+@lint.command(
+    name="aws-auth",
+    epilog="""\b
+Examples:
+  eksaccess lint aws-auth aws-auth.yaml
+  kubectl get cm aws-auth -n kube-system -o yaml | eksaccess lint aws-auth -
+  eksaccess lint aws-auth aws-auth.yaml --fail-on-system-masters -o json""",
+)
 @click.argument("source", metavar="FILE|-")
 @click.option(
     "--fail-on-system-masters",
@@ -49,6 +58,9 @@ def aws_auth(source: str, fail_on_system_masters: bool, output: str) -> None:
     FILE is a ConfigMap manifest (YAML or JSON), its bare data, or a file of several objects (the aws-auth
     ConfigMaps among them are linted); `-` reads standard input.
     """
+    from eksaccess.domain.awsauth.lint import lint_document
+    from eksaccess.domain.awsauth.manifest import find_aws_auth
+
     linted = [
         (document, lint_document(document, fail_on_system_masters=fail_on_system_masters))
         for document in find_aws_auth(read_text(source))
@@ -56,13 +68,15 @@ def aws_auth(source: str, fail_on_system_masters: bool, output: str) -> None:
     if output == "json":
         emit_json(report_json(linted))
     else:
-        click.echo(render_report(linted))
+        click.echo(render_report(linted, file_label(source)))
     if any(f.severity is Severity.ERROR for _, findings in linted for f in findings):
         sys.exit(1)
 
 
 def report_json(linted: Sequence[Linted]) -> dict[str, Any]:
     """``{"findings": [...], "documents": [...]}``: each finding names its document's position."""
+    from eksaccess.domain.awsauth.lint import lint_json
+
     return {
         "findings": [{**lint_json(f), "document": d.position} for d, findings in linted for f in findings],
         "documents": [
@@ -78,12 +92,17 @@ def report_json(linted: Sequence[Linted]) -> dict[str, Any]:
     }
 
 
-def render_report(linted: Sequence[Linted]) -> str:
+def file_label(source: str) -> str:
+    """The name findings are printed under: the path as given, ``<stdin>`` for ``-``."""
+    return "<stdin>" if source == "-" else source
+
+
+def render_report(linted: Sequence[Linted], file: str) -> str:
     """Each aws-auth ConfigMap's findings; a header naming it when the file holds more than it."""
     blocks = []
     for document, findings in linted:
         header = _header(document) if document.objects > 1 or len(linted) > 1 else []
-        blocks.append("\n".join([*header, *_notes(document), render_text(findings, document.offsets)]))
+        blocks.append("\n".join([*header, *_notes(document), render_text(findings, document.offsets, file)]))
     blocks.extend(_replaced(linted))
     return "\n".join(blocks)
 
@@ -96,6 +115,8 @@ def _header(document: AwsAuthDocument) -> list[str]:
 
 
 def _notes(document: AwsAuthDocument) -> list[str]:
+    from eksaccess.domain.awsauth.manifest import AWS_AUTH_NAME, AWS_AUTH_NAMESPACE
+
     if not document.namespace_decided_by_apply:
         return []
     return [
@@ -117,30 +138,24 @@ def _replaced(linted: Sequence[Linted]) -> list[str]:
     ]
 
 
-def render_text(findings: Sequence[Finding], offsets: Mapping[str, int]) -> str:
-    """One finding per line (severity, code, where, message, fix), then a summary line."""
-    lines = []
-    for f in findings:
-        where = _where(f, offsets)
-        lines.append(f"{f.severity.value:<7} {f.code.value} {where}: {f.detail}. Fix: {f.advice}")
-    counts = Counter(f.severity for f in findings)
+def render_text(findings: Sequence[Finding], offsets: Mapping[str, int], file: str) -> str:
+    """One finding per line as linters print them (``FILE:LINE: SEVERITY CODE message. Fix: ...``, or
+    ``FILE: SEVERITY CODE ...`` when the finding has no line of the file), then a summary line."""
+    lines = [finding_line(f, offsets, file) for f in findings]
     if not findings:
         lines.append("aws-auth: no problems found")
     else:
-        parts = [_plural(counts[s], s.value) for s in Severity if counts[s]]
-        lines.append(f"aws-auth: {', '.join(parts)}")
+        lines.append(f"aws-auth: {severity_counts(f.severity for f in findings)}")
     return "\n".join(lines)
 
 
-def _where(finding: Finding, offsets: Mapping[str, int]) -> str:
-    if finding.line is None:
-        return finding.key or "aws-auth"
-    if finding.key in offsets or finding.key is None:
-        return f"line {finding.line}"
-    return f"{finding.key} line {finding.line}"
-
-
-def _plural(count: int, word: str) -> str:
-    if word == "info":
-        return f"{count} info"
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def finding_line(finding: Finding, offsets: Mapping[str, int], file: str) -> str:
+    """A finding's line of a file, when it has one, goes before the severity; otherwise its place (a key,
+    or a line inside a key's text when the file is JSON and its strings have no lines of their own) starts
+    the message."""
+    head = f"{severity_word(finding.severity)} {finding.code.value}"
+    message = f"{finding.detail}. Fix: {finding.advice}"
+    if finding.line is not None and (finding.key is None or finding.key in offsets):
+        return f"{file}:{finding.line}: {head} {message}"
+    where = f"{finding.key} line {finding.line}: " if finding.line is not None else ""
+    return f"{file}: {head} {where}{message}"

@@ -9,33 +9,46 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
-from ruamel.yaml import YAML
 
+from eksaccess.cli.completion import policy_names
 from eksaccess.cli.options import cluster_options, command_line, dry_run_option, force_option, output_option
 from eksaccess.cli.output import emit_json, exit_with
-from eksaccess.cli.plan_output import PlanRenderer
 from eksaccess.domain.access import EntryType
 from eksaccess.domain.iam.principal import parse_principal
 from eksaccess.errors import InputError
-from eksaccess.features.manage.desired import Via
-from eksaccess.features.manage.grant import GrantRequest, PolicyRequest, plan_grant
-from eksaccess.features.manage.model import list_access
-from eksaccess.features.manage.revoke import RevokeRequest, plan_revoke
-from eksaccess.features.manage.run import open_cluster, role_lookup, run_plan
 
-VIA_CHOICES = click.Choice([v.value for v in Via])
+if TYPE_CHECKING:
+    from eksaccess.features.manage.grant import PolicyRequest
+    from eksaccess.features.manage.model import AccessRow
+
+# features.manage.desired.Via's values, spelt here so that --help loads no model (a test holds them equal)
+VIA_VALUES = ("auto", "access-entry", "aws-auth")
+VIA_CHOICES = click.Choice(VIA_VALUES)
 
 
 # --- list -------------------------------------------------------------------------------------------------
 
 
-@click.command("list")
+@click.command(
+    "list",
+    epilog="""\b
+Examples:
+  eksaccess list                      # the current kubeconfig context's cluster
+  eksaccess list --context prod -o yaml
+  eksaccess list --cluster demo --region eu-west-1 --profile admin""",
+)
 @cluster_options
-@output_option("table", "json", "yaml", default="table")
+@output_option("text", "json", "yaml")
 def list_cmd(cluster: str, region: str | None, profile: str | None, output: str) -> None:
     """Every principal with access to the cluster, by mechanism, and which mapping wins."""
+    from ruamel.yaml import YAML
+
+    from eksaccess.features.manage.model import list_access
+    from eksaccess.features.manage.run import open_cluster
+
     conn, view = open_cluster(cluster, region, profile)
     with conn:
         rows = list_access(view.state)
@@ -52,12 +65,18 @@ def list_cmd(cluster: str, region: str | None, profile: str | None, output: str)
         YAML(typ="safe", pure=True).dump(data, out)
         click.echo(out.getvalue(), nl=False)
         return
-    click.echo(f"Cluster {cluster} (authentication mode {view.mode})")
+    for line in access_table(cluster, str(view.mode), rows):
+        click.echo(line)
+
+
+def access_table(cluster: str, mode: str, rows: Sequence[AccessRow]) -> list[str]:
+    """The list as a table: one row per mapping; EFFECTIVE says "yes", or "no" and why it does not apply
+    (the reason identity resolution gives: the access entry that wins, the mode that ignores it, a later
+    duplicate row, a role path that never matches, ...)."""
     header = ("PRINCIPAL", "MECHANISM", "TYPE", "USERNAME", "GROUPS", "POLICIES", "EFFECTIVE")
     table = [header]
     for r in rows:
         policies = ", ".join(f"{p} ({s})" for p, s in r.policies) or "-"
-        effective = "yes" if r.effective else f"no: {r.note}"
         table.append(
             (
                 r.principal,
@@ -66,12 +85,14 @@ def list_cmd(cluster: str, region: str | None, profile: str | None, output: str)
                 r.username or "-",
                 ", ".join(r.groups) or "-",
                 policies,
-                effective,
+                "yes" if r.effective else f"no: {r.note}",
             )
         )
     widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+    lines = [f"Cluster {cluster} (authentication mode {mode})"]
     for row in table:
-        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1])
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1])
+    return lines
 
 
 # --- grant ------------------------------------------------------------------------------------------------
@@ -95,13 +116,24 @@ class PolicyOrderCommand(click.Command):
                 if not groups:
                     raise click.UsageError("--namespace must follow the --policy it scopes", ctx=ctx)
                 groups[-1][1].append(namespaces.pop(0))
-        ctx.meta["eksaccess.policies"] = tuple(
-            PolicyRequest(policy=p, namespaces=tuple(ns)) for p, ns in groups
-        )
+        requests: tuple[PolicyRequest, ...] = ()
+        if groups:  # not for a bare --help: the request model loads pydantic
+            from eksaccess.features.manage.grant import PolicyRequest
+
+            requests = tuple(PolicyRequest(policy=p, namespaces=tuple(ns)) for p, ns in groups)
+        ctx.meta["eksaccess.policies"] = requests
         return super().parse_args(ctx, args)
 
 
-@click.command("grant", cls=PolicyOrderCommand)
+@click.command(
+    "grant",
+    cls=PolicyOrderCommand,
+    epilog="""\b
+Examples:
+  eksaccess grant arn:aws:iam::111122223333:role/dev --policy view
+  eksaccess grant arn:aws:iam::111122223333:role/dev --policy edit -n team-a -n team-b
+  eksaccess grant arn:aws:iam::111122223333:role/ci --group deployers --via aws-auth --dry-run""",
+)
 @click.argument("arn")
 @cluster_options
 @click.option(
@@ -109,9 +141,11 @@ class PolicyOrderCommand(click.Command):
     "policies",
     multiple=True,
     metavar="NAME|ARN",
+    shell_complete=policy_names,
     help="Access policy (repeatable; cluster-admin, admin, edit, view, ...).",
 )
 @click.option(
+    "-n",
     "--namespace",
     "namespaces",
     multiple=True,
@@ -149,6 +183,11 @@ def grant(
     output: str,
 ) -> None:
     """Give ARN access to the cluster (an access entry, or an aws-auth mapping)."""
+    from eksaccess.cli.plan_output import PlanRenderer
+    from eksaccess.features.manage.desired import Via
+    from eksaccess.features.manage.grant import GrantRequest, plan_grant
+    from eksaccess.features.manage.run import open_cluster, role_lookup, run_plan
+
     parse_principal(arn)
     requested = click.get_current_context().meta.get("eksaccess.policies", ())
     request = GrantRequest(
@@ -182,10 +221,27 @@ def grant(
 # --- revoke -----------------------------------------------------------------------------------------------
 
 
-@click.command("revoke")
+@click.command(
+    "revoke",
+    epilog="""\b
+Examples:
+  eksaccess revoke arn:aws:iam::111122223333:role/dev
+  eksaccess revoke arn:aws:iam::111122223333:role/dev --policy edit --dry-run
+  eksaccess revoke arn:aws:iam::111122223333:role/dev --policy edit -n team-b""",
+)
 @click.argument("arn")
 @cluster_options
-@click.option("--policy", metavar="NAME|ARN", help="Take away only this access policy.")
+@click.option(
+    "--policy", metavar="NAME|ARN", shell_complete=policy_names, help="Take away only this access policy."
+)
+@click.option(
+    "-n",
+    "--namespace",
+    "namespaces",
+    multiple=True,
+    metavar="NS",
+    help="Take --policy away in this namespace only (repeatable); its other namespaces stay.",
+)
 @click.option("--via", type=VIA_CHOICES, default="auto", show_default=True, help="Mechanism (auto: all).")
 @dry_run_option()
 @force_option
@@ -196,16 +252,22 @@ def revoke(
     region: str | None,
     profile: str | None,
     policy: str | None,
+    namespaces: tuple[str, ...],
     via: str,
     dry_run: bool,
     force: bool,
     output: str,
 ) -> None:
     """Take ARN's access away (its access entry and aws-auth rows, or one policy)."""
+    from eksaccess.cli.plan_output import PlanRenderer
+    from eksaccess.features.manage.desired import Via
+    from eksaccess.features.manage.revoke import RevokeRequest, plan_revoke
+    from eksaccess.features.manage.run import open_cluster, run_plan
+
     parse_principal(arn)
+    request = RevokeRequest(arn=arn, policy=policy, via=Via(via), namespaces=tuple(namespaces))
     conn, view = open_cluster(cluster, region, profile)
     with conn:
-        request = RevokeRequest(arn=arn, policy=policy, via=Via(via))
         plan = plan_revoke(view.state, request)
         code = run_plan(
             conn,
@@ -237,10 +299,12 @@ def repair(
 
     \b
     Examples:
-      eksaccess repair aws-auth --cluster demo --dry-run
-      eksaccess repair aws-auth --cluster demo --profile admin
+      eksaccess repair aws-auth --dry-run
+      eksaccess repair aws-auth --context prod --profile admin
     """
+    from eksaccess.cli.plan_output import PlanRenderer
     from eksaccess.features.manage.repair import plan_repair
+    from eksaccess.features.manage.run import open_cluster, run_plan
 
     conn, view = open_cluster(cluster, region, profile)
     with conn:

@@ -7,14 +7,16 @@ the lock-out guard would refuse), without changing anything.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from eksaccess.cli.options import cluster_options, command_line, dry_run_option, force_option, output_option
 from eksaccess.cli.output import emit_json, exit_with, note
-from eksaccess.cli.plan_output import PlanRenderer
-from eksaccess.domain.state import AuthenticationMode
-from eksaccess.features.manage.migrate import Migration, plan_migration
-from eksaccess.features.manage.run import open_cluster, refuse_like_apply, run_plan
+from eksaccess.domain.access import AuthenticationMode
+
+if TYPE_CHECKING:
+    from eksaccess.features.manage.migrate import Migration
 
 
 def render(migration: Migration) -> None:
@@ -44,7 +46,13 @@ def render(migration: Migration) -> None:
                 click.echo(f"    gains:  {line}")
 
 
-@click.command("migrate")
+@click.command(
+    "migrate",
+    epilog="""\b
+Examples:
+  eksaccess migrate --dry-run
+  eksaccess migrate --to API_AND_CONFIG_MAP --context prod""",
+)
 @cluster_options
 @click.option(
     "--to",
@@ -55,7 +63,7 @@ def render(migration: Migration) -> None:
 @dry_run_option("Show conversions, the proof and the plan; change nothing.")
 @click.option("--accept-differences", is_flag=True, help="Migrate even though some principals would differ.")
 @force_option
-@output_option()
+@output_option("text", "json")
 def migrate(
     cluster: str,
     region: str | None,
@@ -67,6 +75,10 @@ def migrate(
     output: str,
 ) -> None:
     """Convert aws-auth mappings into access entries, proving nobody's access changes."""
+    from eksaccess.cli.plan_output import PlanRenderer
+    from eksaccess.features.manage.migrate import plan_migration
+    from eksaccess.features.manage.run import open_cluster, refuse_like_apply, run_plan
+
     conn, view = open_cluster(cluster, region, profile)
     with conn:
         migration = plan_migration(view.state, to=AuthenticationMode(to) if to else None)
@@ -78,10 +90,10 @@ def migrate(
         elif output != "json":
             render(migration)
         if to and migration.plan.steps:
-            note(f"warning: moving the authentication mode to {to} cannot be undone")
+            note(f"eksaccess: warning: moving the authentication mode to {to} cannot be undone")
         if differs:
             note(
-                "error: the migration would change access (see above); nothing was changed. Fix the rows, or pass --accept-differences"
+                "eksaccess: error: the migration would change access (see above); nothing was changed. Fix the rows, or pass --accept-differences"
             )
             click.get_current_context().exit(1)
         if dry_run and output == "json":

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from eksaccess.cli.completion import scenario_names
 from eksaccess.cli.options import output_option
 from eksaccess.cli.output import emit_json, note
 from eksaccess.errors import InputError
@@ -66,17 +67,46 @@ def _exports(env: dict[str, str]) -> str:
     return "".join(f"export {key}={shlex.quote(value)}\n" for key, value in env.items())
 
 
+def context_profile(kubeconfig: Path) -> str | None:
+    """The AWS profile the kubeconfig's current context mints its token as (its exec entry's ``--profile``
+    or AWS_PROFILE); None when there is none, or the file cannot be read (a scenario may break it)."""
+    from eksaccess.adapters.kubeconfig_files import load
+    from eksaccess.domain.kubeconfig import eks_exec
+    from eksaccess.errors import EksAccessError
+
+    try:
+        config = load(str(kubeconfig), {}).config
+    except EksAccessError:
+        return None
+    context = config.context()
+    user = config.users.get(context.user) if context else None
+    found = eks_exec(user) if user else None
+    return found.profile if found else None
+
+
 def _print_env(state_dir: Path, profile: str | None, output: str) -> None:
     from eksaccess.sandbox import lifecycle
 
     env = lifecycle.env(state_dir, profile)
+    if "AWS_PROFILE" not in env:  # no --profile, no scenario's shellProfile: the current context's, so
+        # that `aws sts get-caller-identity` answers as the identity kubectl uses
+        found = context_profile(Path(env["KUBECONFIG"]))
+        if found:
+            env["AWS_PROFILE"] = found
     if output == "json":
         emit_json(env)
     else:
         click.echo(_exports(env), nl=False)
 
 
-@click.group("sandbox")
+@click.group(
+    "sandbox",
+    epilog="""\b
+Examples:
+  eval "$(eksaccess sandbox up)"
+  eksaccess sandbox status
+  eksaccess sandbox down""",
+)
 def sandbox() -> None:
     """Run the local EKS authentication plane (EKS, STS, IAM and a Kubernetes API per cluster).
 
@@ -84,13 +114,24 @@ def sandbox() -> None:
     """
 
 
-@sandbox.command("up")
+@sandbox.command(
+    "up",
+    epilog="""\b
+Examples:
+  eval "$(eksaccess sandbox up --scenario aws-auth-duplicate-row)"
+  eksaccess sandbox up -o json""",
+)
 @click.option(
-    "--scenario", default=None, help="Built-in scenario name or a scenario YAML file (default: baseline)."
+    "--scenario",
+    default=None,
+    shell_complete=scenario_names,
+    help="Built-in scenario name or a scenario YAML file (default: baseline).",
 )
 @state_dir_option
 @fault_options
-@click.option("--profile", default=None, help="Also export AWS_PROFILE.")
+@click.option(
+    "--profile", default=None, help="Export AWS_PROFILE=PROFILE (default: the current context's profile)."
+)
 @output_option()
 def up(
     scenario: str | None,
@@ -116,16 +157,30 @@ def up(
     _print_env(directory, profile, output)
 
 
-@sandbox.command("env")
+@sandbox.command(
+    "env",
+    epilog="""\b
+Examples:
+  eval "$(eksaccess sandbox env --profile developer)"
+  eksaccess sandbox env -o json""",
+)
 @state_dir_option
-@click.option("--profile", default=None, help="Also export AWS_PROFILE.")
+@click.option(
+    "--profile", default=None, help="Export AWS_PROFILE=PROFILE (default: the current context's profile)."
+)
 @output_option()
 def env(state_dir: Path | None, profile: str | None, output: str) -> None:
     """Print the exports again (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL, ...)."""
     _print_env(_state_dir(state_dir), profile, output)
 
 
-@sandbox.command("status")
+@sandbox.command(
+    "status",
+    epilog="""\b
+Examples:
+  eksaccess sandbox status
+  eksaccess sandbox status -o json""",
+)
 @state_dir_option
 @output_option()
 def status(state_dir: Path | None, output: str) -> None:
@@ -148,7 +203,12 @@ def status(state_dir: Path | None, output: str) -> None:
         click.echo(f"  cluster {cluster['name']:<20} {cluster['authenticationMode']:<19} {endpoint}")
 
 
-@sandbox.command("down")
+@sandbox.command(
+    "down",
+    epilog="""\b
+Examples:
+  eksaccess sandbox down""",
+)
 @state_dir_option
 @output_option()
 def down(state_dir: Path | None, output: str) -> None:
@@ -163,8 +223,19 @@ def down(state_dir: Path | None, output: str) -> None:
         click.echo("sandbox stopped" if stopped else "sandbox was not running")
 
 
-@sandbox.command("reset")
-@click.option("--scenario", default=None, help="Scenario to load (default: the current one).")
+@sandbox.command(
+    "reset",
+    epilog="""\b
+Examples:
+  eksaccess sandbox reset
+  eksaccess sandbox reset --scenario assume-role-denied""",
+)
+@click.option(
+    "--scenario",
+    default=None,
+    shell_complete=scenario_names,
+    help="Scenario to load (default: the current one).",
+)
 @state_dir_option
 @fault_options
 @output_option()
@@ -189,7 +260,13 @@ def reset(
         click.echo(f"sandbox reset to scenario {current.scenario} ({state})")
 
 
-@sandbox.command("scenarios")
+@sandbox.command(
+    "scenarios",
+    epilog="""\b
+Examples:
+  eksaccess sandbox scenarios
+  eksaccess sandbox scenarios -o json""",
+)
 @output_option()
 def scenarios(output: str) -> None:
     """List the built-in scenarios."""

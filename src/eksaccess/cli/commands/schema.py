@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import BaseModel
 
-from eksaccess.domain.state import ClusterState
 from eksaccess.errors import InputError
-from eksaccess.features.manage.desired import ClusterAccess
-from eksaccess.sandbox.scenarios.model import Scenario
 
-# file stem -> model; the file is <stem>.schema.json. Add new formats here.
-SCHEMAS: dict[str, type[BaseModel]] = {
-    "cluster-state": ClusterState,
-    "scenario": Scenario,
-    "cluster-access": ClusterAccess,
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+# file stem -> (module, model); the file is <stem>.schema.json. Add new formats here. Named, not imported:
+# the models load pydantic, which --help does not need.
+SCHEMAS: dict[str, tuple[str, str]] = {
+    "cluster-state": ("eksaccess.domain.state", "ClusterState"),
+    "scenario": ("eksaccess.sandbox.scenarios.model", "Scenario"),
+    "cluster-access": ("eksaccess.features.manage.desired", "ClusterAccess"),
 }
 
 
+def model_of(name: str) -> type[BaseModel]:
+    module, attr = SCHEMAS[name]
+    model: type[BaseModel] = getattr(importlib.import_module(module), attr)
+    return model
+
+
 def schema_of(name: str) -> dict[str, Any]:
-    return SCHEMAS[name].model_json_schema()
+    return model_of(name).model_json_schema()
 
 
 def schema_text(name: str) -> str:
@@ -43,7 +50,14 @@ def write_schemas(directory: Path) -> list[Path]:
     return written
 
 
-@click.command("schema")
+@click.command(
+    "schema",
+    epilog="""\b
+Examples:
+  eksaccess schema
+  eksaccess schema cluster-access
+  eksaccess schema --write schemas/""",
+)
 @click.argument("name", required=False, type=click.Choice(sorted(SCHEMAS)), default="cluster-state")
 @click.option(
     "--write",

@@ -17,7 +17,14 @@ from eksaccess.cli.output import check_role_arn, note
 from eksaccess.errors import InputError
 
 
-@click.command("token")
+@click.command(
+    "token",
+    epilog="""\b
+Examples:
+  eksaccess token --cluster-name demo --region us-east-1
+  eksaccess token --cluster-name demo --role-arn arn:aws:iam::111122223333:role/admin
+  eksaccess token --clear-cache""",
+)
 @click.option("--cluster-name", help="Name of the EKS cluster to create a token for.")
 @click.option("--cluster-id", help="Id of the cluster (local clusters on AWS Outposts only).")
 @click.option("--region", help="Region of the STS endpoint to sign for (default: as the aws CLI finds it).")

@@ -7,17 +7,16 @@ Exit codes: 0 answered (even when nobody can), 2 bad input.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from eksaccess.cli.data_output import emit_data
 from eksaccess.cli.options import live_options, output_option
-from eksaccess.cli.output import emit_json
-from eksaccess.cli.state_input import read_state
-from eksaccess.domain.names import validate_namespace
-from eksaccess.features.analyze.can_i import build_request
-from eksaccess.features.analyze.who_can import WhoCanResult
-from eksaccess.features.analyze.who_can import who_can as run_who_can
+
+if TYPE_CHECKING:
+    from eksaccess.features.analyze.who_can import WhoCanResult
+    from eksaccess.features.cluster_target import TargetFlags
 
 
 def result_json(result: WhoCanResult) -> dict[str, Any]:
@@ -69,7 +68,14 @@ def render_text(result: WhoCanResult) -> str:
     return "\n".join(lines)
 
 
-@click.command("who-can")
+@click.command(
+    "who-can",
+    epilog="""\b
+Examples:
+  eksaccess who-can delete pods -n kube-system
+  eksaccess who-can get secrets -A -o yaml
+  eksaccess who-can create pods/exec --snapshot state.yaml""",
+)
 @click.argument("verb")
 @click.argument("resource", metavar="RESOURCE[/SUBRESOURCE]|URL")
 @click.option("--name", default="", help="The object's name (resourceNames rules need one).")
@@ -78,8 +84,8 @@ def render_text(result: WhoCanResult) -> str:
     "-A", "--all-namespaces", is_flag=True, help="Ask for all namespaces (cluster-wide grants only)."
 )
 @click.option("--snapshot", metavar="FILE", help="ClusterState file, or - for stdin.")
-@live_options()
-@output_option()
+@live_options
+@output_option("text", "json", "yaml")
 def who_can(
     verb: str,
     resource: str,
@@ -87,9 +93,7 @@ def who_can(
     namespace: str | None,
     all_namespaces: bool,
     snapshot: str | None,
-    cluster: str | None,
-    region: str | None,
-    profile: str | None,
+    target: TargetFlags,
     output: str,
 ) -> None:
     """Which IAM principals can do VERB on RESOURCE, and how.
@@ -98,12 +102,17 @@ def who_can(
     or the cluster creator. Kubernetes subjects that are allowed but that no IAM principal maps to
     (service accounts, unmapped users and groups) are listed separately.
     """
+    from eksaccess.cli.state_input import read_state
+    from eksaccess.domain.names import validate_namespace
+    from eksaccess.features.analyze.can_i import build_request
+    from eksaccess.features.analyze.who_can import who_can as run_who_can
+
     if namespace is not None:
         validate_namespace(namespace)
     request = build_request(verb, resource, name=name, namespace=namespace, all_namespaces=all_namespaces)
-    state = read_state(snapshot, cluster, region, profile)
+    state = read_state(snapshot, target)
     result = run_who_can(state, request)
-    if output == "json":
-        emit_json(result_json(result))
+    if output != "text":
+        emit_data(result_json(result), output)
     else:
         click.echo(render_text(result))

@@ -4,8 +4,12 @@
 Access policies are AWS-managed, not IAM policies: ``arn:PARTITION:eks::aws:cluster-access-policy/NAME``
 (no region, account ``aws``). Six are meant for people and carry short names eksaccess accepts
 (``cluster-admin``, ``admin``, ``edit``, ``view``, ``admin-view``, ``secret-reader``); the rest serve AWS
-services and infrastructure. Unknown policy ARNs seen on a cluster stay opaque: only the commands that
-create associations insist on a known name.
+services and infrastructure. Their Kubernetes rules are AWS's tables in domain/data/access_policy_rules.yaml
+(policy_rules.access_policy_rules); a policy without a published table is opaque there. Unknown policy
+ARNs seen on a cluster stay opaque too: only the commands that create associations insist on a known name.
+
+``listed``: returned by ListAccessPolicies, which a 2026 ``aws eks list-access-policies`` shows as 33 names
+sorted by name (``listed_policies`` keeps that order).
 """
 
 from __future__ import annotations
@@ -28,11 +32,11 @@ _POLICY_ARN = re.compile(
 class ManagedPolicy:
     name: str
     short_name: str | None
-    kubernetes_role: str | None  # the upstream ClusterRole it resembles, if any
+    kubernetes_role: str | None  # the upstream ClusterRole it resembles (aws-auth translation), if any
     user_facing: bool
     description: str = ""
     service_linked_only: bool = False  # UG: "for AWS service-linked roles only"
-    listed: bool = True  # returned by ListAccessPolicies (facts: 33 of these)
+    listed: bool = True  # returned by ListAccessPolicies (33 of these)
 
 
 def _user(name: str, short: str, role: str | None, description: str) -> ManagedPolicy:
@@ -56,13 +60,14 @@ def _service(name: str, description: str, *, slr: bool = False, listed: bool = T
 _AUTO_MODE_LEASES = "EKS Auto Mode leader election (coordination.k8s.io leases)"
 _AUTO_MODE_CAPABILITY = "EKS Auto Mode capability on the cluster IAM role"
 _HYPERPOD = "SageMaker HyperPod"
-_INTEGRATION = "AWS service integration (content not documented)"
+_CAPABILITY = "EKS Capabilities"
+_INTEGRATION = "AWS service integration"
 
 _POLICIES: tuple[ManagedPolicy, ...] = (
     _user("AmazonEKSClusterAdminPolicy", "cluster-admin", "cluster-admin", "everything, like cluster-admin"),
-    _user("AmazonEKSAdminPolicy", "admin", "admin", "edit plus Roles and RoleBindings, like admin"),
-    _user("AmazonEKSEditPolicy", "edit", "edit", "write workloads, Secrets and ConfigMaps, like edit"),
-    _user("AmazonEKSViewPolicy", "view", "view", "read most objects except Secrets, like view"),
+    _user("AmazonEKSAdminPolicy", "admin", "admin", "edit plus Roles and RoleBindings (AWS's table)"),
+    _user("AmazonEKSEditPolicy", "edit", "edit", "write workloads, Secrets and ConfigMaps (AWS's table)"),
+    _user("AmazonEKSViewPolicy", "view", "view", "read most objects except Secrets (AWS's table)"),
     _user("AmazonEKSAdminViewPolicy", "admin-view", None, "read every object, Secrets included"),
     _user("AmazonEKSSecretReaderPolicy", "secret-reader", None, "read Secrets"),
     _service("AmazonEKSAutoNodePolicy", "EKS Auto Mode node role (entries of type EC2)"),
@@ -84,16 +89,16 @@ _POLICIES: tuple[ManagedPolicy, ...] = (
     _service("AmazonSagemakerHyperpodSpaceTemplatePolicy", _HYPERPOD),
     _service("AmazonSagemakerHyperpodUserClusterPolicy", _HYPERPOD),
     _service("AmazonSagemakerHyperpodInferenceMonitoringPolicy", _HYPERPOD, listed=False),
-    _service("AmazonAIOpsAssistantPolicy", _INTEGRATION),
-    _service("AIDevOpsAgentAccessPolicy", _INTEGRATION),
-    _service("AmazonARCRegionSwitchScalingPolicy", _INTEGRATION),
-    _service("AmazonEKSACKPolicy", _INTEGRATION),
-    _service("AmazonEKSArgoCDPolicy", _INTEGRATION),
-    _service("AmazonEKSArgoCDClusterPolicy", _INTEGRATION),
-    _service("AmazonEKSKROPolicy", _INTEGRATION),
-    _service("AmazonEKSEventPolicy", _INTEGRATION),
-    _service("AmazonEKSPodIdentityPolicy", _INTEGRATION),
-    _service("AmazonEKSSecretAdminPolicy", _INTEGRATION),
+    _service("AmazonAIOpsAssistantPolicy", f"{_INTEGRATION}: AIOps assistant"),
+    _service("AIDevOpsAgentAccessPolicy", f"{_INTEGRATION}: AI DevOps agent"),
+    _service("AmazonARCRegionSwitchScalingPolicy", f"{_INTEGRATION}: ARC Region switch scaling"),
+    _service("AmazonEKSACKPolicy", f"{_CAPABILITY}: ACK"),
+    _service("AmazonEKSArgoCDPolicy", f"{_CAPABILITY}: Argo CD, its namespace"),
+    _service("AmazonEKSArgoCDClusterPolicy", f"{_CAPABILITY}: Argo CD, cluster-wide"),
+    _service("AmazonEKSKROPolicy", f"{_CAPABILITY}: kro"),
+    _service("AmazonEKSEventPolicy", "EKS service-linked role: events"),
+    _service("AmazonEKSPodIdentityPolicy", "EKS Pod Identity"),
+    _service("AmazonEKSSecretAdminPolicy", "administer Secrets"),
 )
 
 CATALOGUE: Mapping[str, ManagedPolicy] = MappingProxyType({p.name: p for p in _POLICIES})
@@ -169,5 +174,6 @@ def user_facing_policies() -> tuple[ManagedPolicy, ...]:
 
 
 def listed_policies() -> tuple[ManagedPolicy, ...]:
-    """The policies ListAccessPolicies returns, in catalogue order."""
-    return tuple(p for p in _POLICIES if p.listed)
+    """The policies ListAccessPolicies returns, in its order: sorted by name, code point by code point
+    (``AIDevOpsAgentAccessPolicy`` first, ``AmazonEKSACKPolicy`` before ``AmazonEKSAdminPolicy``)."""
+    return tuple(sorted((p for p in _POLICIES if p.listed), key=lambda p: p.name))

@@ -1,6 +1,7 @@
 """PolicyRule matching exactly as the RBAC authorizer does, the escalation ``Covers`` check, and the
-EKS access policies expressed as rules (https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html), matched
-as https://github.com/kubernetes/kubernetes/blob/master/pkg/apis/rbac/v1/evaluation_helpers.go matches.
+EKS access policies expressed as rules (AWS's own tables, domain/data/access_policy_rules.yaml, from
+https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html), matched as
+https://github.com/kubernetes/kubernetes/blob/master/pkg/apis/rbac/v1/evaluation_helpers.go matches.
 
 Matching (``RuleAllows``): verb, API group, resource (``*``, exact ``res`` or ``res/sub``, or ``*/sub``
 when a subresource is present; there is no ``pods/*``) and resourceNames (empty = any name, else exact,
@@ -15,8 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from eksaccess.domain.authz.bootstrap import bootstrap_cluster_role_rules, load_data
-from eksaccess.domain.authz.compact_rules import expand_grant
+from eksaccess.domain.authz.bootstrap import load_data
 from eksaccess.domain.authz.rbac import Attributes, MissKind, NearMiss, PolicyRule, parse_rules
 
 WILDCARD = "*"
@@ -137,12 +137,14 @@ def covers(
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AccessPolicyRules:
-    """What one EKS access policy allows. ``opaque``: AWS does not publish its permissions."""
+    """What one EKS access policy allows: the rules of AWS's table for it. ``opaque``: AWS publishes no
+    table (``published``: ``prose`` when the page describes it in words, ``none`` when it has no section,
+    ``unknown`` for a name eksaccess does not know); eksaccess then sees no rule and says so."""
 
     name: str
     rules: tuple[PolicyRule, ...] = ()
-    same_as: str | None = None  # the Kubernetes ClusterRole it matches (for explanations)
     opaque: bool = False
+    published: str = "table"
     note: str = ""
 
 
@@ -158,18 +160,27 @@ def policy_name_from_arn(policy_arn: str) -> str:
 @functools.cache
 def _policy_table() -> Mapping[str, AccessPolicyRules]:
     data = load_data("access_policy_rules")
-    table: dict[str, AccessPolicyRules] = {}
-    for name, spec in data["policies"].items():
-        same_as = spec.get("sameAs")
-        rules = bootstrap_cluster_role_rules(same_as) if same_as else _compact_rules(spec.get("grants"))
-        table[name] = AccessPolicyRules(
-            name=name,
-            rules=rules,
-            same_as=same_as,
-            opaque=bool(spec.get("opaque", False)),
-            note=str(spec.get("note", "")),
-        )
-    return table
+    return {name: _policy_entry(name, spec) for name, spec in data["policies"].items()}
+
+
+def _policy_entry(name: str, spec: Mapping[str, Any]) -> AccessPolicyRules:
+    """One policy of the data file: a table (``rules``) or ``opaque`` with a note, never both."""
+    opaque = bool(spec.get("opaque", False))
+    rules = parse_rules(spec.get("rules"))
+    if opaque == bool(rules):
+        raise ValueError(f"access_policy_rules.yaml: {name} needs either rules or opaque: true")
+    return AccessPolicyRules(
+        name=name,
+        rules=rules,
+        opaque=opaque,
+        published=str(spec.get("published", "table")),
+        note=str(spec.get("note", "")),
+    )
+
+
+def policy_source() -> Mapping[str, str]:
+    """Where the tables come from: page, repository, file, commit, the date read and the page's last update."""
+    return {str(k): str(v) for k, v in load_data("access_policy_rules")["source"].items()}
 
 
 def access_policy_rules(policy_arn: str) -> AccessPolicyRules:
@@ -179,12 +190,11 @@ def access_policy_rules(policy_arn: str) -> AccessPolicyRules:
     if known is not None:
         return known
     return AccessPolicyRules(
-        name=name, opaque=True, note="unknown access policy: its permissions are not known"
+        name=name,
+        opaque=True,
+        published="unknown",
+        note="unknown access policy: its permissions are not known",
     )
-
-
-def _compact_rules(grants: Any) -> tuple[PolicyRule, ...]:
-    return parse_rules([expand_grant(g) for g in grants or []])
 
 
 # ------------------------------------------------------------------ access policy associations (scopes)
@@ -231,13 +241,23 @@ def scope_text(scope: ScopeLike) -> str:
     return "namespaces " + ", ".join(scope.namespaces)
 
 
+def association_text(assoc: PolicyAssociationLike) -> str:
+    """``NAME (scope)``; an opaque policy says so: ``NAME (scope; opaque: rules not published)``."""
+    policy = access_policy_rules(assoc.policy_arn)
+    scope = scope_text(assoc.scope)
+    return (
+        f"{policy.name} ({scope}; opaque: rules not published)"
+        if policy.opaque
+        else f"{policy.name} ({scope})"
+    )
+
+
 def _policy_miss(attrs: Attributes, assoc: PolicyAssociationLike) -> NearMiss | None:
     policy = access_policy_rules(assoc.policy_arn)
     where = f"access policy {policy.name} ({scope_text(assoc.scope)})"
     if policy.opaque:
-        return NearMiss(
-            kind=MissKind.POLICY_OPAQUE, where=where, detail=policy.note or "permissions not published"
-        )
+        detail = f"opaque: AWS publishes no rules for it, so it may allow this ({policy.note})"
+        return NearMiss(kind=MissKind.POLICY_OPAQUE, where=where, detail=detail)
     if first_allowing_rule(policy.rules, attrs) is not None:
         if attrs.namespace:
             detail = f'grants this, but is not scoped to namespace "{attrs.namespace}"'

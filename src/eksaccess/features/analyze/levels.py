@@ -13,6 +13,10 @@ The rule (docs/audit.md):
   to the username or to a group other than the implicit ``system:authenticated``.
 * ``none``: nothing beyond what every authenticated identity has (or not authenticated at all).
 
+An access policy whose rules AWS does not publish (opaque, domain/data/access_policy_rules.yaml) allows
+no probe here; ``Access.opaque`` names such policies, and the level is shown as ``unknown (opaque policy
+NAME)`` (or ``LEVEL or more (...)``), never as a plain ``custom``.
+
 Probes run through the whole chain (system:masters, EKS access policies with their scopes, RBAC). A level
 held in a namespace no RoleBinding or policy scope names (probed as ``~any~``) holds in every namespace,
 reported as reach ``*``. Only namespaces that matter for the identity are probed: those of its
@@ -106,13 +110,33 @@ class Access:
     level: AccessLevel
     reach: tuple[str, ...]  # ("*",) for every namespace; () for custom/none
     namespaces: Mapping[str, AccessLevel]  # every probed namespace with a standard level ("*" = any)
+    # associated access policies whose rules AWS does not publish: the level may be higher than shown
+    opaque: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The level as shown: ``unknown (opaque policy NAME)`` when only an opaque policy could grant
+        more than custom, ``edit or more (opaque policy NAME)`` above that."""
+        if not self.opaque:
+            return str(self.level)
+        which = f"opaque {'policy' if len(self.opaque) == 1 else 'policies'} {', '.join(self.opaque)}"
+        if self.level.rank <= AccessLevel.CUSTOM.rank:
+            return f"unknown ({which})"
+        return f"{self.level} or more ({which})"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "level": str(self.level),
             "reach": list(self.reach),
             "namespaces": {ns: str(level) for ns, level in self.namespaces.items()},
+            "opaquePolicies": list(self.opaque),
         }
+
+
+def opaque_policies(policies: Sequence[AccessPolicyAssociation]) -> tuple[str, ...]:
+    """The names of the associated policies whose rules AWS does not publish (unknown ones included)."""
+    found = (access_policy_rules(a.policy_arn) for a in policies)
+    return tuple(dict.fromkeys(rules.name for rules in found if rules.opaque))
 
 
 NO_ACCESS = Access(level=AccessLevel.NONE, reach=(), namespaces={})
@@ -195,8 +219,8 @@ def effective_access(
             found[namespace] = level
     if not found:
         level = AccessLevel.CUSTOM if prober.has_grants() else AccessLevel.NONE
-        return Access(level=level, reach=(), namespaces={})
-    return _summarize(found)
+        return Access(level=level, reach=(), namespaces={}, opaque=opaque_policies(policies))
+    return _summarize(found, opaque_policies(policies))
 
 
 # ----------------------------------------------------------------------------- the indexed evaluator
@@ -304,10 +328,12 @@ class LevelIndex:
             level = level_of(self._in(namespace, mask, scoped) if scoped else mask)
             if level is not None and (anywhere is None or level.rank > anywhere.rank):
                 found[namespace] = level
+        opaque = opaque_policies(policies) if policies else ()
         if not found:
             has = bool(policies) or _own(crbs, rbs, username, groups)
-            return Access(level=AccessLevel.CUSTOM if has else AccessLevel.NONE, reach=(), namespaces={})
-        return _summarize(found)
+            level = AccessLevel.CUSTOM if has else AccessLevel.NONE
+            return Access(level=level, reach=(), namespaces={}, opaque=opaque)
+        return _summarize(found, opaque)
 
     def _in(self, namespace: str, mask: int, scoped: Sequence[AccessPolicyAssociation]) -> int:
         for assoc in scoped:
@@ -327,7 +353,7 @@ def _own(crbs: Sequence[Binding], rbs: Sequence[Binding], username: str, groups:
     return any(first_applying_subject(b, username, explicit) is not None for b in (*crbs, *rbs))
 
 
-def _summarize(found: dict[str, AccessLevel]) -> Access:
+def _summarize(found: dict[str, AccessLevel], opaque: tuple[str, ...] = ()) -> Access:
     best = max(found.values(), key=lambda lv: lv.rank)
     reach = (ALL,) if found.get(ALL) is best else tuple(ns for ns, lv in found.items() if lv is best)
-    return Access(level=best, reach=reach, namespaces=found)
+    return Access(level=best, reach=reach, namespaces=found, opaque=opaque)

@@ -81,8 +81,12 @@ def update_kubeconfig_fix(
     alias: str | None = None,
     user_alias: str | None = None,
     text: str | None = None,
+    exec_plugin: str | None = None,
 ) -> tuple[FixStep, ...]:
-    """Rewrite the diagnosed context (its name kept with --alias/--user-alias) from the cluster's description."""
+    """Rewrite the diagnosed context (its name kept with --alias/--user-alias) from the cluster's description.
+
+    ``exec_plugin="eksaccess"``: the entry runs ``eksaccess token`` (``--exec eksaccess``), for when the aws
+    CLI is not installed; then there is no plain form (``aws eks update-kubeconfig`` is the aws CLI)."""
     common = [*opt("--region", region), *opt("--profile", profile)]
     eks = cmd(
         "eksaccess",
@@ -94,6 +98,7 @@ def update_kubeconfig_fix(
         *opt("--alias", alias),
         *opt("--user-alias", user_alias or alias),
         *opt("--kubeconfig", kubeconfig),
+        *opt("--exec", exec_plugin),
     )
     plain = cmd(
         "aws",
@@ -116,7 +121,7 @@ def update_kubeconfig_fix(
                 else "Write the kubeconfig entry from the cluster's current description."
             ),
             eksaccess=(eks,),
-            plain=(plain,),
+            plain=() if exec_plugin == "eksaccess" else (plain,),
         ),
     )
 

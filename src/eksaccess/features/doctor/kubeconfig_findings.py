@@ -61,7 +61,8 @@ ENTRIES: tuple[Definition, ...] = (
         severity=Severity.ERROR,
         title="The exec plugin command is not installed",
         why="kubectl cannot run the command named in the exec entry.",
-        fix="install the command, or rewrite the entry with `aws eks update-kubeconfig`",
+        fix="install the command, or rewrite the entry: `eksaccess kubeconfig --cluster C --alias CONTEXT --user-alias USER "
+        "--exec eksaccess` when the missing command is aws, else `aws eks update-kubeconfig`",
         reporters=DOCTOR,
     ),
 )

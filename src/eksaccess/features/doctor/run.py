@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
 from eksaccess.adapters.kube import KubeCallError
@@ -12,24 +14,35 @@ from eksaccess.domain.access import AuthenticationMode
 from eksaccess.domain.findings import Finding, FindingCode, Link, Severity
 from eksaccess.domain.iam.identity import KubeIdentity, Resolution
 from eksaccess.domain.sts_answer import is_transient
-from eksaccess.features.doctor.checks import CHECKS
-from eksaccess.features.doctor.context import build_context
-from eksaccess.features.doctor.model import ChainLink, LinkStatus, Report, sort_findings
+from eksaccess.features.doctor.model import (
+    COULD_NOT_CHECK,
+    NOT_CHECKED_AFTER_BREAK,
+    ChainLink,
+    LinkStatus,
+    Report,
+    sort_findings,
+)
 from eksaccess.features.doctor.probe import Facts, gather
 from eksaccess.features.doctor.start import Started, start
 from eksaccess.features.doctor.target import DoctorOptions
+
+if TYPE_CHECKING:
+    from eksaccess.features.doctor.context import Context
 
 
 def run_doctor(options: DoctorOptions, ports: DoctorPorts, started: Started | None = None) -> Report:
     """Read the kubeconfig (or take ``started``, the kubeconfig read and the exec plugin under way), gather
     the facts, then run every check in link order on one Context."""
     started = started or start(options, ports)
-    try:
-        facts = gather(started, options, ports)
-    finally:
-        started.close()
-    ctx = build_context(facts, ports)
-    for check in CHECKS:
+    with ThreadPoolExecutor(1, thread_name_prefix="doctor-load") as loader:
+        checks = loader.submit(_load_checks)  # loads while the first calls are out
+        try:
+            facts = gather(started, options, ports)
+        finally:
+            started.close()
+        make_context, check_list = checks.result()
+    ctx = make_context(facts, ports)
+    for check in check_list:
         ctx.findings += check(ctx)
     ordered = sort_findings(_dedupe(ctx.findings))
     return Report(
@@ -39,6 +52,16 @@ def run_doctor(options: DoctorOptions, ports: DoctorPorts, started: Started | No
         findings=ordered,
         call_failures=_call_failures(facts, ordered) + ctx.withheld,
     )
+
+
+def _load_checks() -> tuple[
+    Callable[[Facts, DoctorPorts], Context], tuple[Callable[[Context], list[Finding]], ...]
+]:
+    """The checks and their context, imported off the critical path: gathering needs neither."""
+    from eksaccess.features.doctor.checks import CHECKS
+    from eksaccess.features.doctor.context import build_context
+
+    return build_context, CHECKS
 
 
 def _errors(findings: Sequence[Finding]) -> list[Finding]:
@@ -113,7 +136,7 @@ def _chain(facts: Facts, findings: Sequence[Finding]) -> tuple[ChainLink, ...]:
             continue
         status, summary = _link_state(facts, link)
         if status is LinkStatus.OK and broken_before and link in (Link.AUTHORIZATION,):
-            status, summary = LinkStatus.SKIPPED, "not checked: an earlier link is broken"
+            status, summary = LinkStatus.SKIPPED, NOT_CHECKED_AFTER_BREAK
         links.append(ChainLink(link=link, status=status, summary=summary))
     return tuple(links)
 
@@ -137,7 +160,7 @@ def _link_state(facts: Facts, link: Link) -> tuple[LinkStatus, str]:
     if link is Link.AUTHENTICATION and isinstance(error, KubeCallError) and error.status == 401:
         return LinkStatus.BROKEN, "the cluster answers 401 Unauthorized"
     if link in unknown and unknown[link]():
-        return LinkStatus.UNKNOWN, "could not be checked"
+        return LinkStatus.UNKNOWN, COULD_NOT_CHECK
     if link is Link.AUTHENTICATION and facts.whoami.value is not None:
         return LinkStatus.OK, f"authenticated as {facts.whoami.value.username}"
     return LinkStatus.OK, _SUMMARY_OK[link]

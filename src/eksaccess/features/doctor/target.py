@@ -220,12 +220,26 @@ def resolve_target(
         )
         if not options.profile:
             mint = tuple(replace(step, by_hand=True) for step in mint)
+        instead = _use_the_aws_cli(rewrite)
+        if exec_info is not None and exec_info.plugin is ExecPlugin.AWS_CLI:  # aws is what may be missing
+            instead = update_kubeconfig_fix(
+                cluster=cluster_name,
+                region=region,
+                profile=options.profile or exec_info.profile,
+                role_arn=options.role_arn or exec_info.role_arn,
+                kubeconfig=options.kubeconfig,
+                alias=context.name,
+                user_alias=context.user,
+                exec_plugin="eksaccess",
+                text=f"Or mint the token with eksaccess instead (no aws CLI needed): rewrite the context "
+                f"{context.name} to run 'eksaccess token'.",
+            )
         findings = [
             replace(f, fix=mint)
             if f.code is FindingCode.KUBECONFIG_NOT_EKS_EXEC and static is None
             else replace(f, fix=rewrite)
             if f.code is FindingCode.EXEC_API_VERSION_UNSUPPORTED
-            else replace(f, fix=(*f.fix, *_use_the_aws_cli(rewrite)))
+            else replace(f, fix=(*f.fix, *instead))
             if f.code is FindingCode.EXEC_COMMAND_NOT_FOUND
             else f
             for f in findings

@@ -17,11 +17,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from eksaccess.domain.access import EntryType, ScopeType, default_username
 from eksaccess.domain.authz.access_policies import CATALOGUE, is_policy_arn, policy_name, resolve_policy
 from eksaccess.domain.awsauth.reader import parse_aws_auth
+from eksaccess.domain.data_text import load_data_text
 from eksaccess.domain.iam.principal import InvalidArnError, parse_principal
 from eksaccess.domain.names import validate_namespace
 from eksaccess.domain.state import AuthenticationMode, ClusterState, field_path
@@ -114,10 +114,7 @@ class ClusterAccess(_DesiredModel):
 
 
 def parse_cluster_access(text: str, *, source: str = "access file") -> ClusterAccess:
-    try:
-        data = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as err:
-        raise InputError(f"{source}: not valid YAML: {str(err).splitlines()[0]}") from None
+    data = load_data_text(text, source, kind="YAML")  # YAML 1.2 core schema, as dump_cluster_access writes
     if not isinstance(data, dict):
         raise InputError(f"{source}: expected a mapping with apiVersion: {API_VERSION} and kind: {KIND}")
     try:

@@ -59,12 +59,19 @@ def list_access(state: ClusterState) -> tuple[AccessRow, ...]:
     rows: list[AccessRow] = []
     winners = {key: evaluator.resolve(arn) for key, arn in evaluator.principals().items()}
 
-    def wins(arn: str, kind: MappingKind, index: int | None = None) -> tuple[bool, str]:
+    def wins(arn: str, kind: MappingKind, index: int | None = None, where: str = "") -> tuple[bool, str]:
         found = winners.get(principal_key(arn))
-        if found is None or found.identity is None:
+        if found is None:
             return False, "does not apply"
-        if found.source.kind is kind and (index is None or found.source.index == index):
+        mapped = found.identity is not None
+        if mapped and found.source.kind is kind and (index is None or found.source.index == index):
             return True, "wins"
+        # why it does not apply, as resolution tells it (a role path, a later duplicate, the entry that wins)
+        reason = next((m.reason for m in found.near_misses if m.where == where), None)
+        if reason:
+            return False, reason
+        if not mapped:
+            return False, "does not apply"
         if found.source.kind is MappingKind.ACCESS_ENTRY:
             return False, "shadowed: the access entry wins"
         if found.source.kind is MappingKind.CLUSTER_CREATOR:
@@ -72,7 +79,9 @@ def list_access(state: ClusterState) -> tuple[AccessRow, ...]:
         return False, f"shadowed by {found.source}"
 
     for index, entry in enumerate(state.access_entries()):
-        effective, note = wins(entry.principal_arn, MappingKind.ACCESS_ENTRY, index)
+        effective, note = wins(
+            entry.principal_arn, MappingKind.ACCESS_ENTRY, index, f"access entry {entry.principal_arn}"
+        )
         if mode is AuthenticationMode.CONFIG_MAP:
             effective, note = False, "ignored: the authentication mode is CONFIG_MAP"
         rows.append(
@@ -90,12 +99,16 @@ def list_access(state: ClusterState) -> tuple[AccessRow, ...]:
     auth = parse_aws_auth(state.aws_auth)
     ignored = "ignored: the authentication mode is API" if mode is AuthenticationMode.API else ""
     for role in auth.roles:
-        effective, note = wins(role.rolearn, MappingKind.MAP_ROLES, role.index)
+        effective, note = wins(
+            role.rolearn, MappingKind.MAP_ROLES, role.index, f"aws-auth mapRoles[{role.index}]"
+        )
         rows.append(
             _row(role.rolearn, MappingKind.MAP_ROLES, role.username, role.groups, effective, ignored or note)
         )
     for user in auth.users:
-        effective, note = wins(user.userarn, MappingKind.MAP_USERS, user.index)
+        effective, note = wins(
+            user.userarn, MappingKind.MAP_USERS, user.index, f"aws-auth mapUsers[{user.index}]"
+        )
         rows.append(
             _row(user.userarn, MappingKind.MAP_USERS, user.username, user.groups, effective, ignored or note)
         )

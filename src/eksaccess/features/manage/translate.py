@@ -2,8 +2,9 @@
 
 Access entries hold access policies directly. aws-auth rows hold only a username and groups, so a policy
 becomes a group (https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html): ``cluster-admin`` at cluster scope is ``system:masters``;
-``admin``, ``edit`` and ``view`` become a group bound to the matching ClusterRole, by a ClusterRoleBinding
-(cluster scope) or a RoleBinding per namespace, each named ``eksaccess:<group>``. Policies with no
+``admin``, ``edit`` and ``view`` become a group bound to the upstream ClusterRole of that name, by a
+ClusterRoleBinding (cluster scope) or a RoleBinding per namespace, each named ``eksaccess:<group>``; that
+role grants somewhat more than AWS's table for the policy (the notice says so). Policies with no
 Kubernetes equivalent, and wildcard namespaces, cannot be expressed in aws-auth and are refused.
 
 ARNs are corrected to the form the mechanism matches: an STS assumed-role ARN becomes its role ARN, a
@@ -48,6 +49,11 @@ class GroupGrant:
     notice: str
 
 
+# AWS's tables for the Admin, Edit and View policies leave out some rules of today's upstream ClusterRoles
+# (e.g. Edit: pods/eviction, serviceaccounts/token, leases; View: resource.k8s.io): the group gets more.
+_MORE = " (that ClusterRole grants somewhat more than the access policy: AWS's table leaves out some of its rules)"
+
+
 def policy_group(assoc: AccessPolicyAssociation) -> list[GroupGrant]:
     """The aws-auth groups (and RBAC bindings) equivalent to one access policy association."""
     name = policy_name(assoc.policy_arn)
@@ -64,7 +70,7 @@ def policy_group(assoc: AccessPolicyAssociation) -> list[GroupGrant]:
             return [GroupGrant(group=MASTERS, binding=None, notice=notice)]
         group = f"{GROUP_PREFIX}{role}"
         binding = cluster_role_binding(group, role)
-        notice = f"{name} -> group {group}, bound to ClusterRole {role} by ClusterRoleBinding {group}"
+        notice = f"{name} -> group {group}, bound to ClusterRole {role} by ClusterRoleBinding {group}{_MORE}"
         return [GroupGrant(group=group, binding=binding, notice=notice)]
     grants = []
     for namespace in assoc.scope.namespaces:
@@ -75,7 +81,7 @@ def policy_group(assoc: AccessPolicyAssociation) -> list[GroupGrant]:
             )
         group = f"{GROUP_PREFIX}{role}:{namespace}"
         binding = role_binding(group, role, namespace)
-        notice = f"{name} in {namespace} -> group {group}, bound to ClusterRole {role} by RoleBinding {group}"
+        notice = f"{name} in {namespace} -> group {group}, bound to ClusterRole {role} by RoleBinding {group}{_MORE}"
         grants.append(GroupGrant(group=group, binding=binding, notice=notice))
     return grants
 

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from eksaccess.adapters.files import read_text
+from eksaccess.domain.data_text import load_data_text
 from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal, role_arn, user_arn
 from eksaccess.domain.state import ClusterState, field_path
 from eksaccess.errors import InputError
@@ -389,14 +388,7 @@ def _unique(what: str, names: list[str]) -> None:
 
 
 def _load_yaml(text: str, source: str) -> Any:
-    try:
-        return YAML(typ="safe", pure=True).load(text)
-    except MarkedYAMLError as err:
-        mark = err.problem_mark
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{source}: not valid YAML{where}: {err.problem}") from None
-    except YAMLError as err:
-        raise InputError(f"{source}: not valid YAML: {' '.join(str(err).split())}") from None
+    return load_data_text(text, source, kind="YAML")  # YAML 1.2 core schema, with the C parser
 
 
 def parse_scenario(text: str, *, source: str = "scenario") -> Scenario:

@@ -9,7 +9,7 @@ from typing import Any
 
 from eksaccess.domain.access import AccessEntry
 from eksaccess.domain.authz.authorize import Authorizer
-from eksaccess.domain.authz.policy_rules import policy_name_from_arn, scope_text
+from eksaccess.domain.authz.policy_rules import association_text
 from eksaccess.domain.authz.rbac import Binding
 from eksaccess.domain.awsauth.reader import AwsAuth
 from eksaccess.domain.iam.identity import Caller, KubeIdentity, MappingKind, Resolution
@@ -201,7 +201,7 @@ def build_report(
         via=_via(resolution),
         identity=identity,
         access=access,
-        policies=tuple(f"{policy_name_from_arn(p.policy_arn)} ({scope_text(p.scope)})" for p in policies),
+        policies=tuple(association_text(p) for p in policies),
         bindings=bindings,
         user_bindings=user_bindings,
         entry=entry,

@@ -1,0 +1,45 @@
+"""The region an AwsSession uses, in the aws CLI v2's order: --region, AWS_REGION, AWS_DEFAULT_REGION,
+the profile's ``region`` (https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-envvars.html).
+botocore alone reads only AWS_DEFAULT_REGION (botocore/configprovider.py, 'region')."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eksaccess.adapters.aws import AwsSession
+
+# given region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region -> the session's region
+CASES = [
+    ("eu-west-1", "us-east-2", "ap-south-1", "sa-east-1", "eu-west-1"),
+    (None, "us-east-2", "ap-south-1", "sa-east-1", "us-east-2"),
+    (None, None, "ap-south-1", "sa-east-1", "ap-south-1"),
+    (None, None, None, "sa-east-1", "sa-east-1"),
+    (None, "", None, None, None),
+]
+
+
+@pytest.mark.parametrize(("given", "aws_region", "default_region", "profile_region", "want"), CASES)
+def test_region_order_of_the_aws_cli(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    given: str | None,
+    aws_region: str | None,
+    default_region: str | None,
+    profile_region: str | None,
+    want: str | None,
+) -> None:
+    config = tmp_path / "config"
+    config.write_text(
+        "[default]\n" + (f"region = {profile_region}\n" if profile_region else ""), encoding="utf-8"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for name, value in (("AWS_REGION", aws_region), ("AWS_DEFAULT_REGION", default_region)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    assert AwsSession(region=given).region == want
