@@ -39,3 +39,11 @@ def test_errors_exit_1_with_detailed_exitcode(
     done = run_cli(env, *argv, *(["--detailed-exitcode"] if detailed else []))
     assert done.returncode == code, done.stderr
     assert done.stderr.startswith("eksaccess: error:") and done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("detailed", [True, False], ids=["detailed", "plain"])
+def test_a_usage_error_is_an_error_not_changes(tmp_path: Path, detailed: bool) -> None:
+    env = {"HOME": str(tmp_path), "PATH": ""}
+    done = run_cli(env, "plan", "--no-such-flag", *(["--detailed-exitcode"] if detailed else []))
+    assert done.returncode == (1 if detailed else 2), done.stderr
+    assert "eksaccess: error:" in done.stderr

@@ -23,37 +23,37 @@ LIVE = {"--cluster", "--context", "--kubeconfig", "--region", "--profile"}
 
 # command path -> (the shared flags it has, the -o choices it offers)
 EXPECTED: dict[str, tuple[set[str], tuple[str, ...]]] = {
-    "apply": (LIVE - {"--cluster"} | {"-o"}, ("text", "json")),  # the cluster is the file's
+    "apply": (LIVE - {"--cluster"} | {"-o"}, ("text", "json", "yaml")),  # the cluster is the file's
     "audit": (LIVE | {"-o", "--output-file"}, ("text", "json", "yaml", "html")),
     "can-i": (LIVE | {"-n", "-o"}, ("text", "json", "yaml")),
     "completion": (set(), ()),
     "demo": (set(), ()),
-    "doctor": (LIVE | {"-n", "-o"}, ("text", "json")),
+    "doctor": (LIVE | {"-n", "-o"}, ("text", "json", "yaml")),
     "export": (LIVE | {"-o", "--output-file"}, ("yaml", "json")),
-    "grant": (LIVE | {"-n", "-o"}, ("text", "json")),
+    "grant": (LIVE | {"-n", "-o"}, ("text", "json", "yaml")),
     "history": (LIVE | {"-o"}, ("text", "json", "yaml")),
-    "kubeconfig": ({"--cluster", "--kubeconfig", "--region", "--profile", "-o"}, ("text", "json")),
-    "lint aws-auth": ({"-o"}, ("text", "json")),
+    "kubeconfig": ({"--cluster", "--kubeconfig", "--region", "--profile", "-o"}, ("text", "json", "yaml")),
+    "lint aws-auth": ({"-o"}, ("text", "json", "yaml")),
     "list": (LIVE | {"-o"}, ("text", "json", "yaml")),
-    "migrate": (LIVE | {"-o"}, ("text", "json")),
-    "plan": (LIVE - {"--cluster"} | {"-o"}, ("text", "json")),
-    "repair": (LIVE | {"-o"}, ("text", "json")),
-    "revoke": (LIVE | {"-n", "-o"}, ("text", "json")),
-    "rollback": (LIVE | {"-o"}, ("text", "json")),
-    "sandbox down": ({"-o"}, ("text", "json")),
-    "sandbox env": ({"-o", "--profile"}, ("text", "json")),
-    "sandbox reset": ({"-o"}, ("text", "json")),
-    "sandbox scenarios": ({"-o"}, ("text", "json")),
-    "sandbox status": ({"-o"}, ("text", "json")),
-    "sandbox up": ({"-o", "--profile"}, ("text", "json")),
+    "migrate": (LIVE | {"-o"}, ("text", "json", "yaml")),
+    "plan": (LIVE - {"--cluster"} | {"-o"}, ("text", "json", "yaml")),
+    "repair": (LIVE | {"-o"}, ("text", "json", "yaml")),
+    "revoke": (LIVE | {"-n", "-o"}, ("text", "json", "yaml")),
+    "rollback": (LIVE | {"-o"}, ("text", "json", "yaml")),
+    "sandbox down": ({"-o"}, ("text", "json", "yaml")),
+    "sandbox env": ({"-o", "--profile"}, ("text", "json", "yaml")),
+    "sandbox reset": ({"-o"}, ("text", "json", "yaml")),
+    "sandbox scenarios": ({"-o"}, ("text", "json", "yaml")),
+    "sandbox status": ({"-o"}, ("text", "json", "yaml")),
+    "sandbox up": ({"-o", "--profile"}, ("text", "json", "yaml")),
     "schema": (set(), ()),
     "snapshot": (LIVE | {"-o", "--output-file"}, ("yaml", "json")),
     "token": ({"--region", "--profile"}, ()),
     "who-can": (LIVE | {"-n", "-o"}, ("text", "json", "yaml")),
     "whoami": (LIVE | {"-o"}, ("text", "json", "yaml")),
 }
-# Commands whose help has no Examples section yet (doctor.py is not this change's to edit).
-NO_EXAMPLES_YET = {"doctor"}
+# Commands whose help has no Examples section yet.
+NO_EXAMPLES_YET: set[str] = set()
 
 
 def _walk(command: click.Command, path: tuple[str, ...], ctx: click.Context) -> dict[str, click.Command]:

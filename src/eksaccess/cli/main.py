@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None, *, clock: Callable[[], datetime] | None 
         sys.exit(2)
     except click.UsageError as exc:
         report_usage_error(exc)
-        sys.exit(2)
+        # plan --detailed-exitcode keeps Terraform's codes: 2 means changes, so bad input is 1 there
+        sys.exit(1 if "--detailed-exitcode" in args else 2)
     except click.ClickException as exc:
         report_error(_our_case(exc.format_message()))
         sys.exit(exc.exit_code)

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 FC = TypeVar("FC", bound=Callable[..., Any])
 # The one -o vocabulary: every printing command offers some of these, in this order (text first).
 OUTPUT_FORMATS = ("text", "json", "yaml", "html")
-OUTPUT_CHOICES = ("text", "json")  # the default set; commands that can print YAML ask for it
+OUTPUT_CHOICES = ("text", "json", "yaml")  # the default set: every printing command prints data as both
 OUTPUT_ALIASES = {"table": "text"}  # -o table, where it existed before text: scripts keep working
 DEFAULT_SESSION = "eksaccess"  # the session name a role ARN is resolved with when none is given
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import click
 
-from eksaccess.cli.output import emit_json, note
+from eksaccess.cli.data_output import emit_data
+from eksaccess.cli.output import note
 from eksaccess.cli.wording import plural
 from eksaccess.features.manage.apply import ApplyReport
 from eksaccess.features.manage.plan import Plan
@@ -18,8 +19,8 @@ from eksaccess.features.manage.steps import Action
 
 
 def render_plan(plan: Plan, output: str) -> None:
-    if output == "json":
-        emit_json(plan.to_json())
+    if output != "text":
+        emit_data(plan.to_json(), output)
         return
     for line in plan.notices:
         note(f"note: {line}")
@@ -43,8 +44,8 @@ def plan_total(plan: Plan) -> str:
 
 
 def render_report(report: ApplyReport, output: str, *, to_stderr: bool = False) -> None:
-    if output == "json":
-        emit_json(report.to_json())
+    if output != "text":
+        emit_data(report.to_json(), output)
         return
     echo = note if to_stderr else click.echo
     for line in report.warnings:
@@ -81,12 +82,12 @@ class PlanRenderer:
     show_plan: bool = True
 
     def dry_run_plan(self, plan: Plan, *, checked: bool) -> None:
-        if checked == (self.output == "json"):
+        if checked == (self.output != "text"):
             render_plan(plan, self.output)
 
     def plan_to_apply(self, plan: Plan) -> None:
-        if self.output != "json" and self.show_plan:
+        if self.output == "text" and self.show_plan:
             render_plan(plan, self.output)
 
     def report(self, report: ApplyReport, *, failed: bool) -> None:
-        render_report(report, self.output, to_stderr=failed and self.output != "json")
+        render_report(report, self.output, to_stderr=failed and self.output == "text")

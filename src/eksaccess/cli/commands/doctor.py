@@ -9,8 +9,9 @@ import click
 
 from eksaccess.adapters.files import check_existing_input
 from eksaccess.cli.completion import cluster_names, context_names
+from eksaccess.cli.data_output import emit_data
 from eksaccess.cli.options import output_option
-from eksaccess.cli.output import check_role_arn, emit_json, note
+from eksaccess.cli.output import check_role_arn, note
 from eksaccess.cli.wording import SEVERITY_COLOR, plural, severity_word
 from eksaccess.domain.findings import Finding, Severity
 from eksaccess.features.doctor.model import LinkStatus, Report, chain_rows, tips
@@ -23,7 +24,16 @@ _MARK = {
 }
 
 
-@click.command("doctor")
+@click.command(
+    "doctor",
+    epilog="""\b
+Examples:
+  eksaccess doctor                                  # the current kubeconfig context
+  eksaccess doctor --context prod --admin-profile admin
+  eksaccess doctor --verb get --resource pods -n team-a
+  eksaccess doctor --as-arn arn:aws:iam::111122223333:role/dev --admin-profile admin
+  eksaccess doctor --fix --admin-profile admin      # repair, then check again""",
+)
 @click.option(
     "--context", shell_complete=context_names, help="kubeconfig context (default: the current one)."
 )
@@ -105,8 +115,8 @@ def doctor(
         if changed or ran:
             report = run_doctor(options, ports)
             note(_before_after(before, report))
-    if output == "json":
-        emit_json(report.to_json())
+    if output != "text":
+        emit_data(report.to_json(), output)
     else:
         render_text(report, verbose=verbose)
     if report.exit_code == 3:

@@ -67,7 +67,7 @@ Examples:
 )
 @dry_run_option()
 @force_option
-@output_option("text", "json")
+@output_option()
 def rollback(
     cluster: str,
     region: str | None,
@@ -86,7 +86,7 @@ def rollback(
     with conn:
         version, recorded = recorded_state(history_of(conn), to)
         what = f"as version {version} left it" if to else f"as it was before version {version}"
-        if output != "json":
+        if output == "text":
             note(f"restoring cluster {cluster}'s access {what}")
         plan = rollback_plan(view.state, recorded)
         code = run_plan(

@@ -7,8 +7,9 @@ import os
 import click
 
 from eksaccess.adapters.files import check_existing_input
+from eksaccess.cli.data_output import emit_data
 from eksaccess.cli.options import output_option
-from eksaccess.cli.output import check_role_arn, emit_json, note
+from eksaccess.cli.output import check_role_arn, note
 
 
 @click.command(
@@ -68,15 +69,16 @@ def kubeconfig(
         plugin=ExecPlugin(exec_plugin),
         dry_run=dry_run,
     )
-    if output == "json":
-        emit_json(
+    if output != "text":
+        emit_data(
             {
                 "path": str(change.path),
                 "context": change.context,
                 "existed": change.existed,
                 "diff": change.diff,
                 "written": change.written,
-            }
+            },
+            output,
         )
         return
     if dry_run:

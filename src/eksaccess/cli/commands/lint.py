@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from eksaccess.adapters.files import read_text
+from eksaccess.cli.data_output import emit_data
 from eksaccess.cli.options import output_option
-from eksaccess.cli.output import emit_json
 from eksaccess.cli.wording import severity_counts, severity_word
 from eksaccess.domain.findings import Finding, Severity
 
@@ -65,8 +65,8 @@ def aws_auth(source: str, fail_on_system_masters: bool, output: str) -> None:
         (document, lint_document(document, fail_on_system_masters=fail_on_system_masters))
         for document in find_aws_auth(read_text(source))
     ]
-    if output == "json":
-        emit_json(report_json(linted))
+    if output != "text":
+        emit_data(report_json(linted), output)
     else:
         click.echo(render_report(linted, file_label(source)))
     if any(f.severity is Severity.ERROR for _, findings in linted for f in findings):

@@ -7,15 +7,15 @@ what was done and what was not; running the command again finishes it).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
 
 from eksaccess.cli.completion import policy_names
+from eksaccess.cli.data_output import emit_data
 from eksaccess.cli.options import cluster_options, command_line, dry_run_option, force_option, output_option
-from eksaccess.cli.output import emit_json, exit_with
+from eksaccess.cli.output import exit_with
 from eksaccess.domain.access import EntryType
 from eksaccess.domain.iam.principal import parse_principal
 from eksaccess.errors import InputError
@@ -44,7 +44,6 @@ Examples:
 @output_option("text", "json", "yaml")
 def list_cmd(cluster: str, region: str | None, profile: str | None, output: str) -> None:
     """Every principal with access to the cluster, by mechanism, and which mapping wins."""
-    from ruamel.yaml import YAML
 
     from eksaccess.features.manage.model import list_access
     from eksaccess.features.manage.run import open_cluster
@@ -57,13 +56,8 @@ def list_cmd(cluster: str, region: str | None, profile: str | None, output: str)
         "authenticationMode": str(view.mode),
         "principals": [r.to_json() for r in rows],
     }
-    if output == "json":
-        emit_json(data)
-        return
-    if output == "yaml":
-        out = io.StringIO()
-        YAML(typ="safe", pure=True).dump(data, out)
-        click.echo(out.getvalue(), nl=False)
+    if output != "text":
+        emit_data(data, output)
         return
     for line in access_table(cluster, str(view.mode), rows):
         click.echo(line)

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from eksaccess.cli.data_output import emit_data
 from eksaccess.cli.options import cluster_options, command_line, dry_run_option, force_option, output_option
-from eksaccess.cli.output import emit_json, exit_with, note
+from eksaccess.cli.output import exit_with, note
 from eksaccess.domain.access import AuthenticationMode
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ Examples:
 @dry_run_option("Show conversions, the proof and the plan; change nothing.")
 @click.option("--accept-differences", is_flag=True, help="Migrate even though some principals would differ.")
 @force_option
-@output_option("text", "json")
+@output_option()
 def migrate(
     cluster: str,
     region: str | None,
@@ -83,11 +84,11 @@ def migrate(
     with conn:
         migration = plan_migration(view.state, to=AuthenticationMode(to) if to else None)
         differs = not migration.equivalent and not accept_differences
-        if dry_run and output == "json" and not differs:
+        if dry_run and output != "text" and not differs:
             refuse_like_apply(conn, view, migration.plan, force=force)
-        if output == "json" and (dry_run or differs):
-            emit_json(migration.to_json())
-        elif output != "json":
+        if output != "text" and (dry_run or differs):
+            emit_data(migration.to_json(), output)
+        elif output == "text":
             render(migration)
         if to and migration.plan.steps:
             note(f"eksaccess: warning: moving the authentication mode to {to} cannot be undone")
@@ -96,7 +97,7 @@ def migrate(
                 "eksaccess: error: the migration would change access (see above); nothing was changed. Fix the rows, or pass --accept-differences"
             )
             click.get_current_context().exit(1)
-        if dry_run and output == "json":
+        if dry_run and output != "text":
             return
         code = run_plan(
             conn,

@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 from eksaccess.cli.completion import scenario_names
+from eksaccess.cli.data_output import emit_data
 from eksaccess.cli.options import output_option
-from eksaccess.cli.output import emit_json, note
+from eksaccess.cli.output import note
 from eksaccess.errors import InputError
 
 _STATE_DIR_HELP = "State directory (default: the user's state directory, eksaccess/sandbox)."
@@ -93,8 +94,8 @@ def _print_env(state_dir: Path, profile: str | None, output: str) -> None:
         found = context_profile(Path(env["KUBECONFIG"]))
         if found:
             env["AWS_PROFILE"] = found
-    if output == "json":
-        emit_json(env)
+    if output != "text":
+        emit_data(env, output)
     else:
         click.echo(_exports(env), nl=False)
 
@@ -188,8 +189,8 @@ def status(state_dir: Path | None, output: str) -> None:
     from eksaccess.sandbox import lifecycle
 
     current = lifecycle.status(_state_dir(state_dir))
-    if output == "json":
-        emit_json(current.as_dict())
+    if output != "text":
+        emit_data(current.as_dict(), output)
         return
     if not current.initialized:
         click.echo(f"no sandbox in {current.state_dir}")
@@ -217,8 +218,8 @@ def down(state_dir: Path | None, output: str) -> None:
 
     directory = _state_dir(state_dir)
     stopped = lifecycle.down(directory)
-    if output == "json":
-        emit_json({"stateDir": str(directory), "stopped": stopped})
+    if output != "text":
+        emit_data({"stateDir": str(directory), "stopped": stopped}, output)
     else:
         click.echo("sandbox stopped" if stopped else "sandbox was not running")
 
@@ -253,8 +254,8 @@ def reset(
 
     directory = _state_dir(state_dir)
     current = lifecycle.reset(directory, scenario, _faults(latency_ms, fault_rate, throttle_rate, seed))
-    if output == "json":
-        emit_json(current.as_dict())
+    if output != "text":
+        emit_data(current.as_dict(), output)
     else:
         state = "running" if current.running else "stopped"
         click.echo(f"sandbox reset to scenario {current.scenario} ({state})")
@@ -273,8 +274,8 @@ def scenarios(output: str) -> None:
     from eksaccess.sandbox.scenarios.model import builtin_names, load_scenario
 
     rows = [(name, load_scenario(name).description) for name in builtin_names()]
-    if output == "json":
-        emit_json([{"name": name, "description": text} for name, text in rows])
+    if output != "text":
+        emit_data([{"name": name, "description": text} for name, text in rows], output)
         return
     width = max(len(name) for name, _ in rows)
     for name, text in rows:
