@@ -50,6 +50,7 @@ SHAPING_ENV = (
     "AWS_PROFILE",
     "AWS_CONFIG_FILE",
     "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_REGION",
     "AWS_DEFAULT_REGION",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_STS",
@@ -246,7 +247,10 @@ def _identity(
     signing: bool,
     region_section: Mapping[str, str] | None,
 ) -> CredentialIdentity:
-    region = env.get("AWS_DEFAULT_REGION") or (region_section or {}).get("region") or None
+    # the aws CLI v2's order, as adapters/aws.py resolves it: AWS_REGION, AWS_DEFAULT_REGION, the profile's
+    region = (
+        env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or (region_section or {}).get("region") or None
+    )
     return CredentialIdentity(
         access_key_id=root.key_id,
         signing_key_id=root.key_id if signing else None,
