@@ -6,7 +6,6 @@ click.echo/secho obey it directly; a rich console obeys it through ``console()``
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TextIO
@@ -55,11 +54,6 @@ def console(*, stderr: bool = True) -> Console:
     ctx = click.get_current_context(silent=True)
     forced = ctx is not None and ctx.color is True  # --color always: colour even into a pipe
     return Console(stderr=stderr, force_terminal=True if forced else None)
-
-
-def emit_json(data: Any) -> None:
-    """Write one JSON document to stdout."""
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
 
 def note(message: str) -> None:

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from eksaccess.adapters.files import read_text, source_name
-from eksaccess.cli.data_output import render_data
+from eksaccess.cli.data_output import render_data, write_output
 from eksaccess.cli.options import live_options, output_file_option, output_option, resolve_target
 from eksaccess.cli.output import console as rich_console
-from eksaccess.cli.output import emit_json, note
+from eksaccess.cli.output import note
 from eksaccess.domain.data_text import load_data_text
 from eksaccess.errors import EksAccessError, InputError
 
@@ -201,31 +201,21 @@ def audit(
     else:
         inputs, iam, notes = _inputs(target, snapshots, iam_files, no_iam)
         report = run_audit(inputs, iam=iam, notes=notes)
-    _emit(report, output, Path(output_file) if output_file else None)
+    _emit(report, output, output_file)
     raise SystemExit(report.exit_code)
 
 
-def _emit(report: AuditReport, output: str, out_file: Path | None) -> None:
+def _emit(report: AuditReport, output: str, output_file: str | None) -> None:
     from eksaccess.cli.audit_text import render_text
     from eksaccess.features.analyze.report_html import render_html
 
-    if output == "json" and out_file is None:
-        emit_json(report.to_json())  # rendered once (it was twice: 1.3 s of 5.6 at 5,000 principals)
-        return
     if output in ("json", "yaml"):
-        text = render_data(report.to_json(), output)
+        text = render_data(report.to_json(), output)  # rendered once (twice was 1.3 s at 5,000 principals)
     elif output == "html":
         text = render_html(report.to_json(), _provenance())
     else:
         text = render_text(report) + "\n"
-    if out_file is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        out_file.write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise InputError(f"{out_file}: cannot write: {err.strerror or err}") from None
-    note(f"wrote {out_file}")
+    write_output(text, output_file)
 
 
 def _provenance() -> Provenance:

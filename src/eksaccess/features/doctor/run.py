@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind
 from eksaccess.adapters.kube import KubeCallError
@@ -14,6 +12,8 @@ from eksaccess.domain.access import AuthenticationMode
 from eksaccess.domain.findings import Finding, FindingCode, Link, Severity
 from eksaccess.domain.iam.identity import KubeIdentity, Resolution
 from eksaccess.domain.sts_answer import is_transient
+from eksaccess.features.doctor.checks import CHECKS
+from eksaccess.features.doctor.context import build_context
 from eksaccess.features.doctor.model import (
     COULD_NOT_CHECK,
     NOT_CHECKED_AFTER_BREAK,
@@ -26,23 +26,17 @@ from eksaccess.features.doctor.probe import Facts, gather
 from eksaccess.features.doctor.start import Started, start
 from eksaccess.features.doctor.target import DoctorOptions
 
-if TYPE_CHECKING:
-    from eksaccess.features.doctor.context import Context
-
 
 def run_doctor(options: DoctorOptions, ports: DoctorPorts, started: Started | None = None) -> Report:
     """Read the kubeconfig (or take ``started``, the kubeconfig read and the exec plugin under way), gather
     the facts, then run every check in link order on one Context."""
     started = started or start(options, ports)
-    with ThreadPoolExecutor(1, thread_name_prefix="doctor-load") as loader:
-        checks = loader.submit(_load_checks)  # loads while the first calls are out
-        try:
-            facts = gather(started, options, ports)
-        finally:
-            started.close()
-        make_context, check_list = checks.result()
-    ctx = make_context(facts, ports)
-    for check in check_list:
+    try:
+        facts = gather(started, options, ports)
+    finally:
+        started.close()
+    ctx = build_context(facts, ports)
+    for check in CHECKS:
         ctx.findings += check(ctx)
     ordered = sort_findings(_dedupe(ctx.findings))
     return Report(
@@ -52,16 +46,6 @@ def run_doctor(options: DoctorOptions, ports: DoctorPorts, started: Started | No
         findings=ordered,
         call_failures=_call_failures(facts, ordered) + ctx.withheld,
     )
-
-
-def _load_checks() -> tuple[
-    Callable[[Facts, DoctorPorts], Context], tuple[Callable[[Context], list[Finding]], ...]
-]:
-    """The checks and their context, imported off the critical path: gathering needs neither."""
-    from eksaccess.features.doctor.checks import CHECKS
-    from eksaccess.features.doctor.context import build_context
-
-    return build_context, CHECKS
 
 
 def _errors(findings: Sequence[Finding]) -> list[Finding]:
