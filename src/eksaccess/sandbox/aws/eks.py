@@ -22,7 +22,9 @@ from eksaccess.domain.authz.access_policies import CLUSTER_ADMIN, policy_arn
 from eksaccess.domain.iam.principal import arn_partition
 from eksaccess.domain.state import AuthenticationMode
 from eksaccess.sandbox.aws import access_entries
+from eksaccess.sandbox.aws.cluster_logging import describe_logging, update_logging
 from eksaccess.sandbox.aws.eks_common import DELETED, cluster_arn, entry_arn, find_cluster
+from eksaccess.sandbox.aws.endpoint_access import update_vpc_config
 from eksaccess.sandbox.aws.errors import AwsError, ErrorKind
 from eksaccess.sandbox.aws.identity import ensure_allowed
 from eksaccess.sandbox.aws.pagination import invalid_parameter, page
@@ -183,7 +185,8 @@ def seed_kube_objects(req: ServiceRequest, name: str) -> None:
 def describe_cluster(req: ServiceRequest, name: str) -> AwsResponse:
     record = find_cluster(req, name, "eks:DescribeCluster")
     access = endpoint_access(req.ctx.store, name)
-    return json_response({"cluster": cluster_body(record, access=access)}, req.request_id)
+    body = {**cluster_body(record, access=access), "logging": describe_logging(req, record)}
+    return json_response({"cluster": body}, req.request_id)
 
 
 def list_clusters(req: ServiceRequest) -> AwsResponse:
@@ -222,13 +225,35 @@ def _forget_kube_objects(req: ServiceRequest, name: str) -> None:
 
 
 def update_cluster_config(req: ServiceRequest, name: str) -> AwsResponse:
+    """One of accessConfig, resourcesVpcConfig or logging per call, as EKS takes them."""
     record = find_cluster(req, name, "eks:UpdateClusterConfig")
     body = req.json_body()
-    access = body.get("accessConfig")
-    if not isinstance(access, dict) or "authenticationMode" not in access:
-        if body.get("logging") or body.get("resourcesVpcConfig"):
-            raise invalid_parameter("The sandbox only updates accessConfig.authenticationMode")
+    given = [key for key in ("accessConfig", "resourcesVpcConfig", "logging") if body.get(key)]
+    if not given:
         raise invalid_parameter("No changes needed for the logging config provided")
+    if len(given) > 1:
+        raise invalid_parameter("Only one type of update can be allowed.")
+    match given[0]:
+        case "resourcesVpcConfig":
+            change = update_vpc_config(req, record, body["resourcesVpcConfig"])
+        case "logging":
+            change = update_logging(req, record, body["logging"])
+        case _:
+            change = _update_authentication_mode(req, record, body["accessConfig"])
+    update = {
+        "id": str(uuid.uuid4()),
+        "status": "InProgress",
+        **change,
+        "createdAt": req.now.timestamp(),
+        "errors": [],
+    }
+    req.ctx.store.put_update(str(update["id"]), name, {**update, "status": "Successful"})
+    return json_response({"update": update}, req.request_id)
+
+
+def _update_authentication_mode(req: ServiceRequest, record: ClusterRecord, access: object) -> dict[str, Any]:
+    if not isinstance(access, dict) or "authenticationMode" not in access:
+        raise invalid_parameter("The sandbox only updates accessConfig.authenticationMode")
     target = _mode(access["authenticationMode"], "authenticationMode")
     current = record.authentication_mode
     if _ALLOWED_UPDATES.get(current) is not target:
@@ -239,19 +264,10 @@ def update_cluster_config(req: ServiceRequest, name: str) -> AwsResponse:
     req.ctx.store.put_cluster(updated)
     if current is AuthenticationMode.CONFIG_MAP and record.bootstrap_cluster_creator_admin_permissions:
         bootstrap_creator_entry(req, updated)  # the creator's hidden admin becomes a visible entry
-    update = {
-        "id": str(uuid.uuid4()),
-        "status": "InProgress",
-        "type": "AccessConfigUpdate",
-        "params": [{"type": "AuthenticationMode", "value": target.value}],
-        "createdAt": req.now.timestamp(),
-        "errors": [],
-    }
-    req.ctx.store.put_update(str(update["id"]), name, {**update, "status": "Successful"})
     req.ctx.log.info(
-        "eks UpdateClusterConfig %s %s -> %s by %s", name, current.value, target.value, req.caller.arn
+        "eks UpdateClusterConfig %s %s -> %s by %s", record.name, current.value, target.value, req.caller.arn
     )
-    return json_response({"update": update}, req.request_id)
+    return {"type": "AccessConfigUpdate", "params": [{"type": "AuthenticationMode", "value": target.value}]}
 
 
 def describe_update(req: ServiceRequest, name: str, update_id: str) -> AwsResponse:
