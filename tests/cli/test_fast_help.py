@@ -41,7 +41,7 @@ def test_constants_spelt_for_help_equal_their_source() -> None:
     from eksaccess.cli.commands.audit import FLEET_PER_REGION
     from eksaccess.cli.commands.manage import VIA_VALUES
     from eksaccess.features.analyze.fleet import DEFAULT_PER_REGION
-    from eksaccess.features.manage.desired import Via
+    from eksaccess.features.manage.via import Via
 
     assert FLEET_PER_REGION == DEFAULT_PER_REGION
     assert tuple(v.value for v in Via) == VIA_VALUES

@@ -269,7 +269,7 @@ def test_removing_the_last_admin_names_the_admin(make_sandbox: MakeSandbox, tmp_
     sb = start(make_sandbox, tmp_path, "API_AND_CONFIG_MAP")
     conn, view = open_cluster(sb, "eks-admin")
     from eksaccess.features.manage.apply import LockoutError
-    from eksaccess.features.manage.desired import Via
+    from eksaccess.features.manage.via import Via
 
     view = read_live(conn)
     plan = plan_revoke(view.state, RevokeRequest(arn=ADMIN, via=Via.ACCESS_ENTRY))

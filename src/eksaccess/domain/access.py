@@ -153,6 +153,31 @@ def implicit_groups(entry_type: EntryType) -> tuple[str, ...]:
     return NODE_GROUPS if entry_type.is_node else ()
 
 
+# The aws-auth row equivalent to each node entry type (the row `eksctl` and EKS's docs write).
+NODE_ROWS: dict[EntryType, tuple[str, tuple[str, ...]]] = {
+    EntryType.EC2_LINUX: ("system:node:{{EC2PrivateDNSName}}", ("system:bootstrappers", "system:nodes")),
+    EntryType.EC2_WINDOWS: (
+        "system:node:{{EC2PrivateDNSName}}",
+        ("system:bootstrappers", "system:nodes", "eks:kube-proxy-windows"),
+    ),
+    EntryType.FARGATE_LINUX: (
+        "system:node:{{SessionName}}",
+        ("system:bootstrappers", "system:nodes", "system:node-proxier"),
+    ),
+    EntryType.HYBRID_LINUX: ("system:node:{{SessionName}}", ("system:bootstrappers", "system:nodes")),
+}
+
+
+def node_type_of_row(username: str | None, groups: tuple[str, ...]) -> EntryType | None:
+    """The entry type an aws-auth row is the equivalent of, when it is exactly a node row."""
+    for entry_type, (name, wanted) in NODE_ROWS.items():
+        if entry_type is EntryType.HYBRID_LINUX:
+            continue  # same row as Fargate without node-proxier: ambiguous, keep it as written
+        if username == name and set(groups) == set(wanted):
+            return entry_type
+    return None
+
+
 def effective_username(entry: AccessEntry) -> str:
     return entry.username or default_username(entry)
 

@@ -46,12 +46,12 @@ _CORE_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _CORE_FLOAT = re.compile(
     r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
         |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-        |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.[0-9_]*[0-9][0-9_]*(?:[eE][-+][0-9]+)?
         |[-+]?\.(?:inf|Inf|INF)
         |\.(?:nan|NaN|NAN))$""",
     re.X,
 )
-# At least one digit: ruamel's own pattern also takes "+_" or "_0o" and then fails to build the number.
+# At least one digit (floats too: "._"): ruamel's own pattern also takes "+_" or "_0o" and then fails to build the number.
 _CORE_INT = re.compile(
     r"""^(?:[-+]?0b[0-1_]*[0-1][0-1_]*
         |[-+]?0o?[0-7_]*[0-7][0-7_]*

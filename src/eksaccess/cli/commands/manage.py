@@ -178,9 +178,9 @@ def grant(
 ) -> None:
     """Give ARN access to the cluster (an access entry, or an aws-auth mapping)."""
     from eksaccess.cli.plan_output import PlanRenderer
-    from eksaccess.features.manage.desired import Via
     from eksaccess.features.manage.grant import GrantRequest, plan_grant
     from eksaccess.features.manage.run import open_cluster, role_lookup, run_plan
+    from eksaccess.features.manage.via import Via
 
     parse_principal(arn)
     requested = click.get_current_context().meta.get("eksaccess.policies", ())
@@ -254,9 +254,9 @@ def revoke(
 ) -> None:
     """Take ARN's access away (its access entry and aws-auth rows, or one policy)."""
     from eksaccess.cli.plan_output import PlanRenderer
-    from eksaccess.features.manage.desired import Via
     from eksaccess.features.manage.revoke import RevokeRequest, plan_revoke
     from eksaccess.features.manage.run import open_cluster, run_plan
+    from eksaccess.features.manage.via import Via
 
     parse_principal(arn)
     request = RevokeRequest(arn=arn, policy=policy, via=Via(via), namespaces=tuple(namespaces))

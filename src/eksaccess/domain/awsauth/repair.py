@@ -19,9 +19,12 @@ way is left as it is and named in ``unrepaired``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from eksaccess.domain.authz.authorize import Authorizer
+from eksaccess.domain.authz.bootstrap import SYSTEM_MASTERS
 from eksaccess.domain.awsauth.edit import render_entry, rewrite_role_arn
 from eksaccess.domain.awsauth.go_yaml import sequence_layout
 from eksaccess.domain.awsauth.reader import (
@@ -264,6 +267,21 @@ def _groups(value: object) -> list[str]:
 # --- duplicate rows: one ARN mapped by several rows of a key ----------------------------------------------
 
 Grants = Callable[[str | None, tuple[str, ...]], bool]
+
+
+def grants_of(manifests: Sequence[Mapping[str, Any]]) -> Grants:
+    """Whether a row's username or groups are granted anything: system:masters, or a binding naming them."""
+    index = Authorizer.from_manifests(manifests).index
+
+    def grants(username: str | None, groups: tuple[str, ...]) -> bool:
+        named = [g for g in groups if g != "system:authenticated"]
+        if SYSTEM_MASTERS in named or any(index.is_bound("Group", g) for g in named):
+            return True
+        return bool(username) and "{{" not in (username or "") and index.is_bound("User", username or "")
+
+    return grants
+
+
 """Whether a row's username and groups are granted anything (a binding names them, or system:masters)."""
 
 

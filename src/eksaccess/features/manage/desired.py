@@ -12,13 +12,12 @@ key is present. ``authenticationMode`` moves the cluster forward (never back).
 from __future__ import annotations
 
 import io
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
 
-from eksaccess.domain.access import EntryType, ScopeType, default_username
+from eksaccess.domain.access import EntryType, ScopeType, default_username, node_type_of_row
 from eksaccess.domain.authz.access_policies import CATALOGUE, is_policy_arn, policy_name, resolve_policy
 from eksaccess.domain.awsauth.reader import parse_aws_auth
 from eksaccess.domain.data_text import load_data_text
@@ -26,15 +25,10 @@ from eksaccess.domain.iam.principal import InvalidArnError, parse_principal
 from eksaccess.domain.names import validate_namespace
 from eksaccess.domain.state import AuthenticationMode, ClusterState, field_path
 from eksaccess.errors import InputError
+from eksaccess.features.manage.via import Via
 
 API_VERSION = "eksaccess/v1"
 KIND = "ClusterAccess"
-
-
-class Via(StrEnum):
-    AUTO = "auto"
-    ACCESS_ENTRY = "access-entry"
-    AWS_AUTH = "aws-auth"
 
 
 class _DesiredModel(BaseModel):
@@ -157,29 +151,6 @@ def dump_cluster_access(access: ClusterAccess) -> str:
 
 
 # --- export -----------------------------------------------------------------------------------------------
-
-NODE_ROWS: dict[EntryType, tuple[str, tuple[str, ...]]] = {
-    EntryType.EC2_LINUX: ("system:node:{{EC2PrivateDNSName}}", ("system:bootstrappers", "system:nodes")),
-    EntryType.EC2_WINDOWS: (
-        "system:node:{{EC2PrivateDNSName}}",
-        ("system:bootstrappers", "system:nodes", "eks:kube-proxy-windows"),
-    ),
-    EntryType.FARGATE_LINUX: (
-        "system:node:{{SessionName}}",
-        ("system:bootstrappers", "system:nodes", "system:node-proxier"),
-    ),
-    EntryType.HYBRID_LINUX: ("system:node:{{SessionName}}", ("system:bootstrappers", "system:nodes")),
-}
-
-
-def node_type_of_row(username: str | None, groups: tuple[str, ...]) -> EntryType | None:
-    """The entry type an aws-auth row is the equivalent of, when it is exactly a node row."""
-    for entry_type, (name, wanted) in NODE_ROWS.items():
-        if entry_type is EntryType.HYBRID_LINUX:
-            continue  # same row as Fargate without node-proxier: ambiguous, keep it as written
-        if username == name and set(groups) == set(wanted):
-            return entry_type
-    return None
 
 
 def short_policy(policy_arn: str) -> str:

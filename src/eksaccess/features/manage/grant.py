@@ -21,7 +21,6 @@ from eksaccess.domain.awsauth.reader import parse_aws_auth
 from eksaccess.domain.iam.principal import PrincipalKind, parse_principal
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
-from eksaccess.features.manage.desired import Via
 from eksaccess.features.manage.plan import (
     Plan,
     PrincipalTarget,
@@ -31,6 +30,7 @@ from eksaccess.features.manage.plan import (
     system_masters_warning,
 )
 from eksaccess.features.manage.translate import RoleLookup, correct_arn, node_row, policy_group, scope_of
+from eksaccess.features.manage.via import Via
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

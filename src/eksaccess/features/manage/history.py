@@ -21,9 +21,9 @@ from eksaccess.adapters.history_files import HistoryFiles
 from eksaccess.domain.iam.principal import principal_key
 from eksaccess.domain.state import AccessEntryModel, AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
-from eksaccess.features.manage.desired import Via
 from eksaccess.features.manage.plan import Plan, PrincipalTarget, build_plan, removal_steps
 from eksaccess.features.manage.steps import Action, Step, StepCode
+from eksaccess.features.manage.via import Via
 
 
 def snapshot(state: ClusterState, aws_auth_version: str | None) -> dict[str, Any]:

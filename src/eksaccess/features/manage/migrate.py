@@ -42,9 +42,9 @@ from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse
 from eksaccess.domain.names import validate_partition, validate_templates
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
-from eksaccess.features.manage.desired import Via
 from eksaccess.features.manage.evaluate import Evaluator, describe_probe, shared_probes
 from eksaccess.features.manage.plan import NEXT_MODE, Plan, PrincipalTarget, build_plan, find_entry
+from eksaccess.features.manage.via import Via
 
 MASTERS = "system:masters"
 NODE_GROUPS = frozenset({"system:bootstrappers", "system:nodes"})

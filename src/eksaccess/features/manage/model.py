@@ -11,14 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eksaccess.domain.access import EntryType, default_username
+from eksaccess.domain.access import EntryType, default_username, node_type_of_row
 from eksaccess.domain.authz.access_policies import policy_name
 from eksaccess.domain.awsauth.reader import parse_aws_auth
 from eksaccess.domain.iam.identity import CREATOR_GROUPS, CREATOR_USERNAME, MappingKind
 from eksaccess.domain.iam.principal import principal_key
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
-from eksaccess.features.manage.desired import node_type_of_row
 from eksaccess.features.manage.evaluate import Evaluator
 
 

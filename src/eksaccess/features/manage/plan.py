@@ -19,7 +19,7 @@ from eksaccess.domain.iam.principal import PrincipalKind, parse_principal, princ
 from eksaccess.domain.names import masters_warning, validate_partition, validate_templates
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
-from eksaccess.features.manage.desired import ClusterAccess, PrincipalSpec, Via
+from eksaccess.features.manage.desired import ClusterAccess, PrincipalSpec
 from eksaccess.features.manage.steps import Action, Step, StepCode, simulate
 from eksaccess.features.manage.translate import (
     default_aws_auth_username,
@@ -27,6 +27,7 @@ from eksaccess.features.manage.translate import (
     policy_group,
     scope_of,
 )
+from eksaccess.features.manage.via import Via
 
 # ARN -> why IAM says the principal does not exist as written, or None (it does, or IAM cannot tell)
 PrincipalCheck = Callable[[str], str | None]

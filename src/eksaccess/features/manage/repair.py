@@ -10,12 +10,7 @@ the ordinary plan, so apply guards it against lock-outs, writes it against the r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
-
-from eksaccess.domain.authz.authorize import Authorizer
-from eksaccess.domain.authz.bootstrap import SYSTEM_MASTERS
-from eksaccess.domain.awsauth.repair import DuplicateRows, Grants, duplicate_rows, repair
+from eksaccess.domain.awsauth.repair import DuplicateRows, duplicate_rows, grants_of, repair
 from eksaccess.domain.state import ClusterState
 from eksaccess.features.manage.plan import Plan, build_plan
 from eksaccess.features.manage.steps import Action, Step, StepCode
@@ -68,19 +63,6 @@ def plan_repair(state: ClusterState) -> Plan:
     if not steps and not notices:
         notices.append("aws-auth has no row that can be repaired")
     return build_plan(state, [], extra=steps, notices=notices)
-
-
-def grants_of(manifests: Sequence[Mapping[str, Any]]) -> Grants:
-    """Whether a row's username or groups are granted anything: system:masters, or a binding naming them."""
-    index = Authorizer.from_manifests(manifests).index
-
-    def grants(username: str | None, groups: tuple[str, ...]) -> bool:
-        named = [g for g in groups if g != "system:authenticated"]
-        if SYSTEM_MASTERS in named or any(index.is_bound("Group", g) for g in named):
-            return True
-        return bool(username) and "{{" not in (username or "") and index.is_bound("User", username or "")
-
-    return grants
 
 
 def dedupe_step(found: DuplicateRows) -> Step:

@@ -19,10 +19,10 @@ from eksaccess.domain.awsauth.reader import UserMapping, parse_aws_auth
 from eksaccess.domain.iam.principal import parse_principal
 from eksaccess.domain.state import ClusterState
 from eksaccess.errors import InputError
-from eksaccess.features.manage.desired import Via
 from eksaccess.features.manage.plan import Plan, build_plan, find_entry, removal_steps
 from eksaccess.features.manage.steps import Action, Step, StepCode
 from eksaccess.features.manage.translate import group_matches_policy, groups_for_policy, scope_of
+from eksaccess.features.manage.via import Via
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

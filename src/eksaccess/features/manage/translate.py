@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eksaccess.domain.access import (
+    NODE_ROWS,
     AccessEntry,
     AccessPolicyAssociation,
     AccessScope,
@@ -30,7 +31,7 @@ from eksaccess.domain.authz.access_policies import CLUSTER_ADMIN, known_policy, 
 from eksaccess.domain.iam.principal import PrincipalKind, parse_principal
 from eksaccess.domain.names import validate_namespace
 from eksaccess.errors import InputError
-from eksaccess.features.manage.desired import NODE_ROWS, Via
+from eksaccess.features.manage.via import Via
 
 MASTERS = "system:masters"
 GROUP_PREFIX = "eksaccess:"

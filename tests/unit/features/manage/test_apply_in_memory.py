@@ -16,9 +16,9 @@ from eksaccess.domain.access import AuthenticationMode
 from eksaccess.domain.awsauth.reader import parse_aws_auth
 from eksaccess.features.manage.apply import ApplyFailedError, StepStatus, apply_plan
 from eksaccess.features.manage.connect import Connection, LiveView, read_live
-from eksaccess.features.manage.desired import Via
 from eksaccess.features.manage.grant import GrantRequest, PolicyRequest, plan_grant
 from eksaccess.features.manage.plan import Plan
+from eksaccess.features.manage.via import Via
 from eksaccess.features.retry import Backoff
 from support.fake_cluster import FakeEks, FakeKube, entry, role
 

@@ -17,11 +17,12 @@ from eksaccess.domain.state import ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.apply import LockoutError, guard
 from eksaccess.features.manage.connect import LiveView
-from eksaccess.features.manage.desired import Via, parse_cluster_access
+from eksaccess.features.manage.desired import parse_cluster_access
 from eksaccess.features.manage.grant import GrantRequest, plan_grant
 from eksaccess.features.manage.guards import check_lockout
 from eksaccess.features.manage.plan import Plan, plan_access
 from eksaccess.features.manage.revoke import RevokeRequest, plan_revoke
+from eksaccess.features.manage.via import Via
 
 ACCT = "111122223333"
 ADMIN = f"arn:aws:iam::{ACCT}:user/admin"

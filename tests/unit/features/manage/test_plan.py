@@ -11,7 +11,6 @@ from eksaccess.domain.state import ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.desired import (
     ClusterAccess,
-    Via,
     dump_cluster_access,
     export_access,
     parse_cluster_access,
@@ -21,6 +20,7 @@ from eksaccess.features.manage.plan import plan_access, refuse_missing_principal
 from eksaccess.features.manage.revoke import RevokeRequest, plan_revoke
 from eksaccess.features.manage.steps import StepCode
 from eksaccess.features.manage.translate import correct_arn
+from eksaccess.features.manage.via import Via
 
 ACCT = "111122223333"
 ADMIN = f"arn:aws:iam::{ACCT}:user/admin"

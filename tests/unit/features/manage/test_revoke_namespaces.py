@@ -12,9 +12,9 @@ import pytest
 from eksaccess.domain.access import AccessScope, ScopeType
 from eksaccess.domain.state import ClusterState
 from eksaccess.errors import InputError
-from eksaccess.features.manage.desired import Via
 from eksaccess.features.manage.revoke import RevokeRequest, plan_revoke
 from eksaccess.features.manage.steps import StepCode
+from eksaccess.features.manage.via import Via
 
 ACCT = "111122223333"
 DEV = f"arn:aws:iam::{ACCT}:role/developer"

@@ -10,7 +10,7 @@ keeps one row, the one ``eksaccess repair aws-auth`` keeps (features/manage/repa
 
 from __future__ import annotations
 
-from eksaccess.domain.awsauth.repair import DuplicateRows, duplicate_rows, keep_one_row
+from eksaccess.domain.awsauth.repair import DuplicateRows, duplicate_rows, grants_of, keep_one_row
 from eksaccess.domain.findings import (
     ADMIN,
     DOCTOR,
@@ -28,7 +28,6 @@ from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import repair_aws_auth_fix
 from eksaccess.features.doctor.probe import Facts
 from eksaccess.features.doctor.writer import writer_of
-from eksaccess.features.manage.repair import grants_of
 
 _FIX = (
     f"`eksaccess repair aws-auth --cluster C` / `kubectl patch configmap aws-auth` without the other rows "
