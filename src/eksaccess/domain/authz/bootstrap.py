@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from typing import Any
 
 from eksaccess.domain.authz.aggregation import aggregate_cluster_roles
@@ -42,8 +42,14 @@ def load_yaml_source(name: str) -> Any:
     return YAML(typ="safe", pure=True).load(_data_file(f"{name}.yaml"))
 
 
+_DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
+
+
 def _data_file(name: str) -> str:
-    return resources.files("eksaccess.domain").joinpath("data", name).read_text(encoding="utf-8")
+    """A file of ``eksaccess/domain/data`` (beside the code: importlib.resources would cost every command
+    a twentieth of a second of imports)."""
+    with open(os.path.join(_DATA, name), encoding="utf-8") as file:
+        return file.read()
 
 
 def _metadata(name: str, labels: Mapping[str, str] | None = None) -> dict[str, Any]:
