@@ -15,9 +15,11 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from eksaccess.domain.data_text import DataTextError, Schema, load_data_text
 from eksaccess.domain.iam.principal import arn_region
+from eksaccess.domain.yaml_loaders import STR, go_value
 from eksaccess.errors import InputError
 
 EXEC_V1 = "client.authentication.k8s.io/v1"
@@ -147,9 +149,24 @@ def load_config(text: str, *, source: str = "kubeconfig") -> dict[str, Any]:
 
 
 def dump_raw(data: Mapping[str, Any]) -> str:
+    """The kubeconfig as YAML that kubectl reads back as written: a string go-yaml v2 would take for
+    something else (``on``, ``no``, ``y``, ``0x1F``, ``1_000``: YAML 1.1 words and numbers that the YAML 1.2
+    writer leaves plain) is quoted, in place (a quoted string is still the same ``str``)."""
+    _quote_go_words(data)
     out = io.StringIO()
     _yaml().dump(data, out)
     return out.getvalue()
+
+
+def _quote_go_words(node: Any) -> None:
+    items: Any = (
+        node.items() if isinstance(node, Mapping) else enumerate(node) if isinstance(node, list) else ()
+    )
+    for key, value in list(items):
+        if type(value) is str and go_value(value)[0] != STR:  # ruamel's quoted strings are subclasses
+            node[key] = SingleQuotedScalarString(value)
+        else:
+            _quote_go_words(value)
 
 
 def _named(items: Any, inner: str, source: str) -> list[tuple[str, Mapping[str, Any]]]:

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eksaccess.domain.data_text import Schema, load_data_text
 from eksaccess.domain.kubeconfig import (
     EXEC_V1BETA1,
     EksClusterRef,
@@ -161,3 +162,23 @@ def test_update_is_idempotent_and_keeps_others(others: list[str]) -> None:
     assert existed
     assert dump_raw(once) == dump_raw(twice)
     assert [c["name"] for c in twice["clusters"]] == [*others, ARN]
+
+
+# YAML 1.1 words and numbers a YAML 1.2 writer leaves plain, which kubectl (go-yaml v2) reads as something else.
+GO_WORDS = ["on", "off", "no", "yes", "y", "N", "ON", "0x1F", "1_000", "0b101", "017", ".5", "-.5", "1e3"]
+
+
+@pytest.mark.parametrize("word", GO_WORDS)
+def test_kubectl_reads_back_every_string_as_written(word: str) -> None:
+    document = {"contexts": [{"name": word, "context": {"cluster": word, "namespace": word}}]}
+    read = load_data_text(dump_raw(document), "kubeconfig", schema=Schema.KUBECTL)
+    assert read == {"contexts": [{"name": word, "context": {"cluster": word, "namespace": word}}]}
+
+
+@given(
+    st.lists(st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=12), max_size=4)
+)
+def test_any_string_survives_the_round_trip_through_kubectls_reading(values: list[str]) -> None:
+    document = {"users": [{"name": v, "user": {"exec": {"command": "aws", "args": [v]}}} for v in values]}
+    read = load_data_text(dump_raw(document), "kubeconfig", schema=Schema.KUBECTL)
+    assert read == ({"users": document["users"]} if values else {"users": []})
