@@ -184,9 +184,9 @@ def goals(results: dict[str, Result]) -> list[str]:
     if doctor and doctor.data:
         d = doctor.data
         add(
-            "doctor at least 5x faster than the manual procedure",
+            "doctor at least 10x faster than the manual procedure",
             f"{d['speedup']}x ({d['manualMedianSeconds']} s vs {d['doctorMedianSeconds']} s)",
-            d["speedup"] >= 5,
+            d["speedup"] >= 10,
         )
         add(
             "doctor's wall time within 1.5x of its critical path",
@@ -291,6 +291,23 @@ def goals(results: dict[str, Result]) -> list[str]:
     return rows
 
 
+def run_row(r: Result) -> str:
+    return f"| {r.bench.script} | {r.bench.what} | {r.status} | {r.seconds:.0f} |"
+
+
+def section(r: Result) -> list[str]:
+    out = [f"## {r.bench.script}", ""]
+    if r.status == "not built yet":
+        return [*out, f"Not run: bench/{r.bench.script} does not exist yet."]
+    out.append(f"`python bench/{r.bench.script} {' '.join(r.bench.args)}`: {r.status}, {r.seconds:.0f} s")
+    out.append("")
+    body = r.stdout.strip() or "(no output)"
+    out += body.splitlines() if body.lstrip().startswith("|") or "\n|" in body else ["```", body, "```"]
+    if r.status != "ok" and r.stderr.strip():
+        out += ["", "stderr (last lines):", "", "```", *r.stderr.strip().splitlines()[-15:], "```"]
+    return out
+
+
 def render(results: list[Result]) -> str:
     by_name = {r.bench.name: r for r in results}
     out = [
@@ -301,19 +318,38 @@ def render(results: list[Result]) -> str:
     ]
     out += machine() + ["", "## Goals", ""] + goals(by_name) + ["", "## Runs", ""]
     out += ["| benchmark | what | status | seconds |", "|---|---|---|---:|"]
-    out += [f"| {r.bench.script} | {r.bench.what} | {r.status} | {r.seconds:.0f} |" for r in results]
+    out += [run_row(r) for r in results]
     for r in results:
-        out += ["", f"## {r.bench.script}", ""]
-        if r.status == "not built yet":
-            out.append(f"Not run: bench/{r.bench.script} does not exist yet.")
-            continue
-        out.append(f"`python bench/{r.bench.script} {' '.join(r.bench.args)}`: {r.status}, {r.seconds:.0f} s")
-        out.append("")
-        body = r.stdout.strip() or "(no output)"
-        out += body.splitlines() if body.lstrip().startswith("|") or "\n|" in body else ["```", body, "```"]
-        if r.status != "ok" and r.stderr.strip():
-            out += ["", "stderr (last lines):", "", "```", *r.stderr.strip().splitlines()[-15:], "```"]
+        out += ["", *section(r)]
     return "\n".join(out) + "\n"
+
+
+def merge(existing: str, results: list[Result]) -> str:
+    """``existing`` with only the rows and sections of ``results`` replaced (``--only``): the goals they
+    measure, their row of the runs table, their own section. The rest stays as the last full run wrote it."""
+    lines = existing.splitlines()
+    measured = [row for row in goals({r.bench.name: r for r in results})[2:] if " | not run | " not in row]
+    fresh_goals = {row.split(" | ")[0]: row for row in measured}
+    fresh_rows = {f"| {r.bench.script} |": run_row(r) for r in results}
+    out: list[str] = []
+    skipping = False
+    for line in lines:
+        if line.startswith("## "):
+            skipping = False
+            fresh = next((r for r in results if line == f"## {r.bench.script}"), None)
+            if fresh is not None:
+                out += [*section(fresh), ""]
+                skipping = True
+                continue
+        if skipping:
+            continue
+        goal = fresh_goals.pop(line.split(" | ")[0], None) if line.startswith("| ") else None
+        row = next((new for prefix, new in fresh_rows.items() if line.startswith(prefix)), None)
+        out.append(goal or row or line)
+    if fresh_goals:  # goals the last full run did not have: at the top of the goals table
+        at = out.index("| goal | measured | verdict |") + 2
+        out[at:at] = list(fresh_goals.values())
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def main() -> int:
@@ -330,7 +366,9 @@ def main() -> int:
         print(f"bench: {bench.script}: {result.status} ({result.seconds:.0f} s)", file=sys.stderr, flush=True)
         results.append(result)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(results), encoding="utf-8")
+    partial = bool(args.only) and args.out.is_file()
+    text = merge(args.out.read_text(encoding="utf-8"), results) if partial else render(results)
+    args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
