@@ -48,7 +48,7 @@ EXPECTED: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "sandbox up": ({"-o", "--profile"}, ("text", "json", "yaml")),
     "schema": (set(), ()),
     "snapshot": (LIVE | {"-o", "--output-file"}, ("yaml", "json")),
-    "token": ({"--region", "--profile"}, ()),
+    "token": ({"--region", "--profile", "-o"}, ("text", "json", "yaml")),  # -o: for --inspect
     "who-can": (LIVE | {"-n", "-o"}, ("text", "json", "yaml")),
     "whoami": (LIVE | {"-o"}, ("text", "json", "yaml")),
 }

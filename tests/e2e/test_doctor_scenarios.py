@@ -28,6 +28,40 @@ VENV_BIN = Path(sys.executable).parent
 
 # scenario -> (codes as the user alone, codes with --admin-profile admin); errors and warnings only.
 EXPECTED: dict[str, tuple[set[str], set[str]]] = {
+    # issue 21, IRSA (helper F): the kubectl walk of the admin context is healthy in each
+    "irsa-healthy": (set(), set()),
+    "irsa-wrong-sub": (set(), set()),
+    "irsa-stringequals-wildcard": (set(), set()),
+    "irsa-missing-aud": (set(), set()),
+    "irsa-no-oidc-provider": (set(), set()),
+    # issue 20 part 1, doctor --console (helper C): kubectl works; the console's codes: test_doctor_console.py
+    "console-role-cannot-list-nodes": (set(), set()),
+    "console-role-missing-access-kubernetes-api": (set(), set()),
+    # issue 21, EKS Pod Identity (helper G): the kubectl walk of the admin context is healthy in each
+    "pod-identity-healthy": (set(), set()),
+    "pod-identity-no-tagsession": (set(), set()),
+    "pod-identity-and-irsa": (set(), set()),
+    "pod-identity-pod-before-association": (set(), set()),
+    # issue 20 parts 6 and 7 (helper D): the creator named, the authenticator's log
+    "creator-deleted-config-map": (
+        {"NOT_MAPPED", "MAPPING_UNVERIFIED", "CREATOR_DELETED"},
+        {"NOT_MAPPED", "MAPPING_UNVERIFIED", "CREATOR_DELETED"},
+    ),
+    "creator-role-config-map": ({"NOT_MAPPED", "MAPPING_UNVERIFIED"}, {"NOT_MAPPED", "MAPPING_UNVERIFIED"}),
+    "authenticator-log-on": ({"NOT_MAPPED"}, {"ACCESS_ENTRY_MISSING"}),  # the quoted line replaces UNVERIFIED
+    "public-cidrs-exclude-you": ({"ENDPOINT_CIDR_EXCLUDES_YOU"}, {"ENDPOINT_CIDR_EXCLUDES_YOU"}),
+    "public-access-off-cidrs-set": (
+        {"ENDPOINT_PUBLIC_ACCESS_OFF", "ENDPOINT_CIDRS_IGNORED"},
+        {"ENDPOINT_PUBLIC_ACCESS_OFF", "ENDPOINT_CIDRS_IGNORED"},
+    ),
+    "static-eks-token-expired": ({"STATIC_TOKEN_EXPIRED"}, {"STATIC_TOKEN_EXPIRED"}),
+    "node-entry-standard-type": (set(), set()),  # the node role: test_doctor_nodes.py
+    "node-row-session-name": (set(), set()),  # the node role: test_doctor_nodes.py
+    "node-role-unmapped-after-migration": (set(), set()),  # the node role: test_doctor_nodes.py
+    "karpenter-role-unmapped": (set(), set()),  # the node role: test_doctor_nodes.py
+    "fargate-role-wrong-type": (set(), set()),  # the node role: test_doctor_nodes.py
+    "sso-permission-set-reprovisioned": ({"NOT_MAPPED", "MAPPING_UNVERIFIED"}, {"SSO_ROLE_STALE_SUFFIX"}),
+    "sso-session-email-binding": ({"PERMISSION_DENIED"}, {"SSO_SESSION_NAME_AT"}),
     "baseline": (set(), set()),
     "assume-role-denied": ({"ASSUME_ROLE_DENIED"}, {"ASSUME_ROLE_DENIED"}),
     "aws-auth-assumed-role-arn": (
@@ -77,13 +111,13 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
         {"NOT_MAPPED", "MAPPING_UNVERIFIED"},
         {"ACCESS_ENTRY_MISSING", "NO_ADMIN_AVAILABLE"},
     ),
-    "private-endpoint-only": ({"ENDPOINT_UNREACHABLE"}, {"ENDPOINT_UNREACHABLE"}),
+    "private-endpoint-only": ({"ENDPOINT_PUBLIC_ACCESS_OFF"}, {"ENDPOINT_PUBLIC_ACCESS_OFF"}),
     "profile-without-credentials": ({"CREDENTIALS_NOT_FOUND"}, {"CREDENTIALS_NOT_FOUND"}),
     "recreated-user": ({"ACCESS_ENTRY_STALE_PRINCIPAL"}, {"ACCESS_ENTRY_STALE_PRINCIPAL"}),
     "server-of-other-cluster": ({"ENDPOINT_MISMATCH"}, {"ENDPOINT_MISMATCH"}),
     "shell-profile-differs": (set(), set()),  # IDENTITY_DIFFERS_FROM_SHELL: info
     "sso-session-expired": ({"CREDENTIALS_EXPIRED"}, {"CREDENTIALS_EXPIRED"}),
-    "static-eks-token": (set(), set()),
+    "static-eks-token": ({"STATIC_TOKEN"}, {"STATIC_TOKEN"}),
     "tls-inspecting-proxy": ({"TLS_VERIFY_FAILED"}, {"TLS_VERIFY_FAILED"}),
 }
 
@@ -119,13 +153,27 @@ def test_every_builtin_scenario_has_an_expectation() -> None:
 
 # Codes no scenario's EXPECTED names (it lists errors and warnings only), and the test that shows each.
 SHOWN_ELSEWHERE = {
+    "CONSOLE_IAM_ACTION_MISSING": "test_doctor_console.py (console-role-missing-access-kubernetes-api)",
+    "CONSOLE_IAM_UNCHECKED": "test_doctor_console.py (baseline, the developer role may not simulate)",
+    "CONSOLE_NOT_MAPPED": "test_doctor_console.py (aws-auth-row-missing; baseline --as-arn alice)",
+    "CONSOLE_CANNOT_LIST": "test_doctor_console.py (console-role-cannot-list-nodes)",
+    "CREATOR_FOUND": "test_doctor_creator.py (creator-role-config-map, info)",
+    "CREATOR_UNKNOWN": "test_doctor_creator.py (LookupEvents denied; a cluster older than 90 days; info)",
+    "AUTHENTICATOR_LOG_LINE": "test_doctor_authenticator_log.py (authenticator-log-on, info)",
+    "AUTHENTICATOR_LOG_OFF": "test_doctor_authenticator_log.py (logging off, mapping unread; info)",
+    "NODE_ROLE_NOT_MAPPED": "test_doctor_nodes.py (doctor --node-role, scenario karpenter-role-unmapped)",
+    "NODE_ENTRY_WRONG_TYPE": "test_doctor_nodes.py (doctor --node-role, scenario node-entry-standard-type)",
+    "NODE_ROW_WRONG_IDENTITY": "test_doctor_nodes.py (doctor --node-role, scenario node-row-session-name)",
+    "FARGATE_ROLE_WRONG_TYPE": "test_doctor_nodes.py (doctor --node-role, scenario fargate-role-wrong-type)",
     "IDENTITY_DIFFERS_FROM_SHELL": "test_sandbox_scenarios_real_clients.py (shell-profile-differs)",
     "EXEC_PLUGIN_SLOW": "test_a_slow_aws_cli_plugin_gets_the_switch_to_eksaccess_token",
     "AWS_AUTH_SHADOWED": "test_checks.py (mapping), scenario access-entry-overrides-aws-auth",
     "ADMIN_CANDIDATES": "every broken scenario with --admin-profile (info)",
     "AWS_AUTH_DUPLICATE_ROW": "tests/unit/features/doctor/test_duplicate_row.py (the row in use is right)",
     "CACHED_CREDENTIALS_STALE": "test_doctor_kubectl_token.py (two sandboxes, one HOME)",
-    "TOKEN_REJECTED": "test_doctor_kubectl_token.py (an expired static token); no built-in scenario yet",
+    "TOKEN_REJECTED": "test_doctor_kubectl_token.py; an expired static token is STATIC_TOKEN_EXPIRED",
+    "ENDPOINT_CIDRS_UNCHECKED": "test_doctor_endpoint_access.py (--offline)",
+    "ENDPOINT_UNREACHABLE": "test_doctor_endpoint_access.py (--offline: the CIDR check is not made)",
 }
 
 

@@ -38,6 +38,7 @@ class FakeEks:
     fail_on: Callable[[str], AwsCallError | None] = lambda operation: None
     calls: list[str] = field(default_factory=list)
     region: str | None = REGION
+    roles: list[str] = field(default_factory=list)  # IAM's role ARNs (ListRoles)
 
     def _call(self, operation: str) -> None:
         self.calls.append(operation)
@@ -142,6 +143,10 @@ class FakeEks:
 
     def principal_arn(self, kind: Literal["role", "user"], name: str) -> str:
         return f"arn:aws:iam::{ACCOUNT}:{kind}/{name}"
+
+    def role_arns(self, path_prefix: str) -> list[str]:
+        self._call("ListRoles")
+        return [arn for arn in self.roles if f":role{path_prefix}" in arn]
 
     def _entry(self, principal_arn: str, operation: str) -> AccessEntry:
         entry = self.entries.get(principal_arn)

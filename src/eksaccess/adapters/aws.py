@@ -15,7 +15,7 @@ import os
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
@@ -34,6 +34,8 @@ from eksaccess.domain.access import (
     EntryType,
     ScopeType,
 )
+from eksaccess.domain.console import IamDecision
+from eksaccess.domain.endpoint_access import EndpointAccess
 from eksaccess.domain.iam.principal import arn_region
 from eksaccess.domain.token import encode_token
 from eksaccess.errors import InputError, RemoteError
@@ -230,6 +232,16 @@ class ClusterDescription:
     version: str | None
     authentication_mode: AuthenticationMode | None
     bootstrap_creator_admin: bool | None
+    endpoint_access: EndpointAccess | None = None  # resourcesVpcConfig's public/private access and CIDRs
+    logging_on: frozenset[str] | None = None  # control-plane log types enabled (None: not told)
+
+
+def _logging_on(logging_block: Any) -> frozenset[str] | None:
+    """The log types DescribeCluster's ``logging`` shows enabled."""
+    if not isinstance(logging_block, Mapping):
+        return None
+    groups = logging_block.get("clusterLogging") or []
+    return frozenset(t for g in groups if g.get("enabled") for t in g.get("types") or ())
 
 
 class AwsSession:
@@ -324,6 +336,21 @@ class AwsSession:
             document = json.loads(urllib.parse.unquote(document))
         return dict(document) if isinstance(document, dict) else None
 
+    def simulate_principal_policy(self, source_arn: str, actions: Sequence[str]) -> dict[str, IamDecision]:
+        """iam:SimulatePrincipalPolicy of ``actions`` on every resource for the user or role ``source_arn``
+        (IAM's ARN, path included): each action's EvalDecision, every page read (doctor --console)."""
+        found: dict[str, IamDecision] = {}
+        for result in self.paginate(
+            "iam",
+            "simulate_principal_policy",
+            "EvaluationResults",
+            None,
+            PolicySourceArn=source_arn,
+            ActionNames=list(actions),
+        ):
+            found[str(result["EvalActionName"])] = IamDecision(str(result["EvalDecision"]))
+        return found
+
     # EKS -----------------------------------------------------------------------------------------
     def describe_cluster(self, name: str, region: str | None = None) -> ClusterDescription:
         cluster = self.call("eks", "describe_cluster", region, name=name)["cluster"]
@@ -339,6 +366,10 @@ class AwsSession:
             version=cluster.get("version"),
             authentication_mode=AuthenticationMode(mode) if mode else None,
             bootstrap_creator_admin=access.get("bootstrapClusterCreatorAdminPermissions"),
+            logging_on=_logging_on(cluster.get("logging")),
+            endpoint_access=EndpointAccess.from_json(cluster["resourcesVpcConfig"])
+            if isinstance(cluster.get("resourcesVpcConfig"), dict)
+            else None,
         )
 
     def list_clusters(self, region: str | None = None) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, AwsSession, CallerIdentity, ClusterDescription
-from eksaccess.adapters.iam import principal_arn
+from eksaccess.adapters.iam import principal_arn, role_arns
 from eksaccess.adapters.ports import WriteOutcome
 from eksaccess.domain.access import AccessEntry, AccessScope, ScopeType
 from eksaccess.domain.state import AuthenticationMode
@@ -55,6 +55,9 @@ class EksAdmin:
 
     def principal_arn(self, kind: Literal["role", "user"], name: str) -> str:
         return principal_arn(self.session, kind, name)
+
+    def role_arns(self, path_prefix: str) -> list[str]:
+        return role_arns(self.session, path_prefix)
 
     def create_access_entry(
         self, cluster: str, entry: AccessEntry, region: str | None = None

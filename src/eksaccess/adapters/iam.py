@@ -31,6 +31,17 @@ def principal_arn(session: AwsSession, kind: Literal["role", "user"], name: str)
     return str(session.call("iam", "get_user", UserName=name)["User"]["Arn"])
 
 
+def role_arns(session: AwsSession, path_prefix: str) -> list[str]:
+    """IAM's ARNs of the roles under ``path_prefix`` in the session's account (ListRoles, every page).
+
+    Raises AwsCallError when IAM cannot say."""
+    region = session.region or GLOBAL_REGION
+    return [
+        str(role["Arn"])
+        for role in session.paginate("iam", "list_roles", "Roles", region, PathPrefix=path_prefix)
+    ]
+
+
 def authorization_details(session: AwsSession) -> dict[str, Any]:
     """Every page of GetAccountAuthorizationDetails, merged into one document."""
     merged: dict[str, Any] = {key: [] for key in _LISTS}

@@ -169,6 +169,30 @@ class LivePorts:
 
         return describe_profile(profile, self.env)
 
+    def profile_with_key(self, access_key_id: str) -> str | None:
+        """The AWS profile whose aws_access_key_id is ``access_key_id`` (credentials file first, as botocore
+        reads it), e.g. the signer of a static token; None when no profile holds it."""
+        import botocore.configloader
+
+        session = _botocore_session()
+        try:
+            path = session.get_config_variable("credentials_file")
+            sources = [botocore.configloader.raw_config_parse(path) if path else {}]
+            sources.append(session.full_config.get("profiles", {}))
+        except Exception:  # an unreadable file only means no profile to name
+            return None
+        for profiles in sources:
+            for name, values in sorted(profiles.items()):
+                if isinstance(values, dict) and values.get("aws_access_key_id") == access_key_id:
+                    return str(name)
+        return None
+
+    def egress_ip(self) -> str:
+        """This machine's public IP, by AWS's check-IP service (CheckIpError when it cannot be learnt)."""
+        from eksaccess.adapters.check_ip import egress_ip
+
+        return egress_ip(self.env)
+
 
 def _botocore_session() -> Any:
     import botocore.session

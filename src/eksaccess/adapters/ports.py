@@ -97,6 +97,10 @@ class ClusterAdmin(ClusterApi, Protocol):
 
     def principal_arn(self, kind: Literal["role", "user"], name: str) -> str: ...
 
+    def role_arns(self, path_prefix: str) -> list[str]:
+        """IAM's ARNs of the operator's account's roles under ``path_prefix`` (ListRoles)."""
+        ...
+
 
 class KubeWriter(KubeApi, Protocol):
     """The API server's writes management makes: aws-auth against its resourceVersion, and any request."""
@@ -139,3 +143,5 @@ class DoctorPorts(Protocol):
     def load_kubeconfig(self, explicit: str | None) -> LoadedKubeconfig: ...
     def profiles_by_role(self) -> dict[str, str]: ...
     def describe_profile(self, profile: str | None) -> ProfileCredentials: ...
+    def egress_ip(self) -> str: ...  # this machine's public IP (check_ip.CheckIpError when unknown)
+    def profile_with_key(self, access_key_id: str) -> str | None: ...  # the AWS profile holding that key

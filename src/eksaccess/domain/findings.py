@@ -148,6 +148,34 @@ class FindingCode(StrEnum):
     NODE_LOSES_NODE_GROUP = "node-loses-system-nodes"
     NODE_IDENTITY_CHANGED = "node-identity-changed"
     RESERVED_USERNAME = "reserved-username"
+    # doctor --node-role / --nodegroup and audit (issue #20 part 4: nodes that cannot join)
+    NODE_ROLE_NOT_MAPPED = "NODE_ROLE_NOT_MAPPED"
+    NODE_ENTRY_WRONG_TYPE = "NODE_ENTRY_WRONG_TYPE"
+    NODE_ROW_WRONG_IDENTITY = "NODE_ROW_WRONG_IDENTITY"
+    FARGATE_ROLE_WRONG_TYPE = "FARGATE_ROLE_WRONG_TYPE"
+    NODE_ROLE_CANNOT_JOIN = "NODE_ROLE_CANNOT_JOIN"
+    # doctor, issue 20 parts 2 and 3 (helper A): endpoint access, static EKS tokens
+    ENDPOINT_PUBLIC_ACCESS_OFF = "ENDPOINT_PUBLIC_ACCESS_OFF"
+    ENDPOINT_CIDR_EXCLUDES_YOU = "ENDPOINT_CIDR_EXCLUDES_YOU"
+    ENDPOINT_CIDRS_IGNORED = "ENDPOINT_CIDRS_IGNORED"
+    ENDPOINT_CIDRS_UNCHECKED = "ENDPOINT_CIDRS_UNCHECKED"
+    STATIC_TOKEN = "STATIC_TOKEN"
+    STATIC_TOKEN_EXPIRED = "STATIC_TOKEN_EXPIRED"
+    # doctor, issue 20 part 5: IAM Identity Center permission sets (features/doctor/checks/sso.py)
+    SSO_ROLE_STALE_SUFFIX = "SSO_ROLE_STALE_SUFFIX"
+    SSO_SESSION_NAME_AT = "SSO_SESSION_NAME_AT"
+    # doctor --console, issue 20 part 1 (helper C): features/doctor/checks/console.py
+    CONSOLE_IAM_ACTION_MISSING = "CONSOLE_IAM_ACTION_MISSING"
+    CONSOLE_IAM_UNCHECKED = "CONSOLE_IAM_UNCHECKED"
+    CONSOLE_NOT_MAPPED = "CONSOLE_NOT_MAPPED"
+    CONSOLE_CANNOT_LIST = "CONSOLE_CANNOT_LIST"
+    # doctor, issue 20 parts 6 and 7 (helper D): the creator (checks/creator.py), the authenticator's log
+    # (checks/authenticator_log.py)
+    CREATOR_FOUND = "CREATOR_FOUND"
+    CREATOR_DELETED = "CREATOR_DELETED"
+    CREATOR_UNKNOWN = "CREATOR_UNKNOWN"
+    AUTHENTICATOR_LOG_LINE = "AUTHENTICATOR_LOG_LINE"
+    AUTHENTICATOR_LOG_OFF = "AUTHENTICATOR_LOG_OFF"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -135,6 +135,18 @@ RISKS = Catalogue(
             reporters=_AUDIT,
         ),
         NO_CLUSTER_ADMIN,
+        Definition(  # issue #20 part 4: nodes that cannot join (the rule: domain/nodes.py)
+            code=FindingCode.NODE_ROLE_CANNOT_JOIN,
+            severity=Severity.ERROR,
+            link=Link.MAPPING,
+            title="node role that cannot join",
+            why="its kubelets would not authenticate as system:node:NAME in system:nodes (no mapping, a "
+            "STANDARD or wrong-type access entry, an aws-auth row with another username or without "
+            "system:nodes): its nodes never join or go NotReady",
+            fix="run `eksaccess doctor --node-role ARN` for the cause and the exact fix (an access entry of "
+            "the node's type, or the node row in aws-auth)",
+            reporters=_AUDIT,
+        ),
     ),
 )
 

@@ -155,6 +155,39 @@ class AccessEntryModel(_StateModel):
         )
 
 
+class NodegroupModel(_StateModel):
+    """A managed node group, as DescribeNodegroup tells it: whose role its nodes' kubelets use."""
+
+    nodegroup_name: str = Field(alias="nodegroupName", min_length=1)
+    node_role: str = Field(alias="nodeRole", description="IAM role ARN of the nodes (may carry a path)")
+    ami_type: str | None = Field(default=None, alias="amiType", description="WINDOWS_*: Windows nodes")
+
+    @field_validator("node_role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        try:
+            parse_principal(value)
+        except InvalidArnError as err:
+            raise ValueError(err.message) from err
+        return value
+
+
+class FargateProfileModel(_StateModel):
+    """A Fargate profile, as DescribeFargateProfile tells it: the pod execution role its nodes use."""
+
+    fargate_profile_name: str = Field(alias="fargateProfileName", min_length=1)
+    pod_execution_role_arn: str = Field(alias="podExecutionRoleArn")
+
+    @field_validator("pod_execution_role_arn")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        try:
+            parse_principal(value)
+        except InvalidArnError as err:
+            raise ValueError(err.message) from err
+        return value
+
+
 class ClusterState(_StateModel):
     """A snapshot of one cluster's access configuration (eksaccess/v1 ClusterState)."""
 
@@ -172,6 +205,12 @@ class ClusterState(_StateModel):
     )
     kubernetes: list[dict[str, Any]] = Field(
         default_factory=list, description="RBAC manifests: Roles, ClusterRoles and their bindings"
+    )
+    nodegroups: list[NodegroupModel] | None = Field(
+        default=None, description="managed node groups and their node roles; absent when none or not read"
+    )
+    fargate_profiles: list[FargateProfileModel] | None = Field(
+        default=None, alias="fargateProfiles", description="Fargate profiles; absent when none or not read"
     )
 
     @field_validator("aws_auth", mode="before")

@@ -208,6 +208,54 @@ def token_region(token: str) -> str | None:
     return scope[2] if len(scope) > 2 and scope[2] else None
 
 
+class TokenInfo(NamedTuple):
+    """What a k8s-aws-v1 token tells without asking anyone (no secret in it: the signature and the session
+    token stay out). The cluster's name is not in the token (only a signed header carries it)."""
+
+    host: str
+    region: str | None
+    access_key_id: str
+    signed_at: datetime
+    expires_at: datetime  # 15 minutes after signing, the authenticator's rule (X-Amz-Expires is ignored)
+    amz_expires: int | None  # X-Amz-Expires as sent (aws eks get-token: 60)
+    temporary: bool  # signed with session credentials (ASIA..., an X-Amz-Security-Token)
+    signed_headers: tuple[str, ...]
+
+    def expired(self, now: datetime) -> bool:
+        return now > self.expires_at
+
+
+def describe_token(token: str) -> TokenInfo:
+    """Decode a token (facts: doctor-breadth.md §3.2); :class:`TokenError` when it is not a k8s-aws-v1 token
+    whose URL carries X-Amz-Date and X-Amz-Credential."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    try:
+        parts = urlsplit(decode_token(token.strip()))
+        params = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
+    except ValueError as err:
+        raise TokenError(f"the presigned URL cannot be read: {err}") from None
+    date_text, credential = params.get("x-amz-date", ""), params.get("x-amz-credential", "")
+    if not date_text or not credential:
+        raise TokenError("the presigned URL has no X-Amz-Date or X-Amz-Credential")
+    signed_at = _parse_amz_date(date_text)
+    scope = credential.split("/")
+    host_region = _host_region(parts.netloc)
+    scope_region = scope[2] if len(scope) > 2 else None
+    region = host_region if host_region and host_region != "global" else scope_region
+    access_key_id = scope[0]
+    return TokenInfo(
+        host=parts.netloc,
+        region=region or None,
+        access_key_id=access_key_id,
+        signed_at=signed_at,
+        expires_at=signed_at + EXPIRATION,
+        amz_expires=_atoi(params.get("x-amz-expires", "")),
+        temporary=access_key_id.startswith("ASIA") or "x-amz-security-token" in params,
+        signed_headers=tuple(h for h in params.get("x-amz-signedheaders", "").split(";") if h),
+    )
+
+
 def go_time(moment: datetime) -> str:
     """Go's ``time.Time.String()`` for a UTC time: ``2022-06-01 12:00:00 +0000 UTC``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S +0000 UTC")

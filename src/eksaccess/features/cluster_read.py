@@ -23,7 +23,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from eksaccess.adapters.aws import ClusterDescription
+from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, AwsSession, ClusterDescription
+from eksaccess.adapters.eks_nodes import NodeSources, read_node_sources
 from eksaccess.adapters.kube import KubeCallError, WhoAmI
 from eksaccess.adapters.ports import ClusterApi, KubeApi
 from eksaccess.domain.authz.bootstrap import bootstrap_manifests
@@ -65,11 +66,13 @@ def read_cluster(
         )
         aws_auth_job = pool.submit(retry, kube.get_aws_auth, backoff)
         rbac_job = pool.submit(retry, kube.rbac_manifests, backoff)
+        nodes_job = pool.submit(_node_sources, aws, described, backoff)  # the node roles (audit's risk)
         namespaces = retry(kube.namespaces, backoff)
         aws_auth = aws_auth_job.result()
         rbac = rbac_job.result()
         entries = entries_job.result() if entries_job is not None else []
-    notes: list[str] = []
+        nodes, nodes_note = nodes_job.result()
+    notes: list[str] = [nodes_note] if nodes_note else []
     creator = None
     if mode is AuthenticationMode.CONFIG_MAP:
         try:
@@ -100,12 +103,28 @@ def read_cluster(
             accessEntries=[AccessEntryModel.from_domain(e) for e in entries],
             awsAuth=aws_auth.data,
             kubernetes=kubernetes,
+            nodegroups=list(nodes.nodegroups) if nodes and nodes.nodegroups else None,  # none: left out
+            fargateProfiles=list(nodes.fargate_profiles) if nodes and nodes.fargate_profiles else None,
         )
     except ValidationError as err:
         raise RemoteError(
             f"cluster {described.name}: what EKS returned is not a valid ClusterState: {err}"
         ) from None
     return ClusterRead(state=state, aws_auth_version=aws_auth.resource_version, notes=tuple(notes))
+
+
+def _node_sources(
+    aws: ClusterApi, described: ClusterDescription, backoff: Backoff
+) -> tuple[NodeSources | None, str | None]:
+    """The node groups and Fargate profiles (a live AWS session only); a denied read is a note, not a failure."""
+    if not isinstance(aws, AwsSession):
+        return None, None
+    try:
+        return retry(lambda: read_node_sources(aws, described.name, described.region), backoff), None
+    except AwsCallError as err:
+        if err.kind is not AwsErrorKind.ACCESS_DENIED:
+            raise
+        return None, f"node groups and Fargate profiles not read: {err}"
 
 
 def is_hidden_creator(me: WhoAmI, aws_auth: Any, reader: Caller) -> bool:

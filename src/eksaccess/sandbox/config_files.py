@@ -228,11 +228,16 @@ def _client_certificate() -> dict[str, str]:
     }
 
 
+EXPIRED_TOKEN_AGE = timedelta(minutes=20)  # credential eks-token-expired: signed this long before sandbox up
 TokenMinter = Callable[[str, str, str], str]  # (profile, cluster name, region) -> k8s-aws-v1 token
 
 
 def _user_body(
-    context: ContextSpec, ref: EksClusterRef, mint: TokenMinter | None, plugin: TokenCommand
+    context: ContextSpec,
+    ref: EksClusterRef,
+    mint: TokenMinter | None,
+    plugin: TokenCommand,
+    mint_expired: TokenMinter | None = None,
 ) -> dict[str, Any]:
     kind = context.credential
     if kind is ContextCredential.CLIENT_CERTIFICATE:
@@ -241,6 +246,9 @@ def _user_body(
         return {"token": secrets.token_hex(24)}
     if kind is ContextCredential.EKS_TOKEN:
         token = mint(str(context.profile), ref.name, ref.region) if mint else ""
+        return {"token": token}
+    if kind is ContextCredential.EKS_TOKEN_EXPIRED:
+        token = mint_expired(str(context.profile), ref.name, ref.region) if mint_expired else ""
         return {"token": token}
     return {"exec": _exec_block(context, ref, plugin)}
 
@@ -251,6 +259,7 @@ def kubeconfig_document(
     *,
     foreign_ca_data: str,
     mint: TokenMinter | None = None,
+    mint_expired: TokenMinter | None = None,
     token: TokenCommand = AWS_TOKEN,
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {
@@ -283,7 +292,9 @@ def kubeconfig_document(
             body = {"certificate-authority-data": ca, "server": server}
             doc["clusters"].append({"cluster": body, "name": cluster_name})
             written.add(cluster_name)
-        doc["users"].append({"name": context.name, "user": _user_body(context, ref, mint, token)})
+        doc["users"].append(
+            {"name": context.name, "user": _user_body(context, ref, mint, token, mint_expired)}
+        )
         ctx_body: dict[str, Any] = {"cluster": cluster_name, "user": context.name}
         if context.namespace:
             ctx_body["namespace"] = context.namespace
@@ -348,8 +359,16 @@ def write_client_files(
     }
     write_private(state_dir / CREDENTIAL_PROCESS, json.dumps(process, indent=2) + "\n")
     mint = token_minter(credentials, endpoint=endpoint, ca_bundle=ca_bundle)
+    mint_expired = token_minter(
+        credentials, endpoint=endpoint, ca_bundle=ca_bundle, signed_ago=EXPIRED_TOKEN_AGE
+    )
     doc = kubeconfig_document(
-        scenario, clusters, foreign_ca_data=foreign_ca_data, mint=mint, token=token_command()
+        scenario,
+        clusters,
+        foreign_ca_data=foreign_ca_data,
+        mint=mint,
+        mint_expired=mint_expired,
+        token=token_command(),
     )
     text = kubeconfig_text(scenario, doc)
     if text is None:
@@ -361,9 +380,16 @@ def write_client_files(
         write_sso_cache(home or Path.home(), region=scenario.default_region(), expired_at=expired)
 
 
-def token_minter(credentials: Mapping[str, ProfileKeys], *, endpoint: str, ca_bundle: Path) -> TokenMinter:
+def token_minter(
+    credentials: Mapping[str, ProfileKeys],
+    *,
+    endpoint: str,
+    ca_bundle: Path,
+    signed_ago: timedelta = timedelta(0),
+) -> TokenMinter:
     """Mints a token as ``aws eks get-token`` does, with the stored credentials of a profile (signed
-    now, by this machine's clock: valid 15 minutes)."""
+    now, by this machine's clock: valid 15 minutes; or ``signed_ago`` before now, what a token pasted
+    that long ago holds)."""
 
     def mint(profile: str, cluster: str, region: str) -> str:
         from eksaccess.domain.token import encode_token
@@ -371,6 +397,8 @@ def token_minter(credentials: Mapping[str, ProfileKeys], *, endpoint: str, ca_bu
         creds = credentials.get(profile)
         if creds is None:
             raise ValueError(f"profile {profile} has no stored credentials to mint a token with")
+        if signed_ago:
+            return encode_token(_presign_at(creds, endpoint, region, cluster, datetime.now(UTC) - signed_ago))
         sts = _sandbox_botocore(ca_bundle.parent).create_client(
             "sts",
             region_name=region,
@@ -389,6 +417,28 @@ def token_minter(credentials: Mapping[str, ProfileKeys], *, endpoint: str, ca_bu
         return encode_token(str(url))
 
     return mint
+
+
+def _presign_at(creds: ProfileKeys, endpoint: str, region: str, cluster: str, at: datetime) -> str:
+    """The presigned GetCallerIdentity URL ``aws eks get-token`` would have printed at ``at`` (botocore's
+    query signer, told the signing time instead of reading the clock)."""
+    from botocore.auth import SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    class SignedAt(SigV4QueryAuth):  # type: ignore[misc]
+        def _modify_request_before_signing(self, request: Any) -> None:
+            request.context["timestamp"] = at.strftime("%Y%m%dT%H%M%SZ")
+            super()._modify_request_before_signing(request)
+
+    request = AWSRequest(
+        method="GET",
+        url=endpoint.rstrip("/") + "/?Action=GetCallerIdentity&Version=2011-06-15",
+        headers={"x-k8s-aws-id": cluster},
+    )
+    keys = Credentials(creds.access_key_id, creds.secret_access_key, creds.session_token)
+    SignedAt(keys, "sts", region, expires=60).add_auth(request)
+    return str(request.url)
 
 
 def _sandbox_botocore(state_dir: Path) -> Any:
@@ -411,6 +461,10 @@ def client_env(state_dir: Path, *, endpoint: str, profile: str | None = None) ->
         # An AWS_CA_BUNDLE in the environment beats ca_bundle in the config file: point it at our CA too.
         "AWS_CA_BUNDLE": str(state_dir / "ca.crt"),
         "KUBECONFIG": str(state_dir / KUBECONFIG),
+        # what doctor asks for this machine's public IP (https://checkip.amazonaws.com outside the sandbox)
+        "EKSACCESS_CHECKIP_URL": endpoint.rstrip("/") + "/__sandbox/checkip",
+        # the clusters' OIDC issuers (discovery document, JWKS): sandbox/oidc.py
+        "EKSACCESS_OIDC_BASE_URL": endpoint.rstrip("/") + "/__oidc",
     }
     if profile:
         env["AWS_PROFILE"] = profile

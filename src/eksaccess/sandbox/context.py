@@ -102,5 +102,7 @@ class SandboxContext:
     # Set by the server: start a Kubernetes API listener for a new cluster, return its endpoint URL.
     start_cluster_listener: Callable[[str], str] | None = None
     stop_cluster_listener: Callable[[str], None] | None = None
+    # Set by the server: serve or refuse a cluster's API as its endpoint access now says (UpdateClusterConfig).
+    refresh_cluster_listener: Callable[[str], None] | None = None
     # The scenario's clockOffsetSeconds: every server of the sandbox runs this far ahead of this machine.
     clock_offset: timedelta = timedelta(0)

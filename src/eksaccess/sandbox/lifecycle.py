@@ -23,6 +23,7 @@ from typing import Any
 import platformdirs
 
 from eksaccess.errors import EksAccessError, InputError
+from eksaccess.sandbox.aws.logs import LOG_DB
 from eksaccess.sandbox.aws.routing import HEALTH_PATH
 from eksaccess.sandbox.certs import (
     CLUSTERS_DIR,
@@ -94,7 +95,7 @@ def sandbox_files() -> tuple[str, ...]:
     """The names of the files the sandbox keeps directly in its state directory."""
     certs = CertPaths.in_dir(Path())
     cert_names = (certs.ca_cert.name, certs.ca_key.name, certs.server_cert.name, certs.server_key.name)
-    database = (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm")
+    database = (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", LOG_DB)
     clients = (AWS_CONFIG, AWS_CREDENTIALS, KUBECONFIG, CREDENTIAL_PROCESS)
     return (*database, *cert_names, *clients, PORTS_FILE, PID_FILE, LOG_FILE)
 
@@ -153,7 +154,8 @@ def initialize(
 
 def wipe(state_dir: Path) -> None:
     """Forget all state but the CA (so trust in it survives a reset)."""
-    for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", AWS_CONFIG, AWS_CREDENTIALS, KUBECONFIG):
+    database = (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", LOG_DB)
+    for name in (*database, AWS_CONFIG, AWS_CREDENTIALS, KUBECONFIG):
         (state_dir / name).unlink(missing_ok=True)
 
 

@@ -107,9 +107,11 @@ def _bind(preferred: int | None) -> socket.socket:
 
 
 def _reserve(preferred: int | None) -> socket.socket:
-    """A loopback port bound without listening: connections to it are refused (RST) at once."""
+    """A loopback port bound without listening: connections to it are refused (RST) at once. SO_REUSEADDR:
+    the port of a listener just stopped (its connections in TIME_WAIT) can be taken at once."""
     for port in ([preferred] if preferred else []) + [0]:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:
@@ -237,6 +239,7 @@ class SandboxServer:
             log=self.log,
             start_cluster_listener=self.start_cluster_listener,
             stop_cluster_listener=self.stop_cluster_listener,
+            refresh_cluster_listener=self.refresh_cluster_listener,
         )
         scenario = stored_scenario(store)
         ctx.clock_offset = timedelta(seconds=scenario.clockOffsetSeconds if scenario else 0)
@@ -317,6 +320,28 @@ class SandboxServer:
         url = self._serve_cluster(record, None, created=True)
         self.write_ports()
         return url
+
+    def refresh_cluster_listener(self, name: str) -> None:
+        """Serve, or refuse on the same port, a cluster's API as its endpoint access now says (after
+        UpdateClusterConfig changed public access or the public CIDRs)."""
+        assert self.ctx is not None
+        record = self.ctx.store.get_cluster(name)
+        if record is None:
+            return
+        serves = serves_api(self.ctx.store, record)
+        with self._lock:
+            listening, closed = name in self._clusters, name in self._closed
+            if serves == listening or not (listening or closed):
+                return
+            listener = self._clusters.pop(name, None)
+            refused = self._closed.pop(name, None)
+        port = listener.port if listener is not None else int(refused.getsockname()[1]) if refused else None
+        if listener is not None:
+            _shutdown(listener)
+        if refused is not None:
+            refused.close()
+        self._serve_cluster(record, port)
+        self.write_ports()
 
     def stop_cluster_listener(self, name: str) -> None:
         with self._lock:

@@ -27,7 +27,8 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS principals (arn TEXT PRIMARY KEY, account_id TEXT NOT NULL,"
     " kind TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL, unique_id TEXT NOT NULL, allow TEXT,"
-    " trusted_by TEXT NOT NULL, max_session_duration INTEGER NOT NULL, created_at REAL NOT NULL)",
+    " trusted_by TEXT NOT NULL, max_session_duration INTEGER NOT NULL, created_at REAL NOT NULL,"
+    " trust_policy TEXT)",
     "CREATE TABLE IF NOT EXISTS access_keys (access_key_id TEXT PRIMARY KEY, secret TEXT NOT NULL,"
     " principal_arn TEXT NOT NULL, session_token TEXT, session_name TEXT, expiration REAL,"
     " chained INTEGER NOT NULL DEFAULT 0)",
@@ -82,6 +83,7 @@ class PrincipalRecord:
     allow: tuple[str, ...] | None  # IAM actions allowed; None = all
     deny: tuple[str, ...] = ()  # IAM actions denied explicitly (beats allow)
     trusted_by: tuple[str, ...] = ()  # roles: principal ARNs (or account root ARNs) that may assume it
+    trust_policy: str | None = None  # roles: a raw trust policy (JSON text); else trusted_by's is generated
     max_session_duration: int = 3600
     created_at: float = 0.0
 
@@ -158,6 +160,9 @@ class SandboxStore:
         with self.write() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
+            columns = {str(row[1]) for row in conn.execute("PRAGMA table_info(principals)")}
+            if "trust_policy" not in columns:  # a store made before roles had raw trust policies
+                conn.execute("ALTER TABLE principals ADD COLUMN trust_policy TEXT")
 
     @classmethod
     def in_dir(cls, state_dir: Path) -> SandboxStore:
@@ -216,7 +221,7 @@ class SandboxStore:
     def put_principal(self, p: PrincipalRecord) -> None:
         with self.write() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO principals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO principals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     p.arn,
                     p.account_id,
@@ -228,6 +233,7 @@ class SandboxStore:
                     json.dumps(list(p.trusted_by)),
                     p.max_session_duration,
                     p.created_at,
+                    p.trust_policy,
                 ),
             )
 
@@ -246,6 +252,7 @@ class SandboxStore:
             trusted_by=tuple(json.loads(str(row[7]))),
             max_session_duration=int(str(row[8])),
             created_at=float(str(row[9])),
+            trust_policy=None if len(row) < 11 or row[10] is None else str(row[10]),
         )
 
     def get_principal(self, arn: str) -> PrincipalRecord | None:

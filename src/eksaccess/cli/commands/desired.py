@@ -150,6 +150,7 @@ def plan(
 ) -> None:
     """Show what applying FILE would change (create / update / delete per principal and mechanism)."""
     from eksaccess.cli.plan_output import render_plan
+    from eksaccess.features.manage.permission_set import resolver
     from eksaccess.features.manage.plan import plan_access, refuse_missing_principals
     from eksaccess.features.manage.run import principal_check
 
@@ -157,7 +158,13 @@ def plan(
         desired = _load(path)
         conn, view = _open(desired, region, profile, context, kubeconfig)
         with conn:
-            result = plan_access(view.state, desired, prune=prune, allow_system_masters=allow_system_masters)
+            result = plan_access(
+                view.state,
+                desired,
+                prune=prune,
+                allow_system_masters=allow_system_masters,
+                resolve_set=resolver(conn.session, conn.operator.account),
+            )
             refuse_missing_principals(result, principal_check(conn))
     except EksAccessError as err:
         if detailed_exitcode:
@@ -206,13 +213,20 @@ def apply(
 ) -> None:
     """Make the cluster's access match FILE."""
     from eksaccess.cli.plan_output import PlanRenderer, render_plan
+    from eksaccess.features.manage.permission_set import resolver
     from eksaccess.features.manage.plan import plan_access
     from eksaccess.features.manage.run import run_plan
 
     desired = _load(path)
     conn, view = _open(desired, region, profile, context, kubeconfig)
     with conn:
-        result = plan_access(view.state, desired, prune=prune, allow_system_masters=allow_system_masters)
+        result = plan_access(
+            view.state,
+            desired,
+            prune=prune,
+            allow_system_masters=allow_system_masters,
+            resolve_set=resolver(conn.session, conn.operator.account),
+        )
         asked = False
         if result.steps and not auto_approve:
             if not sys.stdin.isatty():

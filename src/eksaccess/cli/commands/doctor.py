@@ -32,7 +32,9 @@ Examples:
   eksaccess doctor --context prod --admin-profile admin
   eksaccess doctor --verb get --resource pods -n team-a
   eksaccess doctor --as-arn arn:aws:iam::111122223333:role/dev --admin-profile admin
-  eksaccess doctor --fix --admin-profile admin      # repair, then check again""",
+  eksaccess doctor --fix --admin-profile admin      # repair, then check again
+  eksaccess doctor --nodegroup workers              # would this node group's kubelets join?
+  eksaccess doctor --console --admin-profile admin  # can the EKS console show this cluster?""",
 )
 @click.option(
     "--context", shell_complete=context_names, help="kubeconfig context (default: the current one)."
@@ -56,6 +58,27 @@ Examples:
     "also the cluster side (the eksaccess form of each fix, plan shown first, recorded in the history).",
 )
 @click.option("--verbose", is_flag=True, help="Print tips whole (by default each is one line).")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Ask no service outside AWS and the cluster: no check-IP lookup of this machine's public IP (the "
+    "endpoint's CIDR check is then named as not made).",
+)
+@click.option(
+    "--node-role",
+    metavar="ARN",
+    help="Instead: would a kubelet with this node role join (authenticate as system:node:NAME in system:nodes)?",
+)
+@click.option(
+    "--nodegroup", metavar="NAME", help="Instead: the same for this managed node group's node role."
+)
+@click.option(
+    "--console",
+    is_flag=True,
+    help="Instead: can the EKS console show this cluster's objects to the principal (the kubeconfig's, "
+    "--profile's, or --as-arn's with --admin-profile)? Its IAM actions, mapping and reads; -n NS[,NS] checks "
+    "the namespaces the console shows (default: all).",
+)
 @output_option()
 def doctor(
     context: str | None,
@@ -71,9 +94,46 @@ def doctor(
     namespace: str | None,
     fix: bool,
     verbose: bool,
+    offline: bool,
+    node_role: str | None,
+    nodegroup: str | None,
+    console: bool,
     output: str,
 ) -> None:
     """Walk the chain from AWS credentials to Kubernetes permissions and find the broken link."""
+    if node_role or nodegroup:  # a kubelet's chain, not the caller's: its own module
+        from eksaccess.cli.doctor_node import NodeOptions, run_node_doctor
+
+        node = NodeOptions(
+            node_role=node_role,
+            nodegroup=nodegroup,
+            context=context,
+            kubeconfig=kubeconfig,
+            cluster=cluster,
+            region=region,
+            profile=profile,
+            admin_profile=admin_profile,
+            other=[name for name, given in (("--fix", fix), ("--as-arn", as_arn), ("--verb", verb)) if given],
+        )
+        run_node_doctor(node, output)
+    if console:  # the console's chain: its own module (cli/doctor_console.py)
+        from eksaccess.cli.doctor_console import ConsoleOptions, run_console_doctor
+
+        given = (("--fix", fix), ("--verb", verb), ("--role-arn", role_arn))
+        run_console_doctor(
+            ConsoleOptions(
+                context=context,
+                kubeconfig=kubeconfig,
+                cluster=cluster,
+                region=region,
+                profile=profile,
+                as_arn=as_arn,
+                admin_profile=admin_profile,
+                namespace=namespace,
+                other=[name for name, on in given if on],
+            ),
+            output,
+        )
     from eksaccess.adapters.live_ports import LivePorts
     from eksaccess.features.doctor.start import start
     from eksaccess.features.doctor.target import DoctorOptions
@@ -94,6 +154,7 @@ def doctor(
         verb=verb,
         resource=resource,
         namespace=namespace,
+        offline=offline,
     )
     ports = LivePorts()
     started = start(options, ports)  # the exec plugin runs while the rest of doctor loads

@@ -126,10 +126,19 @@ class PolicyOrderCommand(click.Command):
 Examples:
   eksaccess grant arn:aws:iam::111122223333:role/dev --policy view
   eksaccess grant arn:aws:iam::111122223333:role/dev --policy edit -n team-a -n team-b
-  eksaccess grant arn:aws:iam::111122223333:role/ci --group deployers --via aws-auth --dry-run""",
+  eksaccess grant arn:aws:iam::111122223333:role/ci --group deployers --via aws-auth --dry-run
+  eksaccess grant --permission-set Dev --account 111122223333 --policy edit -n dev""",
 )
-@click.argument("arn")
+@click.argument("arn", required=False)
 @cluster_options
+@click.option(
+    "--permission-set",
+    metavar="NAME",
+    help="Instead of ARN: the IAM Identity Center permission set whose role to grant (with --account).",
+)
+@click.option(
+    "--account", metavar="ID", help="The account the --permission-set is provisioned to (its role is there)."
+)
 @click.option(
     "--policy",
     "policies",
@@ -161,10 +170,12 @@ Examples:
 @force_option
 @output_option()
 def grant(
-    arn: str,
+    arn: str | None,
     cluster: str,
     region: str | None,
     profile: str | None,
+    permission_set: str | None,
+    account: str | None,
     policies: Sequence[str],
     namespaces: Sequence[str],
     groups: Sequence[str],
@@ -176,16 +187,19 @@ def grant(
     force: bool,
     output: str,
 ) -> None:
-    """Give ARN access to the cluster (an access entry, or an aws-auth mapping)."""
+    """Give ARN (or a permission set's role) access to the cluster (an access entry, or an aws-auth mapping)."""
+    from dataclasses import replace
+
     from eksaccess.cli.plan_output import PlanRenderer
     from eksaccess.features.manage.grant import GrantRequest, plan_grant
+    from eksaccess.features.manage.permission_set import check_grant_target, permission_set_grant
     from eksaccess.features.manage.run import open_cluster, role_lookup, run_plan
     from eksaccess.features.manage.via import Via
 
-    parse_principal(arn)
+    check_grant_target(arn, permission_set, account)
     requested = click.get_current_context().meta.get("eksaccess.policies", ())
     request = GrantRequest(
-        arn=arn,
+        arn=arn or "",
         policies=requested,
         groups=tuple(groups),
         username=username,
@@ -197,6 +211,9 @@ def grant(
         raise InputError("nothing to grant: give --policy, --group, --username or --type")
     conn, view = open_cluster(cluster, region, profile)
     with conn:
+        if permission_set and account:  # resolved through IAM (ListRoles): the set's role ARN
+            found = permission_set_grant(conn, view.state, permission_set, account)
+            request = replace(request, arn=found.arn, notices=found.notices, warnings=found.warnings)
         lookup = role_lookup(conn)
         plan = plan_grant(view.state, request, lookup=lookup)
         code = run_plan(

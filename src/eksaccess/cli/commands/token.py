@@ -9,12 +9,17 @@ imported (``eksaccess.token_fast.serve_hit``); this command is the full path: op
 from __future__ import annotations
 
 import os
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from eksaccess.cli.options import output_option
 from eksaccess.cli.output import check_role_arn, note
 from eksaccess.errors import InputError
+
+if TYPE_CHECKING:
+    from eksaccess.token_fast import Clock
 
 
 @click.command(
@@ -23,7 +28,8 @@ from eksaccess.errors import InputError
 Examples:
   eksaccess token --cluster-name demo --region us-east-1
   eksaccess token --cluster-name demo --role-arn arn:aws:iam::111122223333:role/admin
-  eksaccess token --clear-cache""",
+  eksaccess token --clear-cache
+  aws eks get-token --cluster-name demo | eksaccess token --inspect""",
 )
 @click.option("--cluster-name", help="Name of the EKS cluster to create a token for.")
 @click.option("--cluster-id", help="Id of the cluster (local clusters on AWS Outposts only).")
@@ -32,6 +38,13 @@ Examples:
 @click.option("--profile", help="AWS profile whose credentials sign the token.")
 @click.option("--no-cache", is_flag=True, help="Mint a new token; neither read nor write the cache.")
 @click.option("--clear-cache", is_flag=True, help="Remove every cached token, then exit.")
+@click.option(
+    "--inspect",
+    is_flag=True,
+    help="Read a token (or an ExecCredential) on stdin and print its region, signer's access key id, signing "
+    "time and expiry; never the signature or a session token.",
+)
+@output_option("text", "json", "yaml")
 @click.pass_obj
 def token(
     obj: dict[str, Any] | None,
@@ -42,6 +55,8 @@ def token(
     profile: str | None,
     no_cache: bool,
     clear_cache: bool,
+    inspect: bool,
+    output: str,
 ) -> None:
     """Print an ExecCredential for kubectl, exactly as `aws eks get-token` does, reusing valid tokens."""
     from eksaccess.adapters.token_cache import TokenCache, default_cache_dir
@@ -53,6 +68,11 @@ def token(
         system_clock,
     )
 
+    if inspect:
+        _inspect(output, (obj or {}).get("clock", system_clock))
+        return
+    if output != "text":
+        raise InputError("-o goes with --inspect (the ExecCredential is always JSON)")
     check_role_arn(role_arn)
     env = dict(os.environ)
     if clear_cache:
@@ -77,3 +97,15 @@ def token(
     if issued.cache_warning:
         note(f"eksaccess: {issued.cache_warning}")
     click.echo(render_exec_credential(api_version, issued.token, issued.expiration), nl=False)
+
+
+def _inspect(output: str, clock: Clock) -> None:
+    """``--inspect``: the token on stdin, read offline (features/token_inspect.py)."""
+    from eksaccess.cli.data_output import emit_data
+    from eksaccess.features.token_inspect import inspect_lines, inspect_token
+
+    data = inspect_token(sys.stdin.read(), now=clock())
+    if output == "text":
+        click.echo("\n".join(inspect_lines(data)))
+    else:
+        emit_data(data, output)

@@ -57,9 +57,21 @@ def render(
         dns_name = ec2_private_dns_name or placeholder_private_dns_name(session_name)
         text = text.replace(EC2_PRIVATE_DNS_NAME, dns_name)
     text = text.replace(ACCOUNT_ID, account_id)
-    text = text.replace(SESSION_NAME, session_name.replace("@", "-"))
+    text = text.replace(SESSION_NAME, session_name_value(session_name))
     text = text.replace(SESSION_NAME_RAW, session_name)
     return text.replace(ACCESS_KEY_ID, access_key_id)
+
+
+def session_name_value(session_name: str) -> str:
+    """What ``{{SessionName}}`` renders to: the session name with every ``@`` turned into ``-`` (an e-mail
+    address ``alice@example.com`` becomes ``alice-example.com``); ``{{SessionNameRaw}}`` keeps it."""
+    return session_name.replace("@", "-")
+
+
+def at_sign_near_miss(written: str, rendered: str) -> bool:
+    """Whether ``written`` (a name in an RBAC binding) is ``rendered`` (a username or group rendered from
+    ``{{SessionName}}``) as it would read before ``@`` became ``-``: the binding names the e-mail address."""
+    return written != rendered and "@" in written and session_name_value(written) == rendered
 
 
 def session_template_position(text: str) -> int | None:

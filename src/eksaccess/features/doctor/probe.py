@@ -7,6 +7,7 @@ with its error, never turned into "nothing found".
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,11 +17,15 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
 
 from eksaccess.adapters.aws import AwsCallError, AwsSession, CallerIdentity, ClusterDescription
+from eksaccess.adapters.check_ip import CheckIpError
+from eksaccess.adapters.cloud_logs import CreatorLookup
 from eksaccess.adapters.kube import ConfigMapData, KubeCallError, KubeClient, WhoAmI
 from eksaccess.adapters.ports import DoctorPorts, ExecRun
 from eksaccess.domain.access import AccessEntry
+from eksaccess.domain.authenticator_log import AuthenticatorLine
 from eksaccess.domain.cli_cache import CacheEntry
-from eksaccess.domain.token import TokenError, TokenRequest, parse_sts_response, verify_token
+from eksaccess.domain.token import TokenError, TokenRequest, describe_token, parse_sts_response, verify_token
+from eksaccess.features.doctor import cloud_records
 from eksaccess.features.doctor.start import Started
 from eksaccess.features.doctor.target import DoctorOptions, Target
 
@@ -79,6 +84,12 @@ class Facts:
     exec_sts: tuple[int, str] | None = None  # STS's answer to it, when the cluster refused it
     cli_cache: tuple[CacheEntry, ...] = ()  # the aws CLI cache files the exec plugin signs from
     static_token_error: str | None = None  # why the kubeconfig's static token is refused before STS
+    # AWS's own records, asked only when they can matter (cloud_records.py): the CreateCluster event in
+    # CONFIG_MAP; the authenticator's lines about the principal when it was refused or its mapping unread
+    creator: Outcome[CreatorLookup] = field(default_factory=Outcome)
+    authenticator_log: Outcome[tuple[AuthenticatorLine, ...]] = field(default_factory=Outcome)
+    egress_ip: Outcome[str] = field(default_factory=Outcome)  # this machine's public IP (unreachable only)
+    static_token_profile: str | None = None  # the AWS profile holding the key that signed the static token
 
     @property
     def principal_arn(self) -> str | None:
@@ -202,6 +213,12 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor, started:
         facts.near_clusters = tuple(x for group in found for x in group)
 
     cluster = facts.cluster.value
+    readers = [s for s in (sessions.get("admin"), sessions.get("principal")) if s is not None]
+    f_creator = (
+        pool.submit(_attempt, lambda: cloud_records.ask_creator(readers, name, cluster.region))
+        if cluster is not None and cloud_records.creator_matters(cluster)
+        else None
+    )
     server = (cluster.endpoint if cluster else None) or target.server
     ca = (cluster.certificate_authority_data if cluster else None) or target.ca_data
     real = _Endpoint(server, ca) if server else None
@@ -247,13 +264,32 @@ def _gather(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor, started:
             probe.token_sts,
         )
         facts.permission, facts.baseline_permission = probe.permission, probe.baseline_permission
+    if f_creator is not None:
+        facts.creator = f_creator.result()
+    _authenticator_log(facts, ports, readers)
     for leftover in early.values():  # speculative answers nobody needs: wait, so no thread outlives us
         leftover.result()
     if f_kubectl is not None:
         kubectl = f_kubectl.result()
         facts.exec_whoami, facts.exec_sts, facts.cli_cache = kubectl.whoami, kubectl.sts, kubectl.cache
     facts.exec_run = f_exec.result() if f_exec is not None else None
+    _egress(facts, ports)
     _clocks(facts, ports)
+
+
+def _authenticator_log(facts: Facts, ports: DoctorPorts, readers: list[AwsSession]) -> None:
+    """The authenticator's lines about the principal, when the cluster refused it or its mapping is unread."""
+    cluster, arn = facts.cluster.value, facts.principal_arn
+    refused = isinstance(facts.whoami.error, KubeCallError) and facts.whoami.error.status == 401
+    read = cloud_records.mapping_was_read(cluster, facts.access_entries.ok, facts.aws_auth.ok)
+    if cluster is None or arn is None or facts.options.as_arn or not readers:
+        return
+    if cloud_records.log_matters(cluster, refused=refused, mapping_read=read):
+        facts.authenticator_log = _attempt(
+            lambda: cloud_records.ask_authenticator_log(
+                readers, cluster.name, cluster.region, arn, ports.now()
+            )
+        )
 
 
 def _gather_static(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor, token: str) -> None:
@@ -275,6 +311,8 @@ def _gather_static(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor, t
     if at is not None:
         early["version"] = pool.submit(_attempt, lambda: _version(ports, at))
         early["probe"] = pool.submit(_ask_cluster, facts, ports, token, at, None)
+    with contextlib.suppress(TokenError):  # a malformed token: its error is the authenticator's (below)
+        facts.static_token_profile = ports.profile_with_key(describe_token(token).access_key_id)
     try:
         request = _verify(token, facts, ports, None)
     except TokenError as err:
@@ -294,6 +332,7 @@ def _gather_static(facts: Facts, ports: DoctorPorts, pool: ThreadPoolExecutor, t
     facts.access_entries = answers.get("entries", facts.access_entries)
     facts.admin_caller = answers.get("admin", facts.admin_caller)
     facts.endpoint_version = answers.get("version", facts.endpoint_version)
+    _egress(facts, ports)
     _clocks(facts, ports)
 
 
@@ -313,6 +352,18 @@ def _sts_caller(answer: tuple[int, str], request: TokenRequest) -> Outcome[Calle
     return Outcome(
         value=CallerIdentity(arn=arn, account=account, user_id=user_id, access_key_id=request.access_key_id)
     )
+
+
+def _egress(facts: Facts, ports: DoctorPorts) -> None:
+    """This machine's public IP, asked only when the endpoint refused or dropped the connection (the
+    cluster's public CIDRs are checked against it) and not --offline."""
+    error = facts.endpoint_version.error
+    if facts.options.offline or not isinstance(error, KubeCallError) or error.status is not None or error.tls:
+        return
+    try:
+        facts.egress_ip = Outcome(value=ports.egress_ip())
+    except CheckIpError as err:
+        facts.egress_ip = Outcome(error=err)
 
 
 def _clocks(facts: Facts, ports: DoctorPorts) -> None:

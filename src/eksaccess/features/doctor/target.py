@@ -48,6 +48,7 @@ class DoctorOptions:
     verb: str | None = None
     resource: str | None = None
     namespace: str | None = None
+    offline: bool = False  # no check-IP lookup of this machine's public IP
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -54,8 +54,20 @@ class PolicySpec(_DesiredModel):
         return ScopeType.NAMESPACE if self.namespaces else ScopeType.CLUSTER
 
 
+class PermissionSetRef(_DesiredModel):
+    """An IAM Identity Center permission set: its role in ``account`` (resolved through IAM ListRoles)."""
+
+    name: str = Field(pattern=r"^[\w+=,.@-]{1,32}$", description="the permission set's name")
+    account: str = Field(pattern=r"^\d{12}$", description="the account the set is provisioned to")
+
+
 class PrincipalSpec(_DesiredModel):
-    arn: str = Field(description="IAM role or user ARN")
+    arn: str | None = Field(default=None, description="IAM role or user ARN (or permissionSet)")
+    permissionSet: PermissionSetRef | None = Field(
+        default=None,
+        description="instead of arn: the permission set whose role (AWSReservedSSO_<name>_<suffix>) this is; "
+        "plan and apply resolve it and replace the mappings of an earlier role of the set",
+    )
     via: Via = Via.AUTO
     type: EntryType = EntryType.STANDARD
     username: str | None = Field(
@@ -66,12 +78,28 @@ class PrincipalSpec(_DesiredModel):
 
     @field_validator("arn")
     @classmethod
-    def _arn(cls, value: str) -> str:
+    def _arn(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         try:
             parse_principal(value)
         except InvalidArnError as err:
             raise ValueError(err.message) from err
         return value
+
+    @model_validator(mode="after")
+    def _one_principal(self) -> PrincipalSpec:
+        if (self.arn is None) == (self.permissionSet is None):
+            raise ValueError("give arn or permissionSet (one of them)")
+        return self
+
+    @property
+    def label(self) -> str:
+        """How the file names the principal: its ARN, else its permission set."""
+        if self.arn is not None:
+            return self.arn
+        assert self.permissionSet is not None  # _one_principal
+        return f"permission set {self.permissionSet.name} (account {self.permissionSet.account})"
 
 
 class ClusterRef(_DesiredModel):
@@ -100,9 +128,9 @@ class ClusterAccess(_DesiredModel):
     def _unique(self) -> ClusterAccess:
         seen: set[tuple[str, str]] = set()
         for spec in self.principals:
-            key = (spec.arn.lower(), str(spec.via))
+            key = (spec.label.lower(), str(spec.via))
             if key in seen:
-                raise ValueError(f"principal {spec.arn} is listed twice with via {spec.via}")
+                raise ValueError(f"principal {spec.label} is listed twice with via {spec.via}")
             seen.add(key)
         return self
 

@@ -48,12 +48,14 @@ class GrantRequest:
     entry_type: EntryType | None = None
     via: Via = Via.AUTO
     allow_system_masters: bool = False
+    notices: tuple[str, ...] = ()  # said by the caller (a permission set resolved to ``arn``)
+    warnings: tuple[str, ...] = ()
 
 
 def plan_grant(state: ClusterState, request: GrantRequest, *, lookup: RoleLookup | None = None) -> Plan:
     mode = state.authentication_mode
     via = concrete_via(request.via, mode)
-    notices: list[str] = []
+    notices: list[str] = list(request.notices)
     if request.via is Via.AUTO:
         notices.append(
             f"authentication mode {mode}: granting through {'an access entry' if via is Via.ACCESS_ENTRY else 'aws-auth'}"
@@ -76,7 +78,7 @@ def plan_grant(state: ClusterState, request: GrantRequest, *, lookup: RoleLookup
         target = _entry_target(state, corrected.arn, request, associations)
     else:
         target = _aws_auth_target(state, corrected.arn, request, associations)
-    warnings = _shadowing(state, corrected.arn, via)
+    warnings = [*request.warnings, *_shadowing(state, corrected.arn, via)]
     if via is Via.AWS_AUTH:
         masters = system_masters_warning(
             state, corrected.arn, request.groups, allowed=request.allow_system_masters

@@ -20,6 +20,12 @@ from eksaccess.domain.names import masters_warning, validate_partition, validate
 from eksaccess.domain.state import AuthenticationMode, ClusterState
 from eksaccess.errors import InputError
 from eksaccess.features.manage.desired import ClusterAccess, PrincipalSpec
+from eksaccess.features.manage.permission_set import (
+    PermissionSetResolver,
+    reprovisioned,
+    resolve_file,
+    stale_mappings,
+)
 from eksaccess.features.manage.steps import Action, Step, StepCode, simulate
 from eksaccess.features.manage.translate import (
     default_aws_auth_username,
@@ -89,6 +95,8 @@ def concrete_via(via: Via, mode: AuthenticationMode) -> Via:
 
 
 def target_of(spec: PrincipalSpec, mode: AuthenticationMode, partition: str = "aws") -> PrincipalTarget:
+    if spec.arn is None:
+        raise InputError(f"{spec.label}: not resolved to a role ARN (plan and apply resolve permission sets)")
     via = concrete_via(spec.via, mode)
     policies = tuple(
         AccessPolicyAssociation(policy_arn=p.policy_arn(partition), scope=scope_of(p.namespaces))
@@ -477,17 +485,24 @@ def refuse_missing_principals(plan: Plan, check: PrincipalCheck) -> None:
 
 
 def plan_access(
-    state: ClusterState, desired: ClusterAccess, *, prune: bool = False, allow_system_masters: bool = False
+    state: ClusterState,
+    desired: ClusterAccess,
+    *,
+    prune: bool = False,
+    allow_system_masters: bool = False,
+    resolve_set: PermissionSetResolver | None = None,
 ) -> Plan:
     """The plan that makes the cluster match a desired-state file. A principal given ``system:masters`` in
-    aws-auth that does not have it yet needs ``allow_system_masters``."""
+    aws-auth that does not have it yet needs ``allow_system_masters``. ``resolve_set`` turns a
+    ``permissionSet:`` into its role's ARN (IAM); the mappings of an earlier role of the set are removed."""
+    desired = resolve_file(desired, resolve_set)
     if desired.cluster.name != state.cluster.name:
         raise InputError(f"the file is for cluster {desired.cluster.name}, not {state.cluster.name}")
     if desired.cluster.region and desired.cluster.region != state.cluster.region:
         raise InputError(f"the file is for region {desired.cluster.region}, not {state.cluster.region}")
     final_mode = desired.authenticationMode or state.authentication_mode
     targets = [target_of(spec, final_mode, state.partition) for spec in desired.principals]
-    extra: list[Step] = []
+    extra: list[Step] = reprovisioned_steps(state, desired, final_mode)
     if prune:
         extra.extend(_prune_steps(state, targets))
     if desired.mapAccounts is not None:
@@ -498,7 +513,15 @@ def plan_access(
         for spec, t in zip(desired.principals, targets, strict=True)
         if t.via is Via.AWS_AUTH
     ]
-    return replace(plan, warnings=(*plan.warnings, *(w for w in masters if w)))
+    resolved = tuple(
+        f"permission set {spec.permissionSet.name} in account {spec.permissionSet.account}: role {spec.arn} "
+        "(IAM ListRoles)"
+        for spec in desired.principals
+        if spec.permissionSet is not None
+    )
+    return replace(
+        plan, notices=(*resolved, *plan.notices), warnings=(*plan.warnings, *(w for w in masters if w))
+    )
 
 
 def _prune_steps(state: ClusterState, targets: Sequence[PrincipalTarget]) -> list[Step]:
@@ -530,4 +553,21 @@ def _account_steps(state: ClusterState, accounts: Sequence[str]) -> list[Step]:
         for a in dict.fromkeys(live)
         if a not in accounts
     )
+    return steps
+
+
+def reprovisioned_steps(state: ClusterState, desired: ClusterAccess, mode: AuthenticationMode) -> list[Step]:
+    """For each ``permissionSet:`` of the file: the removal of the mappings (on its mechanism) of an earlier
+    role of the set, which Identity Center replaced when it provisioned the set again; each step says why."""
+    steps: list[Step] = []
+    for spec in desired.principals:
+        if spec.permissionSet is None or spec.arn is None:
+            continue
+        via = concrete_via(spec.via, mode)
+        why = reprovisioned(spec.permissionSet.name, spec.permissionSet.account, spec.arn)
+        for old, old_via, _ in stale_mappings(state, spec.arn):
+            if old_via is via:
+                steps.extend(
+                    replace(step, before=f"{step.before}; {why}") for step in removal_steps(state, old, via)
+                )
     return steps

@@ -19,10 +19,14 @@ from urllib.parse import unquote
 
 from eksaccess.domain.access import CLUSTER_SCOPE, AccessEntry, AccessPolicyAssociation
 from eksaccess.domain.authz.access_policies import CLUSTER_ADMIN, policy_arn
+from eksaccess.domain.endpoint_access import EndpointAccess
 from eksaccess.domain.iam.principal import arn_partition
 from eksaccess.domain.state import AuthenticationMode
-from eksaccess.sandbox.aws import access_entries
+from eksaccess.domain.workload.oidc import issuer_url
+from eksaccess.sandbox.aws import access_entries, nodegroups, pod_identity
+from eksaccess.sandbox.aws.cloudtrail import record_api_creation
 from eksaccess.sandbox.aws.cluster_logging import describe_logging, update_logging
+from eksaccess.sandbox.aws.cluster_logging import forget as forget_logging
 from eksaccess.sandbox.aws.eks_common import DELETED, cluster_arn, entry_arn, find_cluster
 from eksaccess.sandbox.aws.endpoint_access import update_vpc_config
 from eksaccess.sandbox.aws.errors import AwsError, ErrorKind
@@ -30,7 +34,7 @@ from eksaccess.sandbox.aws.identity import ensure_allowed
 from eksaccess.sandbox.aws.pagination import invalid_parameter, page
 from eksaccess.sandbox.aws.request import ServiceRequest
 from eksaccess.sandbox.aws.wire import AwsResponse, json_response
-from eksaccess.sandbox.scenarios.seed import endpoint_access, forget_endpoint_access
+from eksaccess.sandbox.scenarios.seed import endpoint_settings, forget_endpoint_access
 from eksaccess.sandbox.store import ClusterRecord, EntryRecord, PolicyRecord
 
 DEFAULT_VERSION = "1.31"
@@ -46,22 +50,19 @@ def ca_data(req: ServiceRequest) -> str:
     return base64.b64encode(req.ctx.ca_bundle.read_bytes()).decode("ascii")
 
 
-def _vpc_config(record: ClusterRecord, access: tuple[bool, bool]) -> dict[str, Any]:
+def _vpc_config(record: ClusterRecord, access: EndpointAccess) -> dict[str, Any]:
     digest = hashlib.sha256(record.arn.encode()).hexdigest()
-    public, private = access
     return {
         "subnetIds": [f"subnet-{digest[:17]}", f"subnet-{digest[17:34]}"],
         "securityGroupIds": [],
         "clusterSecurityGroupId": f"sg-{digest[34:51]}",
         "vpcId": f"vpc-{digest[51:64]}",
-        "endpointPublicAccess": public,
-        "endpointPrivateAccess": private,
-        "publicAccessCidrs": ["0.0.0.0/0"] if public else [],
+        **access.to_json(),  # publicAccessCidrs kept (and returned) while public access is off, as EKS does
     }
 
 
 def cluster_body(
-    record: ClusterRecord, *, status: str | None = None, access: tuple[bool, bool] = (True, False)
+    record: ClusterRecord, *, status: str | None = None, access: EndpointAccess | None = None
 ) -> dict[str, Any]:
     """DescribeCluster's ``cluster``; a cluster still CREATING has no endpoint or CA yet (as on EKS)."""
     shown = status or record.status
@@ -71,11 +72,12 @@ def cluster_body(
         "createdAt": record.created_at,
         "version": record.version,
         "endpoint": record.endpoint,
-        "resourcesVpcConfig": _vpc_config(record, access),
+        "resourcesVpcConfig": _vpc_config(record, access or EndpointAccess()),
         "status": shown,
         "certificateAuthority": {"data": record.certificate_authority_data},
         "platformVersion": PLATFORM_VERSION,
         "kubernetesNetworkConfig": {"serviceIpv4Cidr": "10.100.0.0/16", "ipFamily": "ipv4"},
+        "identity": {"oidc": {"issuer": issuer_url(record.arn, record.region)}},  # IRSA (sandbox/oidc.py)
         "tags": {},
         "accessConfig": {
             "bootstrapClusterCreatorAdminPermissions": record.bootstrap_cluster_creator_admin_permissions,
@@ -83,7 +85,7 @@ def cluster_body(
         },
     }
     if shown == "CREATING":
-        del body["endpoint"], body["certificateAuthority"]
+        del body["endpoint"], body["certificateAuthority"], body["identity"]
     return body
 
 
@@ -166,6 +168,7 @@ def create_cluster(req: ServiceRequest) -> AwsResponse:
     endpoint = req.ctx.start_cluster_listener(name) if req.ctx.start_cluster_listener else ""
     record = ClusterRecord(**{**_fields(record), "endpoint": endpoint, "status": "ACTIVE"})
     store.put_cluster(record)
+    record_api_creation(req, record)  # CloudTrail's CreateCluster event
     if mode.uses_access_entries and bootstrap:
         bootstrap_creator_entry(req, record)
     req.ctx.log.info("eks CreateCluster %s (%s) by %s -> %s", name, mode.value, caller.arn, endpoint)
@@ -184,7 +187,7 @@ def seed_kube_objects(req: ServiceRequest, name: str) -> None:
 
 def describe_cluster(req: ServiceRequest, name: str) -> AwsResponse:
     record = find_cluster(req, name, "eks:DescribeCluster")
-    access = endpoint_access(req.ctx.store, name)
+    access = endpoint_settings(req.ctx.store, name)
     body = {**cluster_body(record, access=access), "logging": describe_logging(req, record)}
     return json_response({"cluster": body}, req.request_id)
 
@@ -210,6 +213,8 @@ def delete_cluster(req: ServiceRequest, name: str) -> AwsResponse:
         req.ctx.stop_cluster_listener(name)
     req.ctx.store.delete_cluster(name)
     forget_endpoint_access(req.ctx.store, name)
+    forget_logging(req.ctx.store, name)
+    pod_identity.forget(req.ctx.store, name)
     _forget_kube_objects(req, name)
     req.ctx.log.info("eks DeleteCluster %s by %s", name, req.caller.arn)
     return json_response({"cluster": cluster_body(record, status="DELETING")}, req.request_id)
@@ -298,7 +303,11 @@ def _route(req: ServiceRequest) -> Callable[[], AwsResponse]:
             return lambda: describe_update(req, name, update_id)
         case ("GET", ["access-policies"]):
             return lambda: access_entries.list_access_policies(req)
-    route = access_entries.route(req, method, segments)
+    route = (
+        access_entries.route(req, method, segments)
+        or nodegroups.route(req, method, segments)
+        or pod_identity.route(req, method, segments)
+    )
     if route is None:
         raise AwsError.generic(
             ErrorKind.UNKNOWN_OPERATION, f"No EKS operation for {method} {req.http.raw_path}"

@@ -13,6 +13,7 @@ from enum import StrEnum
 class AwsProtocol(StrEnum):
     QUERY = "query"  # STS, IAM: XML ErrorResponse
     REST_JSON = "rest-json"  # EKS: x-amzn-ErrorType + {"message": ...}
+    JSON = "json"  # CloudTrail, CloudWatch Logs (JSON 1.1): {"__type": ...}; codes as rest-json
 
 
 class ErrorKind(StrEnum):

@@ -14,7 +14,10 @@ from typing import Any
 from urllib.parse import quote
 
 from eksaccess.sandbox.aws.errors import AwsError, ErrorKind, validation_error
-from eksaccess.sandbox.aws.identity import ensure_allowed
+from eksaccess.sandbox.aws.iam_oidc import OIDC_ACTIONS
+from eksaccess.sandbox.aws.iam_policies import put_role_policy, put_user_policy
+from eksaccess.sandbox.aws.iam_simulate import simulate_principal_policy
+from eksaccess.sandbox.aws.identity import SANDBOX_POLICY, ensure_allowed
 from eksaccess.sandbox.aws.request import ServiceRequest
 from eksaccess.sandbox.aws.wire import AwsResponse, iso8601, query_response
 from eksaccess.sandbox.store import PrincipalRecord, PrincipalType
@@ -23,6 +26,8 @@ DEFAULT_MAX_ITEMS = 100
 
 
 def trust_policy(role: PrincipalRecord) -> dict[str, Any]:
+    if role.trust_policy is not None:  # the scenario's raw document (trustPolicy)
+        return dict(json.loads(role.trust_policy))
     statements: list[dict[str, Any]] = []
     if role.trusted_by:
         principals: str | list[str] = (
@@ -34,9 +39,6 @@ def trust_policy(role: PrincipalRecord) -> dict[str, Any]:
 
 def encoded_trust_policy(role: PrincipalRecord) -> str:
     return quote(json.dumps(trust_policy(role), separators=(",", ":")), safe="")
-
-
-SANDBOX_POLICY = "eksaccess-sandbox-allow"
 
 
 def identity_policies(p: PrincipalRecord) -> list[dict[str, str]]:
@@ -178,7 +180,7 @@ def update_assume_role_policy(req: ServiceRequest) -> AwsResponse:
             trusted.append(principals)
         elif isinstance(principals, list):
             trusted += [str(p) for p in principals]
-    req.ctx.store.put_principal(replace(role, trusted_by=tuple(dict.fromkeys(trusted))))
+    req.ctx.store.put_principal(replace(role, trusted_by=tuple(dict.fromkeys(trusted)), trust_policy=None))
     return query_response("iam", "UpdateAssumeRolePolicy", {}, req.request_id)
 
 
@@ -272,6 +274,10 @@ _ACTIONS: dict[str, Callable[[ServiceRequest], AwsResponse]] = {
     "ListRoles": list_roles,
     "GetAccountAuthorizationDetails": get_account_authorization_details,
     "UpdateAssumeRolePolicy": update_assume_role_policy,
+    "SimulatePrincipalPolicy": simulate_principal_policy,  # iam_simulate.py
+    "PutRolePolicy": put_role_policy,  # iam_policies.py
+    "PutUserPolicy": put_user_policy,
+    **OIDC_ACTIONS,  # iam_oidc.py: OpenID Connect providers
 }
 
 

@@ -14,6 +14,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from eksaccess.domain.iam.principal import arn_partition
 from eksaccess.sandbox.aws.errors import (
@@ -161,9 +162,30 @@ def is_denied(deny: tuple[str, ...], action: str) -> bool:
     return any(fnmatch.fnmatchcase(wanted, pattern.lower()) for pattern in deny)
 
 
+# The name of the inline identity policy IAM lists for a principal: its ``allow`` and ``deny`` lists.
+SANDBOX_POLICY = "eksaccess-sandbox-allow"
+
+
+class PolicyDecision(StrEnum):
+    """IAM's decision on one action for a principal, spelt as SimulatePrincipalPolicy's EvalDecision."""
+
+    ALLOWED = "allowed"
+    IMPLICIT_DENY = "implicitDeny"
+    EXPLICIT_DENY = "explicitDeny"
+
+
+def decide(principal: PrincipalRecord, action: str) -> PolicyDecision:
+    """The one decision of the sandbox's IAM (calls and iam:SimulatePrincipalPolicy alike): an explicit Deny
+    beats any Allow (IAM's evaluation order); no Allow is an implicit deny."""
+    if is_denied(principal.deny, action):
+        return PolicyDecision.EXPLICIT_DENY
+    if not is_allowed(principal.allow, action):
+        return PolicyDecision.IMPLICIT_DENY
+    return PolicyDecision.ALLOWED
+
+
 def ensure_allowed(caller: AwsCaller, action: str, resource: str) -> None:
-    """An explicit Deny beats any Allow (IAM's evaluation order), and says so as AWS does."""
-    if is_denied(caller.principal.deny, action):
-        raise access_denied(caller.arn, action, resource, explicit=True)
-    if not is_allowed(caller.principal.allow, action):
-        raise access_denied(caller.arn, action, resource)
+    """Refuse a call ``decide`` does not allow, saying so as AWS does (naming an explicit deny)."""
+    decision = decide(caller.principal, action)
+    if decision is not PolicyDecision.ALLOWED:
+        raise access_denied(caller.arn, action, resource, explicit=decision is PolicyDecision.EXPLICIT_DENY)

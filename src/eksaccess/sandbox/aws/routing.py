@@ -1,7 +1,10 @@
 """The AWS endpoint as one WSGI app: route by the SigV4 credential scope's service, authenticate, inject
-faults, dispatch to EKS (rest-json), STS or IAM (query protocol), answer errors in the service's format.
+faults, dispatch to EKS (rest-json), STS or IAM (query protocol), CloudTrail or CloudWatch Logs (json),
+answer errors in the service's format.
 
 ``GET /__sandbox/health`` (unsigned) answers ``{"status": "ok"}``: ``sandbox up`` polls it.
+``GET /__sandbox/checkip`` (unsigned) answers as https://checkip.amazonaws.com does: this machine's public
+IP as the sandbox sees it (the scenario's clientIp) and a newline; clients find it in EKSACCESS_CHECKIP_URL.
 """
 
 from __future__ import annotations
@@ -16,20 +19,25 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 
-from eksaccess.sandbox.aws import eks, iam, sts
+from eksaccess.sandbox import oidc
+from eksaccess.sandbox.aws import cloudtrail, eks, eks_auth, iam, logs, sts, sts_web_identity
 from eksaccess.sandbox.aws.errors import AwsError, AwsProtocol, ErrorKind
 from eksaccess.sandbox.aws.identity import authenticate, signature_error
 from eksaccess.sandbox.aws.regions import ensure_known_region
 from eksaccess.sandbox.aws.request import ServiceRequest
 from eksaccess.sandbox.aws.wire import AwsResponse, error_response
 from eksaccess.sandbox.context import FaultKind, SandboxContext
+from eksaccess.sandbox.scenarios.seed import client_ip
 from eksaccess.sandbox.sigv4 import HttpRequest, SigV4Error, parse_signature
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 HEALTH_PATH = "/__sandbox/health"
+CHECKIP_PATH = "/__sandbox/checkip"
 MAX_BODY = 1024 * 1024
+# STS operations AWS leaves unsigned (botocore: ``authtype: none``): the token or assertion is the credential
+UNSIGNED_ACTIONS = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -56,6 +64,9 @@ SERVICES: Mapping[str, Service] = {
     ),
     "iam": Service(name="iam", protocol=AwsProtocol.QUERY, handle=iam.handle, regional=False),
     "eks": Service(name="eks", protocol=AwsProtocol.REST_JSON, handle=eks.handle),
+    "cloudtrail": Service(name="cloudtrail", protocol=AwsProtocol.JSON, handle=cloudtrail.handle),
+    "logs": Service(name="logs", protocol=AwsProtocol.JSON, handle=logs.handle),
+    "eks-auth": Service(name="eks-auth", protocol=AwsProtocol.REST_JSON, handle=eks_auth.handle),
 }
 
 
@@ -101,6 +112,9 @@ def _guess_service(request: HttpRequest) -> Service:
     """For requests without a usable signature: rest paths are EKS, the rest query protocol (STS)."""
     if request.raw_path.startswith(("/clusters", "/access-policies")):
         return SERVICES["eks"]
+    target = request.headers.get("x-amz-target", "")
+    if target.startswith((cloudtrail.TARGET_PREFIX, logs.TARGET_PREFIX)):
+        return SERVICES["cloudtrail" if target.startswith(cloudtrail.TARGET_PREFIX) else "logs"]
     return SERVICES["sts"]
 
 
@@ -123,8 +137,15 @@ class AwsApp:
         if request.raw_path == HEALTH_PATH:
             body = json.dumps({"status": "ok", "endpoint": self.ctx.aws_endpoint}).encode()
             return AwsResponse(status=200, body=body, content_type="application/json")
+        if request.raw_path == CHECKIP_PATH:
+            answer = (client_ip(self.ctx.store) + "\n").encode()
+            return AwsResponse(status=200, body=answer, content_type="text/plain;charset=UTF-8")
+        if request.raw_path.startswith(oidc.PATH_PREFIX):  # the clusters' OIDC issuers (sandbox/oidc.py)
+            return _oidc_document(self.ctx, request)
         accept_json = "application/json" in request.headers.get("accept", "")
         service = _guess_service(request)
+        if service.name == "sts" and _query_params(request).get("Action") in UNSIGNED_ACTIONS:
+            return self._unsigned(request, request_id, accept_json)
         akid = "-"
         action = "-"
         try:
@@ -152,7 +173,8 @@ class AwsApp:
                 declared_payload_hash=service.declared_payload_hash,
             )
             params = _query_params(request)
-            action = params.get("Action", request.method + " " + request.raw_path.split("?")[0])
+            action = params.get("Action") or request.headers.get("x-amz-target", "").rpartition(".")[2]
+            action = action or request.method + " " + request.raw_path.split("?")[0]
             service_request = ServiceRequest(
                 ctx=self.ctx,
                 http=request,
@@ -181,6 +203,25 @@ class AwsApp:
         self.ctx.log.info("aws %s %s key=%s -> %d", service.name, action, akid, response.status)
         return response
 
+    def _unsigned(self, request: HttpRequest, request_id: str, accept_json: bool) -> AwsResponse:
+        """AssumeRoleWithWebIdentity (sts_web_identity.py) without SigV4, as STS takes it."""
+        action = _query_params(request).get("Action", "")
+        try:
+            self._faults("sts")
+            if action != sts_web_identity.ACTION:
+                raise AwsError.generic(ErrorKind.UNKNOWN_OPERATION, f"The sandbox does not model {action}")
+            response = sts_web_identity.answer(
+                self.ctx, _query_params(request), now=self.clock(), request_id=request_id
+            )
+        except AwsError as err:
+            response = error_response(err, AwsProtocol.QUERY, "sts", request_id, accept_json=accept_json)
+            self.ctx.log.info(
+                "aws sts %s unsigned -> %d %s", action, response.status, err.resolve(AwsProtocol.QUERY)[0]
+            )
+            return response
+        self.ctx.log.info("aws sts %s unsigned -> %d", action, response.status)
+        return response
+
     def _faults(self, service: str) -> None:
         decision = self.ctx.faults.before_request(service)
         if decision is None:
@@ -193,6 +234,14 @@ class AwsApp:
             raise AwsError.generic(
                 ErrorKind.SERVER_FAULT, "An internal error occurred (injected by the sandbox)."
             )
+
+
+def _oidc_document(ctx: SandboxContext, request: HttpRequest) -> AwsResponse:
+    answer = oidc.serve(ctx.store, request.raw_path) if request.method in ("GET", "HEAD") else None
+    if answer is None:
+        return AwsResponse(status=404, body=b"Not Found", content_type="text/plain")
+    status, body, headers = answer
+    return AwsResponse(status=status, body=body, content_type="application/json", headers=headers)
 
 
 def _reason(status: int) -> str:

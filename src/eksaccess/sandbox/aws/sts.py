@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal
+from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, arn_partition, parse_principal
 from eksaccess.sandbox.aws.errors import AwsError, ErrorKind, access_denied, validation_error
 from eksaccess.sandbox.aws.identity import (
     AwsCaller,
@@ -16,7 +16,7 @@ from eksaccess.sandbox.aws.identity import (
 )
 from eksaccess.sandbox.aws.request import ServiceRequest
 from eksaccess.sandbox.aws.wire import AwsResponse, iso8601, query_json_response, query_response
-from eksaccess.sandbox.store import AccessKeyRecord, PrincipalRecord, PrincipalType
+from eksaccess.sandbox.store import AccessKeyRecord, PrincipalRecord, PrincipalType, SandboxStore
 
 PRESIGNED_LIFETIME = timedelta(minutes=15)  # STS honours presigned GetCallerIdentity for 15 minutes
 MIN_DURATION = 900
@@ -87,6 +87,25 @@ def trusts(role: PrincipalRecord, caller: AwsCaller) -> bool:
     return any(entry in (caller.principal.arn, caller.arn, root) for entry in role.trusted_by)
 
 
+def issue_role_session(
+    store: SandboxStore, role: PrincipalRecord, *, session_name: str, expiration: float, chained: bool
+) -> tuple[AccessKeyRecord, str]:
+    """Temporary credentials of a session of ``role`` (the one way the sandbox mints them: AssumeRole,
+    EKS Auth): the stored key and the session's assumed-role ARN (the role's path dropped, as STS does)."""
+    key = AccessKeyRecord(
+        access_key_id=new_access_key_id("ASIA"),
+        secret_access_key=new_secret(),
+        principal_arn=role.arn,
+        session_token=new_session_token(),
+        session_name=session_name,
+        expiration=expiration,
+        chained=chained,
+    )
+    store.put_access_key(key)
+    partition = arn_partition(role.arn)
+    return key, f"arn:{partition}:sts::{role.account_id}:assumed-role/{role.name}/{session_name}"
+
+
 def _assume_role(req: ServiceRequest) -> AwsResponse:
     role_arn = req.params.get("RoleArn", "")
     session_name = req.params.get("RoleSessionName", "")
@@ -113,18 +132,14 @@ def _assume_role(req: ServiceRequest) -> AwsResponse:
     if role is None or role.kind is not PrincipalType.ROLE or not trusts(role, caller):
         raise access_denied(caller.arn, "sts:AssumeRole", role_arn)
     seconds = _duration(req, role)
-    expiration = req.now.timestamp() + seconds
-    key = AccessKeyRecord(
-        access_key_id=new_access_key_id("ASIA"),
-        secret_access_key=new_secret(),
-        principal_arn=role.arn,
-        session_token=new_session_token(),
+    key, assumed_arn = issue_role_session(
+        req.ctx.store,
+        role,
         session_name=session_name,
-        expiration=expiration,
+        expiration=req.now.timestamp() + seconds,
         chained=caller.is_role_session,
     )
-    req.ctx.store.put_access_key(key)
-    assumed_arn = f"arn:{parsed.partition}:sts::{role.account_id}:assumed-role/{role.name}/{session_name}"
+    expiration = float(key.expiration or 0)
     req.ctx.log.info("sts AssumeRole %s by %s -> %s (%ds)", role.arn, caller.arn, key.access_key_id, seconds)
     result = {
         "Credentials": {

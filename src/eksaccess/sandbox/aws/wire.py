@@ -73,10 +73,22 @@ def json_response(data: Mapping[str, Any], request_id: str, status: int = 200) -
     )
 
 
+def amz_json_response(data: Mapping[str, Any], request_id: str, status: int = 200) -> AwsResponse:
+    """The JSON 1.1 protocol's answer (CloudTrail, CloudWatch Logs)."""
+    return AwsResponse(
+        status=status,
+        body=json.dumps(data).encode(),
+        content_type="application/x-amz-json-1.1",
+        headers={"x-amzn-RequestId": request_id},
+    )
+
+
 def error_response(
     error: AwsError, protocol: AwsProtocol, service: str, request_id: str, *, accept_json: bool = False
 ) -> AwsResponse:
     code, status = error.resolve(protocol)
+    if protocol is AwsProtocol.JSON:
+        return amz_json_response({"__type": code, "message": error.message}, request_id, status=status)
     if protocol is AwsProtocol.REST_JSON:
         return AwsResponse(
             status=status,

@@ -32,9 +32,12 @@ from eksaccess.sandbox.kube.authn import ANONYMOUS, AuthenticationError, KubeUse
 from eksaccess.sandbox.kube.controllers import aggregate_cluster_roles_in
 from eksaccess.sandbox.kube.discovery import BY_PATH, RBAC, STORED_KINDS, Resource
 from eksaccess.sandbox.kube.handlers import ResourceHandler, WriteGuard
+from eksaccess.sandbox.kube.node_authorizer import admit_node_write, node_authorizes
 from eksaccess.sandbox.kube.requestinfo import RequestInfo, parse_request
 from eksaccess.sandbox.kube.reviews import ReviewHandler
 from eksaccess.sandbox.kube.storage import KubeObjects
+from eksaccess.sandbox.kube.token_request import TokenRequestHandler
+from eksaccess.sandbox.kube.token_request import decode as decode_token_request
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -92,6 +95,7 @@ class KubeApp:
         log: logging.Logger | None = None,
         kube_version: str = "1.31",
         on_rbac_write: Callable[[], None] | None = None,
+        token_requests: TokenRequestHandler | None = None,
     ) -> None:
         self.cluster = cluster
         self.objects = objects
@@ -101,6 +105,7 @@ class KubeApp:
         self.log = log or logging.getLogger("eksaccess.sandbox.kube")
         self.kube_version = kube_version
         self.on_rbac_write = on_rbac_write
+        self.token_requests = token_requests  # serviceaccounts/token (token_request.py)
         self.resources = ResourceHandler(cluster=cluster, objects=objects, on_write=self._written)
         self.reviews = ReviewHandler(authorizer=self.authorizer, authenticate=authenticate)
 
@@ -137,6 +142,11 @@ class KubeApp:
         self._authorize(info, user)
         if not info.is_resource:
             return self._non_resource(path, info, query)
+        if info.resource == "serviceaccounts" and info.subresource == "token" and self.token_requests:
+            ctype = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip()
+            request = decode_token_request(ctype, _read_body(environ))
+            code, answer = self.token_requests.handle(info, request)
+            return code, answer, JSON_TYPE, []
         res = BY_PATH.get((info.group, info.version, info.resource))
         if res is None or (info.namespace and not res.namespaced and res.kind != "Namespace"):
             raise status.resource_not_found()
@@ -144,6 +154,7 @@ class KubeApp:
         ctype = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip()
         raw = _read_body(environ)
         body = _decode(ctype, raw, res) if method in ("POST", "PUT") else None
+        admit_node_write(info, user, body)
         if not res.stored:
             code, obj = self.reviews.handle(res, info, body, user)
             return code, obj, JSON_TYPE, []
@@ -184,6 +195,8 @@ class KubeApp:
             raise _unauthorized() from None
 
     def _check(self, attrs: Attributes, user: KubeUser) -> None:
+        if node_authorizes(attrs, user):  # Node,RBAC: the Node authorizer is asked first
+            return
         decision = self.authorizer().authorize(
             attrs,
             username=user.username,
@@ -376,6 +389,17 @@ def make_kube_app(cluster_name: str, ctx: SandboxContext) -> WSGIApplication:
     objects = KubeObjects(ctx.store)
     record = ctx.store.get_cluster(cluster_name)
     authenticate = ClusterAuthenticator(cluster=cluster_name, ctx=ctx, objects=objects)
+    tokens = None
+    if record is not None:
+        from eksaccess.sandbox.oidc import cluster_issuer, sign_token
+
+        tokens = TokenRequestHandler(
+            cluster=cluster_name,
+            objects=objects,
+            issuer=cluster_issuer(record),
+            sign=lambda claims: sign_token(ctx.store, record, claims),
+            clock=lambda: time.time() + ctx.clock_offset.total_seconds(),  # the scenario's clock
+        )
     return KubeApp(
         cluster=cluster_name,
         objects=objects,
@@ -383,4 +407,5 @@ def make_kube_app(cluster_name: str, ctx: SandboxContext) -> WSGIApplication:
         faults=ctx.faults,
         log=ctx.log,
         kube_version=record.version if record else "1.31",
+        token_requests=tokens,
     )

@@ -15,7 +15,9 @@ from eksaccess.domain.awsauth.reader import AwsAuth, parse_aws_auth
 from eksaccess.domain.iam.identity import Caller, resolve
 from eksaccess.domain.iam.principal import arn_partition
 from eksaccess.domain.token import StsIdentity
+from eksaccess.sandbox.aws.nodegroups import caller_dns_name
 from eksaccess.sandbox.context import SandboxContext
+from eksaccess.sandbox.kube.authenticator_journal import AuthenticatorJournal
 from eksaccess.sandbox.kube.authn import (
     AuthenticationError,
     KubeUser,
@@ -57,6 +59,7 @@ class ClusterAuthenticator:
         # token -> user, valid while nothing in the database changed (mode, access entries, aws-auth)
         self._users: dict[str, tuple[tuple[int, int], KubeUser]] = {}
         self._lock = threading.Lock()
+        self.journal = AuthenticatorJournal(cluster=cluster, ctx=ctx)  # the authenticator's log lines
         record = ctx.store.get_cluster(cluster)
         region = record.region if record else "us-east-1"
         partition = arn_partition(record.arn) if record else "aws"
@@ -72,7 +75,11 @@ class ClusterAuthenticator:
         )
 
     def __call__(self, token: str) -> KubeUser:
-        identity, access_key_id = self.verifier.verify(token)
+        try:
+            identity, access_key_id = self.verifier.verify(token)
+        except AuthenticationError as err:
+            self.journal.denied(str(err))
+            raise
         key = token_cache_key(token)
         marker = self.objects.change_marker()
         with self._lock:
@@ -92,7 +99,11 @@ class ClusterAuthenticator:
             raise AuthenticationError(f"cluster {self.cluster} does not exist")
         aws_auth, data = self.aws_auth.get()
         caller = Caller(
-            arn=identity.arn, account=identity.account, user_id=identity.user_id, access_key_id=access_key_id
+            arn=identity.arn,
+            account=identity.account,
+            user_id=identity.user_id,
+            access_key_id=access_key_id,
+            ec2_private_dns_name=caller_dns_name(identity.arn, record.region),  # EC2's DescribeInstances
         )
         resolution = resolve(
             mode=record.authentication_mode,
@@ -102,10 +113,16 @@ class ClusterAuthenticator:
             creator_arn=record.creator_arn,
             aws_auth_data=data,
         )
+        self.journal.sts_response(identity, access_key_id, self.verifier.sts_hosts[0])
         if resolution.identity is None:
-            raise AuthenticationError(resolution.error or "identity is not mapped")
+            error = resolution.error or "identity is not mapped"
+            self.journal.denied(error, arn=resolution.principal_arn)
+            raise AuthenticationError(error)
         kube = resolution.identity
         entry = resolution.access_entry
+        self.journal.granted(
+            arn=resolution.principal_arn, username=kube.username, uid=kube.uid, groups=kube.groups
+        )
         self.ctx.log.debug(
             "access granted cluster=%s arn=%s username=%s uid=%s groups=%s",
             self.cluster,

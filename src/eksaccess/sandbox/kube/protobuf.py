@@ -170,6 +170,14 @@ MESSAGES: dict[str, M] = {
     "SelfSubjectReview": {1: F("metadata", "ObjectMeta")},
     "TokenReview": {1: F("metadata", "ObjectMeta"), 2: F("spec", "TokenReviewSpec")},
     "TokenReviewSpec": {1: F("token", S), 2: F("audiences", S, True)},
+    # TokenRequest (sandbox/kube/token_request.py: kubectl create token)
+    "TokenRequest": {1: F("metadata", "ObjectMeta"), 2: F("spec", "TokenRequestSpec")},
+    "TokenRequestSpec": {
+        1: F("audiences", S, True),
+        3: F("boundObjectRef", "BoundObjectReference"),
+        4: F("expirationSeconds", I64),
+    },
+    "BoundObjectReference": {1: F("kind", S), 2: F("apiVersion", S), 3: F("name", S), 4: F("uid", S)},
     # meta/v1
     "DeleteOptions": {
         1: F("gracePeriodSeconds", I64),

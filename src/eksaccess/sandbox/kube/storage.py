@@ -186,8 +186,9 @@ class KubeObjects:
             (*key, rv, json.dumps(obj, separators=(",", ":"))),
         )
 
-    def create(self, cluster: str, obj: Mapping[str, Any]) -> Obj:
-        """Store a new object: uid, creationTimestamp and resourceVersion are set here."""
+    def create(self, cluster: str, obj: Mapping[str, Any], *, keep_creation_timestamp: bool = False) -> Obj:
+        """Store a new object: uid, creationTimestamp and resourceVersion are set here (a scenario's
+        object may bring its own creationTimestamp: ``keep_creation_timestamp``)."""
         new: Obj = copy.deepcopy(dict(obj))
         meta = new.setdefault("metadata", {})
         key = self._key(cluster, new)
@@ -199,7 +200,8 @@ class KubeObjects:
                     raise AlreadyExistsError(key[4])
                 meta.pop("resourceVersion", None)
                 meta["uid"] = str(uuid.uuid4())
-                meta["creationTimestamp"] = now_timestamp()
+                given = meta.get("creationTimestamp") if keep_creation_timestamp else None
+                meta["creationTimestamp"] = str(given) if given else now_timestamp()
                 meta["resourceVersion"] = str(rv)
                 self._write(conn, key, new, rv)
         return new
@@ -285,7 +287,7 @@ class KubeObjects:
             meta = obj.setdefault("metadata", {})
             meta.pop("resourceVersion", None)
             try:
-                self.create(cluster, obj)
+                self.create(cluster, obj, keep_creation_timestamp=True)
             except AlreadyExistsError:
                 self.update(cluster, obj)
         aggregate_cluster_roles_in(self, cluster)

@@ -9,6 +9,7 @@ module; ``load_scenario`` takes a built-in name or a path to a file.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from eksaccess.adapters.files import read_text
 from eksaccess.domain.data_text import load_data_text
+from eksaccess.domain.endpoint_access import (
+    DEFAULT_PUBLIC_CIDRS,
+    EndpointAccess,
+    EndpointAccessError,
+    check_cidrs,
+)
 from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal, role_arn, user_arn
 from eksaccess.domain.state import ClusterState, field_path
 from eksaccess.errors import InputError
@@ -27,6 +34,7 @@ API_VERSION = "eksaccess/v1"
 KIND = "Scenario"
 DEFAULT_REGION = "us-west-2"
 FOREIGN_CA = "foreign"  # certificateAuthorityData: a CA nobody serves with (the cluster was recreated)
+DEFAULT_CLIENT_IP = "203.0.113.10"  # TEST-NET-3 (RFC 5737): this machine's egress IP as the sandbox sees it
 
 
 class _ScenarioModel(BaseModel):
@@ -74,6 +82,11 @@ class RoleSpec(_ScenarioModel):
         default_factory=list,
         description="principal ARNs that may assume the role; an account root ARN means any principal of it",
     )
+    trustPolicy: dict[str, Any] | None = Field(
+        default=None,
+        description="the role's trust policy document as IAM holds it (GetRole returns it): service and "
+        "federated principals, conditions; trustedBy still decides sts:AssumeRole by AWS principals",
+    )
     allow: list[str] | None = None
     deny: list[str] = Field(
         default_factory=list,
@@ -93,9 +106,29 @@ class RoleSpec(_ScenarioModel):
         return value
 
 
+class OidcProviderSpec(_ScenarioModel):
+    """An IAM OpenID Connect provider (CreateOpenIDConnectProvider's fields): of a scenario cluster's
+    issuer (``cluster``) or of any ``url``."""
+
+    cluster: str | None = Field(default=None, description="a scenario cluster whose OIDC issuer this is")
+    url: str | None = Field(default=None, pattern=r"^https://[^?#]+$", max_length=255)
+    clientIds: list[str] = Field(default_factory=lambda: ["sts.amazonaws.com"])
+    thumbprints: list[str] = Field(default_factory=list, max_length=5)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> OidcProviderSpec:
+        if (self.cluster is None) == (self.url is None):
+            raise ValueError("an OIDC provider names exactly one of cluster or url")
+        return self
+
+
 class AccountSpec(_ScenarioModel):
     users: list[UserSpec] = Field(default_factory=list)
     roles: list[RoleSpec] = Field(default_factory=list)
+    oidcProviders: list[OidcProviderSpec] = Field(
+        default_factory=list,
+        description="IAM OIDC identity providers (IRSA): a cluster's issuer, client ids (audiences), thumbprints",
+    )
 
 
 class ClusterStatus(StrEnum):
@@ -107,6 +140,24 @@ class ClusterStatus(StrEnum):
 class ServingCertificate(StrEnum):
     CLUSTER = "cluster"  # signed by the cluster's own CA (certificateAuthority.data)
     FOREIGN = "foreign"  # signed by a CA nobody trusts: what a TLS-inspecting proxy presents
+
+
+class PodIdentityAssociationSpec(_ScenarioModel):
+    """An EKS Pod Identity association (CreatePodIdentityAssociation's fields)."""
+
+    namespace: str = Field(min_length=1, max_length=253)
+    serviceAccount: str = Field(min_length=1, max_length=253)
+    roleArn: str
+    targetRoleArn: str | None = None
+    disableSessionTags: bool = False
+    createdAt: datetime | None = Field(
+        default=None, description="when the association was created (default: when the sandbox starts)"
+    )
+
+    @field_validator("roleArn", "targetRoleArn")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        return None if value is None else _check_arn(value, PrincipalKind.ROLE)
 
 
 class ScenarioCluster(ClusterState):
@@ -126,6 +177,11 @@ class ScenarioCluster(ClusterState):
         description="false: a private endpoint; from this machine its API server refuses connections",
     )
     endpointPrivateAccess: bool = False
+    publicAccessCidrs: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PUBLIC_CIDRS),
+        description="the CIDRs the public endpoint takes connections from; the scenario's clientIp outside "
+        "them: its API server refuses connections (kept, and without effect, while public access is off)",
+    )
     deleted: bool = Field(
         default=False,
         description="deleted after the kubeconfig was written: EKS does not know it, its endpoint refuses",
@@ -133,6 +189,23 @@ class ScenarioCluster(ClusterState):
     servingCertificate: ServingCertificate = Field(
         default=ServingCertificate.CLUSTER,
         description="foreign: the endpoint presents a certificate of another CA (a TLS-inspecting proxy)",
+    )
+    logging: list[Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]] = Field(
+        default_factory=list,
+        description="control-plane log types on; authenticator: the sandbox writes the authenticator's lines "
+        "to CloudWatch Logs (/aws/eks/NAME/cluster)",
+    )
+    createdDaysAgo: int = Field(
+        default=0,
+        ge=0,
+        le=3650,
+        description="how long ago the cluster was created (its CloudTrail CreateCluster event: more than 90 "
+        "days ago, LookupEvents no longer returns it)",
+    )
+    podIdentityAssociations: list[PodIdentityAssociationSpec] = Field(
+        default_factory=list,
+        description="EKS Pod Identity associations (one per namespace and service account; no Kubernetes "
+        "object changes)",
     )
 
     def cluster_state(self) -> ClusterState:
@@ -142,7 +215,8 @@ class ScenarioCluster(ClusterState):
 
     @property
     def reachable(self) -> bool:
-        """Whether this machine can connect to the cluster's API server."""
+        """Whether this machine can connect to the cluster's API server, the public CIDRs aside (they are
+        matched against the scenario's clientIp when the sandbox serves: seed.serves_api)."""
         return self.status is ClusterStatus.ACTIVE and self.endpointPublicAccess and not self.deleted
 
     @model_validator(mode="after")
@@ -155,12 +229,31 @@ class ScenarioCluster(ClusterState):
         return self
 
     @model_validator(mode="after")
+    def _pod_identity(self) -> ScenarioCluster:
+        _unique(
+            f"cluster {self.cluster.name}: Pod Identity association",
+            [f"{a.namespace}/{a.serviceAccount}" for a in self.podIdentityAssociations],
+        )
+        return self
+
+    @model_validator(mode="after")
     def _endpoint_access(self) -> ScenarioCluster:
         if not (self.endpointPublicAccess or self.endpointPrivateAccess):
             raise ValueError(
                 f"cluster {self.cluster.name}: endpointPublicAccess and endpointPrivateAccess cannot both be false"
             )
+        try:
+            check_cidrs(self.publicAccessCidrs)
+        except EndpointAccessError as err:
+            raise ValueError(f"cluster {self.cluster.name}: {err}") from None
         return self
+
+    def endpoint_access(self) -> EndpointAccess:
+        return EndpointAccess(
+            public=self.endpointPublicAccess,
+            private=self.endpointPrivateAccess,
+            public_cidrs=tuple(self.publicAccessCidrs),
+        )
 
 
 class ProfileType(StrEnum):
@@ -224,6 +317,7 @@ class ContextCredential(StrEnum):
     CLIENT_CERTIFICATE = "client-certificate"  # client-certificate-data/client-key-data of an unknown CA
     BEARER_TOKEN = "bearer-token"  # token: a bearer token that is not an EKS token
     EKS_TOKEN = "eks-token"  # token: k8s-aws-v1..., minted at `sandbox up` by `profile` (valid 15 minutes)
+    EKS_TOKEN_EXPIRED = "eks-token-expired"  # the same, signed 20 minutes before `sandbox up`: expired
 
 
 class ContextSpec(_ScenarioModel):
@@ -266,8 +360,13 @@ class ContextSpec(_ScenarioModel):
 
     @model_validator(mode="after")
     def _credential(self) -> ContextSpec:
-        if self.credential is ContextCredential.EKS_TOKEN and not self.profile:
-            raise ValueError(f"context {self.name}: credential eks-token needs the profile that mints it")
+        if (
+            self.credential in (ContextCredential.EKS_TOKEN, ContextCredential.EKS_TOKEN_EXPIRED)
+            and not self.profile
+        ):
+            raise ValueError(
+                f"context {self.name}: credential {self.credential} needs the profile that mints it"
+            )
         return self
 
 
@@ -300,6 +399,11 @@ class Scenario(_ScenarioModel):
     shellProfile: str | None = Field(
         default=None, description="AWS_PROFILE in the variables `sandbox up` / `sandbox env` print for eval"
     )
+    clientIp: str = Field(
+        default=DEFAULT_CLIENT_IP,
+        description="this machine's public (egress) IP as the sandbox sees it: what its check-IP service "
+        "answers and what each cluster's publicAccessCidrs are matched against",
+    )
     clockOffsetSeconds: int = Field(
         default=0,
         ge=-86400,
@@ -307,6 +411,16 @@ class Scenario(_ScenarioModel):
         description="the sandbox's servers run this far ahead of this machine (Date headers, signature and "
         "token windows): the client's clock looks skewed",
     )
+
+    @field_validator("clientIp")
+    @classmethod
+    def _client_ip(cls, value: str) -> str:
+        import ipaddress
+
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise ValueError(f"clientIp {value!r} is not an IP address") from None
 
     @field_validator("accounts", mode="before")
     @classmethod
@@ -340,6 +454,12 @@ class Scenario(_ScenarioModel):
                     f"profile {profile.name}: sourceProfile {profile.sourceProfile} is not declared"
                 )
         clusters = {c.cluster.name for c in self.clusters}
+        for account, spec in self.accounts.items():
+            for provider in spec.oidcProviders:
+                if provider.cluster is not None and provider.cluster not in clusters:
+                    raise ValueError(
+                        f"account {account}: oidcProviders: cluster {provider.cluster} is not declared"
+                    )
         for context in self.kubeconfig.contexts:
             if context.cluster not in clusters:
                 raise ValueError(f"context {context.name}: cluster {context.cluster} is not declared")

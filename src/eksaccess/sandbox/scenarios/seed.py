@@ -17,9 +17,14 @@ import json
 import re
 from collections.abc import Mapping
 
+from eksaccess.domain.endpoint_access import EndpointAccess
 from eksaccess.domain.iam.principal import parse_principal, role_arn, user_arn
+from eksaccess.domain.workload.oidc import issuer_url, provider_arn
 from eksaccess.errors import InputError
+from eksaccess.sandbox.aws.cloudtrail import record_seeded_creation
+from eksaccess.sandbox.aws.cluster_logging import set_types as set_logging
 from eksaccess.sandbox.aws.eks_common import DELETED, cluster_arn, entry_arn
+from eksaccess.sandbox.aws.iam_oidc import OidcProvider, put_provider
 from eksaccess.sandbox.aws.identity import (
     new_access_key_id,
     new_sandbox_id,
@@ -27,8 +32,9 @@ from eksaccess.sandbox.aws.identity import (
     new_session_token,
     unique_id,
 )
+from eksaccess.sandbox.aws.pod_identity import new_association, put_association
 from eksaccess.sandbox.config_files import ProfileKeys
-from eksaccess.sandbox.scenarios.model import ProfileSpec, ProfileType, Scenario
+from eksaccess.sandbox.scenarios.model import DEFAULT_CLIENT_IP, ProfileSpec, ProfileType, Scenario
 from eksaccess.sandbox.store import (
     AccessKeyRecord,
     ClusterRecord,
@@ -111,6 +117,7 @@ def _seed_principals(store: SandboxStore, scenario: Scenario, now: float, sandbo
                     allow=None if role.allow is None else tuple(role.allow),
                     deny=tuple(role.deny),
                     trusted_by=tuple(role.trustedBy),
+                    trust_policy=None if role.trustPolicy is None else json.dumps(role.trustPolicy),
                     max_session_duration=role.maxSessionDuration,
                     created_at=now,
                 )
@@ -123,13 +130,7 @@ def _seed_clusters(
     from eksaccess.sandbox.kube.storage import KubeObjects
 
     objects = KubeObjects(store)
-    access = {
-        spec.cluster.name: {
-            "endpointPublicAccess": spec.endpointPublicAccess,
-            "endpointPrivateAccess": spec.endpointPrivateAccess,
-        }
-        for spec in scenario.clusters
-    }
+    access = {spec.cluster.name: spec.endpoint_access().to_json() for spec in scenario.clusters}
     store.set_meta(META_CLUSTER_ACCESS, json.dumps(access))
     for spec in scenario.clusters:
         info = spec.cluster
@@ -145,11 +146,15 @@ def _seed_clusters(
             certificate_authority_data=cluster_ca.get(info.name, ca_data),
             version=info.version or DEFAULT_VERSION,
             bootstrap_cluster_creator_admin_permissions=spec.bootstrapClusterCreatorAdminPermissions,
-            created_at=now,
+            created_at=now - spec.createdDaysAgo * 86400.0,
         )
         store.put_cluster(record)
+        creator = info.creator_arn
+        record_seeded_creation(store, record, principal_id(creator) if creator else None)  # CloudTrail
         if spec.deleted:  # nothing of it is left but the kubeconfig entry
             continue
+        if spec.logging:
+            set_logging(store, record, spec.logging, at=record.created_at)
         for entry in spec.access_entries():
             bound = entry.principal_id or principal_id(entry.principal_arn)
             store.put_entry(
@@ -179,6 +184,20 @@ def _seed_clusters(
                         modified_at=now,
                     ),
                 )
+        for pod_identity in spec.podIdentityAssociations:
+            created = pod_identity.createdAt.timestamp() if pod_identity.createdAt else now
+            put_association(
+                store,
+                new_association(
+                    record,
+                    namespace=pod_identity.namespace,
+                    service_account=pod_identity.serviceAccount,
+                    role_arn=pod_identity.roleArn,
+                    now=created,
+                    target_role_arn=pod_identity.targetRoleArn,
+                    disable_session_tags=pod_identity.disableSessionTags,
+                ),
+            )
         objects.seed(record.name, manifests=spec.kubernetes, aws_auth=spec.aws_auth)
 
 
@@ -221,6 +240,31 @@ def _credentials(store: SandboxStore, profile: ProfileSpec, now: float) -> Profi
     )
 
 
+def _seed_oidc_providers(store: SandboxStore, scenario: Scenario, now: float) -> None:
+    """The accounts' IAM OIDC providers (IRSA); a provider of a scenario cluster gets its issuer URL."""
+    for account, spec in scenario.accounts.items():
+        for provider in spec.oidcProviders:
+            url = provider.url
+            if provider.cluster is not None:
+                cluster = scenario.cluster(provider.cluster)
+                assert cluster is not None  # the model checked the reference
+                info = cluster.cluster
+                arn = info.arn or cluster_arn(info.region, info.account_id, info.name)
+                url = issuer_url(arn, info.region)
+            assert url is not None
+            put_provider(
+                store,
+                OidcProvider(
+                    arn=provider_arn(account, url),
+                    account_id=account,
+                    url=url,
+                    client_ids=tuple(dict.fromkeys(provider.clientIds)),
+                    thumbprints=tuple(provider.thumbprints),
+                    created_at=now,
+                ),
+            )
+
+
 def seed_scenario(
     store: SandboxStore,
     scenario: Scenario,
@@ -240,6 +284,7 @@ def seed_scenario(
     store.set_meta(META_SANDBOX_ID, own_id)
     _seed_principals(store, scenario, now, own_id)
     _seed_clusters(store, scenario, ca_data=ca_data, cluster_ca=cluster_ca or {}, now=now)
+    _seed_oidc_providers(store, scenario, now)
     creds = {}
     for profile in scenario.profiles:
         found = _credentials(store, profile, now)
@@ -268,14 +313,35 @@ def stored_credentials(store: SandboxStore) -> dict[str, ProfileKeys]:
 
 def endpoint_access(store: SandboxStore, name: str) -> tuple[bool, bool]:
     """(endpointPublicAccess, endpointPrivateAccess) of a cluster; a cluster made later is public."""
-    found = json.loads(store.get_meta(META_CLUSTER_ACCESS) or "{}").get(name) or {}
-    return bool(found.get("endpointPublicAccess", True)), bool(found.get("endpointPrivateAccess", False))
+    settings = endpoint_settings(store, name)
+    return settings.public, settings.private
+
+
+def endpoint_settings(store: SandboxStore, name: str) -> EndpointAccess:
+    """A cluster's resourcesVpcConfig access settings (a cluster made later: EKS's defaults)."""
+    return EndpointAccess.from_json(json.loads(store.get_meta(META_CLUSTER_ACCESS) or "{}").get(name))
+
+
+def put_endpoint_settings(store: SandboxStore, name: str, access: EndpointAccess) -> None:
+    with store.lock:
+        found = json.loads(store.get_meta(META_CLUSTER_ACCESS) or "{}")
+        found[name] = access.to_json()
+        store.set_meta(META_CLUSTER_ACCESS, json.dumps(found))
+
+
+def client_ip(store: SandboxStore) -> str:
+    """This machine's egress IP as the sandbox sees it (the scenario's clientIp)."""
+    scenario = stored_scenario(store)
+    return scenario.clientIp if scenario is not None else DEFAULT_CLIENT_IP
 
 
 def serves_api(store: SandboxStore, record: ClusterRecord) -> bool:
-    """Whether this machine can connect to the cluster's API server: an ACTIVE cluster with a public
-    endpoint (CREATING, FAILED, deleted and private-only clusters refuse connections)."""
-    return record.status in ("ACTIVE", "UPDATING") and endpoint_access(store, record.name)[0]
+    """Whether this machine can connect to the cluster's API server: an ACTIVE cluster whose public
+    endpoint admits the scenario's clientIp (CREATING, FAILED, deleted and private-only clusters, and those
+    whose publicAccessCidrs leave this machine out, refuse connections)."""
+    return record.status in ("ACTIVE", "UPDATING") and endpoint_settings(store, record.name).admits(
+        client_ip(store)
+    )
 
 
 def forget_endpoint_access(store: SandboxStore, name: str) -> None:

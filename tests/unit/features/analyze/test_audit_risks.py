@@ -138,8 +138,9 @@ def test_every_code_has_a_catalogue_entry_and_a_check() -> None:
         FindingCode.GROUP_WITHOUT_PRINCIPAL,
         FindingCode.ESCALATION_OUTSIDE_ADMINS,
         FindingCode.NO_CLUSTER_ADMIN,
+        FindingCode.NODE_ROLE_CANNOT_JOIN,  # test_audit_node_roles.py
     ]
-    assert len(risks.CHECKS) == 11
+    assert len(risks.CHECKS) == 12
 
 
 def test_a_clean_cluster_has_no_risk() -> None:

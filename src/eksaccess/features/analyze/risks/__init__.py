@@ -10,6 +10,7 @@ from eksaccess.features.analyze.risks import (
     mapped_by_both,
     missing_principals,
     no_admin,
+    node_roles,
     role_trust,
     scope_namespaces,
     shadowed_rows,
@@ -34,6 +35,7 @@ CHECKS: tuple[Check, ...] = (
     unmapped_groups.check,
     escalation.check,
     no_admin.check,
+    node_roles.check,
 )
 
 

@@ -9,17 +9,24 @@ from types import ModuleType
 
 from eksaccess.domain.findings import Definition, Finding
 from eksaccess.features.doctor.checks import (
+    authenticator_log,
     authorization,
     cluster,
+    console,
+    creator,
     credentials,
     duplicate_row,
+    endpoint_access,
     exec_plugin,
     kubeconfig,
     kubectl_token,
     mapping,
     mapping_unread,
     network,
+    nodes,
     recovery,
+    sso,
+    static_token,
     subject_case,
     token,
 )
@@ -30,16 +37,23 @@ MODULES: tuple[ModuleType, ...] = (
     kubeconfig,
     credentials,
     cluster,
+    endpoint_access,  # before network: the endpoint's settings explain an unreachable endpoint
     network,
     token,
     exec_plugin,
+    static_token,  # before kubectl_token: an expired static token is said once, with its times
     kubectl_token,
+    sso,  # before mapping: a permission set's stale role is the cause mapping's finding restates
     mapping,
     duplicate_row,
     mapping_unread,
+    authenticator_log,  # after mapping_unread: a quoted line replaces MAPPING_UNVERIFIED, confirms NOT_MAPPED
     subject_case,
     authorization,
     recovery,
+    creator,  # after recovery: named only when no other admin is known
+    nodes,  # doctor --node-role (features/doctor/node): nothing in the kubectl walk
+    console,  # doctor --console (features/doctor/console): nothing in the kubectl walk
 )
 CHECKS: tuple[Callable[[Context], list[Finding]], ...] = tuple(module.check for module in MODULES)
 

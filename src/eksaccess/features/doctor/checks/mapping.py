@@ -40,6 +40,7 @@ from eksaccess.domain.findings import (
     Reporter,
     Severity,
 )
+from eksaccess.domain.iam import sso
 from eksaccess.domain.iam.identity import MappingKind, NearMissKind, Resolution
 from eksaccess.domain.iam.principal import InvalidArnError, PrincipalKind, parse_principal, same_principal
 from eksaccess.features.doctor.context import Context
@@ -62,6 +63,8 @@ _BY_KIND: dict[NearMissKind, FindingCode] = {
     NearMissKind.STALE_PRINCIPAL: FindingCode.ACCESS_ENTRY_STALE_PRINCIPAL,
 }
 
+
+_SAID_BY_SSO = frozenset({FindingCode.ACCESS_ENTRY_MISSING, FindingCode.AWS_AUTH_ENTRY_MISSING})
 
 _REPAIRED = frozenset(
     {
@@ -257,6 +260,7 @@ def mapping(
     live_authenticated: bool = False,
 ) -> list[Finding]:
     principal = resolution.principal_arn
+    who = principal + sso.describe(principal)  # names the permission set of an SSO role
     findings: list[Finding] = []
     grant = suggested_grant(facts, entry_arn_for(principal))
     config_map = mode is AuthenticationMode.CONFIG_MAP
@@ -275,7 +279,12 @@ def mapping(
         elif code in _REPAIRED:
             fix, repaired = repaired, ()  # one repair rewrites every such row: print it once
         findings.append(
-            finding(code, detail=f"{miss.where}: {miss.reason}", evidence={"where": miss.where}, fix=fix)
+            finding(
+                code,
+                detail=f"{miss.where}: {miss.reason}{sso.describe(principal)}",
+                evidence={"where": miss.where},
+                fix=fix,
+            )
         )
     if resolution.authenticated:
         for miss in resolution.near_misses:
@@ -291,7 +300,7 @@ def mapping(
             findings.append(
                 finding(
                     FindingCode.MAPPED_VIA_ACCOUNT_ONLY,
-                    detail=f"{principal} is authenticated only because its account is in mapAccounts: username is the "
+                    detail=f"{who} is authenticated only because its account is in mapAccounts: username is the "
                     "ARN and there are no groups.",
                     fix=suggested_aws_auth_grant(facts, principal) if config_map else grant,
                 )
@@ -300,7 +309,7 @@ def mapping(
             findings.append(
                 finding(
                     FindingCode.ACCESS_ENTRY_STALE_PRINCIPAL,
-                    detail=f"The access entry for {principal} exists, yet the cluster refuses the token: the entry is "
+                    detail=f"The access entry for {who} exists, yet the cluster refuses the token: the entry is "
                     "bound to the unique ID of an earlier principal with this name (deleted and recreated).",
                     evidence={"principal": principal, "restsOn": "the cluster's 401"},
                     fix=recreate_entry_fix(facts, principal),
@@ -313,13 +322,13 @@ def mapping(
         findings.append(
             finding(
                 FindingCode.AWS_AUTH_ENTRY_MISSING,
-                detail=f"The cluster reads aws-auth only (CONFIG_MAP) and no mapRoles/mapUsers entry matches {principal}.",
+                detail=f"The cluster reads aws-auth only (CONFIG_MAP) and no mapRoles/mapUsers entry matches {who}.",
                 evidence={"principal": principal, "mode": mode.value},
                 fix=suggested_aws_auth_grant(facts, principal),
             )
         )
     elif mode is not None:
-        detail = f"The cluster (mode {mode.value}) has no access entry for {principal}"
+        detail = f"The cluster (mode {mode.value}) has no access entry for {who}"
         if mode is AuthenticationMode.API_AND_CONFIG_MAP and aws_auth is not None:
             detail += ", and aws-auth does not map it either"
         findings.append(
@@ -346,4 +355,6 @@ def check(ctx: Context) -> list[Finding]:
         ctx.token_ok and not ctx.errors(),
         live_authenticated=ctx.live_identity is not None,
     )
+    if FindingCode.SSO_ROLE_STALE_SUFFIX in ctx.codes():  # checks/sso.py said why nothing maps
+        found = [f for f in found if f.code not in _SAID_BY_SSO]
     return ctx.decided(found)

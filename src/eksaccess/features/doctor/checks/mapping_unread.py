@@ -16,6 +16,7 @@ from eksaccess.domain.findings import (
     Reporter,
     Severity,
 )
+from eksaccess.domain.iam import sso
 from eksaccess.domain.iam.identity import Resolution
 from eksaccess.features.doctor.checks.mapping import entry_arn_for, wanted_access
 from eksaccess.features.doctor.context import Context
@@ -75,9 +76,12 @@ def _inferred_missing(facts: Facts, mode: AuthenticationMode | None, resolution:
         else [FindingCode.ACCESS_ENTRY_MISSING, FindingCode.ACCESS_ENTRY_STALE_PRINCIPAL]
         + ([FindingCode.AWS_AUTH_ENTRY_MISSING] if mode is AuthenticationMode.API_AND_CONFIG_MAP else [])
     )
+    if sso.permission_set_role(resolution.principal_arn):  # a mapping of the set's earlier role
+        causes.append(FindingCode.SSO_ROLE_STALE_SUFFIX)
     return finding(
         FindingCode.NOT_MAPPED,
-        detail=f"The cluster refuses a valid token for {resolution.principal_arn} (STS accepts it; mode "
+        detail=f"The cluster refuses a valid token for {resolution.principal_arn}"
+        f"{sso.describe(resolution.principal_arn)} (STS accepts it; mode "
         f"{mode.value if mode else 'unknown'}), so nothing maps this principal as it is now. Inferred, not read: "
         f"the cause is one of {', '.join(c.value for c in causes)}.",
         evidence={"principal": arn, "inferred": True, "causes": [c.value for c in causes]},

@@ -15,6 +15,7 @@ from eksaccess.domain.findings import (
     Reporter,
     Severity,
 )
+from eksaccess.features.doctor.checks import endpoint_access
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.probe import Facts
 
@@ -56,12 +57,12 @@ def network(facts: Facts, masked: set[FindingCode]) -> list[Finding]:
         if FindingCode.CA_MISMATCH in masked:
             return []
         return [finding(FindingCode.TLS_VERIFY_FAILED, detail=str(error), evidence={"server": server})]
-    if FindingCode.ENDPOINT_MISMATCH in masked:
-        return []
+    if FindingCode.ENDPOINT_MISMATCH in masked or masked & endpoint_access.CODES:
+        return []  # the endpoint's own settings explain it (endpoint_access.py)
     return [
         finding(
             FindingCode.ENDPOINT_UNREACHABLE,
-            detail=str(error),
+            detail=str(error) + endpoint_access.unreachable_note(facts),
             evidence={"server": server},
             fix=(
                 FixStep(

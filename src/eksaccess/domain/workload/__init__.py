@@ -1,0 +1,1 @@
+"""Workload identity: IRSA (OIDC, web identity) and EKS Pod Identity rules."""
