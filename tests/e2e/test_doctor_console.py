@@ -7,10 +7,7 @@ iam:SimulatePrincipalPolicy (the real aws CLI) allow the console's actions, and 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,32 +15,12 @@ from typing import Any
 import pytest
 
 from eksaccess.domain.console import CONSOLE_IAM_ACTIONS, read_requests
-from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
+from eksaccess.sandbox.testing import running_sandbox
 from support.cli import run_cli
+from support.clients import client_env, require, run
 
-VENV_BIN = Path(sys.executable).parent
 FORMS = ("eksaccess", "plain")
 ACCOUNT = "111122223333"
-
-
-def _require(name: str) -> str:
-    found = shutil.which(name, path=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]))
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is not installed (CI=true: end-to-end tests need the real client)")
-        pytest.skip(f"{name} is not installed")
-    return found
-
-
-def _env(sandbox: RunningSandbox, home: Path) -> dict[str, str]:
-    home.mkdir(parents=True, exist_ok=True)
-    keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR", "CI", "PYTHONPATH")}
-    path = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
-    return {**keep, **sandbox.env, "HOME": str(home), "PATH": path}
-
-
-def _run(env: Mapping[str, str], argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(argv), env=dict(env), capture_output=True, text=True, timeout=180, check=False)
 
 
 def _run_input(env: Mapping[str, str], argv: Sequence[str], stdin: str) -> subprocess.CompletedProcess[str]:
@@ -72,20 +49,20 @@ def _paste(env: Mapping[str, str], report: Mapping[str, Any], form: str) -> None
     ]
     assert commands, f"doctor --console printed no command ({form} form): {report['findings']}"
     for command in commands:
-        done = _run(env, ["bash", "-c", command])
+        done = run(env, ["bash", "-c", command])
         assert done.returncode == 0, f"`{command}` failed:\n{done.stdout}\n{done.stderr}"
 
 
 def _kubectl_as(env: Mapping[str, str], who: Sequence[str], *args: str) -> subprocess.CompletedProcess[str]:
-    return _run(env, [_require("kubectl"), *who, *args])
+    return run(env, [require("kubectl"), *who, *args])
 
 
 def _token_of(env: Mapping[str, str], profile: str) -> list[str]:
     """kubectl flags that send the token the profile's principal gets from the real aws CLI."""
-    done = _run(
+    done = run(
         env,
         [
-            _require("aws"),
+            require("aws"),
             "eks",
             "get-token",
             "--cluster-name",
@@ -115,7 +92,7 @@ def _console_reads_work(env: Mapping[str, str], who: Sequence[str], namespaces: 
         }
         done = _run_input(
             env,
-            [_require("kubectl"), *who, "create", "-f", "-", "-o", "jsonpath={.status.allowed}"],
+            [require("kubectl"), *who, "create", "-f", "-", "-o", "jsonpath={.status.allowed}"],
             json.dumps(review),
         )
         assert done.stdout.strip() == "true", (request.describe(), done.stdout, done.stderr)
@@ -128,10 +105,10 @@ def _console_reads_work(env: Mapping[str, str], who: Sequence[str], namespaces: 
 
 
 def _simulation_allows(env: Mapping[str, str], role_or_user_arn: str) -> None:
-    done = _run(
+    done = run(
         env,
         [
-            _require("aws"),
+            require("aws"),
             "iam",
             "simulate-principal-policy",
             "--policy-source-arn",
@@ -150,10 +127,10 @@ def _simulation_allows(env: Mapping[str, str], role_or_user_arn: str) -> None:
 
 
 def test_a_console_role_without_access_kubernetes_api(tmp_path: Path) -> None:
-    _require("aws")
+    require("aws")
     role = f"arn:aws:iam::{ACCOUNT}:role/console"
     with running_sandbox(tmp_path / "sandbox", "console-role-missing-access-kubernetes-api") as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         assert _kubectl_as(env, [], "get", "nodes").returncode == 0  # kubectl never needs the action
         code, alone = _console(env)
         assert (code, _codes(alone)) == (1, {"CONSOLE_IAM_ACTION_MISSING"}), alone["findings"]
@@ -173,10 +150,10 @@ def test_a_console_role_without_access_kubernetes_api(tmp_path: Path) -> None:
 def test_a_console_role_that_cannot_list_nodes(
     form: str, namespaces: tuple[str, ...], tmp_path: Path
 ) -> None:
-    _require("aws")
+    require("aws")
     scope = ["-n", ",".join(namespaces)] if namespaces else []
     with running_sandbox(tmp_path / "sandbox", "console-role-cannot-list-nodes") as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         assert _kubectl_as(env, [], "get", "pods").returncode == 0  # kubectl in 'dev' works
         assert _kubectl_as(env, [], "auth", "can-i", "list", "nodes").stdout.strip() == "no"
         code, alone = _console(env, *scope)
@@ -194,9 +171,9 @@ def test_a_console_role_that_cannot_list_nodes(
 @pytest.mark.parametrize("form", FORMS)
 def test_an_unmapped_console_principal_in_config_map_mode(form: str, tmp_path: Path) -> None:
     """CONFIG_MAP: AWS's console ClusterRole and binding, and an aws-auth row (path-less) with its group."""
-    _require("aws")
+    require("aws")
     with running_sandbox(tmp_path / "sandbox", "aws-auth-row-missing") as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         code, report = _console(env, "--admin-profile", "admin")
         assert (code, _codes(report)) == (1, {"CONSOLE_NOT_MAPPED"}), report["findings"]
         _paste(env, report, form)
@@ -208,10 +185,10 @@ def test_an_unmapped_console_principal_in_config_map_mode(form: str, tmp_path: P
 @pytest.mark.parametrize("form", FORMS)
 def test_an_administrator_diagnoses_someone_elses_console(form: str, tmp_path: Path) -> None:
     """--as-arn: alice is neither mapped nor allowed the console's IAM actions; both fixes are printed."""
-    _require("aws")
+    require("aws")
     alice = f"arn:aws:iam::{ACCOUNT}:user/alice"
     with running_sandbox(tmp_path / "sandbox", "baseline") as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         code, report = _console(env, "--as-arn", alice, "--admin-profile", "admin")
         assert (code, _codes(report)) == (1, {"CONSOLE_NOT_MAPPED", "CONSOLE_IAM_ACTION_MISSING"})
         _paste(env, report, form)
@@ -223,9 +200,9 @@ def test_an_administrator_diagnoses_someone_elses_console(form: str, tmp_path: P
 
 def test_the_iam_check_that_cannot_be_made_is_named(tmp_path: Path) -> None:
     """The developer role may not call iam:SimulatePrincipalPolicy: a warning, not a verdict."""
-    _require("aws")
+    require("aws")
     with running_sandbox(tmp_path / "sandbox", "baseline") as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         code, report = _console(env, "--context", "developer", "-n", "dev")
         assert _codes(report) == {"CONSOLE_IAM_UNCHECKED", "CONSOLE_CANNOT_LIST"}, report["findings"]
         assert code == 1 and report["console"]["iam"]["decisions"] is None
@@ -240,7 +217,7 @@ def test_the_iam_check_that_cannot_be_made_is_named(tmp_path: Path) -> None:
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     with running_sandbox(tmp_path / "sandbox", "baseline") as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         for args in (["-n", "Not_A_Namespace"], ["--fix"], ["--profile", "nobody"]):
             done = run_cli(env, "doctor", "--console", *args)
             assert done.returncode == 2, (args, done.stderr)

@@ -10,47 +10,17 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
+from eksaccess.sandbox.testing import running_sandbox
 from support.cli import doctor_json
+from support.clients import client_env, one_finding, require, run
 
-VENV_BIN = Path(sys.executable).parent
 FORMS = ("eksaccess", "plain")
-
-
-def _require(name: str) -> str:
-    found = shutil.which(name, path=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]))
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is not installed (CI=true: end-to-end tests need the real client)")
-        pytest.skip(f"{name} is not installed")
-    return found
-
-
-def _env(sandbox: RunningSandbox, home: Path) -> dict[str, str]:
-    home.mkdir(parents=True, exist_ok=True)
-    keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR", "CI", "PYTHONPATH")}
-    path = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
-    return {**keep, **sandbox.env, "HOME": str(home), "PATH": path}
-
-
-def _run(env: Mapping[str, str], argv: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, env=dict(env), capture_output=True, text=True, timeout=180, check=False)
-
-
-def _one(report: Mapping[str, Any], code: str) -> dict[str, Any]:
-    found = [f for f in report["findings"] if f["code"] == code]
-    assert len(found) == 1, report["findings"]
-    return dict(found[0])
 
 
 def _commands(finding: Mapping[str, Any], form: str) -> list[str]:
@@ -63,7 +33,7 @@ def _commands(finding: Mapping[str, Any], form: str) -> list[str]:
 
 def _paste(env: Mapping[str, str], commands: list[str], *, diagnoses: bool = False) -> None:
     for command in commands:
-        done = _run(env, ["bash", "-c", command])
+        done = run(env, ["bash", "-c", command])
         allowed = (0, 1) if diagnoses and command.startswith("eksaccess doctor") else (0,)
         assert done.returncode in allowed, f"`{command}` failed:\n{done.stdout}\n{done.stderr}"
 
@@ -80,22 +50,22 @@ def _errors_and_warnings(report: Mapping[str, Any], form: str) -> list[str]:
 
 @pytest.mark.parametrize("form", FORMS)
 def test_the_recovery_from_a_deleted_creator_works_when_pasted(form: str, tmp_path: Path) -> None:
-    _require("aws")
-    kubectl = _require("kubectl")
+    require("aws")
+    kubectl = require("kubectl")
     with running_sandbox(tmp_path / "sandbox", "creator-deleted-config-map") as sandbox:
-        env = _env(sandbox, tmp_path / "home")
-        assert _run(env, [kubectl, "get", "pods"]).returncode != 0  # admin has no Kubernetes identity
+        env = client_env(sandbox, tmp_path / "home")
+        assert run(env, [kubectl, "get", "pods"]).returncode != 0  # admin has no Kubernetes identity
         code, report = doctor_json(env)
         assert code == 1
-        deleted = _one(report, "CREATOR_DELETED")
+        deleted = one_finding(report, "CREATOR_DELETED")
         assert deleted["evidence"]["creator"] == "arn:aws:iam::111122223333:user/founder"
         assert deleted["evidence"]["recoverer"] == "arn:aws:iam::111122223333:user/admin"
         commands = _commands(deleted, form)
         assert "--access-config authenticationMode=API_AND_CONFIG_MAP" in commands[0]
         _paste(env, commands)
-        pods = _run(env, [kubectl, "get", "pods"])
+        pods = run(env, [kubectl, "get", "pods"])
         assert pods.returncode == 0, pods.stderr
-        who = _run(env, [kubectl, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"])
+        who = run(env, [kubectl, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"])
         assert who.stdout == "arn:aws:iam::111122223333:user/admin", who.stderr
         code, again = doctor_json(env)
         assert code == 0, [f for f in again["findings"] if f["severity"] == "error"]
@@ -104,12 +74,12 @@ def test_the_recovery_from_a_deleted_creator_works_when_pasted(form: str, tmp_pa
 
 @pytest.mark.parametrize("form", FORMS)
 def test_acting_as_the_creator_role_works_when_pasted(form: str, tmp_path: Path) -> None:
-    _require("aws")
-    kubectl = _require("kubectl")
+    require("aws")
+    kubectl = require("kubectl")
     with running_sandbox(tmp_path / "sandbox", "creator-role-config-map") as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         _, report = doctor_json(env, "--admin-profile", "admin")
-        found = _one(report, "CREATOR_FOUND")
+        found = one_finding(report, "CREATOR_FOUND")
         assert found["severity"] == "info"
         assert found["evidence"]["creator"] == "arn:aws:iam::111122223333:role/platform-creator"
         assert found["evidence"]["identityType"] == "AssumedRole"
@@ -120,30 +90,30 @@ def test_acting_as_the_creator_role_works_when_pasted(form: str, tmp_path: Path)
         codes = {f["code"] for f in as_creator["findings"] if f["severity"] in ("error", "warning")}
         assert codes == {"AWS_AUTH_ENTRY_MISSING"}, as_creator["findings"]
         _paste(env, _errors_and_warnings(as_creator, form))
-        pods = _run(env, [kubectl, "get", "pods"])  # the developer's context
+        pods = run(env, [kubectl, "get", "pods"])  # the developer's context
         assert pods.returncode == 0, pods.stderr
         code, again = doctor_json(env)
         assert code == 0, [f for f in again["findings"] if f["severity"] == "error"]
 
 
 def test_the_creator_unknown_when_cloudtrail_is_refused_or_too_old(tmp_path: Path) -> None:
-    _require("aws")
+    require("aws")
     with running_sandbox(tmp_path / "sandbox", "creator-role-config-map") as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         _, report = doctor_json(env)  # the developer may not call cloudtrail:LookupEvents
-        unknown = _one(report, "CREATOR_UNKNOWN")
+        unknown = one_finding(report, "CREATOR_UNKNOWN")
         assert unknown["severity"] == "info"
         assert "cloudtrail:LookupEvents" in unknown["detail"]
         [lookup] = unknown["fix"][0]["plain"]
-        listed = _run(
+        listed = run(
             env, ["bash", "-c", lookup + " --profile admin --query 'Events[].Username' --output text"]
         )
         assert listed.returncode == 0 and listed.stdout.split() == ["cluster-creator"], (
             listed.stderr
         )  # a role's: the session
     with running_sandbox(tmp_path / "sandbox2", "creator-deleted-config-map") as sandbox:
-        env = _env(sandbox, tmp_path / "home2")
+        env = client_env(sandbox, tmp_path / "home2")
         _, report = doctor_json(env, "--context", "legacy")  # created 400 days ago
-        unknown = _one(report, "CREATOR_UNKNOWN")
+        unknown = one_finding(report, "CREATOR_UNKNOWN")
         assert "90 days" in unknown["detail"]
         assert "CREATOR_DELETED" not in {f["code"] for f in report["findings"]}

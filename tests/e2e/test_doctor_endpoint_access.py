@@ -7,10 +7,7 @@ check-IP answer, prints the exact `aws eks update-cluster-config`, and pasting i
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,10 +15,10 @@ from typing import Any
 import pytest
 
 from eksaccess.sandbox.scenarios.model import builtin_text
-from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
+from eksaccess.sandbox.testing import running_sandbox
 from support.cli import doctor_json
+from support.clients import client_env, require, run_shell
 
-VENV_BIN = Path(sys.executable).parent
 ME = "203.0.113.10"
 UPDATE = (
     "aws eks update-cluster-config --name demo --region us-west-2 --profile admin --resources-vpc-config "
@@ -29,30 +26,8 @@ UPDATE = (
 WAIT = "aws eks wait cluster-active --name demo --region us-west-2 --profile admin"
 
 
-def _require(name: str) -> str:
-    found = shutil.which(name, path=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]))
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is not installed (CI=true: end-to-end tests need the real client)")
-        pytest.skip(f"{name} is not installed")
-    return found
-
-
-def _env(sandbox: RunningSandbox, home: Path, **extra: str) -> dict[str, str]:
-    home.mkdir(parents=True, exist_ok=True)
-    keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")}
-    path = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
-    return {**keep, **sandbox.env, "HOME": str(home), "PATH": path, **extra}
-
-
-def _run(env: Mapping[str, str], command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", "-c", command], env=dict(env), capture_output=True, text=True, timeout=180, check=False
-    )
-
-
 def _kubectl(env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    return _run(env, f"{_require('kubectl')} get pods --request-timeout=10s")
+    return run_shell(env, f"{require('kubectl')} get pods --request-timeout=10s")
 
 
 def _problems(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -89,9 +64,9 @@ def _plain(finding: Mapping[str, Any]) -> list[str]:
 def test_the_printed_update_keeps_the_cidrs_and_lets_kubectl_in(
     scenario: str, code: str, option: str, cidrs_after: list[str], tmp_path: Path
 ) -> None:
-    _require("aws")
+    require("aws")
     with running_sandbox(tmp_path / "sandbox", scenario) as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         refused = _kubectl(env)
         assert refused.returncode != 0 and "connection refused" in refused.stderr, refused.stderr
         exit_code, report = doctor_json(env)
@@ -103,7 +78,7 @@ def test_the_printed_update_keeps_the_cidrs_and_lets_kubectl_in(
         if code == "ENDPOINT_PUBLIC_ACCESS_OFF":
             assert "security group" in finding["detail"] and "cannot see" in finding["detail"]
         for command in _plain(finding):
-            done = _run(env, command)
+            done = run_shell(env, command)
             assert done.returncode == 0, f"`{command}`: {done.stderr}"
         assert _kubectl(env).returncode == 0
         vpc = sandbox.client("eks", "admin").describe_cluster(name="demo")["cluster"]["resourcesVpcConfig"]
@@ -113,9 +88,9 @@ def test_the_printed_update_keeps_the_cidrs_and_lets_kubectl_in(
 
 
 def test_offline_and_an_unanswered_check_ip_say_which_check_was_not_made(tmp_path: Path) -> None:
-    _require("aws")
+    require("aws")
     with running_sandbox(tmp_path / "sandbox", "public-cidrs-exclude-you") as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         _, report = doctor_json(env, "--offline")
         problems = _problems(report)
         assert set(problems) == {"ENDPOINT_UNREACHABLE", "ENDPOINT_CIDRS_UNCHECKED"}, report["findings"]
@@ -123,7 +98,7 @@ def test_offline_and_an_unanswered_check_ip_say_which_check_was_not_made(tmp_pat
         assert "198.51.100.0/24, 192.0.2.0/28" in unchecked["detail"] and "--offline" in unchecked["detail"]
         assert _plain(unchecked) == ["curl -s https://checkip.amazonaws.com"]
         # a check-IP service that does not answer (a closed port): said so, not taken as "excluded"
-        closed = _env(sandbox, tmp_path / "home", EKSACCESS_CHECKIP_URL="https://127.0.0.1:9/")
+        closed = client_env(sandbox, tmp_path / "home", EKSACCESS_CHECKIP_URL="https://127.0.0.1:9/")
         _, report = doctor_json(closed)
         unchecked = _problems(report)["ENDPOINT_CIDRS_UNCHECKED"]
         assert "did not answer" in unchecked["detail"], unchecked["detail"]
@@ -132,7 +107,7 @@ def test_offline_and_an_unanswered_check_ip_say_which_check_was_not_made(tmp_pat
 
 def test_no_command_beyond_the_forty_cidr_limit(tmp_path: Path) -> None:
     """A list already at EKS's limit (40): doctor adds nothing EKS would refuse, and says why."""
-    _require("aws")
+    require("aws")
     forty = ", ".join(f'"198.51.100.{i}/32"' for i in range(40))
     text = builtin_text("public-cidrs-exclude-you").replace(
         'publicAccessCidrs: ["198.51.100.0/24", "192.0.2.0/28"]', f"publicAccessCidrs: [{forty}]"
@@ -141,7 +116,7 @@ def test_no_command_beyond_the_forty_cidr_limit(tmp_path: Path) -> None:
     path = tmp_path / "full.yaml"
     path.write_text(text.replace("name: public-cidrs-exclude-you", "name: full-cidrs"))
     with running_sandbox(tmp_path / "sandbox", str(path)) as sandbox:
-        _, report = doctor_json(_env(sandbox, tmp_path / "home"))
+        _, report = doctor_json(client_env(sandbox, tmp_path / "home"))
         finding = _problems(report)["ENDPOINT_CIDR_EXCLUDES_YOU"]
         assert "EKS's limit (40)" in finding["detail"]
         assert _plain(finding) == [] and all(not s["eksaccess"] for s in finding["fix"])

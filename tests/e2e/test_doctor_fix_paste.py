@@ -15,10 +15,7 @@ credentials and the aws CLI) and pastes the rest.
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -28,33 +25,9 @@ import pytest
 
 from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
 from support.cli import doctor_json
+from support.clients import client_env, require, run
 
-VENV_BIN = Path(sys.executable).parent
 FORMS = ("eksaccess", "plain")
-
-
-def _require(name: str) -> str:
-    found = shutil.which(name, path=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]))
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is not installed (CI=true: end-to-end tests need the real client)")
-        pytest.skip(f"{name} is not installed")
-    return found
-
-
-def _env(sandbox: RunningSandbox, home: Path) -> dict[str, str]:
-    home.mkdir(parents=True, exist_ok=True)
-    keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR", "CI", "PYTHONPATH")}
-    path = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
-    return {**keep, **sandbox.env, "HOME": str(home), "PATH": path}
-
-
-def _run(
-    env: Mapping[str, str], argv: list[str], stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        argv, env=dict(env), capture_output=True, text=True, timeout=180, check=False, input=stdin
-    )
 
 
 def _doctor(env: Mapping[str, str], *args: str) -> tuple[int, dict[str, Any]]:
@@ -62,7 +35,7 @@ def _doctor(env: Mapping[str, str], *args: str) -> tuple[int, dict[str, Any]]:
 
 
 def _aws(env: Mapping[str, str], *args: str) -> Any:
-    done = _run(env, [_require("aws"), *args, "--output", "json"])
+    done = run(env, [require("aws"), *args, "--output", "json"])
     assert done.returncode == 0, (args, done.stderr)
     return json.loads(done.stdout) if done.stdout.strip() else None
 
@@ -73,11 +46,9 @@ def _aws(env: Mapping[str, str], *args: str) -> Any:
 def _new_user_key(env: Mapping[str, str], profile: str, source: str) -> None:
     """A working key of the user put in place (the sandbox's IAM keeps the keys it issued at start)."""
     for name in ("aws_access_key_id", "aws_secret_access_key"):
-        got = _run(env, [_require("aws"), "configure", "get", name, "--profile", source])
+        got = run(env, [require("aws"), "configure", "get", name, "--profile", source])
         assert got.returncode == 0, got.stderr
-        done = _run(
-            env, [_require("aws"), "configure", "set", name, got.stdout.strip(), "--profile", profile]
-        )
+        done = run(env, [require("aws"), "configure", "set", name, got.stdout.strip(), "--profile", profile])
         assert done.returncode == 0, done.stderr
 
 
@@ -98,7 +69,7 @@ def _new_role_session(env: Mapping[str, str], profile: str, role_arn: str, sourc
         ("aws_secret_access_key", creds["SecretAccessKey"]),
         ("aws_session_token", creds["SessionToken"]),
     ):
-        done = _run(env, [_require("aws"), "configure", "set", name, value, "--profile", profile])
+        done = run(env, [require("aws"), "configure", "set", name, value, "--profile", profile])
         assert done.returncode == 0, done.stderr
 
 
@@ -199,7 +170,7 @@ def _commands(report: Mapping[str, Any], form: str) -> list[tuple[str, bool]]:
 
 
 def _paste_and_verify(sandbox: RunningSandbox, scenario: str, form: str, home: Path, *args: str) -> None:
-    env = _env(sandbox, home)
+    env = client_env(sandbox, home)
     code, report = _doctor(env, *args)
     assert code in (0, 1) and any(f["severity"] in ("error", "warning") for f in report["findings"]), report
     commands = _commands(report, form)
@@ -213,10 +184,10 @@ def _paste_and_verify(sandbox: RunningSandbox, scenario: str, form: str, home: P
                 renew(env)
                 renewed = True
             continue
-        done = _run(env, ["bash", "-c", command])
+        done = run(env, ["bash", "-c", command])
         assert done.returncode == 0, f"{scenario} ({form}): `{command}` failed:\n{done.stdout}\n{done.stderr}"
     assert renewed or scenario not in BY_HAND, f"{scenario}: no by-hand step was printed"
-    kubectl = _run(env, [_require("kubectl"), "get", "pods"])
+    kubectl = run(env, [require("kubectl"), "get", "pods"])
     assert kubectl.returncode == 0, f"{scenario} ({form}): kubectl after the fix: {kubectl.stderr}"
     code, again = _doctor(env)
     assert code == 0, [f for f in again["findings"] if f["severity"] == "error"]
@@ -227,7 +198,7 @@ def _paste_and_verify(sandbox: RunningSandbox, scenario: str, form: str, home: P
 def test_the_fix_doctor_prints_with_an_admin_profile_works_when_pasted(
     scenario: str, form: str, tmp_path: Path
 ) -> None:
-    _require("aws")
+    require("aws")
     with running_sandbox(tmp_path / "sandbox", scenario) as sandbox:
         _paste_and_verify(sandbox, scenario, form, tmp_path / "home", "--admin-profile", "admin")
 
@@ -247,7 +218,7 @@ NAMED = {
 def test_the_fix_for_what_the_person_names_works_when_pasted(
     scenario: str, form: str, tmp_path: Path
 ) -> None:
-    _require("aws")
+    require("aws")
     with running_sandbox(tmp_path / "sandbox", scenario) as sandbox:
         _paste_and_verify(sandbox, scenario, form, tmp_path / "home", *NAMED[scenario])
 
@@ -255,7 +226,7 @@ def test_the_fix_for_what_the_person_names_works_when_pasted(
 @pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("scenario", INFERRED)
 def test_the_fix_doctor_infers_alone_works_when_pasted(scenario: str, form: str, tmp_path: Path) -> None:
-    _require("aws")
+    require("aws")
     with running_sandbox(tmp_path / "sandbox", scenario) as sandbox:
         _paste_and_verify(sandbox, scenario, form, tmp_path / "home")
 
@@ -329,9 +300,9 @@ def test_the_scenarios_not_pasted_say_why() -> None:
 
 def test_a_fix_step_is_never_an_editor(tmp_path: Path) -> None:
     """No printed command opens an editor or asks a question (aws configure excepted: it is by hand)."""
-    _require("aws")
+    require("aws")
     with running_sandbox(tmp_path / "sandbox", "aws-auth-role-path") as sandbox:
-        _, report = _doctor(_env(sandbox, tmp_path / "home"), "--admin-profile", "admin")
+        _, report = _doctor(client_env(sandbox, tmp_path / "home"), "--admin-profile", "admin")
     for form in FORMS:
         for command, by_hand in _commands(report, form):
             words = shlex.split(command)
@@ -353,10 +324,10 @@ def test_a_fix_step_is_never_an_editor(tmp_path: Path) -> None:
 def test_doctor_fix_with_an_admin_profile_repairs_the_cluster_side_too(scenario: str, tmp_path: Path) -> None:
     """--fix runs the eksaccess form through the plan/apply engine (recorded in the history), then walks the
     chain again: kubectl works, doctor is clean."""
-    _require("aws")
+    require("aws")
     with running_sandbox(tmp_path / "sandbox", scenario) as sandbox:
-        env = {**_env(sandbox, tmp_path / "home"), "EKSACCESS_HISTORY_DIR": str(tmp_path / "history")}
-        done = _run(
+        env = {**client_env(sandbox, tmp_path / "home"), "EKSACCESS_HISTORY_DIR": str(tmp_path / "history")}
+        done = run(
             env,
             [
                 sys.executable,
@@ -372,7 +343,7 @@ def test_doctor_fix_with_an_admin_profile_repairs_the_cluster_side_too(scenario:
         )
         assert done.returncode == 0, done.stderr
         assert "errors before:" in done.stderr and "after: none" in done.stderr, done.stderr
-        kubectl = _run(env, [_require("kubectl"), "get", "pods"])
+        kubectl = run(env, [require("kubectl"), "get", "pods"])
         assert kubectl.returncode == 0, kubectl.stderr
         if scenario != "stale-ca":  # a kubeconfig repair is local: nothing in the cluster's history
             assert list((tmp_path / "history").rglob("*.json")), "the cluster-side fix was not recorded"
@@ -399,7 +370,7 @@ def test_the_smallest_grant_for_a_forbidden_request_works_when_pasted(
     form: str,
     tmp_path: Path,
 ) -> None:
-    _require("aws")
+    require("aws")
     ask = [
         "--context",
         context,
@@ -409,11 +380,11 @@ def test_the_smallest_grant_for_a_forbidden_request_works_when_pasted(
         resource,
         *(["-n", namespace] if namespace else []),
     ]
-    can_i = [_require("kubectl"), "--context", context, "auth", "can-i", verb, resource]
+    can_i = [require("kubectl"), "--context", context, "auth", "can-i", verb, resource]
     can_i += ["-n", namespace] if namespace else []
     with running_sandbox(tmp_path / "sandbox", scenario) as sandbox:
-        env = _env(sandbox, tmp_path / "home")
-        assert _run(env, can_i).stdout.strip() == "no"
+        env = client_env(sandbox, tmp_path / "home")
+        assert run(env, can_i).stdout.strip() == "no"
         code, report = _doctor(env, "--admin-profile", "admin", *ask)
         assert code == 1, report["findings"]
         (denied,) = [f for f in report["findings"] if f["code"] == "PERMISSION_DENIED"]
@@ -421,11 +392,11 @@ def test_the_smallest_grant_for_a_forbidden_request_works_when_pasted(
         commands = _commands(report, form)
         assert commands and not any(by_hand for _, by_hand in commands), commands
         for command, _ in commands:
-            done = _run(env, ["bash", "-c", command])
+            done = run(env, ["bash", "-c", command])
             assert done.returncode == 0, f"`{command}` failed:\n{done.stdout}\n{done.stderr}"
-        assert _run(env, can_i).stdout.strip() == "yes"
+        assert run(env, can_i).stdout.strip() == "yes"
         dev = [
-            _require("kubectl"),
+            require("kubectl"),
             "--context",
             context,
             "auth",
@@ -435,6 +406,6 @@ def test_the_smallest_grant_for_a_forbidden_request_works_when_pasted(
             "-n",
             "dev",
         ]
-        assert _run(env, dev).stdout.strip() == "yes"  # what the entry had is kept
+        assert run(env, dev).stdout.strip() == "yes"  # what the entry had is kept
         code, again = _doctor(env, *ask)
         assert code == 0, [f for f in again["findings"] if f["severity"] == "error"]

@@ -13,10 +13,6 @@ For each node scenario, in a fresh sandbox and HOME, as the administrator (the s
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +22,10 @@ import pytest
 import yaml
 
 from eksaccess.sandbox.aws.nodegroups import private_dns_name
-from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
+from eksaccess.sandbox.testing import running_sandbox
 from support.cli import doctor_json
+from support.clients import client_env, require, run
 
-VENV_BIN = Path(sys.executable).parent
 ACCOUNT = "111122223333"
 REGION = "us-west-2"
 INSTANCE = "i-0a1b2c3d4e5f60718"
@@ -37,30 +33,6 @@ OTHER_INSTANCE = "i-0fedcba9876543210"
 # kubectl's 401 text: newer versions, older ones
 UNAUTHORIZED = ("the server has asked for the client to provide credentials", "(Unauthorized)")
 FARGATE_NODE = "fargate-ip-10-0-7-42.us-west-2.compute.internal"
-
-
-def _require(name: str) -> str:
-    found = shutil.which(name, path=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]))
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is not installed (CI=true: end-to-end tests need the real client)")
-        pytest.skip(f"{name} is not installed")
-    return found
-
-
-def _env(sandbox: RunningSandbox, home: Path) -> dict[str, str]:
-    home.mkdir(parents=True, exist_ok=True)
-    keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR", "CI", "PYTHONPATH")}
-    path = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
-    return {**keep, **sandbox.env, "HOME": str(home), "PATH": path}
-
-
-def _run(
-    env: Mapping[str, str], argv: list[str], stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        argv, env=dict(env), capture_output=True, text=True, timeout=180, check=False, input=stdin
-    )
 
 
 @dataclass(frozen=True)
@@ -72,10 +44,10 @@ class Kubelet:
     node: str  # the Node object it registers
 
     def token(self, env: Mapping[str, str]) -> str:
-        done = _run(
+        done = run(
             env,
             [
-                _require("aws"),
+                require("aws"),
                 "sts",
                 "assume-role",
                 "--role-arn",
@@ -96,9 +68,9 @@ class Kubelet:
             "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
             "AWS_SESSION_TOKEN": creds["SessionToken"],
         }
-        minted = _run(
+        minted = run(
             node_env,
-            [_require("eksaccess"), "token", "--cluster-name", "demo", "--region", REGION, "--no-cache"],
+            [require("eksaccess"), "token", "--cluster-name", "demo", "--region", REGION, "--no-cache"],
         )
         assert minted.returncode == 0, minted.stderr
         token: str = json.loads(minted.stdout)["status"]["token"]
@@ -107,12 +79,12 @@ class Kubelet:
     def register_and_get(self, env: Mapping[str, str], name: str | None = None) -> tuple[int, str]:
         """``kubectl create`` of its Node (an existing one counts), then ``kubectl get node``: (exit, stderr)."""
         token, node = self.token(env), name or self.node
-        kubectl = [_require("kubectl"), "--token", token]
+        kubectl = [require("kubectl"), "--token", token]
         manifest = json.dumps({"apiVersion": "v1", "kind": "Node", "metadata": {"name": node}})
-        created = _run(env, [*kubectl, "create", "--validate=false", "-f", "-"], stdin=manifest)
+        created = run(env, [*kubectl, "create", "--validate=false", "-f", "-"], stdin=manifest)
         if created.returncode != 0 and "AlreadyExists" not in created.stderr:
             return created.returncode, created.stderr
-        got = _run(env, [*kubectl, "get", "node", node, "-o", "name"])
+        got = run(env, [*kubectl, "get", "node", node, "-o", "name"])
         if got.returncode == 0:
             assert got.stdout.strip() == f"node/{node}"
         return got.returncode, got.stderr
@@ -188,10 +160,10 @@ def _commands(report: Mapping[str, Any], form: str) -> list[str]:
 @pytest.mark.parametrize("form", ["eksaccess", "plain"])
 @pytest.mark.parametrize("case", CASES, ids=[c.scenario for c in CASES])
 def test_a_node_role_that_cannot_join_is_fixed_by_pasting(case: Case, form: str, tmp_path: Path) -> None:
-    _require("aws")
-    _require("kubectl")
+    require("aws")
+    require("kubectl")
     with running_sandbox(tmp_path / "sb", case.scenario) as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         code, stderr = case.kubelet.register_and_get(env)
         assert code != 0 and any(text in stderr for text in case.refusal), stderr
         code, report = _doctor(env, *case.args)
@@ -201,7 +173,7 @@ def test_a_node_role_that_cannot_join_is_fixed_by_pasting(case: Case, form: str,
         commands = _commands(report, form)
         assert commands
         for command in commands:
-            done = _run(env, ["bash", "-c", command])
+            done = run(env, ["bash", "-c", command])
             assert done.returncode == 0, (command, done.stdout, done.stderr)
         code, stderr = case.kubelet.register_and_get(env)
         assert code == 0, stderr
@@ -211,20 +183,20 @@ def test_a_node_role_that_cannot_join_is_fixed_by_pasting(case: Case, form: str,
 
 def test_a_node_writes_only_its_own_node(tmp_path: Path) -> None:
     """NodeRestriction: a kubelet mapped as a node may read any Node, but not register another's."""
-    _require("aws")
-    _require("kubectl")
+    require("aws")
+    require("kubectl")
     with running_sandbox(tmp_path / "sb", "fargate-role-wrong-type") as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         mine = _ec2("eks-fargate-pods")  # an EC2_LINUX entry: a node for EC2 instances
         assert mine.register_and_get(env) == (0, "")
         other = Kubelet(
             role_arn=mine.role_arn, session=OTHER_INSTANCE, node=private_dns_name(OTHER_INSTANCE, REGION)
         )
         token = other.token(env)
-        read = _run(env, [_require("kubectl"), "--token", token, "get", "node", mine.node, "-o", "name"])
+        read = run(env, [require("kubectl"), "--token", token, "get", "node", mine.node, "-o", "name"])
         assert read.returncode == 0, read.stderr  # reading another node's object: allowed
         manifest = json.dumps({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "ip-10-9-9-9.x"}})
-        created = _run(env, [_require("kubectl"), "--token", token, "create", "-f", "-"], stdin=manifest)
+        created = run(env, [require("kubectl"), "--token", token, "create", "-f", "-"], stdin=manifest)
         assert created.returncode != 0
         assert (
             f'nodes "ip-10-9-9-9.x" is forbidden: node "{other.node}" is not allowed to modify node '
@@ -234,7 +206,7 @@ def test_a_node_writes_only_its_own_node(tmp_path: Path) -> None:
 
 def test_doctor_names_the_role_of_a_nodegroup_that_does_not_exist(tmp_path: Path) -> None:
     with running_sandbox(tmp_path / "sb", "node-entry-standard-type") as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         from support.cli import run_cli
 
         done = run_cli(env, "doctor", "--profile", "admin", "--nodegroup", "nope")

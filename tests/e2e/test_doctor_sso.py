@@ -16,10 +16,6 @@ entries back.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,36 +23,16 @@ from typing import Any
 import pytest
 
 from eksaccess.sandbox.scenarios.model import builtin_text
-from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
+from eksaccess.sandbox.testing import running_sandbox
 from support.cli import doctor_json
+from support.clients import client_env, require, run
 
-VENV_BIN = Path(sys.executable).parent
 FORMS = ("eksaccess", "plain")
 ACCT = "111122223333"
 OLD = "AWSReservedSSO_Dev_0123456789abcdef"
 NEW = "AWSReservedSSO_Dev_fedcba9876543210"
 SSO = f"arn:aws:iam::{ACCT}:role/aws-reserved/sso.amazonaws.com/"
 SESSION_USER = f"arn:aws:sts::{ACCT}:assumed-role/{NEW}/alice-example.com"  # EKS's default username
-
-
-def _require(name: str) -> str:
-    found = shutil.which(name, path=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]))
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is not installed (CI=true: end-to-end tests need the real client)")
-        pytest.skip(f"{name} is not installed")
-    return found
-
-
-def _env(sandbox: RunningSandbox, home: Path) -> dict[str, str]:
-    home.mkdir(parents=True, exist_ok=True)
-    keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR", "CI", "PYTHONPATH")}
-    path = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
-    return {**keep, **sandbox.env, "HOME": str(home), "PATH": path}
-
-
-def _run(env: Mapping[str, str], argv: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, env=dict(env), capture_output=True, text=True, timeout=180, check=False)
 
 
 def _paste(env: Mapping[str, str], finding: Mapping[str, Any], form: str) -> None:
@@ -68,12 +44,12 @@ def _paste(env: Mapping[str, str], finding: Mapping[str, Any], form: str) -> Non
     ]
     assert commands, finding
     for command in commands:
-        done = _run(env, ["bash", "-c", command])
+        done = run(env, ["bash", "-c", command])
         assert done.returncode == 0, f"`{command}` failed:\n{done.stdout}\n{done.stderr}"
 
 
 def _whoami(env: Mapping[str, str]) -> str:
-    done = _run(env, [_require("kubectl"), "auth", "whoami", "-o", "json"])
+    done = run(env, [require("kubectl"), "auth", "whoami", "-o", "json"])
     assert done.returncode == 0, done.stderr
     return str(json.loads(done.stdout)["status"]["userInfo"]["username"])
 
@@ -85,7 +61,7 @@ def _only(report: Mapping[str, Any], code: str) -> Mapping[str, Any]:
 
 
 def _works_as_the_sso_session(env: Mapping[str, str], username: str) -> None:
-    kubectl = _run(env, [_require("kubectl"), "get", "pods"])
+    kubectl = run(env, [require("kubectl"), "get", "pods"])
     assert kubectl.returncode == 0, kubectl.stderr
     assert _whoami(env) == username
     code, again = doctor_json(env)
@@ -94,10 +70,10 @@ def _works_as_the_sso_session(env: Mapping[str, str], username: str) -> None:
 
 @pytest.mark.parametrize("form", FORMS)
 def test_a_reprovisioned_permission_set_is_named_and_its_fix_works(form: str, tmp_path: Path) -> None:
-    _require("aws")
+    require("aws")
     with running_sandbox(tmp_path / "sandbox", "sso-permission-set-reprovisioned") as sandbox:
-        env = _env(sandbox, tmp_path / "home")
-        assert _run(env, [_require("kubectl"), "get", "pods"]).returncode != 0  # 401 before
+        env = client_env(sandbox, tmp_path / "home")
+        assert run(env, [require("kubectl"), "get", "pods"]).returncode != 0  # 401 before
         _, alone = doctor_json(env)
         (unmapped,) = [f for f in alone["findings"] if f["code"] == "NOT_MAPPED"]
         assert "permission set Dev" in unmapped["detail"]
@@ -115,13 +91,13 @@ def test_a_reprovisioned_permission_set_is_named_and_its_fix_works(form: str, tm
         _paste(env, found, form)
         _works_as_the_sso_session(env, SESSION_USER)
         admin = {**env, "AWS_PROFILE": "admin"}
-        listed = _run(admin, [_require("aws"), "eks", "list-access-entries", "--cluster-name", "demo"])
+        listed = run(admin, [require("aws"), "eks", "list-access-entries", "--cluster-name", "demo"])
         assert listed.returncode == 0, listed.stderr
         entries = json.loads(listed.stdout)["accessEntries"]
         assert f"{SSO}{NEW}" in entries and f"{SSO}{OLD}" not in entries
-        policies = _run(
+        policies = run(
             admin,
-            [_require("aws"), "eks", "list-associated-access-policies", "--cluster-name", "demo",
+            [require("aws"), "eks", "list-associated-access-policies", "--cluster-name", "demo",
              "--principal-arn", f"{SSO}{NEW}"],
         )  # fmt: skip
         assert policies.returncode == 0, policies.stderr
@@ -157,9 +133,9 @@ def _aws_auth_scenario(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("form", FORMS)
 def test_an_aws_auth_row_of_the_old_role_is_pointed_at_the_current_one(form: str, tmp_path: Path) -> None:
-    _require("aws")
+    require("aws")
     with running_sandbox(tmp_path / "sandbox", str(_aws_auth_scenario(tmp_path))) as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         code, report = doctor_json(env, "--admin-profile", "admin")
         assert code == 1
         found = _only(report, "SSO_ROLE_STALE_SUFFIX")
@@ -170,11 +146,11 @@ def test_an_aws_auth_row_of_the_old_role_is_pointed_at_the_current_one(form: str
 
 @pytest.mark.parametrize("form", FORMS)
 def test_a_binding_naming_the_email_address_is_named_and_its_fix_works(form: str, tmp_path: Path) -> None:
-    _require("aws")
+    require("aws")
     with running_sandbox(tmp_path / "sandbox", "sso-session-email-binding") as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         assert _whoami(env) == "sso:alice-example.com"  # {{SessionName}}: '@' became '-'
-        assert _run(env, [_require("kubectl"), "get", "pods"]).returncode != 0  # Forbidden before
+        assert run(env, [require("kubectl"), "get", "pods"]).returncode != 0  # Forbidden before
         code, report = doctor_json(env, "--admin-profile", "admin")
         assert code == 1
         found = _only(report, "SSO_SESSION_NAME_AT")
@@ -182,5 +158,5 @@ def test_a_binding_naming_the_email_address_is_named_and_its_fix_works(form: str
             assert said in found["detail"], found["detail"]
         _paste(env, found, form)
         _works_as_the_sso_session(env, "sso:alice-example.com")
-        can_i = _run(env, [_require("kubectl"), "auth", "can-i", "create", "deployments", "-n", "dev"])
+        can_i = run(env, [require("kubectl"), "auth", "can-i", "create", "deployments", "-n", "dev"])
         assert can_i.stdout.strip() == "yes"

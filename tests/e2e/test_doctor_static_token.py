@@ -7,10 +7,6 @@ entry it prints, pasted, makes kubectl work. `eksaccess token --inspect` reads t
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,36 +19,7 @@ from ruamel.yaml import YAML
 from eksaccess.domain.token import decode_token
 from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
 from support.cli import run_cli
-
-VENV_BIN = Path(sys.executable).parent
-
-
-def _require(name: str) -> str:
-    found = shutil.which(name, path=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]))
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is not installed (CI=true: end-to-end tests need the real client)")
-        pytest.skip(f"{name} is not installed")
-    return found
-
-
-def _env(sandbox: RunningSandbox, home: Path) -> dict[str, str]:
-    home.mkdir(parents=True, exist_ok=True)
-    keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")}
-    path = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
-    return {**keep, **sandbox.env, "HOME": str(home), "PATH": path}
-
-
-def _run(env: Mapping[str, str], command: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", "-c", command],
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        input=stdin,
-    )
+from support.clients import VENV_BIN, client_env, require, run_shell
 
 
 def _static_token(sandbox: RunningSandbox) -> str:
@@ -87,12 +54,12 @@ def _doctor(env: Mapping[str, str]) -> tuple[int, dict[str, Any], str]:
 def test_doctor_dates_the_static_token_and_its_exec_entry_replaces_it(
     scenario: str, code: str, exit_code: int, kubectl_before: bool, tmp_path: Path
 ) -> None:
-    _require("aws")
-    kubectl = _require("kubectl")
+    require("aws")
+    kubectl = require("kubectl")
     with running_sandbox(tmp_path / "sandbox", scenario) as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         token = _static_token(sandbox)
-        before = _run(env, f"{kubectl} get pods")
+        before = run_shell(env, f"{kubectl} get pods")
         assert (before.returncode == 0) is kubectl_before, before.stderr
         if not kubectl_before:
             assert "provide credentials" in before.stderr or "Unauthorized" in before.stderr, before.stderr
@@ -127,9 +94,9 @@ def test_doctor_dates_the_static_token_and_its_exec_entry_replaces_it(
             "--user-alias admin-static"
         ]
         for command in plain:
-            done = _run(env, command)
+            done = run_shell(env, command)
             assert done.returncode == 0, done.stderr
-        assert _run(env, f"{kubectl} get pods").returncode == 0
+        assert run_shell(env, f"{kubectl} get pods").returncode == 0
         got, again, _ = _doctor(env)
         assert got == 0 and not {"STATIC_TOKEN", "STATIC_TOKEN_EXPIRED"} & {
             f["code"] for f in again["findings"]
@@ -138,13 +105,13 @@ def test_doctor_dates_the_static_token_and_its_exec_entry_replaces_it(
 
 def test_token_inspect_reads_the_kubeconfigs_token(tmp_path: Path) -> None:
     with running_sandbox(tmp_path / "sandbox", "static-eks-token-expired") as sandbox:
-        env = _env(sandbox, tmp_path / "home")
+        env = client_env(sandbox, tmp_path / "home")
         token = _static_token(sandbox)
-        done = _run(env, f"{VENV_BIN / 'eksaccess'} token --inspect -o json", stdin=token + "\n")
+        done = run_shell(env, f"{VENV_BIN / 'eksaccess'} token --inspect -o json", stdin=token + "\n")
         assert done.returncode == 0, done.stderr
         data = json.loads(done.stdout)
         assert data["expired"] is True and data["region"] == "us-west-2" and data["cluster"] is None
-        admin_key = _run(env, f"{_require('aws')} configure get aws_access_key_id --profile admin")
+        admin_key = run_shell(env, f"{require('aws')} configure get aws_access_key_id --profile admin")
         assert data["accessKeyId"] == admin_key.stdout.strip() and data["credentials"] == "long-term"
         for secret in _secrets(token):
             assert secret not in done.stdout + done.stderr
