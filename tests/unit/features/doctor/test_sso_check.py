@@ -16,8 +16,10 @@ from eksaccess.domain.awsauth.reader import parse_aws_auth
 from eksaccess.domain.findings import FindingCode
 from eksaccess.domain.iam.identity import Caller, KubeIdentity, resolve
 from eksaccess.domain.iam.sso import permission_set_role
+from eksaccess.domain.iam.templates import at_sign_near_miss
 from eksaccess.features.doctor.checks.mapping import mapping
-from eksaccess.features.doctor.checks.sso import at_misses, entry_fix
+from eksaccess.features.doctor.checks.sso import entry_fix
+from eksaccess.features.doctor.checks.subject_case import subject_misses
 from eksaccess.features.doctor.fixes import Writer
 from eksaccess.features.doctor.probe import Facts, Outcome
 from eksaccess.features.doctor.target import DoctorOptions, Target
@@ -68,7 +70,7 @@ def _binding(kind: str, name: str, role: str = "edit", namespace: str | None = "
 )
 def test_at_misses(binding: dict[str, Any], found: list[tuple[str, str, str]]) -> None:
     manifests = [binding]
-    got = at_misses(manifests, Authorizer.from_manifests(manifests), ALICE, LIST_PODS)
+    got = subject_misses(manifests, Authorizer.from_manifests(manifests), ALICE, LIST_PODS, at_sign_near_miss)
     assert [(m.kind, m.written, m.wanted) for m in got] == found
 
 

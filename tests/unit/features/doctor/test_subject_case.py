@@ -9,7 +9,7 @@ import pytest
 from eksaccess.domain.authz.authorize import Authorizer
 from eksaccess.domain.authz.rbac import Attributes
 from eksaccess.domain.iam.identity import KubeIdentity
-from eksaccess.features.doctor.checks.subject_case import case_misses
+from eksaccess.features.doctor.checks.subject_case import other_case, subject_misses
 
 ERIN = KubeIdentity(username="erin", uid="u", groups=("devs", "system:authenticated"))
 LIST_PODS = Attributes(verb="list", resource="pods", namespace="dev")
@@ -43,5 +43,5 @@ def _binding(kind: str, name: str, role: str = "edit", namespace: str | None = "
 )
 def test_case_misses(binding: dict[str, Any], found: list[tuple[str, str, str]]) -> None:
     manifests = [binding]
-    got = case_misses(manifests, Authorizer.from_manifests(manifests), ERIN, LIST_PODS)
+    got = subject_misses(manifests, Authorizer.from_manifests(manifests), ERIN, LIST_PODS, other_case)
     assert [(m.kind, m.written, m.wanted) for m in got] == found

@@ -15,14 +15,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-
 from eksaccess.domain.access import AccessEntry, AuthenticationMode, EntryType, default_username
-from eksaccess.domain.authz.authorize import Authorizer
-from eksaccess.domain.authz.policy_rules import first_allowing_rule
-from eksaccess.domain.authz.rbac import Attributes, Binding, BindingKind, SubjectKind, parse_rbac_objects
 from eksaccess.domain.awsauth import edit as awsauth_edit
 from eksaccess.domain.awsauth.reader import RoleMapping
 from eksaccess.domain.findings import (
@@ -38,9 +31,8 @@ from eksaccess.domain.findings import (
     Severity,
 )
 from eksaccess.domain.iam import sso, templates
-from eksaccess.domain.iam.identity import KubeIdentity
 from eksaccess.domain.iam.principal import role_arn
-from eksaccess.features.doctor.checks.subject_case import RBAC_GROUP, probe_request
+from eksaccess.features.doctor.checks.subject_case import add_subject_fix, denied_probe, subject_misses
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import Writer, associate_command, aws_auth_patch, cmd
 from eksaccess.features.doctor.probe import Facts
@@ -243,71 +235,10 @@ def _stale(
 # --- {{SessionName}} and the e-mail address ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class AtMiss:
-    binding: Binding
-    kind: str  # User or Group
-    written: str  # as the binding spells it (with @)
-    wanted: str  # as {{SessionName}} rendered it (with -)
-
-    @property
-    def where(self) -> str:
-        if self.binding.kind is BindingKind.ROLE_BINDING:
-            return f"RoleBinding {self.binding.name} in namespace {self.binding.namespace}"
-        return f"ClusterRoleBinding {self.binding.name}"
-
-
-def at_misses(
-    manifests: Sequence[dict[str, object]],
-    authorizer: Authorizer,
-    identity: KubeIdentity,
-    request: Attributes,
-) -> Iterator[AtMiss]:
-    """Bindings that would allow ``request`` if a subject written with ``@`` were the identity's name as
-    ``{{SessionName}}`` renders it."""
-    mine = {SubjectKind.USER.value: [identity.username], SubjectKind.GROUP.value: list(identity.groups)}
-    for binding in parse_rbac_objects(manifests).bindings:
-        if binding.kind is BindingKind.ROLE_BINDING and binding.namespace != request.namespace:
-            continue
-        role = authorizer.index.resolve(binding)
-        if role is None or first_allowing_rule(role.rules, request) is None:
-            continue
-        for subject in binding.subjects:
-            for name in mine.get(subject.kind, []):
-                if templates.at_sign_near_miss(subject.name, name):
-                    yield AtMiss(binding=binding, kind=subject.kind, written=subject.name, wanted=name)
-
-
-def _at_fix(facts: Facts, miss: AtMiss) -> FixStep:
-    writer = writer_of(facts)
-    subject = {"kind": miss.kind, "apiGroup": RBAC_GROUP, "name": miss.wanted}
-    patch = json.dumps([{"op": "add", "path": "/subjects/-", "value": subject}], separators=(",", ":"))
-    where = ["-n", miss.binding.namespace] if miss.binding.kind is BindingKind.ROLE_BINDING else []
-    kind = miss.binding.kind.value.lower()
-    return FixStep(
-        text=f"As {writer.who}, add the {miss.kind} {miss.wanted!r} to the {miss.where}: {{{{SessionName}}}} "
-        f"renders the session name with '-' for '@', so {miss.written!r} never matches (it stays: remove it "
-        "once nothing else uses it).",
-        plain=(writer.kubectl("patch", kind, miss.binding.name, *where, "--type", "json", "-p", patch),),
-    )
-
-
 def session_name_at(ctx: Context) -> list[Finding]:
-    identity, resolution, authorizer = ctx.identity, ctx.resolution, ctx.authorizer
-    facts = ctx.facts
-    if not ctx.read or authorizer is None or identity is None or resolution is None or not facts.rbac.value:
-        return []
-    request = probe_request(facts)
-    policies = resolution.access_entry.policies if resolution.access_entry else ()
-    decision = authorizer.authorize(
-        request,
-        username=identity.username,
-        groups=identity.groups,
-        policies=policies,
-        principal_arn=resolution.principal_arn,
-        explain=False,
-    )
-    if decision.allowed:
+    request = denied_probe(ctx)
+    identity, resolution, authorizer, facts = ctx.identity, ctx.resolution, ctx.authorizer, ctx.facts
+    if request is None or identity is None or resolution is None or authorizer is None:
         return []
     found = sso.permission_set_role(resolution.principal_arn)
     whose = f" of the IAM Identity Center permission set {found.permission_set}" if found else ""
@@ -326,9 +257,18 @@ def session_name_at(ctx: Context) -> list[Finding]:
                 "identity": miss.wanted,
                 "permissionSet": found.permission_set if found else None,
             },
-            fix=(_at_fix(facts, miss),),
+            fix=(
+                add_subject_fix(
+                    facts,
+                    miss,
+                    ": {{SessionName}} renders the session name with '-' for '@', so "
+                    f"{miss.written!r} never matches (it stays: remove it once nothing else uses it).",
+                ),
+            ),
         )
-        for miss in at_misses(facts.rbac.value, authorizer, identity, request)
+        for miss in subject_misses(
+            facts.rbac.value, authorizer, identity, request, templates.at_sign_near_miss
+        )
     ]
 
 

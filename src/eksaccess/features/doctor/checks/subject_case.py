@@ -11,7 +11,7 @@ and adds the subject as the identity spells it (the subject as written stays: it
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from eksaccess.domain.authz.authorize import Authorizer
@@ -54,7 +54,9 @@ finding = Catalogue(Reporter.DOCTOR, ENTRIES).finding
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class CaseMiss:
+class SubjectMiss:
+    """A binding that would allow the request if one of its subjects were written as the identity is."""
+
     binding: Binding
     kind: str  # User or Group
     written: str  # as the binding spells it
@@ -73,15 +75,17 @@ def probe_request(facts: Facts) -> Attributes:
     return asked_request(facts) or Attributes(verb="list", resource="pods", namespace=namespace)
 
 
-def case_misses(
-    manifests: Sequence[dict[str, object]],
+def subject_misses(
+    manifests: Sequence[dict[str, object]] | None,
     authorizer: Authorizer,
     identity: KubeIdentity,
     request: Attributes,
-) -> Iterator[CaseMiss]:
-    """Bindings that would allow ``request`` if a subject spelled in another case were the identity's."""
+    near: Callable[[str, str], bool],
+) -> Iterator[SubjectMiss]:
+    """Bindings that would allow ``request`` if a subject ``near`` the identity's name (written, wanted) were
+    the identity's."""
     mine = {SubjectKind.USER.value: [identity.username], SubjectKind.GROUP.value: list(identity.groups)}
-    for binding in parse_rbac_objects(manifests).bindings:
+    for binding in parse_rbac_objects(manifests or ()).bindings:
         if binding.kind is BindingKind.ROLE_BINDING and binding.namespace != request.namespace:
             continue
         role = authorizer.index.resolve(binding)
@@ -89,27 +93,54 @@ def case_misses(
             continue
         for subject in binding.subjects:
             for name in mine.get(subject.kind, []):
-                if subject.name != name and subject.name.lower() == name.lower():
-                    yield CaseMiss(binding=binding, kind=subject.kind, written=subject.name, wanted=name)
+                if near(subject.name, name):
+                    yield SubjectMiss(binding=binding, kind=subject.kind, written=subject.name, wanted=name)
 
 
-def _fix(facts: Facts, miss: CaseMiss) -> FixStep:
+def other_case(written: str, wanted: str) -> bool:
+    return written != wanted and written.lower() == wanted.lower()
+
+
+def add_subject_fix(facts: Facts, miss: SubjectMiss, why: str) -> FixStep:
+    """``kubectl patch`` of the binding adding the subject as the identity spells it (the one written stays)."""
     writer = writer_of(facts)
     subject = {"kind": miss.kind, "apiGroup": RBAC_GROUP, "name": miss.wanted}
     patch = json.dumps([{"op": "add", "path": "/subjects/-", "value": subject}], separators=(",", ":"))
     where = ["-n", miss.binding.namespace] if miss.binding.kind is BindingKind.ROLE_BINDING else []
     kind = miss.binding.kind.value.lower()
     return FixStep(
-        text=f"As {writer.who}, add the {miss.kind} {miss.wanted!r} to the {miss.where} (it names "
-        f"{miss.written!r}, which stays: change or remove it if it was only ever meant for {miss.wanted!r}).",
+        text=f"As {writer.who}, add the {miss.kind} {miss.wanted!r} to the {miss.where}{why}",
         plain=(writer.kubectl("patch", kind, miss.binding.name, *where, "--type", "json", "-p", patch),),
     )
 
 
-def subject_case(facts: Facts, authorizer: Authorizer, identity: KubeIdentity, denied: bool) -> list[Finding]:
-    if not denied or not facts.rbac.value:
-        return []
-    request = probe_request(facts)
+def denied_probe(ctx: Context) -> Attributes | None:
+    """The request doctor judges the identity by, when the identity is denied it (else None)."""
+    identity, resolution, authorizer = ctx.identity, ctx.resolution, ctx.authorizer
+    if (
+        not ctx.read
+        or authorizer is None
+        or identity is None
+        or resolution is None
+        or not ctx.facts.rbac.value
+    ):
+        return None
+    request = probe_request(ctx.facts)
+    policies = resolution.access_entry.policies if resolution.access_entry else ()
+    decision = authorizer.authorize(
+        request,
+        username=identity.username,
+        groups=identity.groups,
+        policies=policies,
+        principal_arn=resolution.principal_arn,
+        explain=False,
+    )
+    return None if decision.allowed else request
+
+
+def subject_case(
+    facts: Facts, authorizer: Authorizer, identity: KubeIdentity, request: Attributes
+) -> list[Finding]:
     return [
         finding(
             FindingCode.RBAC_SUBJECT_CASE,
@@ -122,24 +153,21 @@ def subject_case(facts: Facts, authorizer: Authorizer, identity: KubeIdentity, d
                 "written": miss.written,
                 "identity": miss.wanted,
             },
-            fix=(_fix(facts, miss),),
+            fix=(
+                add_subject_fix(
+                    facts,
+                    miss,
+                    f" (it names {miss.written!r}, which stays: change or remove it if it was only ever meant "
+                    f"for {miss.wanted!r}).",
+                ),
+            ),
         )
-        for miss in case_misses(facts.rbac.value, authorizer, identity, request)
+        for miss in subject_misses(facts.rbac.value, authorizer, identity, request, other_case)
     ]
 
 
 def check(ctx: Context) -> list[Finding]:
-    identity, resolution = ctx.identity, ctx.resolution
-    if ctx.errors() or not ctx.read or ctx.authorizer is None or identity is None or resolution is None:
+    request = None if ctx.errors() else denied_probe(ctx)
+    if request is None or ctx.authorizer is None or ctx.identity is None:
         return []
-    request = probe_request(ctx.facts)
-    policies = resolution.access_entry.policies if resolution.access_entry else ()
-    decision = ctx.authorizer.authorize(
-        request,
-        username=identity.username,
-        groups=identity.groups,
-        policies=policies,
-        principal_arn=resolution.principal_arn,
-        explain=False,
-    )
-    return subject_case(ctx.facts, ctx.authorizer, identity, denied=not decision.allowed)
+    return subject_case(ctx.facts, ctx.authorizer, ctx.identity, request)
