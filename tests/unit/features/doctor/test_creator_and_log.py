@@ -18,7 +18,7 @@ from eksaccess.domain.cluster_creator import ClusterCreation, IdentityType
 from eksaccess.domain.findings import Finding, FindingCode, Link, Severity
 from eksaccess.domain.iam.identity import Caller, resolve
 from eksaccess.domain.state import AuthenticationMode
-from eksaccess.features.doctor.checks import authenticator_log, creator
+from eksaccess.features.doctor.checks import authenticator_log, creator, mapping_unread
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.probe import Facts, Outcome
 from eksaccess.features.doctor.target import DoctorOptions, Target
@@ -230,22 +230,32 @@ def _line(msg: str, **fields: str) -> str:
 
 def test_a_denied_line_replaces_unverified_and_confirms_not_mapped() -> None:
     lines = tuple(x for x in [parse_line(_line("access denied", error="identity is not mapped"))] if x)
-    ctx = _ctx(mode=AuthenticationMode.API_AND_CONFIG_MAP, authenticator_log=Outcome(value=lines))
+    ctx = _ctx(
+        mode=AuthenticationMode.API_AND_CONFIG_MAP, findings=[], authenticator_log=Outcome(value=lines)
+    )
+    mapping = mapping_unread.check(ctx)
+    assert [f.code for f in mapping] == [FindingCode.NOT_MAPPED]  # no MAPPING_UNVERIFIED: the cluster said
+    assert mapping[0].evidence["inferred"] is False
+    assert "Inferred" not in mapping[0].detail and "identity is not mapped" in mapping[0].detail
+    ctx.findings[:] = mapping
     [found] = authenticator_log.check(ctx)
     assert found.code is FindingCode.AUTHENTICATOR_LOG_LINE
     assert found.evidence["line"] == lines[0].text and found.evidence["error"] == "identity is not mapped"
-    assert [f.code for f in ctx.findings] == [FindingCode.NOT_MAPPED]
-    assert ctx.findings[0].evidence["inferred"] is False
-    assert "Inferred" not in ctx.findings[0].detail
+    without_log = _ctx(mode=AuthenticationMode.API_AND_CONFIG_MAP, findings=[])
+    assert [f.code for f in mapping_unread.check(without_log)] == [
+        FindingCode.NOT_MAPPED,
+        FindingCode.MAPPING_UNVERIFIED,
+    ]
 
 
 def test_a_granted_line_is_quoted_with_its_identity() -> None:
     text = _line("access granted", username="dev", groups=go_groups(["team-a", "team-b"]), uid="u")
     lines = tuple(x for x in [parse_line(text)] if x)
-    ctx = _ctx(findings=[UNVERIFIED], authenticator_log=Outcome(value=lines))
+    ctx = _ctx(findings=[], authenticator_log=Outcome(value=lines))
+    ctx.findings[:] = mapping_unread.check(ctx)
+    assert FindingCode.MAPPING_UNVERIFIED not in [f.code for f in ctx.findings]
     [found] = authenticator_log.check(ctx)
     assert "access granted: username 'dev', groups [team-a, team-b]" in found.detail
-    assert ctx.findings == []
 
 
 def test_with_the_log_off_the_command_to_turn_it_on_is_printed() -> None:

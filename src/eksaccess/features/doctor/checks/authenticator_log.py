@@ -9,7 +9,6 @@ mapping could not be read and the log is off, the command that turns it on is pr
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 from eksaccess.domain.authenticator_log import LOG_TYPE, AuthenticatorLine, decision_for, log_group
@@ -58,18 +57,21 @@ ENTRIES: tuple[Definition, ...] = (
 finding = Catalogue(Reporter.DOCTOR, ENTRIES).finding
 
 
-def check(ctx: Context) -> list[Finding]:
-    facts = ctx.facts
-    lines = facts.authenticator_log.value
+def logged_line(ctx: Context) -> AuthenticatorLine | None:
+    """The authenticator's latest line for the diagnosed principal, when its log could be read."""
+    lines = ctx.facts.authenticator_log.value
     arn = ctx.resolution.principal_arn if ctx.resolution else None
-    if lines is not None and arn is not None:
-        line = decision_for(lines, _canonical(arn))
-        if line is not None:
-            _make_exact(ctx, line)
-            return [_quoted(facts, line, arn)]
-        return []
-    if _unverified(ctx) and _logging_off(facts):
-        return [_off(facts)]
+    return None if lines is None or arn is None else decision_for(lines, _canonical(arn))
+
+
+def check(ctx: Context) -> list[Finding]:
+    """The line quoted (the mapping findings read it too: see mapping_unread), or the log to turn on when
+    nothing said what the cluster made of the principal."""
+    line = logged_line(ctx)
+    if line is not None and ctx.resolution is not None:
+        return [_quoted(ctx.facts, line, ctx.resolution.principal_arn)]
+    if ctx.facts.authenticator_log.value is None and _unverified(ctx) and _logging_off(ctx.facts):
+        return [_off(ctx.facts)]
     return []
 
 
@@ -87,23 +89,6 @@ def _unverified(ctx: Context) -> bool:
 def _logging_off(facts: Facts) -> bool:
     cluster = facts.cluster.value
     return cluster is not None and cluster.logging_on is not None and LOG_TYPE not in cluster.logging_on
-
-
-def _make_exact(ctx: Context, line: AuthenticatorLine) -> None:
-    """The line is the cluster's answer: drop MAPPING_UNVERIFIED, and mark NOT_MAPPED as confirmed by it."""
-    kept: list[Finding] = []
-    for f in ctx.findings:
-        if f.code is FindingCode.MAPPING_UNVERIFIED:
-            continue
-        if f.code is FindingCode.NOT_MAPPED and line.denied:
-            f = dataclasses.replace(
-                f,
-                detail=f.detail.split(" Inferred, not read")[0]
-                + f" Confirmed by the cluster's authenticator log: access denied ({line.error}).",
-                evidence={**f.evidence, "inferred": False, "authenticatorLog": line.text},
-            )
-        kept.append(f)
-    ctx.findings[:] = kept
 
 
 def _quoted(facts: Facts, line: AuthenticatorLine, arn: str) -> Finding:

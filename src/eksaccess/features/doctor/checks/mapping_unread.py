@@ -4,7 +4,10 @@ rule out."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from eksaccess.domain.access import AuthenticationMode
+from eksaccess.domain.authenticator_log import AuthenticatorLine
 from eksaccess.domain.findings import (
     DOCTOR,
     Catalogue,
@@ -18,6 +21,7 @@ from eksaccess.domain.findings import (
 )
 from eksaccess.domain.iam import sso
 from eksaccess.domain.iam.identity import Resolution
+from eksaccess.features.doctor.checks.authenticator_log import logged_line
 from eksaccess.features.doctor.checks.mapping import entry_arn_for, wanted_access
 from eksaccess.features.doctor.context import Context
 from eksaccess.features.doctor.fixes import cmd, opt
@@ -51,12 +55,24 @@ finding = Catalogue(Reporter.DOCTOR, ENTRIES).finding
 def check(ctx: Context) -> list[Finding]:
     if ctx.resolution is None or ctx.read:
         return []
+    line = logged_line(ctx)  # the cluster's own word, when its authenticator log could be read
     found: list[Finding] = []
     if ctx.live_identity is None and ctx.live_unauthorized and ctx.token_ok and not ctx.errors():
-        found += ctx.decided([_inferred_missing(ctx.facts, ctx.mode, ctx.resolution)])
-    if ctx.live_identity is None:
+        missing = _inferred_missing(ctx.facts, ctx.mode, ctx.resolution)
+        found += ctx.decided([missing if line is None or not line.denied else _confirmed(missing, line)])
+    if ctx.live_identity is None and line is None:
         found.append(finding(FindingCode.MAPPING_UNVERIFIED, detail=_unverified(ctx.facts)))
     return found
+
+
+def _confirmed(missing: Finding, line: AuthenticatorLine) -> Finding:
+    """NOT_MAPPED as the authenticator's log says it: read, not inferred."""
+    return dataclasses.replace(
+        missing,
+        detail=missing.detail.split(" Inferred, not read")[0]
+        + f" Confirmed by the cluster's authenticator log: access denied ({line.error}).",
+        evidence={**missing.evidence, "inferred": False, "authenticatorLog": line.text},
+    )
 
 
 def _inferred_missing(facts: Facts, mode: AuthenticationMode | None, resolution: Resolution) -> Finding:
