@@ -268,3 +268,12 @@ def test_with_the_log_off_the_command_to_turn_it_on_is_printed() -> None:
     unknown = replace(CLUSTER, logging_on=None)
     assert authenticator_log.check(_ctx(cluster=Outcome(value=unknown))) == []  # not told: not said
     assert authenticator_log.check(_ctx(findings=[BROKEN])) == []  # the mapping was not unverified
+
+
+def test_the_admin_candidates_step_names_the_creator_once_cloudtrail_was_read() -> None:
+    from eksaccess.features.doctor.checks.recovery import _creator_step
+
+    unread = _creator_step(_ctx().facts)
+    assert unread.plain and "lookup-events" in unread.plain[0]
+    read = _creator_step(_ctx(creator=_lookup(CREATOR_ROLE, IdentityType.ASSUMED_ROLE, True)).facts)
+    assert read.plain == () and "CREATOR_FOUND" in read.text

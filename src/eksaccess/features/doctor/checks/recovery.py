@@ -112,22 +112,7 @@ def recovery(
                 detail="In authentication mode CONFIG_MAP the cluster's creator holds an invisible system:masters "
                 "grant; no other principal holds cluster-admin.",
                 evidence={"admins": [{"arn": None, "via": "cluster creator"}]},
-                fix=(
-                    FixStep(
-                        text="Find the creator in CloudTrail (CreateCluster, in the cluster's region, within the last "
-                        "90 days) and act as that principal.",
-                        plain=(
-                            cmd(
-                                "aws",
-                                "cloudtrail",
-                                "lookup-events",
-                                *(["--region", facts.target.region] if facts.target.region else []),
-                                "--lookup-attributes",
-                                "AttributeKey=EventName,AttributeValue=CreateCluster",
-                            ),
-                        ),
-                    ),
-                ),
+                fix=(_creator_step(facts),),
             )
         ]
     if not admin_list and not complete:
@@ -224,3 +209,27 @@ def _everyone(
             continue
         out.append(res)
     return out
+
+
+def _creator_step(facts: Facts) -> FixStep:
+    """Act as the creator: named by CREATOR_FOUND or CREATOR_DELETED when doctor read CloudTrail, else the
+    lookup that names it."""
+    if facts.creator.value is not None:
+        return FixStep(
+            text="Act as the cluster's creator, named by CREATOR_FOUND (or, when it no longer exists, recover "
+            "through the EKS API as CREATOR_DELETED says)."
+        )
+    return FixStep(
+        text="Find the creator in CloudTrail (CreateCluster, in the cluster's region, within the last 90 days) "
+        "and act as that principal.",
+        plain=(
+            cmd(
+                "aws",
+                "cloudtrail",
+                "lookup-events",
+                *(["--region", facts.target.region] if facts.target.region else []),
+                "--lookup-attributes",
+                "AttributeKey=EventName,AttributeValue=CreateCluster",
+            ),
+        ),
+    )
