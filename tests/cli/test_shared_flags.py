@@ -50,6 +50,7 @@ EXPECTED: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "snapshot": (LIVE | {"-o", "--output-file"}, ("yaml", "json")),
     "token": ({"--region", "--profile", "-o"}, ("text", "json", "yaml")),  # -o: for --inspect
     "who-can": (LIVE | {"-n", "-o"}, ("text", "json", "yaml")),
+    "who-can-assume": (LIVE | {"-o"}, ("text", "json", "yaml")),
     "whoami": (LIVE | {"-o"}, ("text", "json", "yaml")),
 }
 # Commands whose help has no Examples section yet.

@@ -63,7 +63,7 @@ def env(tmp_path: Path) -> dict[str, str]:
             ["eksaccess", "grant", "arn:aws:iam::111122223333:role/x", "--policy", "cluster-"],
             ["cluster-admin"],
         ),
-        (["eksaccess", "who-"], ["who-can"]),
+        (["eksaccess", "who-"], ["who-can", "who-can-assume"]),
     ],
 )
 def test_bash_offers(env: dict[str, str], words: list[str], offered: list[str]) -> None:

@@ -174,6 +174,22 @@ SHOWN_ELSEWHERE = {
     "TOKEN_REJECTED": "test_doctor_kubectl_token.py; an expired static token is STATIC_TOKEN_EXPIRED",
     "ENDPOINT_CIDRS_UNCHECKED": "test_doctor_endpoint_access.py (--offline)",
     "ENDPOINT_UNREACHABLE": "test_doctor_endpoint_access.py (--offline: the CIDR check is not made)",
+    # doctor --service-account / --pod (issue 21): the kubectl walk of each IRSA / Pod Identity scenario is
+    # healthy; the workload's codes are test_doctor_workload.py's (scenario, or a healthy one broken first)
+    "WORKLOAD_NO_IDENTITY": "test_doctor_workload.py (irsa-healthy, annotation removed; --role-arn)",
+    "WORKLOAD_BOTH_MECHANISMS": "test_doctor_workload.py (pod-identity-and-irsa)",
+    "WORKLOAD_ROLE_NOT_FOUND": "test_doctor_workload.py (irsa-healthy, annotation naming role/nope)",
+    "WORKLOAD_ROLE_OTHER_ACCOUNT": "test_doctor_workload.py (irsa-healthy, annotation in another account)",
+    "ROLE_BOUNDARY_OR_DENY": "test_doctor_workload.py (irsa-healthy with a deny: s3:*, info)",
+    "OIDC_PROVIDER_MISSING": "test_doctor_workload.py (irsa-no-oidc-provider)",
+    "OIDC_AUDIENCE_MISSING": "test_doctor_workload.py (irsa-healthy, client id removed)",
+    "TRUST_SUB_MISMATCH": "test_doctor_workload.py (irsa-wrong-sub)",
+    "TRUST_STRINGEQUALS_WILDCARD": "test_doctor_workload.py (irsa-stringequals-wildcard)",
+    "TRUST_CONDITION_FAILS": "test_doctor_workload.py (irsa-healthy, aud condition sts.amazon.com)",
+    "TRUST_NO_AUD_CONDITION": "test_doctor_workload.py (irsa-missing-aud)",
+    "POD_IDENTITY_TRUST_MISSING": "test_doctor_workload.py (pod-identity-healthy, IRSA-only trust)",
+    "POD_IDENTITY_NO_TAG_SESSION": "test_doctor_workload.py (pod-identity-no-tagsession)",
+    "POD_OLDER_THAN_ASSOCIATION": "test_doctor_workload.py (pod-identity-pod-before-association)",
 }
 
 

@@ -101,6 +101,7 @@ FILE_COMMANDS: dict[str, list[str]] = {
     "whoami": ["whoami", "--snapshot", "{}", "--arn", ALICE],
     "can-i": ["can-i", "get", "pods", "--arn", ALICE, "--snapshot", "{}"],
     "who-can": ["who-can", "get", "pods", "--snapshot", "{}"],
+    "who-can-assume": ["who-can-assume", "arn:aws:iam::111122223333:role/web", "--snapshot", "{}"],
     "audit": ["audit", "--snapshot", "{}", "--no-iam"],
     "audit --iam": ["audit", "--snapshot", str(SNAPSHOT), "--iam", "{}"],
     "plan": ["plan", "-f", "{}"],

@@ -75,6 +75,7 @@ def invocations(sb: RunningSandbox, work: Path) -> dict[str, list[Run]]:
             Run(argv=("can-i", "get", "secrets", "--arn", DEVELOPER, *snap), profile=None, slow=True),
         ],
         "who-can": [Run(argv=("who-can", "get", "secrets", "-n", "dev", *LIVE))],
+        "who-can-assume": [Run(argv=("who-can-assume", "arn:aws:iam::111122223333:role/any", *LIVE))],
         "sandbox": [
             Run(argv=("sandbox", "status", "--state-dir", str(sb.state_dir)), profile=None),
             Run(argv=("sandbox", "env", "--state-dir", str(sb.state_dir)), profile=None, slow=True),

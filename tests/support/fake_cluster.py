@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, CallerIdentity, ClusterDescription
-from eksaccess.adapters.kube import ConfigMapData, KubeCallError, WhoAmI
+from eksaccess.adapters.kube import ConfigMapData, KubeCallError, ServiceAccountInfo, WhoAmI
 from eksaccess.adapters.ports import WriteOutcome
 from eksaccess.domain.access import (
     AccessEntry,
@@ -181,6 +181,9 @@ class FakeKube:
 
     def namespaces(self) -> list[str]:
         return list(self.names)
+
+    def service_accounts(self) -> list[ServiceAccountInfo]:
+        return []
 
     def put_aws_auth(self, data: Mapping[str, str], resource_version: str | None) -> str:
         self.before_put(self)

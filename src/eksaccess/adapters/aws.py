@@ -234,6 +234,7 @@ class ClusterDescription:
     bootstrap_creator_admin: bool | None
     endpoint_access: EndpointAccess | None = None  # resourcesVpcConfig's public/private access and CIDRs
     logging_on: frozenset[str] | None = None  # control-plane log types enabled (None: not told)
+    oidc_issuer: str | None = None  # identity.oidc.issuer (IRSA)
 
 
 def _logging_on(logging_block: Any) -> frozenset[str] | None:
@@ -367,6 +368,7 @@ class AwsSession:
             authentication_mode=AuthenticationMode(mode) if mode else None,
             bootstrap_creator_admin=access.get("bootstrapClusterCreatorAdminPermissions"),
             logging_on=_logging_on(cluster.get("logging")),
+            oidc_issuer=((cluster.get("identity") or {}).get("oidc") or {}).get("issuer"),
             endpoint_access=EndpointAccess.from_json(cluster["resourcesVpcConfig"])
             if isinstance(cluster.get("resourcesVpcConfig"), dict)
             else None,

@@ -56,6 +56,16 @@ class AccessReview:
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServiceAccountInfo:
+    namespace: str
+    name: str
+    annotations: dict[str, str]  # eks.amazonaws.com/* only
+
+
+EKS_ANNOTATIONS = "eks.amazonaws.com/"
+
+
 @dataclass(frozen=True, kw_only=True)
 class ConfigMapData:
     data: dict[str, str] | None  # None: the ConfigMap does not exist
@@ -209,6 +219,24 @@ class KubeClient:
                 _strip_server_fields(item)
                 manifests.append(item)
         return manifests
+
+    def service_accounts(self) -> list[ServiceAccountInfo]:
+        """Every ServiceAccount, with its eks.amazonaws.com/* annotations (the others are dropped)."""
+        out = self.request("GET", "/api/v1/serviceaccounts")
+        found: list[ServiceAccountInfo] = []
+        for item in out.get("items") or []:
+            meta = item.get("metadata") or {}
+            annotations = meta.get("annotations") or {}
+            found.append(
+                ServiceAccountInfo(
+                    namespace=str(meta.get("namespace", "")),
+                    name=str(meta.get("name", "")),
+                    annotations={
+                        str(k): str(v) for k, v in annotations.items() if str(k).startswith(EKS_ANNOTATIONS)
+                    },
+                )
+            )
+        return found
 
     def namespaces(self) -> list[str]:
         out = self.request("GET", "/api/v1/namespaces")

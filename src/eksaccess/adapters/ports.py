@@ -18,10 +18,18 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 if TYPE_CHECKING:  # types only: importing the ports loads no client library
     from eksaccess.adapters.aws import AwsSession, CallerIdentity, ClusterDescription
     from eksaccess.adapters.aws_profiles import ProfileCredentials
-    from eksaccess.adapters.kube import ConfigMapData, KubeClient, WhoAmI
+    from eksaccess.adapters.kube import ConfigMapData, KubeClient, ServiceAccountInfo, WhoAmI
     from eksaccess.adapters.kubeconfig_files import LoadedKubeconfig
+    from eksaccess.adapters.workload_reads import (
+        AssociationRead,
+        OidcProviderRead,
+        PodRead,
+        RoleRead,
+        ServiceAccountRead,
+    )
     from eksaccess.domain.access import AccessEntry, AccessScope, AuthenticationMode
     from eksaccess.domain.cli_cache import CacheEntry
+    from eksaccess.domain.iam.trust import PolicyDocument
     from eksaccess.domain.kubeconfig import ExecConfig
 
 
@@ -47,6 +55,26 @@ class KubeApi(Protocol):
     def rbac_manifests(self) -> list[dict[str, Any]]: ...
 
     def namespaces(self) -> list[str]: ...
+
+    def service_accounts(self) -> list[ServiceAccountInfo]: ...  # eks.amazonaws.com/* annotations only
+
+
+class WorkloadApi(Protocol):
+    """doctor --service-account / --pod: a workload's identity chain (``adapters/workload_reads.py``)."""
+
+    def service_account(self, namespace: str, name: str) -> ServiceAccountRead | None: ...
+
+    def pods(self, namespace: str, name: str | None = None) -> list[PodRead]: ...
+
+    def oidc_issuer(self) -> str | None: ...
+
+    def oidc_providers(self) -> list[OidcProviderRead]: ...
+
+    def role(self, role_arn: str) -> RoleRead | None: ...
+
+    def role_policies(self, role_arn: str) -> tuple[PolicyDocument, ...] | None: ...
+
+    def associations(self, namespace: str, service_account: str) -> list[AssociationRead]: ...
 
 
 class WriteOutcome(StrEnum):

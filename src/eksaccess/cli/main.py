@@ -35,6 +35,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "lint": ("eksaccess.cli.commands.lint", "lint", "Lint access configuration (the aws-auth ConfigMap)."),
     "can-i": ("eksaccess.cli.commands.can_i", "can_i", "Can an IAM principal do VERB on RESOURCE, and why."),
     "who-can": ("eksaccess.cli.commands.who_can", "who_can", "Which IAM principals can do VERB on RESOURCE."),
+    "who-can-assume": (
+        "eksaccess.cli.commands.who_can_assume",
+        "who_can_assume",
+        "Who can obtain an IAM role's credentials through pods.",
+    ),
     "sandbox": ("eksaccess.cli.commands.sandbox", "sandbox", "Run the local EKS authentication plane."),
     "schema": (
         "eksaccess.cli.commands.schema",

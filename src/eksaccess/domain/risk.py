@@ -147,6 +147,52 @@ RISKS = Catalogue(
             "the node's type, or the node row in aws-auth)",
             reporters=_AUDIT,
         ),
+        Definition(  # issue 21: workload identity (who-can-assume's reach, domain/workload/trust_review.py)
+            code=FindingCode.WORKLOAD_ADMIN_ROLE_WIDE_REACH,
+            severity=Severity.ERROR,
+            link=Link.CREDENTIALS,
+            title="admin-like IAM role reachable by many Kubernetes subjects through pods",
+            why="whoever may create pods (or deployments, jobs...) in the namespace of a service account "
+            "that holds the role runs a pod as it and gets the role's credentials: each of them is an AWS "
+            "administrator",
+            fix="run `eksaccess who-can-assume ROLE_ARN` for the paths; give the workload a role with only "
+            "what it needs, move it to a namespace few subjects can create pods in, and narrow the trust "
+            "policy's sub to that service account",
+            reporters=_AUDIT,
+        ),
+        Definition(
+            code=FindingCode.TRUST_ANY_SERVICE_ACCOUNT,
+            severity=Severity.ERROR,
+            link=Link.CREDENTIALS,
+            title="role trusts every service account of a cluster",
+            why="with no condition on ISSUER:sub, or StringLike * / system:serviceaccount:* on it, a pod "
+            "of any service account in any namespace of the cluster can assume the role",
+            fix="add StringEquals on ISSUER:sub with system:serviceaccount:NAMESPACE:NAME (StringLike "
+            "system:serviceaccount:NAMESPACE:* at most)",
+            reporters=_AUDIT,
+        ),
+        Definition(
+            code=FindingCode.TRUST_NO_AUDIENCE,
+            severity=Severity.WARNING,
+            link=Link.CREDENTIALS,
+            title="web-identity trust without an audience condition",
+            why="without ISSUER:aud the role accepts a token of any audience the OIDC provider lists, not "
+            "only the sts.amazonaws.com tokens IRSA injects",
+            fix="add StringEquals ISSUER:aud sts.amazonaws.com to the statement, as the EKS User Guide's "
+            "trust policy has it",
+            reporters=_AUDIT,
+        ),
+        Definition(
+            code=FindingCode.TRUST_PROVIDER_GONE,
+            severity=Severity.WARNING,
+            link=Link.CREDENTIALS,
+            title="role trusts an IAM OIDC provider that no longer exists",
+            why="STS answers InvalidIdentityToken for every token of that issuer: the role is dead for "
+            "IRSA, and a provider created again for the same URL brings the old trust back to life",
+            fix="remove the statement (or the role), or create the provider for the cluster that should use "
+            "it: `eksctl utils associate-iam-oidc-provider --cluster NAME --approve`",
+            reporters=_AUDIT,
+        ),
     ),
 )
 

@@ -1,6 +1,6 @@
 """The ClusterState snapshot: everything access analysis needs about one cluster, in one file.
 
-``apiVersion: eksaccess/v1``, ``kind: ClusterState``. The file's keys follow the EKS API (``principalArn``,
+``apiVersion: eksaccess/v2`` (v1, without ``workloadIdentity``, still reads), ``kind: ClusterState``. The file's keys follow the EKS API (``principalArn``,
 ``kubernetesGroups``, ``accessScope``): each snake_case attribute has its key as alias, used for reading
 (only the keys are accepted) and writing (``serialize_by_alias``), and Python constructs models with the
 keys too.
@@ -13,6 +13,7 @@ exactly as the authenticator parses them.
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -35,8 +36,10 @@ from eksaccess.domain.data_text import load_data_text
 from eksaccess.domain.iam.principal import InvalidArnError, arn_partition, parse_principal
 from eksaccess.errors import InputError
 
-API_VERSION = "eksaccess/v1"
+API_VERSION = "eksaccess/v2"  # v2 adds workloadIdentity; v1 snapshots still read
+API_VERSIONS = ("eksaccess/v1", API_VERSION)
 KIND = "ClusterState"
+EKS_ANNOTATION_PREFIX = "eks.amazonaws.com/"  # the only ServiceAccount annotations a snapshot keeps
 
 
 def _title(name: str, info: FieldInfo | ComputedFieldInfo) -> str:
@@ -188,12 +191,74 @@ class FargateProfileModel(_StateModel):
         return value
 
 
+def _role_arn(value: str) -> str:
+    try:
+        parse_principal(value)
+    except InvalidArnError as err:
+        raise ValueError(err.message) from err
+    return value
+
+
+class ServiceAccountModel(_StateModel):
+    """A ServiceAccount: its namespace, name and ``eks.amazonaws.com/*`` annotations (the rest is left out)."""
+
+    namespace: str = Field(min_length=1, max_length=253)
+    name: str = Field(min_length=1, max_length=253)
+    annotations: dict[str, str] = Field(
+        default_factory=dict, description="eks.amazonaws.com/* annotations only (role-arn, audience, ...)"
+    )
+
+    @field_validator("annotations")
+    @classmethod
+    def _eks_only(cls, value: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in value.items() if k.startswith(EKS_ANNOTATION_PREFIX)}
+
+
+class PodIdentityAssociationModel(_StateModel):
+    """An EKS Pod Identity association, as DescribePodIdentityAssociation tells it."""
+
+    namespace: str = Field(min_length=1, max_length=253)
+    service_account: str = Field(alias="serviceAccount", min_length=1, max_length=253)
+    role_arn: str = Field(alias="roleArn")
+    target_role_arn: str | None = Field(default=None, alias="targetRoleArn")
+    association_id: str | None = Field(default=None, alias="associationId")
+    created_at: datetime | None = Field(default=None, alias="createdAt")
+
+    @field_validator("role_arn", "target_role_arn")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        return None if value is None else _role_arn(value)
+
+
+class WorkloadIdentityModel(_StateModel):
+    """What decides which pods get which IAM role: IRSA (the issuer, the account's IAM OIDC providers,
+    annotated ServiceAccounts, trust policies) and EKS Pod Identity (associations)."""
+
+    oidc_issuer: str | None = Field(
+        default=None, alias="oidcIssuer", description="DescribeCluster identity.oidc.issuer"
+    )
+    oidc_providers: list[str] | None = Field(
+        default=None,
+        alias="oidcProviders",
+        description="URLs (host/path) of the account's IAM OIDC providers; null when not read",
+    )
+    service_accounts: list[ServiceAccountModel] = Field(default_factory=list, alias="serviceAccounts")
+    pod_identity_associations: list[PodIdentityAssociationModel] = Field(
+        default_factory=list, alias="podIdentityAssociations"
+    )
+    role_trust_policies: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        alias="roleTrustPolicies",
+        description="role ARN -> trust policy document, for the roles annotations and associations name",
+    )
+
+
 class ClusterState(_StateModel):
-    """A snapshot of one cluster's access configuration (eksaccess/v1 ClusterState)."""
+    """A snapshot of one cluster's access configuration (eksaccess/v2 ClusterState; v1 still reads)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="ClusterState", field_title_generator=_title)
 
-    api_version: Literal["eksaccess/v1"] = Field(alias="apiVersion")
+    api_version: Literal["eksaccess/v1", "eksaccess/v2"] = Field(alias="apiVersion")
     kind: Literal["ClusterState"]
     cluster: ClusterInfo
     authentication_mode: AuthenticationMode = Field(alias="authenticationMode")
@@ -211,6 +276,11 @@ class ClusterState(_StateModel):
     )
     fargate_profiles: list[FargateProfileModel] | None = Field(
         default=None, alias="fargateProfiles", description="Fargate profiles; absent when none or not read"
+    )
+    workload_identity: WorkloadIdentityModel | None = Field(
+        default=None,
+        alias="workloadIdentity",
+        description="IRSA and EKS Pod Identity (apiVersion eksaccess/v2); absent in v1 snapshots",
     )
 
     @field_validator("aws_auth", mode="before")
@@ -233,6 +303,12 @@ class ClusterState(_StateModel):
                 if not isinstance(manifest.get(key), str):
                     raise ValueError(f"manifest [{index}] has no {key}")
         return value
+
+    @model_validator(mode="after")
+    def _version(self) -> ClusterState:
+        if self.workload_identity is not None and self.api_version == "eksaccess/v1":
+            raise ValueError(f"workloadIdentity needs apiVersion: {API_VERSION}")
+        return self
 
     @model_validator(mode="after")
     def _entries(self) -> ClusterState:

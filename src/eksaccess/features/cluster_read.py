@@ -25,14 +25,24 @@ from pydantic import ValidationError
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, AwsSession, ClusterDescription
 from eksaccess.adapters.eks_nodes import NodeSources, read_node_sources
-from eksaccess.adapters.kube import KubeCallError, WhoAmI
+from eksaccess.adapters.eks_workload import WorkloadSources, read_trust_policies, read_workload_sources
+from eksaccess.adapters.kube import KubeCallError, ServiceAccountInfo, WhoAmI
 from eksaccess.adapters.ports import ClusterApi, KubeApi
 from eksaccess.domain.authz.bootstrap import bootstrap_manifests
 from eksaccess.domain.authz.rbac import parse_binding, parse_role
 from eksaccess.domain.awsauth.reader import parse_aws_auth
 from eksaccess.domain.iam.identity import CREATOR_USERNAME, Caller, find_aws_auth, subject_of
 from eksaccess.domain.iam.principal import canonicalize
-from eksaccess.domain.state import AccessEntryModel, AuthenticationMode, ClusterInfo, ClusterState
+from eksaccess.domain.state import (
+    API_VERSION,
+    AccessEntryModel,
+    AuthenticationMode,
+    ClusterInfo,
+    ClusterState,
+    ServiceAccountModel,
+    WorkloadIdentityModel,
+)
+from eksaccess.domain.workload.oidc import ROLE_ARN_ANNOTATION
 from eksaccess.errors import RemoteError
 from eksaccess.features.retry import DEFAULT_BACKOFF, Backoff, retry
 
@@ -67,12 +77,19 @@ def read_cluster(
         aws_auth_job = pool.submit(retry, kube.get_aws_auth, backoff)
         rbac_job = pool.submit(retry, kube.rbac_manifests, backoff)
         nodes_job = pool.submit(_node_sources, aws, described, backoff)  # the node roles (audit's risk)
+        workload_job = pool.submit(_workload_sources, aws, described, backoff)  # IRSA, Pod Identity
+        accounts_job = pool.submit(_service_accounts, kube, backoff)
         namespaces = retry(kube.namespaces, backoff)
         aws_auth = aws_auth_job.result()
         rbac = rbac_job.result()
         entries = entries_job.result() if entries_job is not None else []
         nodes, nodes_note = nodes_job.result()
+        sources = workload_job.result()
+        accounts, accounts_note = accounts_job.result()
     notes: list[str] = [nodes_note] if nodes_note else []
+    if accounts_note:
+        notes.append(accounts_note)
+    workload = _workload(aws, described, account, sources, accounts, notes, backoff)
     creator = None
     if mode is AuthenticationMode.CONFIG_MAP:
         try:
@@ -87,7 +104,7 @@ def read_cluster(
     kubernetes.extend(rbac if keep_defaults else strip_defaults(rbac))
     try:
         state = ClusterState(
-            apiVersion="eksaccess/v1",
+            apiVersion=API_VERSION,
             kind="ClusterState",
             cluster=ClusterInfo(
                 name=described.name,
@@ -105,6 +122,7 @@ def read_cluster(
             kubernetes=kubernetes,
             nodegroups=list(nodes.nodegroups) if nodes and nodes.nodegroups else None,  # none: left out
             fargateProfiles=list(nodes.fargate_profiles) if nodes and nodes.fargate_profiles else None,
+            workloadIdentity=workload,
         )
     except ValidationError as err:
         raise RemoteError(
@@ -125,6 +143,65 @@ def _node_sources(
         if err.kind is not AwsErrorKind.ACCESS_DENIED:
             raise
         return None, f"node groups and Fargate profiles not read: {err}"
+
+
+def _workload_sources(
+    aws: ClusterApi, described: ClusterDescription, backoff: Backoff
+) -> WorkloadSources | None:
+    """Pod Identity associations and IAM OIDC providers (a live AWS session only)."""
+    if not isinstance(aws, AwsSession):
+        return None
+    return retry(lambda: read_workload_sources(aws, described.name, described.region), backoff)
+
+
+def _service_accounts(kube: KubeApi, backoff: Backoff) -> tuple[list[ServiceAccountInfo], str | None]:
+    try:
+        return retry(kube.service_accounts, backoff), None
+    except KubeCallError as err:
+        if err.status != 403:
+            raise
+        return [], f"service accounts not read: {err}"
+
+
+def _workload(
+    aws: ClusterApi,
+    described: ClusterDescription,
+    account: str,
+    sources: WorkloadSources | None,
+    accounts: list[ServiceAccountInfo],
+    notes: list[str],
+    backoff: Backoff,
+) -> WorkloadIdentityModel | None:
+    """The workload-identity section: SAs, associations, providers, and the trust of the roles they name."""
+    if sources is None and not accounts and described.oidc_issuer is None:
+        return None
+    associations = list(sources.associations) if sources else []
+    service_accounts = [
+        ServiceAccountModel(namespace=a.namespace, name=a.name, annotations=a.annotations) for a in accounts
+    ]
+    roles = [
+        sa.annotations[ROLE_ARN_ANNOTATION]
+        for sa in service_accounts
+        if ROLE_ARN_ANNOTATION in sa.annotations
+    ]
+    roles += [a.role_arn for a in associations] + [
+        a.target_role_arn for a in associations if a.target_role_arn
+    ]
+    trust: dict[str, dict[str, Any]] = {}
+    if sources is not None:
+        notes.extend(sources.notes)
+        if isinstance(aws, AwsSession):
+            trust, trust_notes = retry(lambda: read_trust_policies(aws, roles, account), backoff)
+            notes.extend(trust_notes)
+    return WorkloadIdentityModel(
+        oidcIssuer=described.oidc_issuer,
+        oidcProviders=list(sources.oidc_providers)
+        if sources and sources.oidc_providers is not None
+        else None,
+        serviceAccounts=service_accounts,
+        podIdentityAssociations=associations,
+        roleTrustPolicies=trust,
+    )
 
 
 def is_hidden_creator(me: WhoAmI, aws_auth: Any, reader: Caller) -> bool:

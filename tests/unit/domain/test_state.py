@@ -101,7 +101,10 @@ ERRORS = [
     ("", "expected a mapping"),
     ("- a\n- b\n", "expected a mapping"),
     ("apiVersion: [\n", "not valid YAML or JSON at line"),
-    (json.dumps(base(apiVersion="eksaccess/v2")), "apiVersion: Input should be 'eksaccess/v1'"),
+    (
+        json.dumps(base(apiVersion="eksaccess/v3")),
+        "apiVersion: Input should be 'eksaccess/v1' or 'eksaccess/v2'",
+    ),
     (json.dumps(base(kind="Cluster")), "kind:"),
     (json.dumps({k: v for k, v in base().items() if k != "cluster"}), "cluster: is required"),
     (json.dumps(base(authenticationMode="BOTH")), "authenticationMode: Input should be"),

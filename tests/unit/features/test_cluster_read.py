@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, CallerIdentity, ClusterDescription
-from eksaccess.adapters.kube import ConfigMapData, KubeCallError, WhoAmI
+from eksaccess.adapters.kube import ConfigMapData, KubeCallError, ServiceAccountInfo, WhoAmI
 from eksaccess.domain.access import AccessEntry
 from eksaccess.domain.authz.bootstrap import bootstrap_manifests
 from eksaccess.domain.iam.identity import Caller
@@ -64,6 +64,7 @@ class FakeApiServer:
     aws_auth: dict[str, str] | None = None
     rbac: list[dict[str, Any]] = field(default_factory=list)
     names: list[str] = field(default_factory=lambda: ["default", "kube-system"])
+    accounts: list[ServiceAccountInfo] = field(default_factory=list)
     failures: dict[str, list[Exception]] = field(default_factory=dict)  # per call, raised in order first
 
     def _answer(self, call: str, value: Callable[[], Any]) -> Any:
@@ -83,6 +84,9 @@ class FakeApiServer:
 
     def namespaces(self) -> list[str]:
         return self._answer("namespaces", lambda: list(self.names))  # type: ignore[no-any-return]
+
+    def service_accounts(self) -> list[ServiceAccountInfo]:
+        return self._answer("serviceaccounts", lambda: list(self.accounts))  # type: ignore[no-any-return]
 
 
 def read(eks: FakeEks, kube: FakeApiServer, mode: AuthenticationMode, **kw: Any) -> Any:
@@ -192,3 +196,21 @@ def test_the_retry_policy(error: Exception, tries: int) -> None:
     with pytest.raises(type(error)):
         retry(call, NO_WAIT)
     assert count == tries
+
+
+def test_service_accounts_are_read_into_the_workload_section_and_a_403_is_a_note() -> None:
+    web = ServiceAccountInfo(
+        namespace="apps",
+        name="web",
+        annotations={"eks.amazonaws.com/role-arn": f"arn:aws:iam::{ACCT}:role/web"},
+    )
+    got = read(FakeEks(), FakeApiServer(accounts=[web]), AuthenticationMode.API)
+    section = got.state.workload_identity
+    assert section is not None and got.state.api_version == "eksaccess/v2"
+    assert [(sa.namespace, sa.name, sa.annotations) for sa in section.service_accounts] == [
+        ("apps", "web", web.annotations)
+    ]
+    denied = FakeApiServer(failures={"serviceaccounts": [KubeCallError("forbidden", status=403)]})
+    got = read(FakeEks(), denied, AuthenticationMode.API)
+    assert got.state.workload_identity is None
+    assert any(note.startswith("service accounts not read") for note in got.notes)

@@ -34,7 +34,8 @@ Examples:
   eksaccess doctor --as-arn arn:aws:iam::111122223333:role/dev --admin-profile admin
   eksaccess doctor --fix --admin-profile admin      # repair, then check again
   eksaccess doctor --nodegroup workers              # would this node group's kubelets join?
-  eksaccess doctor --console --admin-profile admin  # can the EKS console show this cluster?""",
+  eksaccess doctor --console --admin-profile admin  # can the EKS console show this cluster?
+  eksaccess doctor --service-account apps/web       # can its pods get their IAM role (IRSA, Pod Identity)?""",
 )
 @click.option(
     "--context", shell_complete=context_names, help="kubeconfig context (default: the current one)."
@@ -79,6 +80,14 @@ Examples:
     "--profile's, or --as-arn's with --admin-profile)? Its IAM actions, mapping and reads; -n NS[,NS] checks "
     "the namespaces the console shows (default: all).",
 )
+@click.option(
+    "--service-account",
+    metavar="NS/NAME",
+    help="Instead: can this service account's pods get their IAM role (IRSA or EKS Pod Identity)? The "
+    "mechanism, the OIDC provider, the trust policy against the token's sub and aud, Pod Identity's trust, "
+    "the pods' age; --role-arn names the role to check when the service account has no annotation.",
+)
+@click.option("--pod", metavar="NS/NAME", help="Instead: the same for this pod's service account.")
 @output_option()
 def doctor(
     context: str | None,
@@ -98,9 +107,37 @@ def doctor(
     node_role: str | None,
     nodegroup: str | None,
     console: bool,
+    service_account: str | None,
+    pod: str | None,
     output: str,
 ) -> None:
     """Walk the chain from AWS credentials to Kubernetes permissions and find the broken link."""
+    if service_account or pod:  # a workload's chain to IAM: its own module (cli/doctor_workload.py)
+        from eksaccess.cli.doctor_workload import WorkloadOptions, run_workload_doctor
+
+        flags = (
+            ("--fix", fix),
+            ("--as-arn", as_arn),
+            ("--verb", verb),
+            ("--console", console),
+            ("--node-role", node_role),
+            ("--nodegroup", nodegroup),
+        )
+        run_workload_doctor(
+            WorkloadOptions(
+                service_account=service_account,
+                pod=pod,
+                role_arn=role_arn,
+                context=context,
+                kubeconfig=kubeconfig,
+                cluster=cluster,
+                region=region,
+                profile=profile,
+                admin_profile=admin_profile,
+                other=[name for name, on in flags if on],
+            ),
+            output,
+        )
     if node_role or nodegroup:  # a kubelet's chain, not the caller's: its own module
         from eksaccess.cli.doctor_node import NodeOptions, run_node_doctor
 

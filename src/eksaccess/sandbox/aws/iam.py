@@ -141,8 +141,10 @@ def get_user(req: ServiceRequest) -> AwsResponse:
 
 
 def update_assume_role_policy(req: ServiceRequest) -> AwsResponse:
-    """Replace a role's trust policy. The sandbox models trust as the principals allowed sts:AssumeRole, so
-    it takes documents of Allow statements naming AWS principals for that action, and refuses others."""
+    """Replace a role's trust policy. The sandbox models sts:AssumeRole's trust as the principals allowed it
+    (Allow statements naming AWS principals for that action); a document that also has statements for
+    federated (IRSA) or service (Pod Identity) principals is kept whole, as STS's web identity and EKS Auth
+    read it, with the AWS principals of its plain sts:AssumeRole statements as those trusted."""
     name = req.params.get("RoleName", "")
     role = req.ctx.store.find_principal(req.caller.account, PrincipalType.ROLE, name)
     ensure_allowed(req.caller, "iam:UpdateAssumeRolePolicy", role.arn if role else _arn(req, "role", name))
@@ -155,6 +157,11 @@ def update_assume_role_policy(req: ServiceRequest) -> AwsResponse:
     trusted: list[str] = []
     statements = document.get("Statement") if isinstance(document, dict) else None
     items: list[Any] = statements if isinstance(statements, list) else [statements]
+    if _workload_trust(items):
+        trusted = [p for st in items for p in _plain_assume_role_principals(st)]
+        raw = json.dumps(document, separators=(",", ":"))
+        req.ctx.store.put_principal(replace(role, trusted_by=tuple(dict.fromkeys(trusted)), trust_policy=raw))
+        return query_response("iam", "UpdateAssumeRolePolicy", {}, req.request_id)
     for statement in items:
         if not isinstance(statement, dict):
             raise AwsError("MalformedPolicyDocument", "Syntax errors in policy.", status=400)
@@ -182,6 +189,28 @@ def update_assume_role_policy(req: ServiceRequest) -> AwsResponse:
             trusted += [str(p) for p in principals]
     req.ctx.store.put_principal(replace(role, trusted_by=tuple(dict.fromkeys(trusted)), trust_policy=None))
     return query_response("iam", "UpdateAssumeRolePolicy", {}, req.request_id)
+
+
+def _workload_trust(items: list[Any]) -> bool:
+    """Statements all objects, one of them naming a federated or service principal."""
+    if not items or not all(isinstance(st, dict) for st in items):
+        return False
+    return any(
+        isinstance(st.get("Principal"), dict)
+        and ("Federated" in st["Principal"] or "Service" in st["Principal"])
+        for st in items
+    )
+
+
+def _plain_assume_role_principals(statement: dict[str, Any]) -> list[str]:
+    """The AWS principals an unconditional Allow of sts:AssumeRole names (none for anything else)."""
+    actions = statement.get("Action")
+    names = actions if isinstance(actions, list) else [actions]
+    principal = statement.get("Principal")
+    aws = principal.get("AWS") if isinstance(principal, dict) else None
+    if statement.get("Effect") != "Allow" or "Condition" in statement or "sts:AssumeRole" not in names:
+        return []
+    return [aws] if isinstance(aws, str) else [str(p) for p in aws] if isinstance(aws, list) else []
 
 
 def get_role(req: ServiceRequest) -> AwsResponse:

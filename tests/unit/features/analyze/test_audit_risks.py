@@ -139,8 +139,12 @@ def test_every_code_has_a_catalogue_entry_and_a_check() -> None:
         FindingCode.ESCALATION_OUTSIDE_ADMINS,
         FindingCode.NO_CLUSTER_ADMIN,
         FindingCode.NODE_ROLE_CANNOT_JOIN,  # test_audit_node_roles.py
+        FindingCode.WORKLOAD_ADMIN_ROLE_WIDE_REACH,  # test_audit_workload.py
+        FindingCode.TRUST_ANY_SERVICE_ACCOUNT,
+        FindingCode.TRUST_NO_AUDIENCE,
+        FindingCode.TRUST_PROVIDER_GONE,
     ]
-    assert len(risks.CHECKS) == 12
+    assert len(risks.CHECKS) == 16
 
 
 def test_a_clean_cluster_has_no_risk() -> None:

@@ -15,9 +15,13 @@ from eksaccess.features.analyze.risks import (
     scope_namespaces,
     shadowed_rows,
     system_masters,
+    trust_any_service_account,
+    trust_no_audience,
+    trust_provider_gone,
     unmapped_groups,
     user_keys,
     wildcard_rules,
+    workload_wide_reach,
 )
 from eksaccess.features.analyze.risks.context import AuditContext
 
@@ -36,6 +40,10 @@ CHECKS: tuple[Check, ...] = (
     escalation.check,
     no_admin.check,
     node_roles.check,
+    workload_wide_reach.check,
+    trust_any_service_account.check,
+    trust_no_audience.check,
+    trust_provider_gone.check,
 )
 
 

@@ -29,6 +29,12 @@ from eksaccess.features.doctor.checks import (
     static_token,
     subject_case,
     token,
+    workload_mechanism,
+    workload_oidc,
+    workload_pod_age,
+    workload_pod_identity,
+    workload_role,
+    workload_trust,
 )
 from eksaccess.features.doctor.context import Context
 
@@ -54,6 +60,13 @@ MODULES: tuple[ModuleType, ...] = (
     creator,  # after recovery: named only when no other admin is known
     nodes,  # doctor --node-role (features/doctor/node): nothing in the kubectl walk
     console,  # doctor --console (features/doctor/console): nothing in the kubectl walk
+    # doctor --service-account / --pod (features/doctor/workload): nothing in the kubectl walk
+    workload_mechanism,
+    workload_role,
+    workload_oidc,
+    workload_trust,
+    workload_pod_identity,
+    workload_pod_age,
 )
 CHECKS: tuple[Callable[[Context], list[Finding]], ...] = tuple(module.check for module in MODULES)
 
