@@ -186,7 +186,7 @@ SHOWN_ELSEWHERE = {
     "TRUST_SUB_MISMATCH": "test_doctor_workload.py (irsa-wrong-sub)",
     "TRUST_STRINGEQUALS_WILDCARD": "test_doctor_workload.py (irsa-stringequals-wildcard)",
     "TRUST_CONDITION_FAILS": "test_doctor_workload.py (irsa-healthy, aud condition sts.amazon.com)",
-    "TRUST_NO_AUD_CONDITION": "test_doctor_workload.py (irsa-missing-aud)",
+    "TRUST_NO_AUDIENCE": "test_doctor_workload.py (irsa-missing-aud)",
     "POD_IDENTITY_TRUST_MISSING": "test_doctor_workload.py (pod-identity-healthy, IRSA-only trust)",
     "POD_IDENTITY_NO_TAG_SESSION": "test_doctor_workload.py (pod-identity-no-tagsession)",
     "POD_OLDER_THAN_ASSOCIATION": "test_doctor_workload.py (pod-identity-pod-before-association)",

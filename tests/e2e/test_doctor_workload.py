@@ -90,7 +90,7 @@ CASES = [
     Case("irsa-wrong-sub", "TRUST_SUB_MISMATCH", 1, irsa_call, "AccessDenied"),
     Case("irsa-stringequals-wildcard", "TRUST_STRINGEQUALS_WILDCARD", 1, irsa_call, "AccessDenied"),
     Case("irsa-no-oidc-provider", "OIDC_PROVIDER_MISSING", 1, irsa_call, "No OpenIDConnect provider found"),
-    Case("irsa-missing-aud", "TRUST_NO_AUD_CONDITION", 0, irsa_call, ""),
+    Case("irsa-missing-aud", "TRUST_NO_AUDIENCE", 0, irsa_call, ""),
     Case("pod-identity-no-tagsession", "POD_IDENTITY_NO_TAG_SESSION", 1, pod_identity_call, "AccessDenied"),
     Case("pod-identity-and-irsa", "WORKLOAD_BOTH_MECHANISMS", 0, pod_identity_call, ""),
     Case("pod-identity-pod-before-association", "POD_OLDER_THAN_ASSOCIATION", 1, pod_identity_call, ""),

@@ -19,6 +19,7 @@ from eksaccess.domain.findings import (
     Reporter,
     Severity,
 )
+from eksaccess.domain.workload.findings import TRUST_NO_AUDIENCE
 
 _AUDIT = frozenset({Reporter.AUDIT})
 _AUDIT_AND_GUARD = frozenset({Reporter.AUDIT, Reporter.GUARD})
@@ -171,17 +172,7 @@ RISKS = Catalogue(
             "system:serviceaccount:NAMESPACE:* at most)",
             reporters=_AUDIT,
         ),
-        Definition(
-            code=FindingCode.TRUST_NO_AUDIENCE,
-            severity=Severity.WARNING,
-            link=Link.CREDENTIALS,
-            title="web-identity trust without an audience condition",
-            why="without ISSUER:aud the role accepts a token of any audience the OIDC provider lists, not "
-            "only the sts.amazonaws.com tokens IRSA injects",
-            fix="add StringEquals ISSUER:aud sts.amazonaws.com to the statement, as the EKS User Guide's "
-            "trust policy has it",
-            reporters=_AUDIT,
-        ),
+        TRUST_NO_AUDIENCE,
         Definition(
             code=FindingCode.TRUST_PROVIDER_GONE,
             severity=Severity.WARNING,

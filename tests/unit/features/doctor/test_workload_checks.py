@@ -205,7 +205,7 @@ CASES = [
     Case(
         "no aud condition",
         facts(irsa_trust_policy=irsa_trust({"StringEquals": {f"{HOST}:sub": SUB}})),
-        ["TRUST_NO_AUD_CONDITION"],
+        ["TRUST_NO_AUDIENCE"],
         "with no",
         f"{HOST}:aud",
     ),
@@ -369,7 +369,7 @@ TRUST_FIXED = [
     c
     for c in CASES
     if "update-assume-role-policy" in c.in_fix
-    or c.codes[:1] in (["TRUST_CONDITION_FAILS"], ["TRUST_NO_AUD_CONDITION"])
+    or c.codes[:1] in (["TRUST_CONDITION_FAILS"], ["TRUST_NO_AUDIENCE"])
 ]
 
 

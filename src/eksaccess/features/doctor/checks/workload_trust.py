@@ -24,6 +24,7 @@ from eksaccess.domain.findings import (
     Severity,
 )
 from eksaccess.domain.iam.conditions import StringOperator
+from eksaccess.domain.workload.findings import TRUST_NO_AUDIENCE
 from eksaccess.domain.workload.oidc import aud_key, sub_key
 from eksaccess.domain.workload.web_identity import (
     ACTION,
@@ -73,17 +74,7 @@ ENTRIES: tuple[Definition, ...] = (
         "update-assume-role-policy`, other statements kept)",
         reporters=DOCTOR,
     ),
-    Definition(
-        code=FindingCode.TRUST_NO_AUD_CONDITION,
-        link=Link.AUTHORIZATION,
-        severity=Severity.WARNING,
-        title="The role's trust policy has no aud condition",
-        why="The trust allows the service account's token whatever its audience: a token minted for any "
-        "audience the provider accepts gets the role. The EKS User Guide's trust has both ISSUER:sub and "
-        "ISSUER:aud (sts.amazonaws.com).",
-        fix="add `ISSUER:aud: sts.amazonaws.com` under StringEquals (`aws iam update-assume-role-policy`)",
-        reporters=DOCTOR,
-    ),
+    TRUST_NO_AUDIENCE,
 )
 finding = Catalogue(Reporter.DOCTOR, ENTRIES).finding
 
@@ -198,7 +189,7 @@ def _aud_warning(
     items[index] = {**statement, "Condition": fixed_condition}
     return [
         finding(
-            FindingCode.TRUST_NO_AUD_CONDITION,
+            FindingCode.TRUST_NO_AUDIENCE,
             detail=f"Statement {index + 1} of {role_arn}'s trust allows {claims['sub']} with no "
             f"{aud_key(issuer)} condition.",
             subject=role_arn,
