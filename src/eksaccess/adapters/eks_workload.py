@@ -47,33 +47,40 @@ def read_workload_sources(session: AwsSession, cluster: str, region: str | None)
     return WorkloadSources(associations=tuple(associations), oidc_providers=providers, notes=tuple(notes))
 
 
-def read_associations(
-    session: AwsSession, cluster: str, region: str | None
-) -> list[PodIdentityAssociationModel]:
-    """Every Pod Identity association of the cluster, described (the list omits targetRoleArn)."""
-    found: list[PodIdentityAssociationModel] = []
-    for summary in session.paginate(
-        "eks", "list_pod_identity_associations", "associations", region, clusterName=cluster
-    ):
-        one = session.call(
+def described_associations(
+    session: AwsSession, cluster: str, region: str | None, **filters: str
+) -> list[dict[str, Any]]:
+    """Pod Identity associations of the cluster (``filters``: namespace, serviceAccount) as
+    DescribePodIdentityAssociation answers them (the list omits targetRoleArn)."""
+    return [
+        session.call(
             "eks",
             "describe_pod_identity_association",
             region,
             clusterName=cluster,
             associationId=summary["associationId"],
         )["association"]
-        created = one.get("createdAt")
-        found.append(
-            PodIdentityAssociationModel(
-                namespace=str(one["namespace"]),
-                serviceAccount=str(one["serviceAccount"]),
-                roleArn=str(one["roleArn"]),
-                targetRoleArn=one.get("targetRoleArn") or None,
-                associationId=one.get("associationId"),
-                createdAt=created,
-            )
+        for summary in session.paginate(
+            "eks", "list_pod_identity_associations", "associations", region, clusterName=cluster, **filters
         )
-    return found
+    ]
+
+
+def read_associations(
+    session: AwsSession, cluster: str, region: str | None
+) -> list[PodIdentityAssociationModel]:
+    """Every Pod Identity association of the cluster, as the snapshot holds it."""
+    return [
+        PodIdentityAssociationModel(
+            namespace=str(one["namespace"]),
+            serviceAccount=str(one["serviceAccount"]),
+            roleArn=str(one["roleArn"]),
+            targetRoleArn=one.get("targetRoleArn") or None,
+            associationId=one.get("associationId"),
+            createdAt=one.get("createdAt"),
+        )
+        for one in described_associations(session, cluster, region)
+    ]
 
 
 def read_oidc_providers(session: AwsSession) -> tuple[str, ...]:
@@ -108,11 +115,11 @@ def read_trust_policies(
                 raise
             notes.append(f"trust policy of {arn} not read: {err}")
             continue
-        policies[arn] = _document(role.get("AssumeRolePolicyDocument"))
+        policies[arn] = policy_document(role.get("AssumeRolePolicyDocument"))
     return policies, tuple(notes)
 
 
-def _document(value: Any) -> dict[str, Any]:
+def policy_document(value: Any) -> dict[str, Any]:
     """boto3 decodes the URL-encoded JSON document; a raw answer may still hold the text."""
     if isinstance(value, dict):
         return value

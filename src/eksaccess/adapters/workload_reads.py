@@ -8,14 +8,13 @@ AwsCallError / KubeCallError (exit 3, or a could-not-check finding where the fea
 
 from __future__ import annotations
 
-import json
-import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, AwsSession
+from eksaccess.adapters.eks_workload import described_associations, policy_document
 from eksaccess.adapters.iam import authorization_details
 from eksaccess.adapters.kube import KubeCallError, KubeClient
 from eksaccess.domain.iam.principal import arn_account
@@ -63,12 +62,6 @@ class AssociationRead:
     created_at: datetime | None
     target_role_arn: str | None = None
     disable_session_tags: bool = False
-
-
-def _document(raw: Any) -> Mapping[str, Any]:
-    if isinstance(raw, str):  # botocore decodes it; some endpoints return it URL-encoded
-        raw = json.loads(urllib.parse.unquote(raw))
-    return dict(raw) if isinstance(raw, Mapping) else {}
 
 
 class WorkloadReader:
@@ -137,7 +130,7 @@ class WorkloadReader:
         return RoleRead(
             arn=str(role.get("Arn", role_arn)),
             name=name,
-            trust_policy=_document(role.get("AssumeRolePolicyDocument")),
+            trust_policy=policy_document(role.get("AssumeRolePolicyDocument")),
             boundary_arn=str(boundary) if boundary else None,
         )
 
@@ -156,23 +149,10 @@ class WorkloadReader:
         return roles[0].policies if roles else None
 
     def associations(self, namespace: str, service_account: str) -> list[AssociationRead]:
-        listed = self.aws.call(
-            "eks",
-            "list_pod_identity_associations",
-            self.region,
-            clusterName=self.cluster,
-            namespace=namespace,
-            serviceAccount=service_account,
-        )
         found: list[AssociationRead] = []
-        for summary in listed.get("associations") or []:
-            got = self.aws.call(
-                "eks",
-                "describe_pod_identity_association",
-                self.region,
-                clusterName=self.cluster,
-                associationId=summary["associationId"],
-            )["association"]
+        for got in described_associations(
+            self.aws, self.cluster, self.region, namespace=namespace, serviceAccount=service_account
+        ):
             created = got.get("createdAt")
             found.append(
                 AssociationRead(
