@@ -39,9 +39,13 @@ typecheck: install
 	$(BIN)/mypy
 
 unit: install
+	$(BIN)/python -m compileall -q src
 	$(BIN)/python -m pytest -m "unit and not slow" -n $(JOBS)
 
+# compileall writes the bytecode even under PYTHONDONTWRITEBYTECODE=1, so the hundreds of eksaccess and
+# aws processes the suite starts do not each compile the package from source.
 suite: install
+	$(BIN)/python -m compileall -q src
 	$(BIN)/python -m pytest -m "not slow" -n $(JOBS)
 
 test: lint typecheck suite

@@ -23,12 +23,6 @@ FORMS = ("eksaccess", "plain")
 ACCOUNT = "111122223333"
 
 
-def _run_input(env: Mapping[str, str], argv: Sequence[str], stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        list(argv), env=dict(env), capture_output=True, text=True, timeout=180, check=False, input=stdin
-    )
-
-
 def _console(env: Mapping[str, str], *args: str) -> tuple[int, dict[str, Any]]:
     done = run_cli(env, "doctor", "--console", "-o", "json", *args)
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
@@ -78,24 +72,35 @@ def _token_of(env: Mapping[str, str], profile: str) -> list[str]:
 
 
 def _console_reads_work(env: Mapping[str, str], who: Sequence[str], namespaces: Sequence[str] = ()) -> None:
-    """Every list the console makes is allowed: a SelfSubjectAccessReview per read, created by kubectl with the
-    exact attributes (``kubectl auth can-i`` drops the group of a resource the sandbox does not serve), then
-    ``kubectl auth can-i`` and ``kubectl get`` for the lists the sandbox serves."""
-    for request in read_requests(namespaces):
+    """Every list the console makes is allowed: a SelfSubjectAccessReview per read, all created by one kubectl
+    with the exact attributes (``kubectl auth can-i`` drops the group of a resource the sandbox does not
+    serve), then ``kubectl auth can-i`` and ``kubectl get`` for the lists the sandbox serves."""
+    requests = list(read_requests(namespaces))
+    reviews = []
+    for request in requests:
         attributes = {"verb": "list", "resource": request.read.resource, "group": request.read.group}
         if request.namespace:
             attributes["namespace"] = request.namespace
-        review = {
-            "apiVersion": "authorization.k8s.io/v1",
-            "kind": "SelfSubjectAccessReview",
-            "spec": {"resourceAttributes": attributes},
-        }
-        done = _run_input(
-            env,
-            [require("kubectl"), *who, "create", "-f", "-", "-o", "jsonpath={.status.allowed}"],
-            json.dumps(review),
+        reviews.append(
+            {
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SelfSubjectAccessReview",
+                "spec": {"resourceAttributes": attributes},
+            }
         )
-        assert done.stdout.strip() == "true", (request.describe(), done.stdout, done.stderr)
+    reviews_list = {"apiVersion": "v1", "kind": "List", "items": reviews}
+    done = run(
+        env, [require("kubectl"), *who, "create", "-f", "-", "-o", "json"], stdin=json.dumps(reviews_list)
+    )
+    assert done.returncode == 0, done.stderr
+    created, text, decoder = [], done.stdout.strip(), json.JSONDecoder()  # one JSON object per review
+    while text:
+        review, end = decoder.raw_decode(text)
+        created.append(review)
+        text = text[end:].lstrip()
+    assert len(created) == len(requests), done.stdout
+    for request, review in zip(requests, created, strict=True):
+        assert review["status"]["allowed"] is True, (request.describe(), review["status"])
     where = ["-n", namespaces[0]] if namespaces else ["-A"]
     for resource, scope in (("nodes", []), ("namespaces", []), ("pods", where), ("deployments.apps", where)):
         can_i = _kubectl_as(env, who, "auth", "can-i", "list", resource, *scope)
