@@ -133,6 +133,12 @@ def _cluster(cluster: ClusterAudit, many: bool) -> list[str]:
             lines.append(lead + fold(users, WIDTH - len(lead)))
     if not cluster.principals:
         lines.append("  (no principal)")
+    for reach in cluster.workload:
+        lead = f"  role {reach.role_arn} <- "
+        held = f"held by {', '.join(reach.service_accounts)}; reached by " + (
+            fold(list(reach.principals or reach.subjects), WIDTH) if reach.subjects else "no subject"
+        )
+        lines += wrapped(held, lead)
     if many:
         admins = cluster.cluster_admin_users
         head = f"  IAM users who can become cluster-admin ({len(admins)}): "

@@ -29,6 +29,7 @@ from eksaccess.features.analyze.risks.context import (
     gather,
 )
 from eksaccess.features.analyze.who_can import Directory
+from eksaccess.features.analyze.who_can_assume import Asker, RoleReach, workload_reach
 
 API_VERSION = "eksaccess/v1"
 KIND = "AuditReport"
@@ -43,6 +44,7 @@ class ClusterAudit:
     profile: str | None
     principals: tuple[PrincipalReport, ...]
     risks: tuple[Finding, ...]
+    workload: tuple[RoleReach, ...] = ()  # per IAM role that service accounts hold: who reaches it
     notes: tuple[str, ...] = ()
 
     @property
@@ -66,6 +68,7 @@ class ClusterAudit:
             "groupBindings": group_bindings,
             "clusterAdminUsers": self.cluster_admin_users,
             "risks": [risk_json(r) for r in self.risks],
+            "workloadIdentity": [w.to_json() for w in self.workload],
             "notes": list(self.notes),
         }
 
@@ -208,6 +211,7 @@ def audit_cluster(
         profile=profile,
         principals=tuple(sorted(principals, key=lambda p: (-p.level.rank, p.arn))),
         risks=tuple(order),
+        workload=workload_reach(state, Asker(state, authorizer, directory)),
         notes=tuple(dict.fromkeys(ctx.notes)),
     )
 

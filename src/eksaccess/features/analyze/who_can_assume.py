@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from eksaccess.domain.authz.authorize import Authority, Authorizer, Reason
 from eksaccess.domain.state import ClusterState
@@ -200,3 +201,49 @@ def reachable_roles(state: ClusterState) -> Iterable[str]:
     arns += [a.target_role_arn or "" for a in section.pod_identity_associations]
     arns += list(section.role_trust_policies)
     return tuple(a for a in dict.fromkeys(arns) if a)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RoleReach:
+    """audit's line for one role: the service accounts that hold it and who can reach them."""
+
+    role_arn: str
+    service_accounts: tuple[str, ...]  # "apps/web (irsa)"
+    namespaces: tuple[str, ...]
+    subjects: tuple[str, ...]  # Kubernetes subjects with a path, system:masters included
+    principals: tuple[str, ...]  # IAM principals behind them
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "roleArn": self.role_arn,
+            "serviceAccounts": list(self.service_accounts),
+            "namespaces": list(self.namespaces),
+            "subjects": list(self.subjects),
+            "principals": list(self.principals),
+        }
+
+
+def workload_reach(state: ClusterState, asker: Asker | None = None) -> tuple[RoleReach, ...]:
+    """Per role the state's workload identity names: which namespaces and subjects reach it (roles no
+    service account holds are left out). One asker for all roles: each who-can question is asked once."""
+    if state.workload_identity is None:
+        return ()
+    asker = asker or Asker(state)
+    found: list[RoleReach] = []
+    for role_arn in sorted(reachable_roles(state)):
+        result = who_can_assume(state, role_arn, asker=asker)
+        if not result.holders:
+            continue
+        holders = [h.service_account for h in result.holders]
+        found.append(
+            RoleReach(
+                role_arn=role_arn,
+                service_accounts=tuple(
+                    dict.fromkeys(f"{h.service_account} ({h.mechanism})" for h in result.holders)
+                ),
+                namespaces=tuple(sorted({ref.namespace for ref in holders})),
+                subjects=result.subjects(),
+                principals=result.principals(),
+            )
+        )
+    return tuple(found)

@@ -127,3 +127,39 @@ def test_admin_like_role_wide_reach(actions: list[str], subjects: int, fires: bo
 
 def test_wide_reach_needs_iam() -> None:
     assert workload_risks(_deployers(WIDE_REACH + 3)) == []
+
+
+def test_the_per_role_summary_names_the_service_accounts_and_who_reaches_them() -> None:
+    from eksaccess.cli.audit_text import render_text
+    from eksaccess.features.analyze.report_html import render_html
+
+    other = role_arn("unheld")
+    state = workload_state(
+        service_accounts=[("apps", "web", {"eks.amazonaws.com/role-arn": WEB}), ("apps", "db", {})],
+        trust={
+            WEB: irsa_trust("system:serviceaccount:apps:web"),
+            other: irsa_trust("system:serviceaccount:x:y"),
+        },
+        kubernetes=[
+            role("deploy", "apps", [rule(["create"], ["deployments"], ["apps"])]),
+            binding("devs", "apps", "deploy", [{"kind": "User", "name": "dev-1"}]),
+        ],
+    )
+    report = audit([AuditInput(state=state)])
+    (cluster,) = report.clusters
+    (reach,) = cluster.workload  # the role no service account holds is left out
+    assert reach.role_arn == WEB and reach.namespaces == ("apps",)
+    assert any("apps/web" in sa for sa in reach.service_accounts)
+    assert 'User "dev-1"' in reach.subjects
+    assert 'User "dev-2"' not in reach.subjects
+    (line,) = report.to_json()["clusters"][0]["workloadIdentity"]
+    assert line["roleArn"] == WEB and 'User "dev-1"' in line["subjects"]
+    assert f"role {WEB} <- held by" in render_text(report)
+    page = render_html(report.to_json())
+    assert '<section id="workload">' in page and "dev-1" in page
+    assert (
+        audit([AuditInput(state=_deployers(0).model_copy(update={"workload_identity": None}))])
+        .clusters[0]
+        .workload
+        == ()
+    )

@@ -94,6 +94,7 @@ def _nav(parts: dict[str, str]) -> str:
         "failures": "failures",
         "risks": "risks",
         "principals-section": "principals",
+        "workload": "workload identity",
         "levels": "levels",
         "notes": "notes",
     }
@@ -108,6 +109,7 @@ def render_html(report: dict[str, Any], provenance: Provenance | None = None) ->
         "failures": sections.failures(report),
         "risks": sections.risks(report),
         "principals-section": _principals(report),
+        "workload": sections.workload(report),
         "levels": sections.level_rule(report),
         "notes": sections.notes(report),
     }

@@ -159,6 +159,27 @@ def failures(report: dict[str, Any]) -> str:
     )
 
 
+def workload(report: dict[str, Any]) -> str:
+    """Per cluster, the IAM roles its service accounts hold, and who reaches each: the chain from IAM into
+    Kubernetes and back into IAM."""
+    rows = [
+        f"<tr><td>{e(c['region'])}/{e(c['name'])}</td><td>{e(w['roleArn'])}</td>"
+        f"<td>{folded([*w['serviceAccounts']])}</td><td>{folded([*w['subjects']])}</td>"
+        f"<td>{folded([*w['principals']])}</td></tr>"
+        for c in report["clusters"]
+        for w in c.get("workloadIdentity", [])
+    ]
+    if not rows:
+        return ""
+    return (
+        '<section id="workload"><h2>Workload identity</h2><p>IAM roles that service accounts hold (IRSA or '
+        "Pod Identity), and the Kubernetes subjects and IAM principals that can obtain them: as the service "
+        "account, by creating pods or workloads in its namespace, by creating its token, or by impersonating "
+        "it.</p><table><thead><tr><th>cluster</th><th>role</th><th>service accounts</th><th>subjects</th>"
+        f"<th>IAM principals</th></tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
+    )
+
+
 def level_rule(report: dict[str, Any]) -> str:
     rule = "".join(f"<li><b>{e(r['level'])}</b>: {e(', '.join(r['adds']))}</li>" for r in report["levelRule"])
     if not rule:
