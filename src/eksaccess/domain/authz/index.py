@@ -194,6 +194,15 @@ class RbacIndex:
     def objects_role(self, namespace: str, name: str) -> Role | None:
         return self._roles.roles.get((namespace, name))
 
+    def resources_named_by_rules(self) -> frozenset[str]:
+        """The resources (``pods``, ``serviceaccounts/token``, ``*``) some role's rule limits to resourceNames:
+        for any other resource, a request with a name is allowed exactly when the same request without one
+        is (a rule without resourceNames allows every name)."""
+        roles = [*self._roles.cluster_roles.values(), *self._roles.roles.values()]
+        return frozenset(
+            r for role in roles for rule in role.rules if rule.resource_names for r in rule.resources
+        )
+
     def _keys(self, username: str, groups: Iterable[str]) -> list[str]:
         return [f"u:{username}", *(f"g:{g}" for g in groups)]
 

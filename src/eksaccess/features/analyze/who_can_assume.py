@@ -93,8 +93,11 @@ class Asker:
         self.authorizer = authorizer or authorizer_for(state)
         self.directory = directory or Directory(state)
         self._answers: dict[tuple[str, str, str, str], WhoCanResult] = {}
+        self._named = self.authorizer.index.resources_named_by_rules()
 
     def ask(self, verb: str, resource: str, *, namespace: str, name: str = "") -> WhoCanResult:
+        if name and not self._named & {resource, resource.split("/")[0], "*"}:
+            name = ""  # no rule names this resource: the answer is the same for every name, asked once
         key = (verb, resource, namespace, name)
         if key not in self._answers:
             request = build_request(verb, resource, name=name, namespace=namespace)
