@@ -8,13 +8,12 @@ A role of another account is not readable with the cluster account's credentials
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, AwsSession
+from eksaccess.adapters.workload_reads import described_associations, policy_document
 from eksaccess.domain.iam.principal import InvalidArnError, parse_principal
 from eksaccess.domain.state import PodIdentityAssociationModel
 from eksaccess.domain.workload.oidc import parse_provider_arn
@@ -45,25 +44,6 @@ def read_workload_sources(session: AwsSession, cluster: str, region: str | None)
             raise
         notes.append(f"IAM OIDC providers not read: {err}")
     return WorkloadSources(associations=tuple(associations), oidc_providers=providers, notes=tuple(notes))
-
-
-def described_associations(
-    session: AwsSession, cluster: str, region: str | None, **filters: str
-) -> list[dict[str, Any]]:
-    """Pod Identity associations of the cluster (``filters``: namespace, serviceAccount) as
-    DescribePodIdentityAssociation answers them (the list omits targetRoleArn)."""
-    return [
-        session.call(
-            "eks",
-            "describe_pod_identity_association",
-            region,
-            clusterName=cluster,
-            associationId=summary["associationId"],
-        )["association"]
-        for summary in session.paginate(
-            "eks", "list_pod_identity_associations", "associations", region, clusterName=cluster, **filters
-        )
-    ]
 
 
 def read_associations(
@@ -117,13 +97,3 @@ def read_trust_policies(
             continue
         policies[arn] = policy_document(role.get("AssumeRolePolicyDocument"))
     return policies, tuple(notes)
-
-
-def policy_document(value: Any) -> dict[str, Any]:
-    """boto3 decodes the URL-encoded JSON document; a raw answer may still hold the text."""
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str) and value:
-        loaded = json.loads(unquote(value))
-        return loaded if isinstance(loaded, dict) else {}
-    return {}

@@ -8,13 +8,14 @@ AwsCallError / KubeCallError (exit 3, or a could-not-check finding where the fea
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
 from eksaccess.adapters.aws import AwsCallError, AwsErrorKind, AwsSession
-from eksaccess.adapters.eks_workload import described_associations, policy_document
 from eksaccess.adapters.iam import authorization_details
 from eksaccess.adapters.kube import KubeCallError, KubeClient
 from eksaccess.domain.iam.principal import arn_account
@@ -62,6 +63,35 @@ class AssociationRead:
     created_at: datetime | None
     target_role_arn: str | None = None
     disable_session_tags: bool = False
+
+
+def described_associations(
+    session: AwsSession, cluster: str, region: str | None, **filters: str
+) -> list[dict[str, Any]]:
+    """Pod Identity associations of the cluster (``filters``: namespace, serviceAccount) as
+    DescribePodIdentityAssociation answers them (the list omits targetRoleArn)."""
+    return [
+        session.call(
+            "eks",
+            "describe_pod_identity_association",
+            region,
+            clusterName=cluster,
+            associationId=summary["associationId"],
+        )["association"]
+        for summary in session.paginate(
+            "eks", "list_pod_identity_associations", "associations", region, clusterName=cluster, **filters
+        )
+    ]
+
+
+def policy_document(value: Any) -> dict[str, Any]:
+    """boto3 decodes the URL-encoded JSON document; a raw answer may still hold the text."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value:
+        loaded = json.loads(unquote(value))
+        return loaded if isinstance(loaded, dict) else {}
+    return {}
 
 
 class WorkloadReader:
