@@ -136,3 +136,13 @@ def test_version_option_imports_no_botocore(tmp_path: Path) -> None:
     lines = out.stdout.splitlines()
     assert lines[0].split() == ["eksaccess", __version__]
     assert lines[-1] == "False False"
+
+
+def test_doctor_imports_no_pydantic() -> None:
+    """doctor runs on every "Unauthorized": it loads neither pydantic nor the snapshot's models (~0.1 s)."""
+    code = (
+        "import sys\nimport eksaccess.cli.commands.doctor, eksaccess.features.doctor.run\n"
+        "print('pydantic' in sys.modules, 'eksaccess.domain.state' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
