@@ -15,7 +15,7 @@ import click
 
 from eksaccess.cli.data_output import emit_data
 from eksaccess.cli.output import note
-from eksaccess.cli.wording import SEVERITY_COLOR, plural, severity_word
+from eksaccess.cli.wording import finding_block, plural
 
 if TYPE_CHECKING:
     from eksaccess.features.doctor.console.model import ConsoleReport
@@ -118,19 +118,7 @@ def render_console(report: ConsoleReport) -> None:
         click.echo(f"note: {line}")
     click.echo("")
     for finding in report.findings:
-        color = SEVERITY_COLOR[finding.severity]
-        click.echo(
-            click.style(f"{severity_word(finding.severity)} {finding.code.value}", fg=color, bold=True)
-            + f": {finding.title}"
-        )
-        click.echo(f"  {finding.detail}")
-        for step in finding.fix:
-            click.echo(f"  fix: {step.text}")
-            for command in step.eksaccess:
-                click.echo(f"      $ {command}")
-            for command in step.plain:
-                click.echo(f"      $ {command}" + ("   # plain aws/kubectl" if step.eksaccess else ""))
-        click.echo("")
+        finding_block(finding)
     if report.errors:
         click.echo(click.style(f"{plural(len(report.errors), 'problem')} found.", fg="red"))
     elif report.findings:

@@ -14,7 +14,7 @@ import click
 
 from eksaccess.cli.data_output import emit_data
 from eksaccess.cli.output import check_role_arn, note
-from eksaccess.cli.wording import SEVERITY_COLOR, plural, severity_word
+from eksaccess.cli.wording import finding_block, plural
 
 if TYPE_CHECKING:
     from eksaccess.features.doctor.node.diagnose import NodeReport
@@ -100,22 +100,7 @@ def _render(report: NodeReport) -> None:
     )
     click.echo("")
     for finding in report.findings:
-        click.echo(
-            click.style(
-                f"{severity_word(finding.severity)} {finding.code.value}",
-                fg=SEVERITY_COLOR[finding.severity],
-                bold=True,
-            )
-            + f": {finding.title}"
-        )
-        click.echo(f"  {finding.detail}")
-        for step in finding.fix:
-            click.echo(f"  fix: {step.text}")
-            for command in step.eksaccess:
-                click.echo(f"      $ {command}")
-            for command in step.plain:
-                click.echo(f"      $ {command}" + ("   # plain aws/kubectl" if step.eksaccess else ""))
-        click.echo("")
+        finding_block(finding)
     if report.errors:
         click.echo(click.style(f"{plural(len(report.errors), 'problem')} found.", fg="red"))
     else:

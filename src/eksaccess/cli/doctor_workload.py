@@ -15,7 +15,7 @@ import click
 
 from eksaccess.cli.data_output import emit_data
 from eksaccess.cli.output import check_role_arn, note
-from eksaccess.cli.wording import SEVERITY_COLOR, plural, severity_word
+from eksaccess.cli.wording import finding_block, plural
 
 if TYPE_CHECKING:
     from eksaccess.features.doctor.workload.model import WorkloadReport
@@ -125,20 +125,7 @@ def _render(report: WorkloadReport) -> None:
         click.echo(f"Pods            {', '.join(p.name for p in facts.pods)}")
     click.echo("")
     for finding in report.findings:
-        click.echo(
-            click.style(
-                f"{severity_word(finding.severity)} {finding.code.value}",
-                fg=SEVERITY_COLOR[finding.severity],
-                bold=True,
-            )
-            + f": {finding.title}"
-        )
-        click.echo(f"  {finding.detail}")
-        for step in finding.fix:
-            click.echo(f"  fix: {step.text}")
-            for command in step.plain:
-                click.echo(f"      $ {command}")
-        click.echo("")
+        finding_block(finding)
     if report.errors:
         click.echo(click.style(f"{plural(len(report.errors), 'problem')} found.", fg="red"))
     else:

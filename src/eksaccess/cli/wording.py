@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from eksaccess.domain.findings import Severity
+import click
+
+from eksaccess.domain.findings import Finding, Severity
 
 SEVERITY_COLOR: Mapping[Severity, str] = {
     Severity.ERROR: "red",
@@ -40,3 +42,24 @@ def severity_counts(severities: Iterable[Severity | str], *, keep_zero: bool = F
         if keep_zero or severity in counted
     ]
     return ", ".join(parts)
+
+
+def finding_block(finding: Finding) -> None:
+    """One finding as doctor prints it: severity and code, the detail, each fix step with its commands (the
+    eksaccess form first, then the plain aws/kubectl one), then a blank line."""
+    click.echo(
+        click.style(
+            f"{severity_word(finding.severity)} {finding.code.value}",
+            fg=SEVERITY_COLOR[finding.severity],
+            bold=True,
+        )
+        + f": {finding.title}"
+    )
+    click.echo(f"  {finding.detail}")
+    for step in finding.fix:
+        click.echo(f"  fix: {step.text}")
+        for command in step.eksaccess:
+            click.echo(f"      $ {command}")
+        for command in step.plain:
+            click.echo(f"      $ {command}" + ("   # plain aws/kubectl" if step.eksaccess else ""))
+    click.echo("")

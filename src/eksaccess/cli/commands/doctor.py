@@ -12,8 +12,8 @@ from eksaccess.cli.completion import cluster_names, context_names
 from eksaccess.cli.data_output import emit_data
 from eksaccess.cli.options import output_option
 from eksaccess.cli.output import check_role_arn, note
-from eksaccess.cli.wording import SEVERITY_COLOR, plural, severity_word
-from eksaccess.domain.findings import Finding, Severity
+from eksaccess.cli.wording import finding_block, plural
+from eksaccess.domain.findings import Severity
 from eksaccess.features.doctor.model import LinkStatus, Report, chain_rows, tips
 
 _MARK = {
@@ -298,7 +298,7 @@ def render_text(report: Report, *, verbose: bool = False) -> None:
     short = () if verbose else tips(report)
     for finding in report.findings:
         if finding not in short:
-            _finding_block(finding)
+            finding_block(finding)
     for finding in short:
         click.echo(
             click.style(f"tip {finding.code.value}", fg="cyan")
@@ -307,22 +307,6 @@ def render_text(report: Report, *, verbose: bool = False) -> None:
     if short:
         click.echo("")
     click.echo(_closing(report))
-
-
-def _finding_block(finding: Finding) -> None:
-    color = SEVERITY_COLOR[finding.severity]
-    click.echo(
-        click.style(f"{severity_word(finding.severity)} {finding.code.value}", fg=color, bold=True)
-        + f": {finding.title}"
-    )
-    click.echo(f"  {finding.detail}")
-    for step in finding.fix:
-        click.echo(f"  fix: {step.text}")
-        for command in step.eksaccess:
-            click.echo(f"      $ {command}")
-        for command in step.plain:
-            click.echo(f"      $ {command}" + ("   # plain aws/kubectl" if step.eksaccess else ""))
-    click.echo("")
 
 
 def _closing(report: Report) -> str:
