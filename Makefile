@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 # (the test and dev extras) are two steps; no target installs system packages (.ci/run provisions CI).
 DEMO_STAMP := $(VENV)/.installed-demo
 STAMP := $(VENV)/.installed
-# pytest-xdist workers: the fastest measured on a 2-core machine (the suite waits on subprocesses).
+# pytest-xdist workers: the fastest measured on a 2-core machine (the suite waits on subprocesses). The
+# longest tests are collected first (tests/conftest.py RUN_FIRST) and idle workers take tests from busy ones
+# (worksteal), so the workers finish together instead of one running the last long tests alone.
 JOBS ?= 6
+XDIST := -n $(JOBS) --dist worksteal
 
 .PHONY: install demo test lint typecheck unit suite bench clean generate
 
@@ -40,13 +43,13 @@ typecheck: install
 
 unit: install
 	$(BIN)/python -m compileall -q src
-	$(BIN)/python -m pytest -m "unit and not slow" -n $(JOBS)
+	$(BIN)/python -m pytest -m "unit and not slow" $(XDIST)
 
 # compileall writes the bytecode even under PYTHONDONTWRITEBYTECODE=1, so the hundreds of eksaccess and
 # aws processes the suite starts do not each compile the package from source.
 suite: install
 	$(BIN)/python -m compileall -q src
-	$(BIN)/python -m pytest -m "not slow" -n $(JOBS)
+	$(BIN)/python -m pytest -m "not slow" $(XDIST)
 
 test: lint typecheck suite
 

@@ -61,7 +61,35 @@ def level_problem(nodeid: str, levels: set[str]) -> str | None:
     return None
 
 
+# The longest files (tens of seconds a test; docs/testing.md), started before everything else.
+# xdist hands tests out in collection order, so a long test collected last keeps one worker busy while the
+# others have finished: the slowest level goes first (e2e, integration, unit), these files before it.
+RUN_FIRST = (
+    "e2e/test_wheel.py",
+    "e2e/test_doctor_console.py",
+    "e2e/test_doctor_kubectl_token.py",
+    "e2e/test_doctor_faults.py",
+    "integration/test_manage_concurrency.py",
+    "integration/test_manage_one_principal.py",
+    "e2e/test_audit_workload.py",
+    "e2e/test_doctor_nodes.py",
+    "integration/test_faults_fleet.py",
+    "integration/test_manage_repair.py",
+    "unit/domain/test_awsauth_fast.py",
+)
+LEVEL_ORDER = {"e2e": 0, "integration": 1, "unit": 2}
+
+
+def run_order(path: Path, level: str | None) -> tuple[int, int]:
+    """Where a test file's tests go in the run: RUN_FIRST in its order, then by level, slowest first."""
+    relative = path.resolve().relative_to(TESTS.resolve()).as_posix() if level is not None else ""
+    if relative in RUN_FIRST:
+        return (0, RUN_FIRST.index(relative))
+    return (1, LEVEL_ORDER.get(level or "unit", len(LEVEL_ORDER)))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: run_order(item.path, level_of(item.path)))  # stable: file order kept within
     problems: list[str] = []
     for item in items:
         level = level_of(item.path)

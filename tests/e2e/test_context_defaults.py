@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
+from support.clients import require
 
 pytestmark = pytest.mark.e2e
 
@@ -64,8 +65,7 @@ def test_list_with_only_the_current_context(sandbox: RunningSandbox, tmp_path: P
 
 
 def test_kubectl_plugin_list_with_only_the_current_context(sandbox: RunningSandbox, tmp_path: Path) -> None:
-    kubectl = shutil.which("kubectl")
-    assert kubectl is not None
+    kubectl = require("kubectl")
     plugins = _run([kubectl, "plugin", "list"], _env(sandbox, tmp_path))
     assert "kubectl-eksaccess" in plugins.stdout, plugins.stdout + plugins.stderr
     data = _json(_run([kubectl, "eksaccess", "list", "-o", "json"], _env(sandbox, tmp_path)))
@@ -83,8 +83,7 @@ MAPPING = {"admin": "arn:aws:iam::111122223333:user/admin", "developer": None}
 def test_live_whoami_matches_kubectl_auth_whoami(
     sandbox: RunningSandbox, tmp_path: Path, context: str
 ) -> None:
-    kubectl = shutil.which("kubectl")
-    assert kubectl is not None
+    kubectl = require("kubectl")
     env = _env(sandbox, tmp_path)
     seen = _json(_run([kubectl, "--context", context, "auth", "whoami", "-o", "json"], env))["status"][
         "userInfo"

@@ -26,6 +26,7 @@ from ruamel.yaml import YAML
 from eksaccess.domain.token import encode_token
 from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
 from support.cli import run_cli
+from support.clients import client_path, require
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -41,19 +42,13 @@ def _aws() -> str:
 
 @pytest.fixture
 def kubectl() -> str:
-    found = shutil.which("kubectl")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("kubectl is not installed (CI=true: end-to-end tests need the real client)")
-        pytest.skip("kubectl is not installed")
-    return found
+    return require("kubectl")
 
 
 def _env(sandbox: RunningSandbox, home: Path) -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     keep = {k: v for k, v in os.environ.items() if k in ("LANG", "LC_ALL", "TMPDIR", "CI")}
-    path = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
-    return {**keep, **sandbox.env, "HOME": str(home), "PATH": path}
+    return {**keep, **sandbox.env, "HOME": str(home), "PATH": client_path()}
 
 
 def _run(env: Mapping[str, str], argv: list[str]) -> subprocess.CompletedProcess[str]:

@@ -23,6 +23,7 @@ import pytest
 from eksaccess.sandbox.scenarios.model import builtin_names
 from eksaccess.sandbox.testing import running_sandbox
 from support.cli import doctor_json
+from support.clients import client_path, require
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -135,7 +136,7 @@ def _require_aws() -> None:
 def _env(sandbox_env: Mapping[str, str], home: Path) -> dict[str, str]:
     env = {**os.environ, **sandbox_env, "HOME": str(home)}
     env.pop("AWS_PROFILE", None)
-    env["PATH"] = os.pathsep.join([str(VENV_BIN), env.get("PATH", "")])
+    env["PATH"] = client_path()
     return env
 
 
@@ -281,11 +282,7 @@ def test_a_slow_aws_cli_plugin_gets_the_switch_to_eksaccess_token(tmp_path: Path
     command switches the entry to `eksaccess token`: kubectl then works through it and doctor no longer
     says it."""
     _require_aws()
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("kubectl is not installed (CI=true: end-to-end tests need the real client)")
-        pytest.skip("kubectl is not installed")
+    kubectl = require("kubectl")
     real_aws = VENV_BIN / "aws" if (VENV_BIN / "aws").exists() else Path(shutil.which("aws") or "aws")
     slow = tmp_path / "slow-bin"
     slow.mkdir()

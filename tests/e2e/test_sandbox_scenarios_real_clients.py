@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
+from support.clients import client_path
 
 SharedSandbox = Callable[[str], RunningSandbox]
 
@@ -48,7 +49,7 @@ def _env(sandbox_env: Mapping[str, str], home: Path) -> dict[str, str]:
     env.setdefault("AWS_PROFILE", "")
     if not sandbox_env.get("AWS_PROFILE"):
         env.pop("AWS_PROFILE")
-    env["PATH"] = os.pathsep.join([str(VENV_BIN), env.get("PATH", "")])
+    env["PATH"] = client_path()
     return env
 
 

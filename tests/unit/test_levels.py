@@ -43,3 +43,19 @@ def test_a_file_outside_the_level_directories_has_none() -> None:
     assert rule.level_of(Path("/elsewhere/test_x.py")) is None
     assert rule.level_of(TESTS / "e2e" / "test_kubectl.py") == "e2e"
     assert rule.level_of(TESTS / "cli" / "test_lint.py") == "unit"
+
+
+def test_the_long_files_run_first_and_each_named_one_exists() -> None:
+    rule = _conftest()
+    for name in rule.RUN_FIRST:
+        assert (TESTS / name).is_file(), f"RUN_FIRST names {name}, which is not a test file"
+    order = [
+        rule.run_order(TESTS / name, rule.level_of(TESTS / name))
+        for name in (
+            rule.RUN_FIRST[0],
+            "e2e/test_kubectl.py",
+            "integration/test_secrets.py",
+            "cli/test_lint.py",
+        )
+    ]
+    assert order == sorted(order) and len(set(order)) == 4
