@@ -284,11 +284,11 @@ NOT_YET: dict[str, str] = {
     "credential-process-failing": "the fix is signing in with the organisation's own tool, which only the person "
     "can do; the sandbox's credential helper has no login a stand-in could run (needs e.g. a `--login` mode)",
     "describe-cluster-denied": "the fix is removing an explicit Deny from the user's IAM policy (an added Allow "
-    "never beats it); the sandbox's IAM has no PutUserPolicy/DeleteUserPolicy, so no pasted command can change "
-    "it; kubectl works meanwhile (the finding is a warning)",
+    "never beats it); the scenario's Deny is not a named inline policy and the sandbox's IAM has PutUserPolicy "
+    "but no DeleteUserPolicy, so no pasted command can remove it; kubectl works meanwhile (a warning)",
     "no-cluster-admin": "nobody in the scenario may call eks:CreateAccessEntry and the sandbox's IAM cannot "
-    "grant it (no PutUserPolicy/AttachUserPolicy, no account root profile): the recovery path needs an IAM "
-    "administrator the scenario can name",
+    "grant it: PutUserPolicy needs iam:PutUserPolicy, which no profile of the scenario holds (and there is no "
+    "account root profile): the recovery path needs an IAM administrator the scenario can name",
     "sso-session-expired": "`aws sso login` needs a browser and an SSO OIDC device flow, which the sandbox does "
     "not serve; neither the person nor a stand-in can log in against it",
     "tls-inspecting-proxy": "which CA to trust (or which proxy to bypass) is the organisation's; the scenario's "
