@@ -42,9 +42,27 @@ class ProfileCredentials:
     source: ProfileCredentials | None = None  # assume-role: where its source credentials come from
 
 
+def config_session() -> botocore.session.Session:
+    """A botocore session that only reads the AWS config and credentials files, found as the aws CLI finds
+    them (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE). It makes no client, so it skips
+    botocore's event handlers: ~0.2 ms of CPU instead of ~9 ms."""
+    return botocore.session.Session(include_builtin_handlers=False)
+
+
+def require_profiles(*names: str | None) -> None:
+    """Each profile named on the command line exists, as the aws CLI insists (InputError: exit 2, one line)."""
+    try:
+        known = set(config_session().available_profiles)
+    except botocore.exceptions.BotoCoreError as err:  # a config file botocore cannot parse
+        raise InputError(str(err)) from None
+    for name in names:
+        if name and name not in known:
+            raise InputError(f"The config profile ({name}) could not be found")
+
+
 def describe_profile(profile: str | None, env: Mapping[str, str]) -> ProfileCredentials:
     """As botocore resolves it: an explicit profile (argument, or AWS_PROFILE) skips the environment's keys."""
-    session = botocore.session.Session()
+    session = config_session()
     explicit = profile or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE")
     if explicit is None and env.get("AWS_ACCESS_KEY_ID"):
         return ProfileCredentials(profile=None, kind=CredentialKind.ENVIRONMENT)

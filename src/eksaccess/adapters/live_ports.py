@@ -38,11 +38,20 @@ class LivePorts:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
     transient: TransientAnswers = field(default_factory=TransientAnswers)
+    _sessions: dict[tuple[str | None, str | None], AwsSession] = field(default_factory=dict, repr=False)
+    _sessions_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def aws(self, *, profile: str | None, region: str | None) -> AwsSession:
+        """One session per profile and region for the life of these ports, which is one walk of the chain
+        (a walk after a fix gets new ports, so it resolves the credentials afresh)."""
         from eksaccess.adapters.aws import AwsSession
 
-        return AwsSession(profile=profile, region=region, transient=self.transient)
+        with self._sessions_lock:
+            if (profile, region) not in self._sessions:
+                self._sessions[(profile, region)] = AwsSession(
+                    profile=profile, region=region, transient=self.transient
+                )
+            return self._sessions[(profile, region)]
 
     def transient_answers(self) -> int:
         """AWS answers in this run that decided nothing (throttling, 5xx, no connection), retried or not."""
@@ -195,6 +204,7 @@ class LivePorts:
 
 
 def _botocore_session() -> Any:
-    import botocore.session
+    """A session that reads the AWS config only (loaded here, on first use: see above)."""
+    from eksaccess.adapters.aws_profiles import config_session
 
-    return botocore.session.Session()
+    return config_session()

@@ -49,8 +49,7 @@ def namespaces_of(text: str | None) -> tuple[str, ...]:
 
 def run_console_doctor(options: ConsoleOptions, output: str) -> None:
     """Diagnose the console's chain and exit with doctor's code."""
-    import botocore.session
-
+    from eksaccess.adapters.aws_profiles import require_profiles
     from eksaccess.adapters.files import check_existing_input
     from eksaccess.adapters.live_ports import LivePorts
     from eksaccess.errors import InputError
@@ -61,13 +60,7 @@ def run_console_doctor(options: ConsoleOptions, output: str) -> None:
         raise InputError(f"{', '.join(options.other)}: not with --console (paste the printed fix)")
     namespaces = namespaces_of(options.namespace)
     check_existing_input(options.kubeconfig)
-    try:
-        known = set(botocore.session.Session().available_profiles)
-    except botocore.exceptions.BotoCoreError as err:
-        raise InputError(str(err)) from None
-    for name in (options.profile, options.admin_profile):
-        if name and name not in known:
-            raise InputError(f"The config profile ({name}) could not be found")
+    require_profiles(options.profile, options.admin_profile)
     doctor_options = DoctorOptions(
         context=options.context,
         kubeconfig=options.kubeconfig,

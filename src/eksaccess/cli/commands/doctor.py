@@ -196,7 +196,10 @@ def doctor(
     ports = LivePorts()
     started = start(options, ports)  # the exec plugin runs while the rest of doctor loads
     try:
-        _check_profiles(profile, admin_profile)
+        # botocore loads here, after the exec plugin started
+        from eksaccess.adapters.aws_profiles import require_profiles
+
+        require_profiles(profile, admin_profile)
         from eksaccess.features.doctor.fix_local import apply_local_fix
         from eksaccess.features.doctor.run import run_doctor
 
@@ -211,7 +214,7 @@ def doctor(
             note(line)
         ran = _fix_cluster(report) if admin_profile else []
         if changed or ran:
-            report = run_doctor(options, ports)
+            report = run_doctor(options, LivePorts())  # new ports: the credentials and files read afresh
             note(_before_after(before, report))
     if output != "text":
         emit_data(report.to_json(), output)
@@ -253,21 +256,6 @@ def _before_after(before: Report, after: Report) -> str:
         return ", ".join(sorted(f.code.value for f in report.errors)) or "none"
 
     return f"doctor --fix: errors before: {codes(before)}; after: {codes(after)}."
-
-
-def _check_profiles(*profiles: str | None) -> None:
-    """A profile named on the command line must exist, as the aws CLI insists (exit 2, one line)."""
-    import botocore.session
-
-    from eksaccess.errors import InputError
-
-    try:
-        known = set(botocore.session.Session().available_profiles)
-    except botocore.exceptions.BotoCoreError as err:  # a config file botocore cannot parse
-        raise InputError(str(err)) from None
-    for name in profiles:
-        if name and name not in known:
-            raise InputError(f"The config profile ({name}) could not be found")
 
 
 def render_text(report: Report, *, verbose: bool = False) -> None:
