@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,17 +25,6 @@ from eksaccess.domain.token import encode_token
 from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
 from support.cli import run_cli
 from support.clients import client_path, require
-
-VENV_BIN = Path(sys.executable).parent
-
-
-def _aws() -> str:
-    found = shutil.which("aws", path=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]))
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the aws CLI is not installed (CI=true: end-to-end tests need the real client)")
-        pytest.skip("the aws CLI is not installed")
-    return found
 
 
 @pytest.fixture
@@ -87,7 +74,7 @@ def _stale_sandbox(
 def test_stale_cached_credentials_are_named_and_the_printed_command_clears_them(
     tmp_path: Path, kubectl: str
 ) -> None:
-    _aws()
+    require("aws")
     home = tmp_path / "home"
     with running_sandbox(tmp_path / "a", "baseline") as first:
         first_id = first.sandbox_id
@@ -130,7 +117,7 @@ def test_stale_cached_credentials_are_named_and_the_printed_command_clears_them(
 
 def test_a_failing_exec_plugin_is_not_taken_for_stale_credentials(tmp_path: Path, kubectl: str) -> None:
     """AssumeRole denied through the aws CLI: the plugin exits non-zero; the credential checks speak."""
-    _aws()
+    require("aws")
     with running_sandbox(tmp_path, "assume-role-denied") as sandbox:
         env = _env(sandbox, tmp_path / "home")
         code, report, _ = _doctor(env)
@@ -185,7 +172,7 @@ def _expired_token(sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_static_token_is_what_kubectl_sends(
     tmp_path: Path, kubectl: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    aws = _aws()
+    aws = require("aws")
     with running_sandbox(tmp_path, "baseline") as sandbox:
         env = _env(sandbox, tmp_path / "home")
         minted = _run(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -126,13 +125,6 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
 DOCTOR_GAPS: dict[str, str] = {}
 
 
-def _require_aws() -> None:
-    if not (VENV_BIN / "aws").exists() and shutil.which("aws") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the aws CLI is not installed (CI=true: end-to-end tests need the real client)")
-        pytest.skip("the aws CLI is not installed")
-
-
 def _env(sandbox_env: Mapping[str, str], home: Path) -> dict[str, str]:
     env = {**os.environ, **sandbox_env, "HOME": str(home)}
     env.pop("AWS_PROFILE", None)
@@ -212,7 +204,7 @@ def test_every_code_has_a_scenario_or_a_named_test() -> None:
     ],
 )
 def test_doctor_names_the_broken_link(scenario: str, tmp_path: Path) -> None:
-    _require_aws()
+    require("aws")
     alone, with_admin = EXPECTED[scenario]
     with running_sandbox(tmp_path, scenario) as sandbox:
         env = _env(sandbox.env, tmp_path)
@@ -239,7 +231,7 @@ def test_an_administrator_diagnoses_someone_else(
     scenario: str, args: list[str], codes: set[str], tmp_path: Path
 ) -> None:
     """--as-arn: no credentials of the broken principal, only the cluster's state read as the admin."""
-    _require_aws()
+    require("aws")
     principal = {
         "aws-auth-role-path": "arn:aws:iam::111122223333:role/deployer",
     }.get(scenario, "arn:aws:iam::111122223333:role/developer")
@@ -252,7 +244,7 @@ def test_an_administrator_diagnoses_someone_else(
 
 
 def test_the_forbidden_case_names_the_permission(tmp_path: Path) -> None:
-    _require_aws()
+    require("aws")
     with running_sandbox(tmp_path, "baseline") as sandbox:
         env = _env(sandbox.env, tmp_path)
         code, report = _doctor(
@@ -267,7 +259,7 @@ def test_the_forbidden_case_names_the_permission(tmp_path: Path) -> None:
 
 
 def test_a_cluster_in_another_region_is_named(tmp_path: Path) -> None:
-    _require_aws()
+    require("aws")
     with running_sandbox(tmp_path, "baseline") as sandbox:
         env = _env(sandbox.env, tmp_path)
         code, report = _doctor(env, "--cluster", "demo", "--region", "eu-west-1", "--profile", "admin")
@@ -281,9 +273,9 @@ def test_a_slow_aws_cli_plugin_gets_the_switch_to_eksaccess_token(tmp_path: Path
     of CPU before it starts (a slow machine, made certain here) earns EXEC_PLUGIN_SLOW, whose printed
     command switches the entry to `eksaccess token`: kubectl then works through it and doctor no longer
     says it."""
-    _require_aws()
+    require("aws")
     kubectl = require("kubectl")
-    real_aws = VENV_BIN / "aws" if (VENV_BIN / "aws").exists() else Path(shutil.which("aws") or "aws")
+    real_aws = Path(require("aws"))
     slow = tmp_path / "slow-bin"
     slow.mkdir()
     burn = (  # same process throughout (exec), as the real aws script is: its CPU time is the plugin's

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import ssl
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from eksaccess.sandbox.testing import RunningSandbox, running_sandbox
-from support.clients import client_path
+from support.clients import client_path, require
 
 SharedSandbox = Callable[[str], RunningSandbox]
 
@@ -32,16 +31,6 @@ KUBECTL = ["kubectl", "--request-timeout=10s"]
 UNAUTHORIZED = r"Unauthorized|provide credentials"
 REFUSED = r"connect: connection refused"
 X509 = r"x509: certificate signed by unknown authority"
-
-
-def _require_clients() -> None:
-    missing = [c for c in ("kubectl", "aws") if shutil.which(c) is None and not (VENV_BIN / c).exists()]
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                f"{' and '.join(missing)} not installed (CI=true: end-to-end tests need real clients)"
-            )
-        pytest.skip(f"{' and '.join(missing)} not installed")
 
 
 def _env(sandbox_env: Mapping[str, str], home: Path) -> dict[str, str]:
@@ -90,7 +79,7 @@ KUBECTL_CASES = [
 
 @pytest.mark.parametrize(("scenario", "code", "pattern"), KUBECTL_CASES)
 def test_kubectl_sees_what_it_sees_on_eks(scenario: str, code: int, pattern: str, tmp_path: Path) -> None:
-    _require_clients()
+    require("kubectl"), require("aws")
     with running_sandbox(tmp_path, scenario) as sandbox:
         rc, out = _run(_env(sandbox.env, tmp_path), *KUBECTL, "get", "namespaces")
     assert (rc, bool(re.search(pattern, out))) == (code, True), out
@@ -99,7 +88,7 @@ def test_kubectl_sees_what_it_sees_on_eks(scenario: str, code: int, pattern: str
 def test_a_client_certificate_is_not_an_eks_identity(tmp_path: Path) -> None:
     """EKS answers 401 to a client certificate of an unknown CA; the sandbox's API server asks for no
     client certificate, so kubectl's request arrives anonymous and is refused all the same."""
-    _require_clients()
+    require("kubectl"), require("aws")
     with running_sandbox(tmp_path, "kubeconfig-client-certificate") as sandbox:
         rc, out = _run(_env(sandbox.env, tmp_path), *KUBECTL, "get", "namespaces")
     assert rc == 1 and ("Forbidden" in out or re.search(UNAUTHORIZED, out)), out
@@ -147,7 +136,7 @@ AWS_CASES = [
 def test_the_aws_cli_sees_what_it_sees_on_aws(
     scenario: str, argv: list[str], code: int, pattern: str | None, tmp_path: Path
 ) -> None:
-    _require_clients()
+    require("kubectl"), require("aws")
     with running_sandbox(tmp_path, scenario) as sandbox:
         rc, out = _run(_env(sandbox.env, tmp_path), "aws", *argv)
     assert rc == code, out
@@ -196,7 +185,7 @@ def test_the_servers_clock_runs_ahead(tmp_path: Path) -> None:
 
 
 def test_doctor_tells_the_shells_identity_from_kubectls(tmp_path: Path) -> None:
-    _require_clients()
+    require("kubectl"), require("aws")
     with running_sandbox(tmp_path, "shell-profile-differs") as sandbox:
         env = _env(sandbox.env, tmp_path)
         assert env["AWS_PROFILE"] == "alice"
